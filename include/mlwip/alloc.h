@@ -1,0 +1,69 @@
+/* mlwip per-shard memory allocator: size classes, free lists, NUMA-local, lock-free by ownership. */
+#ifndef MLWIP_ALLOC_H
+#define MLWIP_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlwip/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Counters of one shard's heap. Only the owning thread writes them; read them
+ * from that thread (mlw_alloc_stats) or after it has stopped.
+ */
+struct mlw_alloc_stats {
+	uint64_t bytes_in_use;    /**< bytes handed out and not yet freed (as requested) */
+	uint64_t objects_in_use;  /**< blocks handed out and not yet freed */
+	uint64_t bytes_reserved;  /**< bytes obtained from the OS (chunks + large blocks) */
+	uint64_t allocs;          /**< successful allocations since the heap was created */
+	uint64_t frees;           /**< frees since the heap was created */
+	uint64_t failures;        /**< allocations that returned NULL */
+};
+
+/**
+ * Create the calling thread's heap, with memory from NUMA node @p numa_node
+ * (-1: the node of the CPU the thread runs on now).
+ *
+ * @return 0 on success;
+ *   -EEXIST  the thread already has a heap;
+ *   -EINVAL  @p numa_node is not a node of this machine;
+ *   -ENOMEM  the heap's bookkeeping could not be allocated.
+ */
+MLW_EXPORT int mlw_alloc_thread_init(int numa_node);
+
+/**
+ * Destroy the calling thread's heap and return all its memory to the OS.
+ * Blocks still in use are released too; @p leaked (may be NULL) receives the
+ * final counters so the caller can report them.
+ *
+ * @return 0 if nothing was in use; -EBUSY if blocks were still in use
+ *   (they are freed all the same); -ENOENT if the thread has no heap.
+ */
+MLW_EXPORT int mlw_alloc_thread_fini(struct mlw_alloc_stats *leaked);
+
+/**
+ * Copy the calling thread's counters into @p out.
+ * @return 0, or -ENOENT if the thread has no heap, -EINVAL if @p out is NULL.
+ */
+MLW_EXPORT int mlw_alloc_stats(struct mlw_alloc_stats *out);
+
+/**
+ * malloc/calloc/free on the calling thread's heap. A thread without a heap
+ * gets one on its current NUMA node at its first allocation. Blocks are
+ * aligned to 16 bytes. free(NULL) does nothing. In debug builds
+ * (MLW_ALLOC_DEBUG) freeing a block owned by another thread's heap aborts
+ * with a message naming both threads' heaps.
+ */
+MLW_EXPORT void *mlw_alloc_malloc(size_t size);
+MLW_EXPORT void *mlw_alloc_calloc(size_t n, size_t size);
+MLW_EXPORT void mlw_alloc_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLWIP_ALLOC_H */

@@ -1,0 +1,105 @@
+/* lwipopts.h - lwIP configuration of one mlwip shard: raw API, no OS, server-sized TCP. */
+#ifndef MLW_LWIPOPTS_H
+#define MLW_LWIPOPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- System: one lwIP instance per shard thread, no lwIP threads. ---- */
+#define NO_SYS                          1
+#define SYS_LIGHTWEIGHT_PROT            0
+#define LWIP_NETCONN                    0
+#define LWIP_SOCKET                     0
+#define LWIP_TIMERS                     1
+#define LWIP_ERRNO_STDINCLUDE           1
+
+/* ---- Memory: every lwIP allocation goes to the shard's own allocator
+ * (lwip-port/mem_hooks.c -> sharding/alloc.c). Pools are not used, so the
+ * MEMP_NUM_* limits do not apply; memory is bounded by the shard heap. ---- */
+#define MEM_LIBC_MALLOC                 1
+#define MEMP_MEM_MALLOC                 1
+#define MEM_ALIGNMENT                   8
+void *mlw__lwip_malloc(size_t size);
+void *mlw__lwip_calloc(size_t n, size_t size);
+void mlw__lwip_free(void *ptr);
+#define mem_clib_malloc                 mlw__lwip_malloc
+#define mem_clib_calloc                 mlw__lwip_calloc
+#define mem_clib_free                   mlw__lwip_free
+
+/* ---- Zero-copy RX: pbufs over NIC buffers. ---- */
+#define LWIP_SUPPORT_CUSTOM_PBUF        1
+#define PBUF_POOL_BUFSIZE               1536
+
+/* ---- Protocols. ---- */
+#define LWIP_IPV4                       1
+#define LWIP_IPV6                       1
+#define LWIP_ARP                        1
+#define LWIP_ETHERNET                   1
+#define LWIP_ICMP                       1
+#define LWIP_ICMP6                      1
+#define LWIP_IPV6_MLD                   1
+#define LWIP_IPV6_AUTOCONFIG            1
+#define LWIP_RAW                        0
+#define LWIP_UDP                        1
+#define LWIP_TCP                        1
+#define LWIP_DHCP                       0
+#define LWIP_AUTOIP                     0
+#define LWIP_IGMP                       0
+#define LWIP_DNS                        0
+#define ARP_TABLE_SIZE                  64
+#define ARP_QUEUEING                    1
+#define LWIP_ND6_NUM_NEIGHBORS          64
+#define LWIP_ND6_NUM_DESTINATIONS       64
+#define LWIP_NUM_NETIF_CLIENT_DATA      2
+#define LWIP_NETIF_LOOPBACK             0
+
+/* IPv6 fragments: on 64-bit targets the reassembly header does not fit in
+ * the fragment's own IPv6 header, so lwIP must copy it. */
+#if UINTPTR_MAX > 0xffffffffu
+#define IPV6_FRAG_COPYHEADER            1
+#endif
+
+/* ---- Checksums: per netif, so a port with checksum offload skips the
+ * software checksum and a virtual device without it does not. ---- */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF    1
+#define LWIP_CHECKSUM_ON_COPY           1
+
+/* ---- TCP, sized for 10 Gbit/s+ flows.
+ * Bandwidth-delay product: 10 Gbit/s x 1 ms RTT = 1.25 MB. A 2 MiB window
+ * covers 10 Gbit/s up to ~1.7 ms RTT (16 Gbit/s at 1 ms). With window
+ * scaling shift 6 the largest advertisable window is 0xffff << 6 = 4 MiB.
+ * Buffers are limits, not reservations: a connection only holds memory for
+ * data in flight or unread, taken from the shard heap on demand. ---- */
+#define TCP_MSS                         1460
+#define LWIP_WND_SCALE                  1
+#define TCP_RCV_SCALE                   6
+#define TCP_WND                         (2 * 1024 * 1024)
+#define TCP_SND_BUF                     (2 * 1024 * 1024)
+/* Segments in the send queue: at least 2 x SND_BUF/MSS (lwIP's sanity
+ * check); 4 x leaves room for writes smaller than one MSS. Must fit u16_t. */
+#define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / TCP_MSS)
+/* Writable threshold reported to the application; lwIP requires it below
+ * 0xffff - 4 * MSS. */
+#define TCP_SNDLOWAT                    32768
+#define TCP_OVERSIZE                    TCP_MSS
+#define TCP_QUEUE_OOSEQ                 1
+#define TCP_LISTEN_BACKLOG              1
+#define TCP_DEFAULT_LISTEN_BACKLOG      0xff
+#define LWIP_TCP_KEEPALIVE              1
+#define SO_REUSE                        1
+#define LWIP_TCP_SACK_OUT               0
+#define LWIP_TCP_TIMESTAMPS             0
+
+/* ---- Hooks: RFC 6528 initial sequence numbers (lwip-port/isn.c). ---- */
+#define LWIP_HOOK_FILENAME              "mlw_lwip_hooks.h"
+
+/* ---- Statistics: protocol counters per shard (the globals are made
+ * thread-local by the derivation); memory counters come from the shard
+ * allocator instead of MEM/MEMP stats. ---- */
+#define LWIP_STATS                      1
+#define LWIP_STATS_DISPLAY              0
+#define MEM_STATS                       0
+#define MEMP_STATS                      0
+#define SYS_STATS                       0
+
+#endif /* MLW_LWIPOPTS_H */

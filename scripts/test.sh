@@ -1,0 +1,32 @@
+#!/bin/sh
+# test.sh - install dependencies, build mlwip (plain, ThreadSanitizer and
+# AddressSanitizer+UBSan variants) and run every test. Exits non-zero if any
+# test fails. Usage: scripts/test.sh [plain|thread|address ...]
+set -eu
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+variants=${*:-plain thread address}
+jobs=$(nproc)
+status=0
+for v in $variants; do
+	case $v in
+	plain)   san="" ;;
+	thread)  san=thread ;;
+	address) san=address ;;
+	*) echo "test.sh: unknown variant '$v' (plain, thread, address)" >&2; exit 2 ;;
+	esac
+	echo "=== mlwip: $v build"
+	mkdir -p build
+	cmake -S . -B "build/$v" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLW_SANITIZE="$san" >"build/$v.configure.log" 2>&1 ||
+		{ cat "build/$v.configure.log"; exit 1; }
+	cmake --build "build/$v" -j "$jobs" >"build/$v.build.log" 2>&1 ||
+		{ tail -n 60 "build/$v.build.log"; exit 1; }
+	echo "=== mlwip: $v tests"
+	# Sanitizer reports fail the test that triggers them.
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" \
+	UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
+	ctest --test-dir "build/$v" --output-on-failure -j 1 || status=1
+done
+exit $status
