@@ -38,7 +38,9 @@ MLW_EXPORT int mlw_alloc_thread_init(int numa_node);
 /**
  * Destroy the calling thread's heap and return all its memory to the OS.
  * Blocks still in use are released too; @p leaked (may be NULL) receives the
- * final counters so the caller can report them.
+ * final counters so the caller can report them. A heap is not destroyed when
+ * its thread exits: every thread that allocated must call this before it
+ * ends, or the heap's memory stays mapped for the life of the process.
  *
  * @return 0 if nothing was in use; -EBUSY if blocks were still in use
  *   (they are freed all the same); -ENOENT if the thread has no heap.
@@ -54,9 +56,11 @@ MLW_EXPORT int mlw_alloc_stats(struct mlw_alloc_stats *out);
 /**
  * malloc/calloc/free on the calling thread's heap. A thread without a heap
  * gets one on its current NUMA node at its first allocation. Blocks are
- * aligned to 16 bytes. free(NULL) does nothing. In debug builds
- * (MLW_ALLOC_DEBUG) freeing a block owned by another thread's heap aborts
- * with a message naming both threads' heaps.
+ * aligned to 16 bytes. malloc(0) returns a unique block that must be freed.
+ * On failure malloc/calloc return NULL with errno ENOMEM (also when n * size
+ * overflows). free(NULL) does nothing. In debug builds (MLW_ALLOC_DEBUG)
+ * freeing a block owned by another thread's heap aborts with a message naming
+ * both threads' heaps, and so does freeing a small block twice.
  */
 MLW_EXPORT void *mlw_alloc_malloc(size_t size);
 MLW_EXPORT void *mlw_alloc_calloc(size_t n, size_t size);

@@ -1,0 +1,447 @@
+/* alloc.c - per-shard heap: size-class free lists over NUMA-local chunks, owned by one thread, no locks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <numa.h>
+#include <numaif.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mlwip/alloc.h"
+#include "alloc_private.h"
+
+#if defined(MLW_ALLOC_DEBUG) && MLW_ALLOC_DEBUG
+#define MLW_ALLOC_CHECKS 1
+#else
+#define MLW_ALLOC_CHECKS 0
+#endif
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/* Node masks handed to mbind() cover this many nodes (the kernel's
+ * MAX_NUMNODES is at most 1024). */
+#define MLW_ALLOC_MAX_NODES	1024
+#define ULONG_BITS		(8 * sizeof(unsigned long))
+
+/* A free block's payload holds the link to the next free block of its class. */
+struct mlw__alloc_free {
+	struct mlw__alloc_free *next;
+};
+
+/* Start of every chunk; small blocks are carved after it. */
+struct mlw__alloc_chunk {
+	struct mlw__alloc_chunk *next;
+	size_t size;
+};
+
+/* Start of every large block's mapping, in front of the block header. Large
+ * blocks are doubly linked so free() unlinks one in O(1). */
+struct mlw__alloc_large {
+	struct mlw__alloc_large *next;
+	struct mlw__alloc_large *prev;
+	size_t map_size;
+	size_t size;	/* requested size */
+};
+
+_Static_assert(sizeof(struct mlw__alloc_chunk) % MLW_ALLOC_ALIGN == 0,
+	       "chunk header must keep blocks 16-byte aligned");
+_Static_assert(sizeof(struct mlw__alloc_large) % MLW_ALLOC_ALIGN == 0,
+	       "large-block record must keep the payload 16-byte aligned");
+_Static_assert(MLW_ALLOC_CHUNK_SIZE % MLW_ALLOC_ALIGN == 0, "chunk size must be a multiple of 16");
+_Static_assert(MLW_ALLOC_CHUNK_SIZE >= 2 * (MLW_ALLOC_MAX_SMALL + sizeof(struct mlw__alloc_hdr)),
+	       "a chunk must hold at least two blocks of the biggest class");
+_Static_assert(MLW_ALLOC_LINEAR_CLASSES + 8 * MLW_ALLOC_STEPS_PER_POW2 == MLW_ALLOC_NCLASSES,
+	       "classes 128 < size <= 32768 span eight octaves");
+
+/* One shard's heap. Only the owning thread reads or writes it. */
+struct mlw__heap {
+	struct mlw__alloc_free *free[MLW_ALLOC_NCLASSES];
+	char *bump;			/* unused tail of the newest chunk */
+	char *bump_end;
+	struct mlw_alloc_stats stats;
+	struct mlw__alloc_chunk *chunks;
+	struct mlw__alloc_large *large;
+	size_t page_size;
+	size_t self_size;		/* size of this struct's own mapping */
+	int node;
+	bool bind;			/* libnuma works: bind mappings to node */
+};
+
+/* The calling thread's heap. initial-exec: one %fs-relative load on the fast
+ * path instead of a __tls_get_addr() call when linked into a shared object. */
+static _Thread_local struct mlw__heap *mlw_heap __attribute__((tls_model("initial-exec")));
+
+static size_t round_up(size_t n, size_t align)
+{
+	return (n + align - 1) & ~(align - 1);
+}
+
+/*
+ * Map @p size bytes of fresh, zeroed memory on @p node. This is mmap() plus
+ * mbind() rather than numa_alloc_onnode(), which malloc()s a node mask on
+ * every call, and the policy is MPOL_PREFERRED rather than MPOL_BIND so a
+ * full node makes the kernel place pages elsewhere instead of invoking the
+ * OOM killer. A failing mbind() (e.g. refused by a container's seccomp
+ * filter) leaves the memory usable, only not placed, so it is ignored.
+ */
+static void *os_map(int node, bool bind, size_t size)
+{
+	unsigned long mask[MLW_ALLOC_MAX_NODES / ULONG_BITS];
+	void *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (bind && node >= 0 && node < MLW_ALLOC_MAX_NODES) {
+		memset(mask, 0, sizeof(mask));
+		mask[node / ULONG_BITS] = 1ul << (node % ULONG_BITS);
+		/* The kernel reads maxnode - 1 bits of the mask. */
+		(void)mbind(p, size, MPOL_PREFERRED, mask, MLW_ALLOC_MAX_NODES + 1, 0);
+	}
+	return p;
+}
+
+static void os_unmap(void *p, size_t size)
+{
+	munmap(p, size);
+}
+
+static int current_node(void)
+{
+	unsigned int cpu, node;
+
+	/* getcpu() reports the node directly (vDSO on x86), where
+	 * numa_node_of_cpu(sched_getcpu()) would malloc() a cpumask per node. */
+	if (getcpu(&cpu, &node) != 0)
+		return 0;
+	return (int)node;
+}
+
+static struct mlw__heap *heap_create(int node, bool bind)
+{
+	struct mlw__heap *h;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t self_size = round_up(sizeof(*h), page);
+
+	if (node == -1)
+		node = current_node();
+	h = os_map(node, bind, self_size);
+	if (!h)
+		return NULL;
+	/* Fresh anonymous memory is zero: free lists, chunk lists and counters
+	 * start empty. */
+	h->page_size = page;
+	h->self_size = self_size;
+	h->node = node;
+	h->bind = bind;
+	mlw_heap = h;
+	return h;
+}
+
+static bool node_valid(int node, bool numa)
+{
+	if (node == -1)
+		return true;
+	if (node < 0)
+		return false;
+	if (!numa)
+		return node == 0;
+	return node <= numa_max_node() && numa_bitmask_isbitset(numa_nodes_ptr, (unsigned int)node);
+}
+
+int mlw_alloc_thread_init(int numa_node)
+{
+	bool numa;
+
+	if (mlw_heap)
+		return -EEXIST;
+	numa = numa_available() >= 0;
+	if (!node_valid(numa_node, numa))
+		return -EINVAL;
+	return heap_create(numa_node, numa) ? 0 : -ENOMEM;
+}
+
+int mlw_alloc_thread_fini(struct mlw_alloc_stats *leaked)
+{
+	struct mlw__heap *h = mlw_heap;
+	struct mlw__alloc_large *l, *lnext;
+	struct mlw__alloc_chunk *c, *cnext;
+	bool busy;
+
+	if (!h)
+		return -ENOENT;
+	busy = h->stats.objects_in_use != 0;
+	if (leaked)
+		*leaked = h->stats;
+	for (l = h->large; l; l = lnext) {
+		lnext = l->next;
+		os_unmap(l, l->map_size);
+	}
+	for (c = h->chunks; c; c = cnext) {
+		cnext = c->next;
+		os_unmap(c, c->size);
+	}
+	mlw_heap = NULL;
+	os_unmap(h, h->self_size);
+	return busy ? -EBUSY : 0;
+}
+
+int mlw_alloc_stats(struct mlw_alloc_stats *out)
+{
+	if (!out)
+		return -EINVAL;
+	if (!mlw_heap)
+		return -ENOENT;
+	*out = mlw_heap->stats;
+	return 0;
+}
+
+static __attribute__((noinline)) struct mlw__heap *heap_create_lazy(void)
+{
+	return heap_create(-1, numa_available() >= 0);
+}
+
+static __attribute__((noinline)) void *alloc_fail(struct mlw__heap *h)
+{
+	h->stats.failures++;
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* Carve a block of class @p cls at @p *p (the caller checked that it fits) and advance *p. */
+static struct mlw__alloc_hdr *carve(struct mlw__heap *h, char **p, unsigned int cls)
+{
+	struct mlw__alloc_hdr *hdr = (struct mlw__alloc_hdr *)*p;
+
+	*p += sizeof(*hdr) + mlw__alloc_class_size(cls);
+	hdr->owner = h;
+	hdr->cls = (uint16_t)cls;
+	return hdr;
+}
+
+/*
+ * The newest chunk cannot fit a block of class @p cls: cut what is left of it
+ * into the largest blocks that fit (so the tail is not wasted), then carve
+ * the block from a new chunk.
+ */
+static __attribute__((noinline)) struct mlw__alloc_hdr *refill(struct mlw__heap *h, unsigned int cls)
+{
+	const size_t hdr_size = sizeof(struct mlw__alloc_hdr);
+	struct mlw__alloc_chunk *c;
+	struct mlw__alloc_hdr *hdr;
+	struct mlw__alloc_free *f;
+	unsigned int tcls;
+	size_t avail;
+
+	while ((size_t)(h->bump_end - h->bump) >= hdr_size + mlw__alloc_class_size(0)) {
+		avail = (size_t)(h->bump_end - h->bump) - hdr_size;
+		if (avail >= MLW_ALLOC_MAX_SMALL) {
+			tcls = MLW_ALLOC_NCLASSES - 1;
+		} else {
+			tcls = mlw__alloc_size_class(avail);
+			if (mlw__alloc_class_size(tcls) > avail)
+				tcls--;
+		}
+		hdr = carve(h, &h->bump, tcls);
+		hdr->size = 0;
+		hdr->state = MLW_ALLOC_STATE_FREE;
+		f = (struct mlw__alloc_free *)(hdr + 1);
+		f->next = h->free[tcls];
+		h->free[tcls] = f;
+	}
+
+	c = os_map(h->node, h->bind, MLW_ALLOC_CHUNK_SIZE);
+	if (!c)
+		return NULL;
+	c->size = MLW_ALLOC_CHUNK_SIZE;
+	c->next = h->chunks;
+	h->chunks = c;
+	h->stats.bytes_reserved += MLW_ALLOC_CHUNK_SIZE;
+	h->bump = (char *)(c + 1);
+	h->bump_end = (char *)c + MLW_ALLOC_CHUNK_SIZE;
+	return carve(h, &h->bump, cls);
+}
+
+static __attribute__((noinline)) void *large_alloc(struct mlw__heap *h, size_t size)
+{
+	const size_t overhead = sizeof(struct mlw__alloc_large) + sizeof(struct mlw__alloc_hdr);
+	struct mlw__alloc_large *l;
+	struct mlw__alloc_hdr *hdr;
+	size_t map_size;
+
+	if (size > SIZE_MAX - overhead - h->page_size)
+		return alloc_fail(h);
+	map_size = round_up(size + overhead, h->page_size);
+	l = os_map(h->node, h->bind, map_size);
+	if (!l)
+		return alloc_fail(h);
+	l->map_size = map_size;
+	l->size = size;
+	l->prev = NULL;
+	l->next = h->large;
+	if (h->large)
+		h->large->prev = l;
+	h->large = l;
+
+	hdr = (struct mlw__alloc_hdr *)(l + 1);
+	hdr->owner = h;
+	hdr->size = 0;
+	hdr->cls = MLW_ALLOC_CLASS_LARGE;
+	hdr->state = MLW_ALLOC_STATE_LIVE;
+
+	h->stats.bytes_reserved += map_size;
+	h->stats.bytes_in_use += size;
+	h->stats.objects_in_use++;
+	h->stats.allocs++;
+	return hdr + 1;
+}
+
+static void large_free(struct mlw__heap *h, struct mlw__alloc_hdr *hdr)
+{
+	struct mlw__alloc_large *l = (struct mlw__alloc_large *)hdr - 1;
+
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		h->large = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	h->stats.bytes_reserved -= l->map_size;
+	h->stats.bytes_in_use -= l->size;
+	h->stats.objects_in_use--;
+	h->stats.frees++;
+	os_unmap(l, l->map_size);
+}
+
+#if MLW_ALLOC_CHECKS
+/* free() got a pointer it must not touch: say which and why, then abort. The
+ * owner heap is only printed, never dereferenced, as it may be gone. */
+static __attribute__((noreturn, noinline)) void bad_free(void *ptr, const struct mlw__alloc_hdr *hdr)
+{
+	struct mlw__heap *mine = mlw_heap;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	if (hdr->state == MLW_ALLOC_STATE_FREE)
+		fprintf(stderr, "mlw_alloc: double free of block %p (heap %p) by thread %d (heap %p)\n",
+			ptr, (void *)hdr->owner, (int)tid, (void *)mine);
+	else if (hdr->state != MLW_ALLOC_STATE_LIVE)
+		fprintf(stderr, "mlw_alloc: free of %p by thread %d (heap %p): not a live mlw_alloc block "
+			"(header state 0x%04x)\n", ptr, (int)tid, (void *)mine, (unsigned int)hdr->state);
+	else
+		fprintf(stderr, "mlw_alloc: block %p owned by heap %p freed by thread %d whose heap is %p; "
+			"only the owning shard may free it\n",
+			ptr, (void *)hdr->owner, (int)tid, (void *)mine);
+	abort();
+}
+
+static __attribute__((noreturn, noinline)) void bad_free_list(struct mlw__heap *h, unsigned int cls,
+							      const struct mlw__alloc_hdr *hdr)
+{
+	fprintf(stderr, "mlw_alloc: heap %p: free list of class %u holds block %p with state 0x%04x "
+		"(written after it was freed?)\n", (void *)h, cls, (const void *)(hdr + 1),
+		(unsigned int)hdr->state);
+	abort();
+}
+#endif
+
+void *mlw_alloc_malloc(size_t size)
+{
+	struct mlw__heap *h = mlw_heap;
+	struct mlw__alloc_hdr *hdr;
+	struct mlw__alloc_free *f;
+	unsigned int cls;
+	size_t stride;
+
+	if (unlikely(!h)) {
+		h = heap_create_lazy();
+		if (!h) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	if (unlikely(size > MLW_ALLOC_MAX_SMALL))
+		return large_alloc(h, size);
+
+	cls = mlw__alloc_size_class(size);
+	f = h->free[cls];
+	if (likely(f != NULL)) {
+		h->free[cls] = f->next;
+		hdr = mlw__alloc_hdr_of(f);
+#if MLW_ALLOC_CHECKS
+		if (unlikely(hdr->state != MLW_ALLOC_STATE_FREE || hdr->owner != h))
+			bad_free_list(h, cls, hdr);
+#endif
+	} else {
+		stride = sizeof(*hdr) + mlw__alloc_class_size(cls);
+		if (likely((size_t)(h->bump_end - h->bump) >= stride))
+			hdr = carve(h, &h->bump, cls);
+		else if (!(hdr = refill(h, cls)))
+			return alloc_fail(h);
+	}
+	hdr->size = (uint32_t)size;
+	hdr->state = MLW_ALLOC_STATE_LIVE;
+	h->stats.bytes_in_use += size;
+	h->stats.objects_in_use++;
+	h->stats.allocs++;
+	return hdr + 1;
+}
+
+void *mlw_alloc_calloc(size_t n, size_t size)
+{
+	struct mlw__heap *h;
+	size_t total;
+	void *p;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &total))) {
+		h = mlw_heap;
+		if (!h && !(h = heap_create_lazy())) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return alloc_fail(h);
+	}
+	p = mlw_alloc_malloc(total);
+	/* Large blocks are fresh mappings and already zero. */
+	if (p && total <= MLW_ALLOC_MAX_SMALL)
+		memset(p, 0, total);
+	return p;
+}
+
+void mlw_alloc_free(void *ptr)
+{
+	struct mlw__alloc_hdr *hdr;
+	struct mlw__alloc_free *f;
+	struct mlw__heap *h;
+	unsigned int cls;
+
+	if (!ptr)
+		return;
+	hdr = mlw__alloc_hdr_of(ptr);
+	h = hdr->owner;
+#if MLW_ALLOC_CHECKS
+	if (unlikely(hdr->state != MLW_ALLOC_STATE_LIVE || h != mlw_heap))
+		bad_free(ptr, hdr);
+#endif
+	/* Without checks, a block freed by a foreign thread still goes back to
+	 * its owner's lists: a data race on the owner's heap unless the owner
+	 * is stopped. Only the owning shard may free. */
+	cls = hdr->cls;
+	if (unlikely(cls == MLW_ALLOC_CLASS_LARGE)) {
+		large_free(h, hdr);
+		return;
+	}
+	hdr->state = MLW_ALLOC_STATE_FREE;
+	f = ptr;
+	f->next = h->free[cls];
+	h->free[cls] = f;
+	h->stats.bytes_in_use -= hdr->size;
+	h->stats.objects_in_use--;
+	h->stats.frees++;
+}
