@@ -12,6 +12,10 @@
 #define LWIP_SOCKET                     0
 #define LWIP_TIMERS                     1
 #define LWIP_ERRNO_STDINCLUDE           1
+/* In lwIP 2.1.3 this only exports the timeout list and lwip_cyclic_timer()
+ * (timeouts.c), which shard teardown needs to free every timeout
+ * (lwip-port/teardown.c). It changes no protocol behaviour. */
+#define LWIP_TESTMODE                   1
 
 /* ---- Memory: every lwIP allocation goes to the shard's own allocator
  * (lwip-port/mem_hooks.c -> sharding/alloc.c). Pools are not used, so the
