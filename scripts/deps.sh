@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config python3 clang binutils xz-utils
-debian-archive-keyring ca-certificates libdpdk-dev libnuma-dev libcmocka-dev check
+debian-archive-keyring ca-certificates libdpdk-dev libnuma-dev libcmocka-dev check libinih-dev
 iproute2"
 
 missing=""

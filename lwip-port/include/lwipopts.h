@@ -12,6 +12,9 @@
 #define LWIP_SOCKET                     0
 #define LWIP_TIMERS                     1
 #define LWIP_ERRNO_STDINCLUDE           1
+/* The C library's htons() & co. are used; lwIP's own macros would clash with
+ * <arpa/inet.h>, which DPDK's headers include. lwIP uses lwip_htons(). */
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 /* In lwIP 2.1.3 this only exports the timeout list and lwip_cyclic_timer()
  * (timeouts.c), which shard teardown needs to free every timeout
  * (lwip-port/teardown.c). It changes no protocol behaviour. */
@@ -102,6 +105,7 @@ void mlw__lwip_free(void *ptr);
  * allocator instead of MEM/MEMP stats. ---- */
 #define LWIP_STATS                      1
 #define LWIP_STATS_DISPLAY              0
+#define MIB2_STATS                      1
 #define MEM_STATS                       0
 #define MEMP_STATS                      0
 #define SYS_STATS                       0

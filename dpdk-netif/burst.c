@@ -1,0 +1,67 @@
+/* burst.c - the DPDK side of the data path: burst RX, batched TX flush, TX checksum offload flags. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dpdk_netif.h"
+
+uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_rx_burst(port_id, queue, pkts, n);
+}
+
+uint16_t mlw__txq_flush(struct mlw_txq *q)
+{
+	uint16_t sent;
+
+	if (q->n == 0)
+		return 0;
+	sent = rte_eth_tx_burst(q->port_id, q->queue_id, q->pkts, q->n);
+	for (uint16_t i = 0; i < sent; i++)
+		q->tx_bytes += q->pkts[i]->pkt_len;
+	q->tx_pkts += sent;
+	if (sent < q->n) {
+		/* The port is backed up: keep the rest for the next pass, in
+		 * order. TCP retransmits whatever is eventually dropped. */
+		memmove(q->pkts, q->pkts + sent, (q->n - sent) * sizeof(q->pkts[0]));
+	}
+	q->n -= sent;
+	return sent;
+}
+
+/* Checksum offload for IPv4 TCP/UDP: lwIP was told not to compute these
+ * (netif checksum control), so the port does, from the pseudo-header sum
+ * that DPDK expects in the L4 checksum field. */
+void mlw__tx_offload(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip;
+	uint64_t ol;
+
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    m->data_len < sizeof(*eth) + sizeof(*ip))
+		return;
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	m->l2_len = sizeof(*eth);
+	m->l3_len = rte_ipv4_hdr_len(ip);
+	ol = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	ip->hdr_checksum = 0;
+	/* Fragments carry no complete L4 header to checksum. */
+	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) == 0) {
+		void *l4 = (char *)ip + m->l3_len;
+
+		if (ip->next_proto_id == IPPROTO_TCP) {
+			ol |= RTE_MBUF_F_TX_TCP_CKSUM;
+			((struct rte_tcp_hdr *)l4)->cksum = rte_ipv4_phdr_cksum(ip, ol);
+		} else if (ip->next_proto_id == IPPROTO_UDP) {
+			ol |= RTE_MBUF_F_TX_UDP_CKSUM;
+			((struct rte_udp_hdr *)l4)->dgram_cksum = rte_ipv4_phdr_cksum(ip, ol);
+		}
+	}
+	m->ol_flags |= ol;
+}

@@ -1,0 +1,110 @@
+/* dpdk_netif.h - DPDK ethdev glue for shards: port setup, burst RX into zero-copy pbufs, batched TX (private).
+ *
+ * Two kinds of translation units use this header, and it must stay safe for
+ * both: lwIP-side files (netif.c, sharding/shard.c) include lwIP's protocol
+ * headers, DPDK-side files (port.c, burst.c) include <rte_ethdev.h>, and the
+ * two cannot meet in one file (both define struct ip6_hdr and IP_* macros).
+ * So this header includes neither: only mbufs, mempools and lwIP's pbuf.h. */
+#ifndef MLW_DPDK_NETIF_H
+#define MLW_DPDK_NETIF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "lwip/pbuf.h"
+
+struct netif;
+
+#define MLW_TX_BATCH	64u	/* frames buffered per queue before a forced flush */
+#define MLW_RSS_KEY_MAX	52u
+
+/* What a port can do, read from rte_eth_dev_info_get() at open time. */
+struct mlw_port_caps {
+	bool rss;		/* hardware RSS with a programmable key + RETA */
+	uint16_t reta_size;	/* 0 without RSS */
+	uint8_t key_len;
+	bool rx_cksum;		/* RX IPv4/TCP/UDP checksum offload */
+	bool tx_cksum;		/* TX IPv4/TCP/UDP checksum offload */
+	uint16_t mtu;
+	uint8_t mac[6];
+	char driver[32];
+};
+
+/* One DPDK port shared by all shards: shard i owns RX queue i and TX queue
+ * i. Only start-up and shutdown code touches this struct. */
+struct mlw_port {
+	uint16_t port_id;
+	uint16_t nqueues;
+	struct mlw_port_caps caps;
+	uint8_t rss_key[MLW_RSS_KEY_MAX];	/* programmed key (hardware RSS) */
+	uint16_t reta[512];	/* read back from the port */
+	bool configured, started;
+};
+
+/* Per-shard TX state of one queue. Only the owning shard touches it. */
+struct mlw_txq {
+	uint16_t port_id, queue_id;
+	uint16_t n;
+	struct rte_mbuf *pkts[MLW_TX_BATCH];
+	uint64_t tx_pkts, tx_bytes, tx_drops;
+};
+
+/* The mbuf private area holds the custom pbuf that wraps the mbuf's data
+ * for lwIP (zero-copy RX): freeing the pbuf frees the mbuf. */
+struct mlw_rx_pbuf {
+	struct pbuf_custom pc;
+	struct rte_mbuf *m;
+};
+#define MLW_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct mlw_rx_pbuf), RTE_MBUF_PRIV_ALIGN)
+
+/* Per-shard, per-port lwIP netif state. */
+struct mlw_netif_state {
+	struct mlw_txq *txq;
+	struct rte_mempool *pool;	/* the shard's own mbufs for TX copies */
+	bool tx_cksum;
+};
+
+/**
+ * Configure and start a port with @p nqueues RX/TX queue pairs, RX queue i
+ * filling from @p pools[i]. When the port has RSS, program @p key (length
+ * @p key_len) and a RETA spreading entries round-robin over the queues, and
+ * read both back into @p port. Waits up to @p link_wait_ms for link up.
+ *
+ * @return 0, or -errno: -ENODEV no such port; -EINVAL too many queues for
+ *   the port or a bad key; -EIO the port refused its configuration or its
+ *   RSS settings did not read back as written.
+ */
+int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
+		   struct rte_mempool *const *pools, const uint8_t *key, uint8_t key_len,
+		   unsigned link_wait_ms);
+
+/* Stop and close the port (idempotent). */
+void mlw__port_close(struct mlw_port *port);
+
+/* Receive up to @p n frames from one queue; returns how many (burst.c). */
+uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+
+/* Set the mbuf's offload flags so the port computes the IPv4 header and
+ * TCP/UDP checksums (burst.c). */
+void mlw__tx_offload(struct rte_mbuf *m);
+
+/**
+ * Wrap a received mbuf (single segment) in a custom pbuf without copying.
+ * Returns NULL (and frees the mbuf) if it cannot be wrapped.
+ */
+struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m);
+
+/* lwIP netif init function (netif.c): netif->state must point to a struct
+ * mlw_netif_state; the MAC and MTU are set by the caller before netif_add.
+ * Returns ERR_OK (lwIP's err_t is an int8_t). */
+int8_t mlw__dpdk_netif_init(struct netif *netif);
+
+/* Send what the queue has buffered. Returns frames handed to the port;
+ * frames the port would not take stay buffered for the next flush, unless
+ * the buffer is full, then the oldest are dropped and counted. */
+uint16_t mlw__txq_flush(struct mlw_txq *q);
+
+#endif /* MLW_DPDK_NETIF_H */

@@ -1,0 +1,174 @@
+/* port.c - DPDK port setup: one RX/TX queue pair per shard, RSS key and RETA programmed and verified, offloads, link wait. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+
+#include "dpdk_netif.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static void read_caps(struct mlw_port *port, const struct rte_eth_dev_info *info)
+{
+	struct mlw_port_caps *c = &port->caps;
+	uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+			 RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			 RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+
+	memset(c, 0, sizeof(*c));
+	/* Programmable RSS needs a RETA and a key we can write; several
+	 * virtual devices report one without the other. */
+	c->rss = info->reta_size > 0 && info->hash_key_size > 0 &&
+		 (info->flow_type_rss_offloads & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV6_TCP));
+	c->reta_size = c->rss ? info->reta_size : 0;
+	c->key_len = c->rss ? info->hash_key_size : 0;
+	c->rx_cksum = (info->rx_offload_capa & rx_ck) == rx_ck;
+	c->tx_cksum = (info->tx_offload_capa & tx_ck) == tx_ck;
+	snprintf(c->driver, sizeof(c->driver), "%s", info->driver_name ? info->driver_name : "?");
+}
+
+static int program_reta(struct mlw_port *port)
+{
+	struct rte_eth_rss_reta_entry64 conf[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t size = port->caps.reta_size;
+	unsigned groups = (size + RTE_ETH_RETA_GROUP_SIZE - 1) / RTE_ETH_RETA_GROUP_SIZE;
+
+	if (size > RTE_ETH_RSS_RETA_SIZE_512)
+		return -EINVAL;
+	memset(conf, 0, sizeof(conf));
+	for (unsigned i = 0; i < size; i++) {
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % port->nqueues;
+	}
+	if (rte_eth_dev_rss_reta_update(port->port_id, conf, size) != 0)
+		return -EIO;
+	/* Read back: software steering and port choice use this table, so it
+	 * must be what the hardware really uses. */
+	for (unsigned g = 0; g < groups; g++) {
+		conf[g].mask = ~0ULL;
+		memset(conf[g].reta, 0xff, sizeof(conf[g].reta));
+	}
+	if (rte_eth_dev_rss_reta_query(port->port_id, conf, size) != 0)
+		return -EIO;
+	for (unsigned i = 0; i < size; i++) {
+		uint16_t q = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+
+		if (q != i % port->nqueues)
+			return -EIO;
+		port->reta[i] = q;
+	}
+	return 0;
+}
+
+static int verify_key(struct mlw_port *port, const uint8_t *key, uint8_t key_len)
+{
+	uint8_t got[MLW_RSS_KEY_MAX];
+	struct rte_eth_rss_conf rc = { .rss_key = got, .rss_key_len = sizeof(got) };
+
+	if (rte_eth_dev_rss_hash_conf_get(port->port_id, &rc) != 0)
+		return -EIO;
+	if (rc.rss_key_len < key_len || memcmp(got, key, key_len) != 0)
+		return -EIO;
+	memcpy(port->rss_key, key, key_len);
+	return 0;
+}
+
+int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
+		   struct rte_mempool *const *pools, const uint8_t *key, uint8_t key_len,
+		   unsigned link_wait_ms)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_eth_link link;
+	int socket, rc;
+
+	memset(port, 0, sizeof(*port));
+	port->port_id = port_id;
+	port->nqueues = nqueues;
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return -ENODEV;
+	if (rte_eth_dev_info_get(port_id, &info) != 0)
+		return -ENODEV;
+	read_caps(port, &info);
+	if (nqueues == 0 || nqueues > info.max_rx_queues || nqueues > info.max_tx_queues)
+		return -EINVAL;
+	if (port->caps.rss && (key_len != port->caps.key_len || key_len > MLW_RSS_KEY_MAX))
+		return -EINVAL;
+
+	memset(&conf, 0, sizeof(conf));
+	if (port->caps.rss && nqueues > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = key_len;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	} else {
+		port->caps.rss = false;
+		port->caps.reta_size = 0;
+	}
+	if (port->caps.rx_cksum)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_CHECKSUM;
+	if (port->caps.tx_cksum)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+					RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	if (rte_eth_dev_configure(port_id, nqueues, nqueues, &conf) != 0)
+		return -EIO;
+	port->configured = true;
+	socket = rte_eth_dev_socket_id(port_id);
+	for (uint16_t q = 0; q < nqueues; q++) {
+		/* Descriptors on the port's node; mbufs from the owning shard's
+		 * pool, which lives on the shard's node. */
+		if (rte_eth_rx_queue_setup(port_id, q, RX_DESC, socket, NULL, pools[q]) != 0 ||
+		    rte_eth_tx_queue_setup(port_id, q, TX_DESC, socket, NULL) != 0) {
+			mlw__port_close(port);
+			return -EIO;
+		}
+	}
+	if (rte_eth_dev_start(port_id) != 0) {
+		mlw__port_close(port);
+		return -EIO;
+	}
+	port->started = true;
+	if (port->caps.rss) {
+		rc = program_reta(port);
+		if (rc == 0)
+			rc = verify_key(port, key, key_len);
+		if (rc != 0) {
+			mlw__port_close(port);
+			return rc;
+		}
+	}
+	{
+		struct rte_ether_addr mac;
+
+		rte_eth_macaddr_get(port_id, &mac);
+		memcpy(port->caps.mac, mac.addr_bytes, sizeof(port->caps.mac));
+	}
+	rte_eth_dev_get_mtu(port_id, &port->caps.mtu);
+	if (port->caps.mtu == 0)
+		port->caps.mtu = RTE_ETHER_MTU;
+	/* Some virtual devices never report link up; a missing link is not an
+	 * error, the shards simply see no traffic until it comes up. */
+	for (unsigned waited = 0; waited < link_wait_ms; waited += 10) {
+		if (rte_eth_link_get_nowait(port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+			break;
+		usleep(10000);
+	}
+	return 0;
+}
+
+void mlw__port_close(struct mlw_port *port)
+{
+	if (port->started) {
+		rte_eth_dev_stop(port->port_id);
+		port->started = false;
+	}
+	if (port->configured) {
+		rte_eth_dev_close(port->port_id);
+		port->configured = false;
+	}
+}

@@ -1,0 +1,165 @@
+/* mlwip/config.h - the stack's configuration: a plain struct, and a loader for INI files (libinih). */
+#ifndef MLWIP_CONFIG_H
+#define MLWIP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlwip/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLW_MAX_SHARDS			64	/**< shards (= pinned threads) per stack */
+#define MLW_MAX_PORTS			8	/**< [port0] .. [port7] */
+#define MLW_CONFIG_MAX_CORE		1023	/**< highest CPU id a shard may be pinned to */
+#define MLW_CONFIG_EAL_ARGS_MAX		1024	/**< bytes of [eal] args, NUL included */
+#define MLW_CONFIG_EAL_ARGV_MAX		64	/**< words [eal] args may split into */
+#define MLW_CONFIG_PROG_MAX		256	/**< bytes of argv[0], NUL included */
+
+/** What a shard does when a pass of its run loop found no work. */
+enum mlw_idle_policy {
+	MLW_IDLE_POLL = 0,	/**< keep polling: lowest latency, every shard's core at 100% */
+	MLW_IDLE_BACKOFF,	/**< poll, then pause, then sleep ever longer up to idle_sleep_us (default) */
+	MLW_IDLE_SLEEP,		/**< sleep idle_sleep_us after every idle pass */
+};
+
+/**
+ * One network port ([portN]). Addresses are in network byte order, so
+ * ipv4_addr of 10.0.0.1 is the bytes 0a 00 00 01 in memory.
+ */
+struct mlw_config_port {
+	uint32_t ipv4_addr;		/**< 0 when !has_ipv4 */
+	uint32_t ipv4_netmask;		/**< derived from ipv4_prefix */
+	uint32_t ipv4_gateway;		/**< 0: no default gateway */
+	uint8_t ipv6_addr[16];
+	uint8_t ipv4_prefix;		/**< 1..32 */
+	uint8_t ipv6_prefix;		/**< 1..128 */
+	uint8_t mac[6];			/**< used only when has_mac; otherwise the NIC's own */
+	bool has_ipv4;
+	bool has_ipv6;
+	bool has_mac;
+	uint16_t mtu;			/**< 576..9000 (IPv6 needs >= 1280), default 1500 */
+};
+
+/**
+ * The whole configuration. It holds no pointers, so it may be copied with
+ * '=' or memcpy. Fill it with mlw_config_defaults() and then set fields by
+ * hand, or with mlw_config_load_file()/mlw_config_load_string(); either way
+ * mlw_config_validate() must accept it before a stack starts with it.
+ */
+struct mlw_config {
+	/** [eal] args: DPDK EAL arguments as one string, split by mlw_config_eal_argv(). */
+	char eal_args[MLW_CONFIG_EAL_ARGS_MAX];
+	unsigned int shards;			/**< 1..MLW_MAX_SHARDS */
+	uint16_t cores[MLW_MAX_SHARDS];		/**< shard i runs on CPU cores[i]; first @c shards used */
+	enum mlw_idle_policy idle;
+	uint32_t idle_sleep_us;			/**< 1..100000, default 50 */
+	uint16_t burst;				/**< RX burst size, 1..512, default 32 */
+	unsigned int port_count;		/**< 1..MLW_MAX_PORTS once valid */
+	struct mlw_config_port ports[MLW_MAX_PORTS];
+};
+
+/**
+ * Where and why a configuration was refused. Fields that do not apply are
+ * empty (line 0, "" strings): a missing file has no line, a cross-field
+ * error found by mlw_config_validate() on a hand-built struct has no line.
+ */
+struct mlw_config_error {
+	int line;		/**< 1-based line in the INI text, 0 if none */
+	char section[32];	/**< e.g. "port0", without brackets */
+	char key[32];		/**< e.g. "ipv4" */
+	char message[256];	/**< e.g. "\"10.0.0.300/24\" is not an IPv4 address/prefix" */
+};
+
+/**
+ * EAL arguments ready for rte_eal_init(argc, argv). argv points into buf,
+ * so this struct must not be copied; it may be modified (EAL permutes argv).
+ */
+struct mlw_config_argv {
+	int argc;
+	char *argv[MLW_CONFIG_EAL_ARGV_MAX + 2];	/**< program name, words, NULL */
+	char buf[MLW_CONFIG_PROG_MAX + MLW_CONFIG_EAL_ARGS_MAX];
+};
+
+/**
+ * Set @p cfg to the defaults: no EAL arguments, 1 shard on core 0, idle
+ * policy backoff with idle_sleep_us 50, burst 32, no ports, and mtu 1500 in
+ * every port slot. The defaults alone do not validate: at least one port
+ * with an address is required.
+ */
+MLW_EXPORT void mlw_config_defaults(struct mlw_config *cfg);
+
+/**
+ * Read an INI file into @p cfg, starting from mlw_config_defaults(), then
+ * check the result with mlw_config_validate(). See contrib/config/example.ini
+ * for every section and key. Unknown sections and keys, a key given twice,
+ * and lines longer than 198 characters are errors; reading stops at the
+ * first error. Only [eal] args may continue on indented lines (joined with
+ * one space). Sections without any key are ignored.
+ *
+ * On failure @p cfg is reset to mlw_config_defaults(), which does not
+ * validate, so a stack never starts half-configured; @p err (may be NULL)
+ * says what was wrong and where.
+ *
+ * @return 0 on success;
+ *   -EINVAL  the file is not a valid configuration (see @p err);
+ *   -ENOENT, -EACCES, ... (-errno)  the file could not be opened;
+ *   -EIO or -errno  the file could not be read.
+ */
+MLW_EXPORT int mlw_config_load_file(struct mlw_config *cfg, const char *path,
+				    struct mlw_config_error *err);
+
+/**
+ * Like mlw_config_load_file(), from a NUL-terminated string of INI text.
+ * @return 0, or -EINVAL (also when @p cfg or @p text is NULL).
+ */
+MLW_EXPORT int mlw_config_load_string(struct mlw_config *cfg, const char *text,
+				      struct mlw_config_error *err);
+
+/**
+ * Cross-field checks of a complete configuration, whether loaded or built
+ * by hand: every value in range; eal_args NUL-terminated, quotes balanced,
+ * at most MLW_CONFIG_EAL_ARGV_MAX words; cores distinct; 1..MLW_MAX_PORTS
+ * ports, each with IPv4 and/or IPv6; unicast, non-zero addresses; netmask
+ * matching the prefix; gateway inside its port's subnet and not the port's
+ * own address; no address on two ports; unicast MAC; mtu >= 1280 with IPv6.
+ * The error names the section and key; its line is 0 (the loaders fill it in).
+ *
+ * @return 0 if @p cfg is valid; -EINVAL otherwise (see @p err, may be NULL).
+ */
+MLW_EXPORT int mlw_config_validate(const struct mlw_config *cfg, struct mlw_config_error *err);
+
+/**
+ * Split cfg->eal_args into @p out for rte_eal_init(): words are separated by
+ * blanks; double quotes group a word that contains blanks ("" is an empty
+ * word) and are removed; a backslash escapes a following '"' or '\' and is
+ * literal before anything else. out->argv[0] is @p prog ("mlwip" if NULL),
+ * out->argv[out->argc] is NULL.
+ *
+ * @return 0 on success (out->argc >= 1 then counts argv[0] and the words);
+ *   -EINVAL  unbalanced quote, eal_args not NUL-terminated, or a NULL argument;
+ *   -E2BIG   more than MLW_CONFIG_EAL_ARGV_MAX words, or @p prog too long.
+ */
+MLW_EXPORT int mlw_config_eal_argv(const struct mlw_config *cfg, const char *prog,
+				   struct mlw_config_argv *out, struct mlw_config_error *err);
+
+/**
+ * Render @p err as one line, e.g.
+ * "config.ini:7: [port0] ipv4: \"10.0.0.300/24\" is not an IPv4 address/prefix".
+ * @p source_name names the input ("config" if NULL); parts that do not
+ * apply (line, section, key) are left out. Truncates like snprintf.
+ *
+ * @return the length of the full line (as snprintf); -EINVAL if @p err is
+ *   NULL, or @p buf is NULL while @p len is not 0.
+ */
+MLW_EXPORT int mlw_config_format_error(const struct mlw_config_error *err, const char *source_name,
+				       char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLWIP_CONFIG_H */

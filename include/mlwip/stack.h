@@ -1,0 +1,109 @@
+/* mlwip/stack.h - the stack object: shards on DPDK ports, their run loop, start/stop and per-shard stats. */
+#ifndef MLWIP_STACK_H
+#define MLWIP_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mlwip/alloc.h"
+#include "mlwip/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mlw_stack;
+struct mlw_config;
+
+/** Counters of one shard. A running shard publishes them about every
+ * 100 ms; after mlw_stack_run() returns they are final. */
+struct mlw_shard_stats {
+	uint64_t rx_pkts, rx_bytes;	/**< frames taken from the shard's RX queues */
+	uint64_t tx_pkts, tx_bytes;	/**< frames handed to the port */
+	uint64_t rx_drops;		/**< frames dropped on input (bad checksum flag, no memory) */
+	uint64_t tx_drops;		/**< frames dropped on output (port or pool full) */
+	uint64_t fwd_out;		/**< frames this shard received but another owns: forwarded */
+	uint64_t fwd_in;		/**< frames other shards forwarded to this one */
+	uint64_t fwd_drops;		/**< forwards lost because the owner's ring was full */
+	uint64_t fanout;		/**< ARP/ND frames copied to the other shards */
+	uint64_t tcp_active_opens;	/**< lwIP MIB-II tcpActiveOpens */
+	uint64_t tcp_passive_opens;	/**< lwIP MIB-II tcpPassiveOpens */
+	uint64_t tcp_resets;		/**< lwIP MIB-II tcpOutRsts */
+	uint64_t loops, idle_loops;	/**< run-loop passes, and those that found no work */
+	struct mlw_alloc_stats alloc;	/**< the shard heap (lwIP's memory) */
+	int alloc_fini_rc;		/**< after stop: 0, or -EBUSY if memory was still in use */
+};
+
+/**
+ * Function run on every shard thread (F-Stack/Seastar style). @p init runs
+ * once after the shard's lwIP instance and netifs are up, before the run
+ * loop; use lwIP's raw API there (listen, connect). A non-zero return stops
+ * the whole stack.
+ */
+typedef int (*mlw_shard_init_fn)(unsigned shard_id, void *arg);
+
+/**
+ * Create a stack from a validated configuration: initialise DPDK's EAL with
+ * the configured arguments (plus the shard cores), open every configured
+ * port with one RX/TX queue pair per shard, and allocate per-shard memory on
+ * each shard's NUMA node. Nothing runs yet. One stack per process (DPDK's
+ * EAL can be initialised once).
+ *
+ * @return 0, or -errno with a message in @p err: -EINVAL bad configuration;
+ *   -EALREADY a stack already exists in this process; -ENODEV a configured
+ *   port does not exist; -EIO DPDK refused the EAL or port setup; -ENOMEM.
+ */
+MLW_EXPORT int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg,
+				char *err, size_t errlen);
+
+/**
+ * Run every shard until mlw_stack_stop(). Shard 0 runs on the calling
+ * thread, the others on their pinned cores. On stop each shard closes its
+ * connections, removes its netifs, frees lwIP's memory and records whether
+ * its heap ended empty (mlw_shard_stats.alloc_fini_rc).
+ *
+ * @return 0, or the first non-zero value an init function returned, or
+ *   -EALREADY if the stack already ran.
+ */
+MLW_EXPORT int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, void *arg);
+
+/** Ask every shard to stop. Async-signal-safe; callable from any thread. */
+MLW_EXPORT void mlw_stack_stop(struct mlw_stack *st);
+
+/** Number of shards. */
+MLW_EXPORT unsigned mlw_stack_nshards(const struct mlw_stack *st);
+
+/**
+ * Copy the last published counters of @p shard into @p out.
+ * @return 0, or -EINVAL for a bad shard or NULL pointers.
+ */
+MLW_EXPORT int mlw_stack_stats(const struct mlw_stack *st, unsigned shard,
+			       struct mlw_shard_stats *out);
+
+/** Print every shard's counters as a table. */
+MLW_EXPORT void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f);
+
+/** Close the ports and free the stack (after mlw_stack_run returned). */
+MLW_EXPORT void mlw_stack_destroy(struct mlw_stack *st);
+
+/** The calling thread's shard id, or -1 if it is not a shard thread. */
+MLW_EXPORT int mlw_shard_id(void);
+
+/**
+ * RSS-aware active open for lwIP's raw API: bind @p pcb (a struct tcp_pcb
+ * of the calling shard) to a free local port such that replies from
+ * @p raddr_be:@p rport_be (IPv4, network byte order) hash to this shard.
+ * Then call tcp_connect() as usual.
+ *
+ * @return 0, or -EADDRNOTAVAIL no such port is free; -EPERM not called on
+ *   a shard thread; -EINVAL bad arguments.
+ */
+struct tcp_pcb;
+MLW_EXPORT int mlw_tcp_bind_rss_v4(struct tcp_pcb *pcb, uint32_t raddr_be, uint16_t rport_be);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLWIP_STACK_H */

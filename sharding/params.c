@@ -1,0 +1,83 @@
+/* params.c - turn a validated struct mlw_config into the stack's parameters and DPDK EAL arguments. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stack_private.h"
+
+int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config *cfg,
+			    char *err, size_t errlen);
+
+/* True if the user's EAL arguments already choose the cores. */
+static bool has_core_option(const struct mlw_config_argv *a)
+{
+	for (int i = 1; i < a->argc; i++) {
+		const char *w = a->argv[i];
+
+		if (strcmp(w, "-l") == 0 || strcmp(w, "-c") == 0 || strncmp(w, "--lcores", 8) == 0 ||
+		    (w[0] == '-' && (w[1] == 'l' || w[1] == 'c') && w[2] != '\0' && w[1] != '-'))
+			return true;
+	}
+	return false;
+}
+
+int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config *cfg,
+			    char *err, size_t errlen)
+{
+	struct mlw_config_error e;
+	size_t off = 0;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = mlw_config_validate(cfg, &e);
+	if (rc == 0)
+		rc = mlw_config_eal_argv(cfg, "mlwip", &p->eal, &e);
+	if (rc != 0) {
+		mlw_config_format_error(&e, "config", err, errlen);
+		return rc;
+	}
+	if (cfg->shards > MLW_MAX_SHARDS_INTERNAL || cfg->port_count > MLW_MAX_PORTS_INTERNAL) {
+		snprintf(err, errlen, "config: too many shards or ports for this build");
+		return -EINVAL;
+	}
+	p->nshards = cfg->shards;
+	for (unsigned i = 0; i < cfg->shards; i++)
+		p->cores[i] = cfg->cores[i];
+	p->idle = cfg->idle;
+	p->idle_sleep_us = cfg->idle_sleep_us;
+	p->burst = cfg->burst;
+	p->nports = cfg->port_count;
+	for (unsigned i = 0; i < cfg->port_count; i++) {
+		const struct mlw_config_port *c = &cfg->ports[i];
+		struct mlw__port_params *pp = &p->ports[i];
+
+		pp->has_ipv4 = c->has_ipv4;
+		pp->ip4 = c->ipv4_addr;
+		pp->mask4 = c->ipv4_netmask;
+		pp->gw4 = c->ipv4_gateway;
+		pp->has_ipv6 = c->has_ipv6;
+		memcpy(pp->ip6, c->ipv6_addr, 16);
+		pp->prefix6 = c->ipv6_prefix;
+		pp->has_mac = c->has_mac;
+		memcpy(pp->mac, c->mac, 6);
+		pp->mtu = c->mtu;
+	}
+	if (has_core_option(&p->eal)) {
+		snprintf(err, errlen, "config: [eal] args must not choose cores (-l/-c/--lcores): "
+			 "mlwip passes the [stack] cores to DPDK itself");
+		return -EINVAL;
+	}
+	/* "-l c0,c1,...": the first core becomes DPDK's main lcore, which is
+	 * where mlw_stack_run() runs shard 0. */
+	off += (size_t)snprintf(p->lcores_arg, sizeof(p->lcores_arg), "-l");
+	for (unsigned i = 0; i < p->nshards && off < sizeof(p->lcores_arg); i++)
+		off += (size_t)snprintf(p->lcores_arg + off, sizeof(p->lcores_arg) - off, "%s%u",
+					i ? "," : "", p->cores[i]);
+	if (p->eal.argc + 1 > MLW_CONFIG_EAL_ARGV_MAX + 1) {
+		snprintf(err, errlen, "config: [eal] args has too many words");
+		return -EINVAL;
+	}
+	p->eal.argv[p->eal.argc++] = p->lcores_arg;
+	p->eal.argv[p->eal.argc] = NULL;
+	return 0;
+}

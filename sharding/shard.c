@@ -1,0 +1,337 @@
+/* shard.c - one shard's life: its lwIP instance and netifs, the run-to-completion loop, and teardown.
+ *
+ * Loop pass: rx_queues -> steer -> (own: pbuf -> netif->input | other: ring)
+ *            -> inbox rings -> sys_check_timeouts -> TX flush -> idle back-off.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+
+#include "lwip/init.h"
+#include "lwip/ip6_addr.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/stats.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "lwip/udp.h"
+#include "netif/ethernet.h"
+
+#include "mlwip/alloc.h"
+#include "mlwip/lwip_shard.h"
+#include "stack_private.h"
+
+#define RING_BURST 64
+
+/* The shard the calling thread runs, for mlw_shard_id() and the raw-API
+ * helpers. Thread-local: each shard thread has its own. */
+static _Thread_local struct mlw_shard *current_shard;
+
+int mlw_shard_id(void)
+{
+	return current_shard ? (int)current_shard->id : -1;
+}
+
+struct mlw_shard *mlw__current_shard(void);
+struct mlw_shard *mlw__current_shard(void)
+{
+	return current_shard;
+}
+
+static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m)
+{
+	struct netif *nif;
+	struct pbuf *p;
+
+	if (m->port >= sh->stack->p.nports) {
+		rte_pktmbuf_free(m);
+		sh->stats.rx_drops++;
+		return;
+	}
+	/* The port verified the checksum and found it wrong: drop here rather
+	 * than spend lwIP's time on it. */
+	if (m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+		rte_pktmbuf_free(m);
+		sh->stats.rx_drops++;
+		return;
+	}
+	nif = &sh->netif[m->port];
+	p = mlw__mbuf_to_pbuf(m);
+	if (p == NULL) {
+		sh->stats.rx_drops++;
+		return;
+	}
+	if (nif->input(p, nif) != ERR_OK) {
+		pbuf_free(p);
+		sh->stats.rx_drops++;
+	}
+}
+
+static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
+{
+	if (rte_ring_sp_enqueue(sh->outbox[owner], m) != 0) {
+		rte_pktmbuf_free(m);
+		sh->stats.fwd_drops++;
+		return;
+	}
+	sh->stats.fwd_out++;
+}
+
+static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m)
+{
+	for (unsigned s = 0; s < sh->stack->p.nshards; s++) {
+		struct rte_mbuf *c;
+
+		if (s == sh->id)
+			continue;
+		c = rte_pktmbuf_copy(m, sh->pool, 0, UINT32_MAX);
+		if (c == NULL) {
+			sh->stats.fwd_drops++;
+			continue;
+		}
+		if (rte_ring_sp_enqueue(sh->outbox[s], c) != 0) {
+			rte_pktmbuf_free(c);
+			sh->stats.fwd_drops++;
+			continue;
+		}
+		sh->stats.fanout++;
+	}
+}
+
+static unsigned poll_rx(struct mlw_shard *sh)
+{
+	struct mlw_stack *st = sh->stack;
+	struct rte_mbuf *pkts[512];
+	unsigned work = 0;
+
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		uint16_t n = mlw__rx_burst(st->ports[pi].port_id, (uint16_t)sh->id, pkts,
+					   (uint16_t)st->p.burst);
+
+		work += n;
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			int owner;
+
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			sh->stats.rx_pkts++;
+			sh->stats.rx_bytes += m->pkt_len;
+			m->port = (uint16_t)pi;	/* netif index, not DPDK port id */
+			owner = st->p.nshards > 1 ? mlw__steer_classify(&st->rss, m) : MLW_STEER_LOCAL;
+			if (owner == MLW_STEER_ALL)
+				fan_out(sh, m);
+			else if (owner >= 0 && (unsigned)owner != sh->id) {
+				forward(sh, (unsigned)owner, m);
+				continue;
+			}
+			input_frame(sh, m);
+		}
+	}
+	for (unsigned s = 0; s < st->p.nshards; s++) {
+		unsigned n;
+
+		if (sh->inbox[s] == NULL)
+			continue;
+		n = rte_ring_sc_dequeue_burst(sh->inbox[s], (void **)pkts, RING_BURST, NULL);
+		work += n;
+		sh->stats.fwd_in += n;
+		for (unsigned i = 0; i < n; i++)
+			input_frame(sh, pkts[i]);
+	}
+	return work;
+}
+
+static void idle(struct mlw_shard *sh, unsigned *idle_passes)
+{
+	const struct mlw__stack_params *p = &sh->stack->p;
+
+	sh->stats.idle_loops++;
+	(*idle_passes)++;
+	switch (p->idle) {
+	case MLW_IDLE_POLL:
+		break;
+	case MLW_IDLE_BACKOFF:
+		/* Spin briefly (a burst is often right behind), then yield
+		 * the core with short sleeps so an idle board stays cool. */
+		if (*idle_passes < 1024)
+			rte_pause();
+		else
+			usleep(p->idle_sleep_us);
+		break;
+	case MLW_IDLE_SLEEP:
+		usleep(p->idle_sleep_us);
+		break;
+	}
+}
+
+static int netifs_up(struct mlw_shard *sh)
+{
+	struct mlw_stack *st = sh->stack;
+
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		const struct mlw__port_params *pp = &st->p.ports[pi];
+		struct netif *nif = &sh->netif[pi];
+		ip4_addr_t ip, mask, gw;
+
+		sh->txq[pi].port_id = st->ports[pi].port_id;
+		sh->txq[pi].queue_id = (uint16_t)sh->id;
+		sh->nst[pi].txq = &sh->txq[pi];
+		sh->nst[pi].pool = sh->pool;
+		sh->nst[pi].tx_cksum = st->ports[pi].caps.tx_cksum;
+		ip.addr = pp->has_ipv4 ? pp->ip4 : 0;
+		mask.addr = pp->has_ipv4 ? pp->mask4 : 0;
+		gw.addr = pp->has_ipv4 ? pp->gw4 : 0;
+		/* Every shard has the same MAC and addresses on its netif: to
+		 * the network the shards are one host. */
+		memcpy(nif->hwaddr, pp->has_mac ? pp->mac : st->ports[pi].caps.mac, 6);
+		nif->mtu = pp->mtu ? pp->mtu : st->ports[pi].caps.mtu;
+		if (netif_add(nif, &ip, &mask, &gw, &sh->nst[pi], mlw__dpdk_netif_init,
+			      ethernet_input) == NULL)
+			return -ENOMEM;
+		nif->hwaddr_len = 6;
+#if LWIP_IPV6
+		nif->mtu6 = nif->mtu;
+		netif_create_ip6_linklocal_address(nif, 1);
+		if (pp->has_ipv6) {
+			ip6_addr_t a;
+			s8_t idx;
+
+			memcpy(a.addr, pp->ip6, 16);
+			ip6_addr_clear_zone(&a);
+			if (netif_add_ip6_address(nif, &a, &idx) != ERR_OK)
+				return -ENOMEM;
+			/* Every shard would run duplicate address detection
+			 * against the others' identical address: configured
+			 * addresses are taken as preferred at once. */
+			netif_ip6_addr_set_state(nif, idx, IP6_ADDR_PREFERRED);
+		}
+		netif_ip6_addr_set_state(nif, 0, IP6_ADDR_PREFERRED);
+#endif
+		if (pi == 0)
+			netif_set_default(nif);
+		netif_set_up(nif);
+		netif_set_link_up(nif);
+	}
+	return 0;
+}
+
+/* lwIP has no deinit: close what is open, remove the netifs and timers,
+ * free what the rings still hold, so the shard heap ends empty. */
+static void teardown(struct mlw_shard *sh)
+{
+	struct mlw_stack *st = sh->stack;
+	struct rte_mbuf *m;
+
+	while (tcp_active_pcbs != NULL)
+		tcp_abort(tcp_active_pcbs);
+	while (tcp_tw_pcbs != NULL)
+		tcp_abort(tcp_tw_pcbs);
+	while (tcp_bound_pcbs != NULL)
+		tcp_abort(tcp_bound_pcbs);
+	while (tcp_listen_pcbs.listen_pcbs != NULL)
+		tcp_close((struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs);
+	while (udp_pcbs != NULL)
+		udp_remove(udp_pcbs);
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		mlw__txq_flush(&sh->txq[pi]);
+		netif_remove(&sh->netif[pi]);
+	}
+	mlw_lwip_timers_clear();
+	for (unsigned s = 0; s < st->p.nshards; s++)
+		while (sh->inbox[s] != NULL && rte_ring_sc_dequeue(sh->inbox[s], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		struct mlw_txq *q = &sh->txq[pi];
+
+		for (uint16_t i = 0; i < q->n; i++)
+			rte_pktmbuf_free(q->pkts[i]);
+		q->tx_drops += q->n;
+		q->n = 0;
+	}
+}
+
+static void collect_stats(struct mlw_shard *sh)
+{
+	struct mlw_shard_stats *s = &sh->stats;
+
+	s->tx_pkts = s->tx_bytes = s->tx_drops = 0;
+	for (unsigned pi = 0; pi < sh->stack->p.nports; pi++) {
+		s->tx_pkts += sh->txq[pi].tx_pkts;
+		s->tx_bytes += sh->txq[pi].tx_bytes;
+		s->tx_drops += sh->txq[pi].tx_drops;
+	}
+#if MIB2_STATS
+	s->tcp_active_opens = lwip_stats.mib2.tcpactiveopens;
+	s->tcp_passive_opens = lwip_stats.mib2.tcppassiveopens;
+	s->tcp_resets = lwip_stats.mib2.tcpoutrsts;
+#endif
+	mlw_alloc_stats(&s->alloc);
+}
+
+void mlw__shard_publish(struct mlw_shard *sh)
+{
+	const uint64_t *src = (const uint64_t *)&sh->stats;
+
+	RTE_BUILD_BUG_ON(sizeof(struct mlw_shard_stats) % sizeof(uint64_t) != 0);
+	for (size_t i = 0; i < sizeof(sh->stats) / sizeof(uint64_t); i++)
+		atomic_store_explicit(&sh->pub.v[i], src[i], memory_order_relaxed);
+}
+
+int mlw__shard_main(void *arg)
+{
+	struct mlw_shard *sh = arg;
+	struct mlw_stack *st = sh->stack;
+	uint64_t hz = rte_get_tsc_hz(), timer_tsc = 0;
+	unsigned idle_passes = 0;
+	int rc;
+
+	current_shard = sh;
+	rc = mlw_alloc_thread_init(sh->node);
+	if (rc != 0 && rc != -EEXIST)
+		goto out;
+	lwip_init();
+	rc = netifs_up(sh);
+	if (rc == 0 && st->init != NULL)
+		rc = st->init(sh->id, st->init_arg);
+	if (rc != 0) {
+		int expected = 0;
+
+		atomic_compare_exchange_strong(&st->init_rc, &expected, rc);
+		mlw_stack_stop(st);
+	}
+	while (!atomic_load_explicit(&st->stop, memory_order_relaxed)) {
+		uint64_t now = rte_rdtsc();
+		unsigned work = poll_rx(sh);
+
+		/* lwIP's timers have millisecond resolution: look at them
+		 * once a millisecond, not on every pass. */
+		if (now - timer_tsc >= hz / 1000) {
+			sys_check_timeouts();
+			timer_tsc = now;
+		}
+		for (unsigned pi = 0; pi < st->p.nports; pi++)
+			work += mlw__txq_flush(&sh->txq[pi]);
+		sh->stats.loops++;
+		if (work == 0)
+			idle(sh, &idle_passes);
+		else
+			idle_passes = 0;
+		if (now - sh->last_publish_tsc >= hz / 10) {
+			collect_stats(sh);
+			mlw__shard_publish(sh);
+			sh->last_publish_tsc = now;
+		}
+	}
+	teardown(sh);
+	collect_stats(sh);
+	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);
+	mlw__shard_publish(sh);
+out:
+	current_shard = NULL;
+	return rc;
+}

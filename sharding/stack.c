@@ -1,0 +1,326 @@
+/* stack.c - create a stack (EAL, ports, per-shard pools and rings), run its shards on their cores, stop, stats. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "lwip/ip_addr.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+#include "mlwip/config.h"
+#include "rand_private.h"
+#include "stack_private.h"
+
+#define LINK_WAIT_MS 3000
+
+struct mlw_shard *mlw__current_shard(void);
+int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config *cfg,
+			    char *err, size_t errlen);
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t errlen)
+{
+	struct mlw_shard *sh;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned lcore = st->p.cores[id];
+	int socket = (int)rte_lcore_to_socket_id(lcore);
+
+	/* One struct per shard, on the shard's own node. */
+	sh = rte_zmalloc_socket("mlw_shard", sizeof(*sh), RTE_CACHE_LINE_SIZE, socket);
+	if (sh == NULL)
+		return fail(err, errlen, -ENOMEM, "no memory for shard %u on node %d", id, socket);
+	sh->id = id;
+	sh->lcore = lcore;
+	sh->node = socket;
+	sh->stack = st;
+	snprintf(name, sizeof(name), "mlw_pool_%u", id);
+	sh->pool = rte_pktmbuf_pool_create(name, MLW_POOL_MBUFS, 256, MLW_MBUF_PRIV_SIZE,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (sh->pool == NULL) {
+		rte_free(sh);
+		return fail(err, errlen, -ENOMEM, "cannot create mbuf pool for shard %u: %s "
+			    "(give DPDK more memory with -m)", id, rte_strerror(rte_errno));
+	}
+	st->shards[id] = sh;
+	return 0;
+}
+
+static int create_rings(struct mlw_stack *st, char *err, size_t errlen)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	/* One single-producer/single-consumer ring per ordered pair of shards,
+	 * on the consumer's node. */
+	for (unsigned src = 0; src < st->p.nshards; src++) {
+		for (unsigned dst = 0; dst < st->p.nshards; dst++) {
+			struct rte_ring *r;
+
+			if (src == dst)
+				continue;
+			snprintf(name, sizeof(name), "mlw_r%u_%u", src, dst);
+			r = rte_ring_create(name, MLW_RING_SIZE, st->shards[dst]->node,
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (r == NULL)
+				return fail(err, errlen, -ENOMEM, "cannot create ring %s: %s", name,
+					    rte_strerror(rte_errno));
+			st->shards[dst]->inbox[src] = r;
+			st->shards[src]->outbox[dst] = r;
+		}
+	}
+	return 0;
+}
+
+static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
+{
+	struct rte_mempool *pools[MLW_MAX_SHARDS_INTERNAL];
+	int rc;
+
+	for (unsigned i = 0; i < st->p.nshards; i++)
+		pools[i] = st->shards[i]->pool;
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		struct mlw_port *port = &st->ports[pi];
+
+		rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools,
+				    st->rss.key, (uint8_t)st->rss.key_len, LINK_WAIT_MS);
+		if (rc == -EINVAL && port->caps.rss && port->caps.key_len != st->rss.key_len) {
+			/* The port wants a key of another length: rebuild the
+			 * symmetric key at that length and try again. */
+			rc = mlw_rss_init(&st->rss, st->p.nshards, st->rss.reta_size, NULL,
+					  port->caps.key_len);
+			if (rc == 0)
+				rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools,
+						    st->rss.key, (uint8_t)st->rss.key_len, LINK_WAIT_MS);
+		}
+		if (rc == -ENODEV)
+			return fail(err, errlen, rc, "[port%u] is configured but DPDK has no port %u "
+				    "(add a device with -a/--vdev in [eal] args)", pi, pi);
+		if (rc != 0)
+			return fail(err, errlen, rc, "cannot set up port %u (%s) with %u queues: %s",
+				    pi, port->caps.driver, st->p.nshards, strerror(-rc));
+		if (port->caps.rss) {
+			/* Software steering must agree with the hardware: use the
+			 * RETA the port reports. */
+			rc = mlw_rss_init(&st->rss, st->p.nshards, port->caps.reta_size,
+					  st->rss.key, st->rss.key_len);
+			if (rc == 0)
+				rc = mlw_rss_reta_fill(&st->rss, port->reta, port->caps.reta_size);
+			if (rc != 0)
+				return fail(err, errlen, rc, "port %u RETA of %u entries is unusable",
+					    pi, port->caps.reta_size);
+		}
+	}
+	return 0;
+}
+
+int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char *err, size_t errlen)
+{
+	struct mlw_stack *st;
+	struct mlw__stack_params *p;
+	int rc;
+
+	if (out == NULL || cfg == NULL)
+		return fail(err, errlen, -EINVAL, "mlw_stack_create: NULL argument");
+	*out = NULL;
+	/* The parameters are needed before DPDK's allocator exists. */
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	rc = mlw__params_from_config(p, cfg, err, errlen);
+	if (rc != 0) {
+		free(p);
+		return rc;
+	}
+	if (rte_eal_init(p->eal.argc, p->eal.argv) < 0) {
+		rc = rte_errno == EALREADY ? -EALREADY : -EIO;
+		fail(err, errlen, rc, "DPDK EAL initialisation failed: %s", rte_strerror(rte_errno));
+		free(p);
+		return rc;
+	}
+	st = rte_zmalloc("mlw_stack", sizeof(*st), RTE_CACHE_LINE_SIZE);
+	if (st == NULL) {
+		rte_eal_cleanup();
+		free(p);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	/* The EAL may keep pointers into its argv: the original block stays
+	 * allocated until mlw_stack_destroy(); st->p is a copy for the rest. */
+	memcpy(&st->p, p, sizeof(*p));
+	st->eal_params = p;
+	for (unsigned i = 0; i < st->p.nshards; i++) {
+		if (!rte_lcore_is_enabled(st->p.cores[i])) {
+			rc = fail(err, errlen, -EINVAL, "core %u of shard %u is not an EAL lcore", st->p.cores[i], i);
+			goto fail;
+		}
+	}
+	rc = mlw_rss_init(&st->rss, st->p.nshards, 128, NULL, MLW_RSS_KEY_LEN_DEFAULT);
+	if (rc != 0) {
+		fail(err, errlen, rc, "bad RSS parameters for %u shards", st->p.nshards);
+		goto fail;
+	}
+	for (unsigned i = 0; i < st->p.nshards; i++) {
+		rc = create_shard(st, i, err, errlen);
+		if (rc != 0)
+			goto fail;
+	}
+	rc = create_rings(st, err, errlen);
+	if (rc == 0)
+		rc = open_ports(st, err, errlen);
+	if (rc != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	mlw_stack_destroy(st);
+	return rc;
+}
+
+int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, void *arg)
+{
+	int rc;
+
+	if (st == NULL)
+		return -EINVAL;
+	if (atomic_exchange(&st->ran, 1))
+		return -EALREADY;
+	st->init = init;
+	st->init_arg = arg;
+	/* Shard 0 runs here; the EAL's main lcore must be shard 0's core. */
+	if (rte_lcore_id() != st->p.cores[0])
+		return -EINVAL;
+	for (unsigned i = 1; i < st->p.nshards; i++) {
+		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], st->p.cores[i]);
+		if (rc != 0) {
+			mlw_stack_stop(st);
+			break;
+		}
+	}
+	mlw__shard_main(st->shards[0]);
+	rte_eal_mp_wait_lcore();
+	return atomic_load(&st->init_rc);
+}
+
+void mlw_stack_stop(struct mlw_stack *st)
+{
+	if (st != NULL)
+		atomic_store_explicit(&st->stop, 1, memory_order_relaxed);
+}
+
+unsigned mlw_stack_nshards(const struct mlw_stack *st)
+{
+	return st ? st->p.nshards : 0;
+}
+
+int mlw_stack_stats(const struct mlw_stack *st, unsigned shard, struct mlw_shard_stats *out)
+{
+	uint64_t *dst = (uint64_t *)out;
+	const struct mlw__published *pub;
+
+	if (st == NULL || out == NULL || shard >= st->p.nshards || st->shards[shard] == NULL)
+		return -EINVAL;
+	pub = &st->shards[shard]->pub;
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = atomic_load_explicit((_Atomic uint64_t *)&pub->v[i], memory_order_relaxed);
+	return 0;
+}
+
+void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
+{
+	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %7s %7s %7s %12s\n", "shard",
+		"rx_pkts", "tx_pkts", "rx_MB", "tx_MB", "rx_drop", "tx_drop", "fwd_out", "fwd_in",
+		"opens", "accepts", "resets", "heap_in_use");
+	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
+		struct mlw_shard_stats s;
+
+		if (mlw_stack_stats(st, i, &s) != 0)
+			continue;
+		fprintf(f, "%-5u %10llu %10llu %10.1f %10.1f %8llu %8llu %8llu %8llu %7llu %7llu %7llu %12llu\n",
+			i, (unsigned long long)s.rx_pkts, (unsigned long long)s.tx_pkts,
+			s.rx_bytes / 1e6, s.tx_bytes / 1e6, (unsigned long long)s.rx_drops,
+			(unsigned long long)s.tx_drops, (unsigned long long)s.fwd_out,
+			(unsigned long long)s.fwd_in, (unsigned long long)s.tcp_active_opens,
+			(unsigned long long)s.tcp_passive_opens, (unsigned long long)s.tcp_resets,
+			(unsigned long long)s.alloc.bytes_in_use);
+	}
+}
+
+void mlw_stack_destroy(struct mlw_stack *st)
+{
+	struct mlw__stack_params *p;
+
+	if (st == NULL)
+		return;
+	for (unsigned pi = 0; pi < st->p.nports; pi++)
+		mlw__port_close(&st->ports[pi]);
+	for (unsigned i = 0; i < st->p.nshards; i++) {
+		struct mlw_shard *sh = st->shards[i];
+
+		if (sh == NULL)
+			continue;
+		for (unsigned s = 0; s < st->p.nshards; s++)
+			rte_ring_free(sh->inbox[s]);
+		rte_mempool_free(sh->pool);
+		rte_free(sh);
+	}
+	p = st->eal_params;
+	rte_free(st);
+	rte_eal_cleanup();
+	free(p);
+}
+
+static uint32_t rss_rand(void *arg)
+{
+	(void)arg;
+	return mlw__lwip_rand();
+}
+
+/* A local port is taken if any PCB of this shard already uses it. */
+static bool port_in_use(uint16_t port, void *arg)
+{
+	struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs, tcp_bound_pcbs,
+				    (struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs };
+
+	(void)arg;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next)
+			if (p->local_port == port)
+				return true;
+	return false;
+}
+
+int mlw_tcp_bind_rss_v4(struct tcp_pcb *pcb, uint32_t raddr_be, uint16_t rport_be)
+{
+	struct mlw_shard *sh = mlw__current_shard();
+	const struct netif *nif;
+	int port;
+
+	if (sh == NULL)
+		return -EPERM;
+	if (pcb == NULL || pcb->state != CLOSED)
+		return -EINVAL;
+	nif = &sh->netif[0];
+	/* The same ephemeral range lwIP uses itself. */
+	port = mlw_rss_pick_port_v4(&sh->stack->rss, sh->id, ip4_addr_get_u32(netif_ip4_addr(nif)),
+				    raddr_be, rport_be, 0xc000, 0xffff, rss_rand, NULL, port_in_use, NULL);
+	if (port < 0)
+		return port;
+	return tcp_bind(pcb, IP4_ADDR_ANY, (u16_t)port) == ERR_OK ? 0 : -EADDRNOTAVAIL;
+}

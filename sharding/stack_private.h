@@ -1,0 +1,95 @@
+/* stack_private.h - the stack and shard objects shared by stack.c, shard.c and steer.c (private). */
+#ifndef MLW_STACK_PRIVATE_H
+#define MLW_STACK_PRIVATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "lwip/netif.h"
+
+#include "../dpdk-netif/dpdk_netif.h"
+#include "mlwip/config.h"
+#include "mlwip/flow.h"
+#include "mlwip/stack.h"
+
+#define MLW_MAX_SHARDS_INTERNAL 64
+#define MLW_MAX_PORTS_INTERNAL	8
+#define MLW_RING_SIZE		1024	/* per ordered pair of shards */
+#define MLW_POOL_MBUFS		8191	/* per shard: RX descriptors + data lwIP holds + TX */
+
+/* Addresses of one port, as every shard configures its own netif. */
+struct mlw__port_params {
+	bool has_ipv4, has_ipv6, has_mac;
+	uint32_t ip4, mask4, gw4;	/* network byte order */
+	uint8_t ip6[16];
+	uint8_t prefix6;
+	uint8_t mac[6];
+	uint16_t mtu;
+};
+
+/* Everything mlw_stack_create needs, taken from struct mlw_config. */
+struct mlw__stack_params {
+	unsigned nshards;
+	unsigned cores[MLW_MAX_SHARDS_INTERNAL];
+	unsigned nports;
+	struct mlw__port_params ports[MLW_MAX_PORTS_INTERNAL];
+	enum mlw_idle_policy idle;
+	unsigned idle_sleep_us;
+	unsigned burst;
+	struct mlw_config_argv eal;	/* argv points into it: never copy the struct */
+	char lcores_arg[16 + 6 * MLW_MAX_SHARDS_INTERNAL];
+};
+
+/* Counters other threads read: published by the shard with relaxed atomic
+ * stores into their own cache lines, so readers never share a line with
+ * the shard's hot fields. */
+struct mlw__published {
+	_Alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t v[sizeof(struct mlw_shard_stats) / sizeof(uint64_t)];
+};
+
+struct mlw_shard {
+	unsigned id;
+	unsigned lcore;
+	int node;
+	struct mlw_stack *stack;
+	struct rte_mempool *pool;
+	/* inbox[s]: frames shard s forwarded to this shard (SPSC). */
+	struct rte_ring *inbox[MLW_MAX_SHARDS_INTERNAL];
+	/* outbox[d] == shard d's inbox[this shard]. */
+	struct rte_ring *outbox[MLW_MAX_SHARDS_INTERNAL];
+	struct mlw_txq txq[MLW_MAX_PORTS_INTERNAL];
+	struct mlw_netif_state nst[MLW_MAX_PORTS_INTERNAL];
+	struct netif netif[MLW_MAX_PORTS_INTERNAL];
+	struct mlw_shard_stats stats;	/* written by the shard only */
+	uint64_t last_publish_tsc;
+	struct mlw__published pub;
+};
+
+struct mlw_stack {
+	struct mlw__stack_params p;
+	struct mlw_rss rss;
+	struct mlw_port ports[MLW_MAX_PORTS_INTERNAL];
+	struct mlw_shard *shards[MLW_MAX_SHARDS_INTERNAL];
+	struct mlw__stack_params *eal_params;	/* argv given to rte_eal_init */
+	mlw_shard_init_fn init;
+	void *init_arg;
+	/* Written by mlw_stack_stop (any thread, signal handlers), read by
+	 * every shard each pass: relaxed is enough, the shards only need to
+	 * see it eventually. */
+	_Alignas(RTE_CACHE_LINE_SIZE) atomic_int stop;
+	atomic_int init_rc;
+	atomic_int ran;
+};
+
+#include "steer.h"
+
+/* shard.c */
+int mlw__shard_main(void *arg);
+void mlw__shard_publish(struct mlw_shard *sh);
+
+#endif /* MLW_STACK_PRIVATE_H */

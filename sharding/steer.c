@@ -1,0 +1,78 @@
+/* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] for TCP/UDP, every shard for ARP/ND. */
+#include <netinet/in.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "steer.h"
+
+/* Both TCP and UDP start with the two ports. */
+struct l4_ports {
+	uint16_t src, dst;
+};
+
+static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, uint32_t len)
+{
+	const struct l4_ports *l4;
+	uint32_t hl;
+
+	if (len < sizeof(*ip))
+		return MLW_STEER_LOCAL;
+	hl = rte_ipv4_hdr_len(ip);
+	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
+		return MLW_STEER_LOCAL;
+	/* Fragments carry no ports. They stay on the shard that received
+	 * them; with hardware RSS every fragment of a datagram hashes on its
+	 * addresses alone, so a split flow is possible: counted as a known
+	 * limit (reassembly before steering is not done yet). */
+	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG))
+		return MLW_STEER_LOCAL;
+	if (hl < sizeof(*ip) || len < hl + sizeof(*l4))
+		return MLW_STEER_LOCAL;
+	l4 = (const struct l4_ports *)((const uint8_t *)ip + hl);
+	/* A received frame: its source is the remote end. The hash is taken
+	 * exactly as the NIC takes it (src, dst, sport, dport). */
+	return (int)mlw_rss_owner_v4(rss, ip->src_addr, ip->dst_addr, l4->src, l4->dst);
+}
+
+static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, uint32_t len)
+{
+	const uint8_t *l4 = (const uint8_t *)(ip + 1);
+
+	if (len < sizeof(*ip))
+		return MLW_STEER_LOCAL;
+	if (ip->proto == IPPROTO_ICMPV6) {
+		/* Router/neighbour solicitation and advertisement, redirect:
+		 * every shard keeps its own neighbour table. */
+		if (len >= sizeof(*ip) + 1 && l4[0] >= 133 && l4[0] <= 137)
+			return MLW_STEER_ALL;
+		return MLW_STEER_LOCAL;
+	}
+	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||
+	    len < sizeof(*ip) + sizeof(struct l4_ports))
+		return MLW_STEER_LOCAL;
+	return (int)mlw_rss_owner_v6(rss, ip->src_addr, ip->dst_addr,
+				     ((const struct l4_ports *)l4)->src,
+				     ((const struct l4_ports *)l4)->dst);
+}
+
+int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint32_t len = m->data_len;
+
+	if (len < sizeof(*eth))
+		return MLW_STEER_LOCAL;
+	len -= sizeof(*eth);
+	switch (eth->ether_type) {
+	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		return MLW_STEER_ALL;
+	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		return steer_ipv4(rss, (const struct rte_ipv4_hdr *)(eth + 1), len);
+	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
+		return steer_ipv6(rss, (const struct rte_ipv6_hdr *)(eth + 1), len);
+	default:
+		return MLW_STEER_LOCAL;
+	}
+}

@@ -1,0 +1,582 @@
+/* test_config.c - CMocka tests of the configuration struct and INI loader (sharding/config.c). */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlwip/config.h"
+
+/* Every key, every section, two ports. Line numbers matter to some tests. */
+static const char full_ini[] =
+	"; a complete configuration\n"						/* 1 */
+	"[eal]\n"								/* 2 */
+	"args = --no-huge --no-pci -m 512 --file-prefix=mlw0 "
+	"--vdev=net_af_packet0,iface=veth0,qpairs=2\n"				/* 3 */
+	"\n"									/* 4 */
+	"[stack]\n"								/* 5 */
+	"shards = 4\n"								/* 6 */
+	"cores = 0-2,6\n"							/* 7 */
+	"idle = sleep\n"							/* 8 */
+	"idle_sleep_us = 200\n"							/* 9 */
+	"burst = 64\n"								/* 10 */
+	"\n"									/* 11 */
+	"[port0]\n"								/* 12 */
+	"ipv4 = 10.0.0.2/24\n"							/* 13 */
+	"gateway = 10.0.0.1\n"							/* 14 */
+	"ipv6 = fd00:1::2/64\n"							/* 15 */
+	"mac = 02:AA:bb:0c:0D:ee\n"						/* 16 */
+	"mtu = 9000\n"								/* 17 */
+	"[port1]\n"								/* 18 */
+	"ipv6 = 2001:db8::5/48   ; inline comment\n"				/* 19 */
+	"mtu = 1280\n";								/* 20 */
+
+static uint32_t ip4(const char *s)
+{
+	uint32_t a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+/* Defaults, for comparing a struct a failed load must have reset. */
+static struct mlw_config defaults(void)
+{
+	struct mlw_config d;
+
+	mlw_config_defaults(&d);
+	return d;
+}
+
+static void test_full_config(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+	static const uint8_t v6_0[16] = {0xfd, 0x00, 0x00, 0x01, [15] = 0x02};
+	static const uint8_t v6_1[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x05};
+	static const uint8_t mac[6] = {0x02, 0xaa, 0xbb, 0x0c, 0x0d, 0xee};
+	const uint8_t *b;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, full_ini, &err), 0);
+	assert_int_equal(err.line, 0);
+	assert_string_equal(err.message, "");
+
+	assert_string_equal(cfg.eal_args, "--no-huge --no-pci -m 512 --file-prefix=mlw0 "
+			    "--vdev=net_af_packet0,iface=veth0,qpairs=2");
+	assert_int_equal(cfg.shards, 4);
+	assert_int_equal(cfg.cores[0], 0);
+	assert_int_equal(cfg.cores[1], 1);
+	assert_int_equal(cfg.cores[2], 2);
+	assert_int_equal(cfg.cores[3], 6);
+	assert_int_equal(cfg.idle, MLW_IDLE_SLEEP);
+	assert_int_equal(cfg.idle_sleep_us, 200);
+	assert_int_equal(cfg.burst, 64);
+	assert_int_equal(cfg.port_count, 2);
+
+	/* Network byte order, byte by byte. */
+	b = (const uint8_t *)&cfg.ports[0].ipv4_addr;
+	assert_true(b[0] == 10 && b[1] == 0 && b[2] == 0 && b[3] == 2);
+	b = (const uint8_t *)&cfg.ports[0].ipv4_netmask;
+	assert_true(b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 0);
+	b = (const uint8_t *)&cfg.ports[0].ipv4_gateway;
+	assert_true(b[0] == 10 && b[1] == 0 && b[2] == 0 && b[3] == 1);
+	assert_int_equal(cfg.ports[0].ipv4_prefix, 24);
+	assert_true(cfg.ports[0].has_ipv4);
+	assert_true(cfg.ports[0].has_ipv6);
+	assert_memory_equal(cfg.ports[0].ipv6_addr, v6_0, 16);
+	assert_int_equal(cfg.ports[0].ipv6_prefix, 64);
+	assert_true(cfg.ports[0].has_mac);
+	assert_memory_equal(cfg.ports[0].mac, mac, 6);
+	assert_int_equal(cfg.ports[0].mtu, 9000);
+
+	assert_false(cfg.ports[1].has_ipv4);
+	assert_int_equal(cfg.ports[1].ipv4_addr, 0);
+	assert_int_equal(cfg.ports[1].ipv4_gateway, 0);
+	assert_true(cfg.ports[1].has_ipv6);
+	assert_memory_equal(cfg.ports[1].ipv6_addr, v6_1, 16);
+	assert_int_equal(cfg.ports[1].ipv6_prefix, 48);
+	assert_false(cfg.ports[1].has_mac);
+	assert_int_equal(cfg.ports[1].mtu, 1280);
+
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+}
+
+static void test_eal_argv(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+	struct mlw_config_argv av;
+	static const char ini[] =
+		"[eal]\n"
+		"args = -l 0-1 \"--vdev=net_pcap0,rx_pcap=/tmp/a b.pcap\" --x=\"q \\\"w\\\"\" \"\"\n"
+		"  --file-prefix=mlw1\n"
+		"\t-a\\b\n"
+		"[port0]\n"
+		"ipv4 = 192.168.7.1/30\n";
+	static const char *const want[] = {
+		"prog", "-l", "0-1", "--vdev=net_pcap0,rx_pcap=/tmp/a b.pcap", "--x=q \"w\"", "",
+		"--file-prefix=mlw1", "-a\\b",
+	};
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, ini, &err), 0);
+	assert_int_equal(mlw_config_eal_argv(&cfg, "prog", &av, &err), 0);
+	assert_int_equal(av.argc, 8);
+	for (int i = 0; i < 8; i++)
+		assert_string_equal(av.argv[i], want[i]);
+	assert_null(av.argv[8]);
+
+	/* A struct copy carries its arguments along: no pointers inside. */
+	{
+		struct mlw_config copy = cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		assert_int_equal(mlw_config_eal_argv(&copy, NULL, &av, &err), 0);
+		assert_int_equal(av.argc, 8);
+		assert_string_equal(av.argv[0], "mlwip");
+		assert_string_equal(av.argv[3], want[3]);
+	}
+
+	/* No arguments at all: just the program name. */
+	mlw_config_defaults(&cfg);
+	assert_int_equal(mlw_config_eal_argv(&cfg, "p", &av, &err), 0);
+	assert_int_equal(av.argc, 1);
+	assert_string_equal(av.argv[0], "p");
+	assert_null(av.argv[1]);
+
+	/* Unbalanced quote, too many words. */
+	snprintf(cfg.eal_args, sizeof(cfg.eal_args), "-a \"b");
+	assert_int_equal(mlw_config_eal_argv(&cfg, NULL, &av, &err), -EINVAL);
+	assert_string_equal(err.section, "eal");
+	assert_string_equal(err.key, "args");
+	memset(cfg.eal_args, 0, sizeof(cfg.eal_args));
+	for (int i = 0; i <= MLW_CONFIG_EAL_ARGV_MAX; i++)
+		strcat(cfg.eal_args, "x ");
+	assert_int_equal(mlw_config_eal_argv(&cfg, NULL, &av, &err), -E2BIG);
+	cfg.eal_args[strlen(cfg.eal_args) - 2] = '\0';	/* exactly the maximum */
+	assert_int_equal(mlw_config_eal_argv(&cfg, NULL, &av, &err), 0);
+	assert_int_equal(av.argc, MLW_CONFIG_EAL_ARGV_MAX + 1);
+}
+
+static void test_defaults_when_absent(void **state)
+{
+	struct mlw_config cfg, d;
+	struct mlw_config_error err;
+	struct mlw_config_argv av;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.1.2.3/8\n", &err), 0);
+	mlw_config_defaults(&d);
+	assert_int_equal(cfg.shards, 1);
+	assert_int_equal(cfg.cores[0], 0);
+	assert_int_equal(cfg.idle, MLW_IDLE_BACKOFF);
+	assert_int_equal(cfg.idle_sleep_us, 50);
+	assert_int_equal(cfg.burst, 32);
+	assert_int_equal(cfg.port_count, 1);
+	assert_int_equal(cfg.ports[0].mtu, 1500);
+	assert_int_equal(cfg.ports[0].ipv4_addr, ip4("10.1.2.3"));
+	assert_int_equal(cfg.ports[0].ipv4_netmask, ip4("255.0.0.0"));
+	assert_int_equal(cfg.ports[0].ipv4_gateway, 0);
+	assert_false(cfg.ports[0].has_ipv6);
+	assert_false(cfg.ports[0].has_mac);
+	assert_string_equal(cfg.eal_args, "");
+	assert_int_equal(mlw_config_eal_argv(&cfg, NULL, &av, &err), 0);
+	assert_int_equal(av.argc, 1);
+	/* Only port0 differs from the defaults. */
+	memcpy(&d.ports[0], &cfg.ports[0], sizeof(d.ports[0]));
+	d.port_count = 1;
+	assert_memory_equal(&cfg, &d, sizeof(cfg));
+
+	/* The defaults alone have no port, so they do not validate. */
+	mlw_config_defaults(&d);
+	assert_int_equal(mlw_config_validate(&d, &err), -EINVAL);
+}
+
+static void test_shards_and_cores(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	/* shards alone: cores 0..N-1. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 3\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.shards, 3);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(cfg.cores[i], i);
+	/* cores alone: shards = how many, in the order written. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ncores = 7, 3-4 ,1\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), 0);
+	assert_int_equal(cfg.shards, 4);
+	assert_int_equal(cfg.cores[0], 7);
+	assert_int_equal(cfg.cores[1], 3);
+	assert_int_equal(cfg.cores[2], 4);
+	assert_int_equal(cfg.cores[3], 1);
+	/* Both, agreeing; the largest count. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ncores = 0-63\nshards = 64\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.shards, 64);
+	assert_int_equal(cfg.cores[63], 63);
+}
+
+/* Load @p ini, expect failure with exactly this rc/line/section/key, and a
+ * message containing @p msg; the struct must be back at the defaults. */
+static void expect_error(const char *ini, int rc, int line, const char *section, const char *key,
+			 const char *msg)
+{
+	struct mlw_config cfg, d = defaults();
+	struct mlw_config_error err;
+	char out[512];
+
+	memset(&cfg, 0xab, sizeof(cfg));
+	assert_int_equal(mlw_config_load_string(&cfg, ini, &err), rc);
+	mlw_config_format_error(&err, "t.ini", out, sizeof(out));
+	print_message("    %s\n", out);
+	assert_int_equal(err.line, line);
+	assert_string_equal(err.section, section);
+	assert_string_equal(err.key, key);
+	if (!strstr(err.message, msg))
+		fail_msg("message \"%s\" lacks \"%s\"", err.message, msg);
+	assert_memory_equal(&cfg, &d, sizeof(cfg));
+	assert_int_equal(mlw_config_validate(&cfg, NULL), -EINVAL);
+}
+
+#define P0	"[port0]\nipv4 = 10.0.0.2/24\n"
+
+#define ERROR_TEST(name, ini, line, section, key, msg)				\
+	static void test_err_##name(void **state)				\
+	{									\
+		(void)state;							\
+		expect_error(ini, -EINVAL, line, section, key, msg);		\
+	}
+
+ERROR_TEST(bad_ipv4, "[stack]\nshards=1\n\n\n\n[port0]\nipv4 = 10.0.0.300/24\n",
+	   7, "port0", "ipv4", "\"10.0.0.300/24\" is not an IPv4 address/prefix")
+ERROR_TEST(ipv4_prefix_too_long, "[port0]\nipv4 = 10.0.0.1/33\n", 2, "port0", "ipv4",
+	   "prefix length 33 in \"10.0.0.1/33\" is out of range (1..32)")
+ERROR_TEST(ipv4_no_prefix, "[port0]\nipv4 = 10.0.0.1\n", 2, "port0", "ipv4", "has no prefix length")
+ERROR_TEST(ipv4_network_address, "[port0]\nipv4 = 10.0.0.0/24\n", 2, "port0", "ipv4",
+	   "is the network address")
+ERROR_TEST(ipv4_multicast, "[port0]\nmtu=1500\nipv4 = 224.0.0.1/24\n", 3, "port0", "ipv4",
+	   "not a unicast host address")
+ERROR_TEST(bad_ipv6, "[port0]\nipv6 = fd00::g/64\n", 2, "port0", "ipv6", "is not an IPv6 address/prefix")
+ERROR_TEST(ipv6_prefix_too_long, "[port0]\nipv6 = fd00::1/129\n", 2, "port0", "ipv6", "out of range (1..128)")
+ERROR_TEST(gateway_outside_subnet, P0 "gateway = 10.0.1.1\n", 3, "port0", "gateway",
+	   "10.0.1.1 is outside the subnet 10.0.0.0/24 of ipv4")
+ERROR_TEST(gateway_is_own_address, P0 "gateway = 10.0.0.2\n", 3, "port0", "gateway", "own address")
+ERROR_TEST(gateway_without_ipv4, "[port0]\ngateway = 10.0.0.1\nipv6 = fd00::1/64\n", 2, "port0", "gateway",
+	   "needs ipv4")
+ERROR_TEST(bad_gateway, P0 "gateway = 10.0.0.1/24\n", 3, "port0", "gateway", "is not an IPv4 address")
+ERROR_TEST(bad_mac, P0 "mac = 02:00:00:00:00\n", 3, "port0", "mac", "is not a MAC address")
+ERROR_TEST(bad_mac_digit, P0 "mac = 02:00:00:00:0g:00\n", 3, "port0", "mac", "is not a MAC address")
+ERROR_TEST(multicast_mac, P0 "mac = 01:00:5e:00:00:01\n", 3, "port0", "mac", "multicast")
+ERROR_TEST(zero_mac, P0 "mac = 00:00:00:00:00:00\n", 3, "port0", "mac", "not a usable MAC")
+ERROR_TEST(mtu_too_small, P0 "mtu = 575\n", 3, "port0", "mtu", "575 is out of range (576..9000)")
+ERROR_TEST(mtu_too_big, P0 "mtu = 9001\n", 3, "port0", "mtu", "out of range")
+ERROR_TEST(mtu_ipv6_minimum, "[port0]\nipv6 = fd00::1/64\nmtu = 1000\n", 3, "port0", "mtu", "minimum for IPv6")
+ERROR_TEST(shards_zero, "[stack]\nshards = 0\n" P0, 2, "stack", "shards", "0 is out of range (1..64)")
+ERROR_TEST(shards_too_many, "[stack]\nshards = 65\n" P0, 2, "stack", "shards", "65 is out of range (1..64)")
+ERROR_TEST(shards_not_number, "[stack]\nshards = -1\n" P0, 2, "stack", "shards", "is not a number")
+ERROR_TEST(cores_shards_mismatch, "[stack]\nshards = 2\ncores = 0-2\n" P0, 3, "stack", "cores",
+	   "lists 3 cores but shards = 2 (line 2)")
+ERROR_TEST(duplicate_cores, "[stack]\ncores = 0-2,1\n" P0, 2, "stack", "cores", "core 1 is listed twice")
+ERROR_TEST(cores_backwards, "[stack]\ncores = 3-1\n" P0, 2, "stack", "cores", "runs backwards")
+ERROR_TEST(cores_syntax, "[stack]\ncores = 0,,1\n" P0, 2, "stack", "cores", "is not a list of cores")
+ERROR_TEST(cores_too_many, "[stack]\ncores = 0-64\n" P0, 2, "stack", "cores", "more than 64 cores")
+ERROR_TEST(core_out_of_range, "[stack]\ncores = 1024\n" P0, 2, "stack", "cores", "out of range (0..1023)")
+ERROR_TEST(bad_idle, "[stack]\nidle = spin\n" P0, 2, "stack", "idle", "\"spin\" is not an idle policy")
+ERROR_TEST(idle_sleep_range, "[stack]\nidle_sleep_us = 100001\n" P0, 2, "stack", "idle_sleep_us", "out of range")
+ERROR_TEST(burst_range, "[stack]\nburst = 513\n" P0, 2, "stack", "burst", "513 is out of range (1..512)")
+ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
+ERROR_TEST(unknown_eal_key, "[eal]\nargv = -l 0\n" P0, 2, "eal", "argv", "unknown key in [eal]")
+ERROR_TEST(unknown_section, P0 "\n[prot1]\nipv4 = 10.0.1.2/24\n", 5, "prot1", "ipv4", "unknown section [prot1]")
+ERROR_TEST(port_out_of_range, P0 "[port8]\nipv4 = 10.0.1.2/24\n", 4, "port8", "ipv4", "at most 8 ports")
+ERROR_TEST(port_leading_zero, P0 "[port01]\nipv4 = 10.0.1.2/24\n", 4, "port01", "ipv4", "unknown section")
+ERROR_TEST(key_outside_section, "shards = 1\n" P0, 1, "", "shards", "outside any section")
+ERROR_TEST(duplicate_key, P0 "mtu = 1500\nipv4 = 10.0.0.3/24\n", 4, "port0", "ipv4",
+	   "duplicate key (first set on line 2)")
+ERROR_TEST(duplicate_eal_args, "[eal]\nargs = -l 0\nargs = -l 1\n" P0, 3, "eal", "args", "duplicate key")
+ERROR_TEST(indented_key, P0 "mtu = 1500\n  gateway = 10.0.0.1\n", 4, "port0", "mtu",
+	   "only [eal] args may span lines")
+ERROR_TEST(empty_value, P0 "mtu =\n", 3, "port0", "mtu", "has no value")
+ERROR_TEST(port_gap, P0 "[port2]\nipv4 = 10.0.2.2/24\n", 4, "port2", "", "[port1] is missing")
+ERROR_TEST(no_ports, "[stack]\nshards = 2\n", 0, "", "", "no ports")
+ERROR_TEST(empty_text, "", 0, "", "", "no ports")
+ERROR_TEST(port_without_address, P0 "[port1]\nmtu = 1500\n", 4, "port1", "", "needs an address")
+ERROR_TEST(same_address_twice, P0 "[port1]\nipv4 = 10.0.0.2/16\n", 4, "port1", "ipv4",
+	   "the same address as [port0]")
+ERROR_TEST(syntax_no_equals, P0 "mtu 1500\n", 3, "", "", "syntax error")
+ERROR_TEST(syntax_no_bracket, "[port0\nipv4 = 10.0.0.2/24\n", 1, "", "", "syntax error")
+ERROR_TEST(eal_open_quote, "[eal]\nargs = -l 0\n  --vdev=\"x\n" P0, 2, "eal", "args", "never closed")
+/* The first error wins, even when a later line is wrong too. */
+ERROR_TEST(first_error_wins, "[port0]\nipv4 = 10.0.0.2/24\nmtu = 1\nbogus = 2\n[port9]\nx=1\n", 3, "port0",
+	   "mtu", "out of range")
+
+static void test_err_long_line(void **state)
+{
+	char ini[512];
+
+	(void)state;
+	/* 198 characters plus the newline is the longest line libinih takes whole. */
+	snprintf(ini, sizeof(ini), P0 "; %0196d\n", 0);
+	assert_int_equal(strlen(strchr(ini, ';')), 199);
+	{
+		struct mlw_config cfg;
+
+		assert_int_equal(mlw_config_load_string(&cfg, ini, NULL), 0);
+	}
+	snprintf(ini, sizeof(ini), P0 "; %0197d\nmtu = 1500\n", 0);
+	expect_error(ini, -EINVAL, 3, "", "", "line is longer than 198 characters");
+}
+
+static void test_null_arguments(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+	char buf[8];
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, NULL, &err), -EINVAL);
+	assert_true(err.message[0] != '\0');
+	assert_int_equal(mlw_config_load_string(NULL, P0, &err), -EINVAL);
+	assert_int_equal(mlw_config_load_file(&cfg, NULL, &err), -EINVAL);
+	assert_int_equal(mlw_config_validate(NULL, &err), -EINVAL);
+	assert_int_equal(mlw_config_format_error(NULL, "x", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(mlw_config_format_error(&err, "x", NULL, 1), -EINVAL);
+	/* A NULL error pointer is allowed: the return code alone is reported. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[x]\ny=1\n", NULL), -EINVAL);
+}
+
+/* Write @p text to a fresh temporary file; its path goes to @p path. */
+static void write_temp(char *path, size_t len, const char *text)
+{
+	int fd;
+
+	snprintf(path, len, "%s/mlw-config-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+}
+
+static void test_load_file(void **state)
+{
+	struct mlw_config from_file, from_string;
+	struct mlw_config_error err;
+	char path[256], ini[512];
+
+	(void)state;
+	write_temp(path, sizeof(path), full_ini);
+	assert_int_equal(mlw_config_load_file(&from_file, path, &err), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mlw_config_load_string(&from_string, full_ini, &err), 0);
+	assert_memory_equal(&from_file, &from_string, sizeof(from_file));
+
+	/* Errors carry the file's line; CRLF line ends are fine. */
+	write_temp(path, sizeof(path), "[port0]\r\nipv4 = 10.0.0.2/24\r\n\r\nmac = 03:00:00:00:00:01\r\n");
+	assert_int_equal(mlw_config_load_file(&from_file, path, &err), -EINVAL);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.section, "port0");
+	assert_string_equal(err.key, "mac");
+
+	/* The file reader refuses long lines too. */
+	snprintf(ini, sizeof(ini), P0 "; %0197d\n", 0);
+	write_temp(path, sizeof(path), ini);
+	assert_int_equal(mlw_config_load_file(&from_file, path, &err), -EINVAL);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(err.line, 3);
+	assert_non_null(strstr(err.message, "longer than"));
+}
+
+static void test_missing_file(void **state)
+{
+	struct mlw_config cfg, d = defaults();
+	struct mlw_config_error err;
+	char out[512];
+
+	(void)state;
+	memset(&cfg, 0x5a, sizeof(cfg));
+	assert_int_equal(mlw_config_load_file(&cfg, "/nonexistent/mlw.ini", &err), -ENOENT);
+	assert_int_equal(err.line, 0);
+	assert_string_equal(err.section, "");
+	assert_string_equal(err.message, "cannot open: No such file or directory");
+	assert_memory_equal(&cfg, &d, sizeof(cfg));
+	mlw_config_format_error(&err, "/nonexistent/mlw.ini", out, sizeof(out));
+	assert_string_equal(out, "/nonexistent/mlw.ini: cannot open: No such file or directory");
+}
+
+static void test_format_error(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+	char out[512], small[10];
+	int n;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nburst = 32\n\n\n\n[port0]\nipv4 = 10.0.0.300/24\n",
+						&err), -EINVAL);
+	n = mlw_config_format_error(&err, "config.ini", out, sizeof(out));
+	assert_string_equal(out, "config.ini:7: [port0] ipv4: \"10.0.0.300/24\" is not an IPv4 address/prefix");
+	assert_int_equal(n, (int)strlen(out));
+	/* Truncates like snprintf and still says how long the whole line is. */
+	assert_int_equal(mlw_config_format_error(&err, "config.ini", small, sizeof(small)), n);
+	assert_string_equal(small, "config.in");
+	assert_int_equal(mlw_config_format_error(&err, NULL, NULL, 0), n - (int)strlen("config.ini") + 6);
+
+	/* A section but no key, and no source name. */
+	assert_int_equal(mlw_config_load_string(&cfg, P0 "[port2]\nipv4 = 10.0.2.2/24\n", &err), -EINVAL);
+	mlw_config_format_error(&err, NULL, out, sizeof(out));
+	assert_string_equal(out, "config:4: [port2] [port1] is missing: ports are numbered from port0 without gaps");
+}
+
+static void test_validate_struct(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	/* A hand-built configuration. */
+	mlw_config_defaults(&cfg);
+	cfg.shards = 2;
+	cfg.port_count = 1;
+	cfg.ports[0].has_ipv4 = true;
+	cfg.ports[0].ipv4_addr = ip4("172.16.0.10");
+	cfg.ports[0].ipv4_prefix = 12;
+	cfg.ports[0].ipv4_netmask = ip4("255.240.0.0");
+	cfg.ports[0].ipv4_gateway = ip4("172.31.255.254");
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+	assert_int_equal(cfg.cores[1], 1);
+
+	/* Netmask that does not match the prefix. */
+	cfg.ports[0].ipv4_netmask = ip4("255.255.0.0");
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.section, "port0");
+	assert_string_equal(err.key, "ipv4");
+	assert_int_equal(err.line, 0);
+	cfg.ports[0].ipv4_netmask = ip4("255.240.0.0");
+
+	/* Two shards on one core. */
+	cfg.cores[1] = 0;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.section, "stack");
+	assert_string_equal(err.key, "cores");
+	assert_non_null(strstr(err.message, "core 0 is used by two shards"));
+	cfg.cores[1] = 1;
+
+	/* Out-of-range enum and counts. */
+	cfg.idle = (enum mlw_idle_policy)7;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "idle");
+	cfg.idle = MLW_IDLE_POLL;
+	cfg.port_count = MLW_MAX_PORTS + 1;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	cfg.port_count = 1;
+
+	/* eal_args without its terminating NUL. */
+	memset(cfg.eal_args, 'x', sizeof(cfg.eal_args));
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "args");
+	cfg.eal_args[0] = '\0';
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+}
+
+/* contrib/config/example.ini is documentation; it must stay loadable. */
+static void test_example_ini(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+	struct mlw_config_argv av;
+	char out[512];
+	int rc;
+
+	(void)state;
+	rc = mlw_config_load_file(&cfg, MLW_EXAMPLE_INI, &err);
+	if (rc) {
+		mlw_config_format_error(&err, MLW_EXAMPLE_INI, out, sizeof(out));
+		fail_msg("%s", out);
+	}
+	assert_int_equal(cfg.shards, 2);
+	assert_int_equal(cfg.port_count, 1);
+	assert_int_equal(cfg.ports[0].ipv4_gateway, ip4("10.11.0.1"));
+	assert_int_equal(mlw_config_eal_argv(&cfg, NULL, &av, &err), 0);
+	assert_int_equal(av.argc, 7);
+	assert_string_equal(av.argv[5], "--file-prefix=mlw0");
+	assert_string_equal(av.argv[6], "--vdev=net_af_packet0,iface=veth0,qpairs=2");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_eal_argv),
+		cmocka_unit_test(test_defaults_when_absent),
+		cmocka_unit_test(test_shards_and_cores),
+		cmocka_unit_test(test_err_bad_ipv4),
+		cmocka_unit_test(test_err_ipv4_prefix_too_long),
+		cmocka_unit_test(test_err_ipv4_no_prefix),
+		cmocka_unit_test(test_err_ipv4_network_address),
+		cmocka_unit_test(test_err_ipv4_multicast),
+		cmocka_unit_test(test_err_bad_ipv6),
+		cmocka_unit_test(test_err_ipv6_prefix_too_long),
+		cmocka_unit_test(test_err_gateway_outside_subnet),
+		cmocka_unit_test(test_err_gateway_is_own_address),
+		cmocka_unit_test(test_err_gateway_without_ipv4),
+		cmocka_unit_test(test_err_bad_gateway),
+		cmocka_unit_test(test_err_bad_mac),
+		cmocka_unit_test(test_err_bad_mac_digit),
+		cmocka_unit_test(test_err_multicast_mac),
+		cmocka_unit_test(test_err_zero_mac),
+		cmocka_unit_test(test_err_mtu_too_small),
+		cmocka_unit_test(test_err_mtu_too_big),
+		cmocka_unit_test(test_err_mtu_ipv6_minimum),
+		cmocka_unit_test(test_err_shards_zero),
+		cmocka_unit_test(test_err_shards_too_many),
+		cmocka_unit_test(test_err_shards_not_number),
+		cmocka_unit_test(test_err_cores_shards_mismatch),
+		cmocka_unit_test(test_err_duplicate_cores),
+		cmocka_unit_test(test_err_cores_backwards),
+		cmocka_unit_test(test_err_cores_syntax),
+		cmocka_unit_test(test_err_cores_too_many),
+		cmocka_unit_test(test_err_core_out_of_range),
+		cmocka_unit_test(test_err_bad_idle),
+		cmocka_unit_test(test_err_idle_sleep_range),
+		cmocka_unit_test(test_err_burst_range),
+		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_err_unknown_eal_key),
+		cmocka_unit_test(test_err_unknown_section),
+		cmocka_unit_test(test_err_port_out_of_range),
+		cmocka_unit_test(test_err_port_leading_zero),
+		cmocka_unit_test(test_err_key_outside_section),
+		cmocka_unit_test(test_err_duplicate_key),
+		cmocka_unit_test(test_err_duplicate_eal_args),
+		cmocka_unit_test(test_err_indented_key),
+		cmocka_unit_test(test_err_empty_value),
+		cmocka_unit_test(test_err_port_gap),
+		cmocka_unit_test(test_err_no_ports),
+		cmocka_unit_test(test_err_empty_text),
+		cmocka_unit_test(test_err_port_without_address),
+		cmocka_unit_test(test_err_same_address_twice),
+		cmocka_unit_test(test_err_syntax_no_equals),
+		cmocka_unit_test(test_err_syntax_no_bracket),
+		cmocka_unit_test(test_err_eal_open_quote),
+		cmocka_unit_test(test_err_first_error_wins),
+		cmocka_unit_test(test_err_long_line),
+		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_format_error),
+		cmocka_unit_test(test_validate_struct),
+		cmocka_unit_test(test_example_ini),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
