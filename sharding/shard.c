@@ -327,6 +327,8 @@ int mlw__shard_main(void *arg)
 			sh->last_publish_tsc = now;
 		}
 	}
+	if (st->fini != NULL)
+		st->fini(sh->id, st->init_arg);
 	teardown(sh);
 	collect_stats(sh);
 	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);

@@ -193,7 +193,7 @@ fail:
 	return rc;
 }
 
-int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, void *arg)
+int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_fn fini, void *arg)
 {
 	int rc;
 
@@ -202,6 +202,7 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, void *arg)
 	if (atomic_exchange(&st->ran, 1))
 		return -EALREADY;
 	st->init = init;
+	st->fini = fini;
 	st->init_arg = arg;
 	/* Shard 0 runs here; the EAL's main lcore must be shard 0's core. */
 	if (rte_lcore_id() != st->p.cores[0])

@@ -77,6 +77,7 @@ struct mlw_stack {
 	struct mlw_shard *shards[MLW_MAX_SHARDS_INTERNAL];
 	struct mlw__stack_params *eal_params;	/* argv given to rte_eal_init */
 	mlw_shard_init_fn init;
+	mlw_shard_fini_fn fini;
 	void *init_arg;
 	/* Written by mlw_stack_stop (any thread, signal handlers), read by
 	 * every shard each pass: relaxed is enough, the shards only need to

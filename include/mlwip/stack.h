@@ -44,6 +44,13 @@ struct mlw_shard_stats {
 typedef int (*mlw_shard_init_fn)(unsigned shard_id, void *arg);
 
 /**
+ * Function run on every shard thread when the stack stops, before the
+ * shard aborts its remaining connections and frees lwIP's memory: release
+ * application state kept outside lwIP's PCBs (e.g. lwiperf_abort()).
+ */
+typedef void (*mlw_shard_fini_fn)(unsigned shard_id, void *arg);
+
+/**
  * Create a stack from a validated configuration: initialise DPDK's EAL with
  * the configured arguments (plus the shard cores), open every configured
  * port with one RX/TX queue pair per shard, and allocate per-shard memory on
@@ -59,14 +66,16 @@ MLW_EXPORT int mlw_stack_create(struct mlw_stack **out, const struct mlw_config 
 
 /**
  * Run every shard until mlw_stack_stop(). Shard 0 runs on the calling
- * thread, the others on their pinned cores. On stop each shard closes its
+ * thread, the others on their pinned cores. @p init and @p fini (either may
+ * be NULL) run on each shard thread with @p arg. On stop each shard closes its
  * connections, removes its netifs, frees lwIP's memory and records whether
  * its heap ended empty (mlw_shard_stats.alloc_fini_rc).
  *
  * @return 0, or the first non-zero value an init function returned, or
  *   -EALREADY if the stack already ran.
  */
-MLW_EXPORT int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, void *arg);
+MLW_EXPORT int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init,
+			     mlw_shard_fini_fn fini, void *arg);
 
 /** Ask every shard to stop. Async-signal-safe; callable from any thread. */
 MLW_EXPORT void mlw_stack_stop(struct mlw_stack *st);

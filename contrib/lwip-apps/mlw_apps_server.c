@@ -1,0 +1,194 @@
+/* mlw_apps_server.c - lwIP's own lwiperf (iperf 2 server, port 5001) and httpd (port 80), unmodified,
+ * plus a raw-API echo server (port 7), running on every shard of an mlwip stack.
+ *
+ *   mlw_apps_server CONFIG.ini [--duration SECONDS]
+ *
+ * Stops on SIGINT/SIGTERM or after --duration, prints per-shard stats, and
+ * exits non-zero if a shard's heap did not end empty.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lwip/apps/httpd.h"
+#include "lwip/apps/lwiperf.h"
+#include "lwip/tcp.h"
+
+#include "mlwip/config.h"
+#include "mlwip/stack.h"
+
+/* The signal handler's only way to reach the stack. */
+static struct mlw_stack *g_stack;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mlw_stack_stop(g_stack);
+}
+
+/* ---- echo (port 7): every byte received is sent back ---- */
+
+static err_t echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	(void)arg;
+	if (p == NULL || err != ERR_OK) {
+		if (p != NULL)
+			pbuf_free(p);
+		tcp_arg(pcb, NULL);
+		tcp_recv(pcb, NULL);
+		return tcp_close(pcb) == ERR_OK ? ERR_OK : (tcp_abort(pcb), ERR_ABRT);
+	}
+	/* Echo only what fits the send buffer; refusing the rest makes lwIP
+	 * offer it again later (flow control instead of buffering). */
+	if (tcp_sndbuf(pcb) < p->tot_len)
+		return ERR_MEM;
+	for (struct pbuf *q = p; q != NULL; q = q->next) {
+		err_t e = tcp_write(pcb, q->payload, q->len, TCP_WRITE_FLAG_COPY);
+
+		if (e != ERR_OK) {
+			pbuf_free(p);
+			tcp_abort(pcb);
+			return ERR_ABRT;
+		}
+	}
+	tcp_recved(pcb, p->tot_len);
+	pbuf_free(p);
+	tcp_output(pcb);
+	return ERR_OK;
+}
+
+static err_t echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	(void)arg;
+	if (err != ERR_OK || pcb == NULL)
+		return ERR_VAL;
+	tcp_nagle_disable(pcb);
+	tcp_recv(pcb, echo_recv);
+	return ERR_OK;
+}
+
+static int echo_start(void)
+{
+	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
+	struct tcp_pcb *lpcb;
+
+	if (pcb == NULL)
+		return -ENOMEM;
+	if (tcp_bind(pcb, IP_ANY_TYPE, 7) != ERR_OK) {
+		tcp_close(pcb);
+		return -EADDRINUSE;
+	}
+	lpcb = tcp_listen(pcb);
+	if (lpcb == NULL) {
+		tcp_close(pcb);
+		return -ENOMEM;
+	}
+	tcp_accept(lpcb, echo_accept);
+	return 0;
+}
+
+/* ---- per shard ---- */
+
+static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr,
+			 u16_t local_port, const ip_addr_t *remote_addr, u16_t remote_port,
+			 u32_t bytes_transferred, u32_t ms_duration, u32_t bandwidth_kbitpsec)
+{
+	(void)arg;
+	(void)local_addr;
+	(void)local_port;
+	printf("shard %d: iperf %s from %s:%u: %u bytes in %u ms, %u kbit/s\n", mlw_shard_id(),
+	       type == LWIPERF_TCP_DONE_SERVER ? "done" : "aborted", ipaddr_ntoa(remote_addr),
+	       remote_port, bytes_transferred, ms_duration, bandwidth_kbitpsec);
+	fflush(stdout);
+}
+
+/* This shard's lwiperf listener (each shard thread has its own). */
+static _Thread_local void *iperf_session;
+
+static int shard_init(unsigned shard, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	/* Every shard listens on the same ports (as SO_REUSEPORT would):
+	 * steering hands each connection to exactly one of them. */
+	iperf_session = lwiperf_start_tcp_server_default(iperf_report, NULL);
+	if (iperf_session == NULL) {
+		fprintf(stderr, "shard %u: cannot start lwiperf\n", shard);
+		return -ENOMEM;
+	}
+	httpd_init();
+	rc = echo_start();
+	if (rc != 0)
+		fprintf(stderr, "shard %u: cannot start echo: %s\n", shard, strerror(-rc));
+	return rc;
+}
+
+/* lwiperf keeps its listener's state outside lwIP: free it before the
+ * shard tears lwIP down. */
+static void shard_fini(unsigned shard, void *arg)
+{
+	(void)shard;
+	(void)arg;
+	if (iperf_session != NULL)
+		lwiperf_abort(iperf_session);
+	iperf_session = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error cerr;
+	char msg[512];
+	unsigned duration = 0;
+	int rc, leaked = 0;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: %s CONFIG.ini [--duration SECONDS]\n", argv[0]);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc) {
+			duration = (unsigned)strtoul(argv[++i], NULL, 10);
+		} else {
+			fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], argv[i]);
+			return 2;
+		}
+	}
+	rc = mlw_config_load_file(&cfg, argv[1], &cerr);
+	if (rc != 0) {
+		mlw_config_format_error(&cerr, argv[1], msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return 1;
+	}
+	rc = mlw_stack_create(&g_stack, &cfg, msg, sizeof(msg));
+	if (rc != 0) {
+		fprintf(stderr, "%s: %s\n", argv[0], msg);
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGALRM, on_signal);
+	if (duration > 0)
+		alarm(duration);
+	printf("mlwip: %u shards serving lwiperf :5001, httpd :80, echo :7\n", mlw_stack_nshards(g_stack));
+	fflush(stdout);
+	rc = mlw_stack_run(g_stack, shard_init, shard_fini, NULL);
+	mlw_stack_print_stats(g_stack, stdout);
+	for (unsigned i = 0; i < mlw_stack_nshards(g_stack); i++) {
+		struct mlw_shard_stats s;
+
+		if (mlw_stack_stats(g_stack, i, &s) == 0 && s.alloc_fini_rc != 0) {
+			printf("shard %u: heap not empty at stop: %llu bytes in %llu objects\n", i,
+			       (unsigned long long)s.alloc.bytes_in_use,
+			       (unsigned long long)s.alloc.objects_in_use);
+			leaked = 1;
+		}
+	}
+	mlw_stack_destroy(g_stack);
+	printf("mlwip: stopped (%s)\n", rc == 0 && !leaked ? "clean" : "with errors");
+	return rc != 0 || leaked;
+}
