@@ -1,0 +1,73 @@
+#!/bin/bash
+# it_iperf.sh SERVER_BIN - iperf 2 (Linux, in a namespace) against lwIP's
+# lwiperf on a 2-shard mlwip stack over net_af_packet (qpairs=2): every
+# stream reports a bandwidth, connections are accepted on both shards, and
+# the stack stops with every shard's heap empty.
+IT_NAME=it_iperf
+. "$(dirname "$0")/lib.sh"
+
+SERVER=${1:?usage: it_iperf.sh MLW_APPS_SERVER}
+it_require_no_tsan
+it_require_root_netns
+it_require_cmd iperf curl ping ethtool timeout
+
+MLW_ADDR=10.91.0.2
+PEER_ADDR=10.91.0.1
+it_netns_pair ip "$PEER_ADDR/24"
+PREFIX="mlwit_iperf_$$"
+it_config "$IT_TMP/server.ini" "$PREFIX" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$MLW_ADDR/24" "$PEER_ADDR"
+
+it_start mlw_apps_server "$IT_TMP/server.log" \
+	ip netns exec "$NS_M" timeout -k 10 150 "$SERVER" "$IT_TMP/server.ini" --duration 140
+SPID=$IT_LAST_PID
+it_wait_log "$IT_TMP/server.log" "serving lwiperf" 30 "$SPID"
+it_wait_ping "$NS_P" "$MLW_ADDR" 15
+
+# iperf_run P LOG: run iperf with P streams for 5 s, print its figure.
+iperf_run() {
+	local p=$1 log=$2 streams sum
+	ip netns exec "$NS_P" timeout 40 iperf -c "$MLW_ADDR" -P "$p" -t 5 -f m >"$log" 2>&1 ||
+		{ cat "$log"; it_fail "iperf -P $p failed"; }
+	# Per-stream result lines: "[  1] 0.0000-5.0032 sec  1.46 GBytes  2504 Mbits/sec"
+	streams=$(grep -E '^\[ *[0-9]+\] .*sec .*[0-9.]+ Mbits/sec' "$log" | grep -c -v -E ' 0(\.0+)? Mbits/sec')
+	if [ "$streams" -ne "$p" ]; then
+		cat "$log"
+		it_fail "iperf -P $p: $streams of $p streams reported a non-zero bandwidth"
+	fi
+	if [ "$p" -gt 1 ]; then
+		sum=$(grep -E '^\[SUM\]' "$log" | tail -n 1 | grep -o -E '[0-9.]+ Mbits/sec' | awk '{ print $1 }')
+	else
+		sum=$(grep -E '^\[ *[0-9]+\] .*Mbits/sec' "$log" | tail -n 1 | grep -o -E '[0-9.]+ Mbits/sec' | awk '{ print $1 }')
+	fi
+	[ -n "$sum" ] || { cat "$log"; it_fail "iperf -P $p: no total bandwidth"; }
+	awk -v m="$sum" 'BEGIN { printf "%.2f", m / 1000 }'
+}
+
+P4=$(iperf_run 4 "$IT_TMP/iperf4.log") || exit 1
+it_log "iperf -P 4: $P4 Gbit/s"
+P1=$(iperf_run 1 "$IT_TMP/iperf1.log") || exit 1
+it_log "iperf -P 1: $P1 Gbit/s"
+
+# Steering spreads connections by their hash, so 5 iperf connections all
+# land on one shard with probability 1/16; 16 more short connections (HTTP)
+# make "accepts on both shards" fail only if steering is broken (2^-20).
+for i in $(seq 16); do
+	code=$(ip netns exec "$NS_P" curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$MLW_ADDR/") || true
+	[ "$code" = 200 ] || it_fail "curl #$i: HTTP status '$code'"
+done
+
+it_stop "$SPID" "$IT_TMP/server.log"
+rc=$?
+cat "$IT_TMP/server.log"
+[ $rc -eq 0 ] || it_fail "mlw_apps_server exited $rc"
+grep -q "mlwip: stopped (clean)" "$IT_TMP/server.log" || it_fail "server did not stop clean"
+it_check_clean "$IT_TMP/server.log"
+done_reports=$(grep -c "iperf done" "$IT_TMP/server.log")
+[ "$done_reports" -eq 5 ] || it_fail "lwiperf reported $done_reports finished sessions, expected 5"
+while read -r shard acc; do
+	[ "$acc" -gt 0 ] || it_fail "shard $shard accepted no connection"
+done < <(it_stats "$IT_TMP/server.log" accepts)
+[ "$(it_stats "$IT_TMP/server.log" accepts | wc -l)" -eq 2 ] || it_fail "expected 2 shards in the stats"
+it_log "accepts per shard: $(it_stats "$IT_TMP/server.log" accepts | awk '{ printf "%s=%s ", $1, $2 }')"
+it_log "forwarded (fwd_out) per shard: $(it_stats "$IT_TMP/server.log" fwd_out | awk '{ printf "%s=%s ", $1, $2 }')"
+it_log "PASS: iperf -P 1 $P1 Gbit/s, -P 4 $P4 Gbit/s"

@@ -1,0 +1,197 @@
+# lib.sh - helpers for mlwip's integration tests (sourced by bash scripts).
+#
+# Every test creates its own network namespaces and veth pair (named after
+# its PID), uses addresses only inside them, and removes everything it made
+# in an EXIT trap. Exit codes: 0 pass, 1 fail, 77 skipped (reason printed).
+
+set -u
+
+IT_NAME=${IT_NAME:-$(basename "$0" .sh)}
+IT_PIDS=""
+IT_NETNS=""
+IT_TMP=$(mktemp -d "/tmp/${IT_NAME}.XXXXXX")
+IT_PREFIXES=""
+
+it_log() { echo "[$IT_NAME] $*"; }
+it_skip() { echo "[$IT_NAME] SKIP: $*"; exit 77; }
+it_fail() { echo "[$IT_NAME] FAIL: $*"; exit 1; }
+
+it_cleanup() {
+	local p ns
+	for p in $IT_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $IT_PIDS; do
+		# Give a stopping stack a moment, then insist.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.5
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	# Deleting a namespace destroys the veth ends inside it.
+	for ns in $IT_NETNS; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	for p in $IT_PREFIXES; do
+		rm -rf "/var/run/dpdk/$p" 2>/dev/null
+	done
+	rm -rf "$IT_TMP"
+}
+trap it_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Skip under ThreadSanitizer: DPDK's rings (rte_ring, inlined from its
+# headers) order their accesses with plain loads/stores and fences that TSan
+# does not model, so every frame forwarded between shards, and every mbuf
+# field read after it, is reported as a race (hundreds per run), which would
+# hide real ones. MLW_SANITIZE is set by CMake for every integration test.
+it_require_no_tsan() {
+	if [ "${MLW_SANITIZE:-}" = thread ]; then
+		it_skip "ThreadSanitizer build: DPDK's shared libraries are not instrumented" \
+			"(TSan reports races inside librte_* and the EAL's threads); run the plain or address build"
+	fi
+}
+
+it_require_root_netns() {
+	[ "$(id -u)" = 0 ] || it_skip "needs root (creates network namespaces and veth pairs)"
+	command -v ip >/dev/null 2>&1 || it_skip "iproute2 'ip' is not installed"
+	ip netns list >/dev/null 2>&1 || it_skip "'ip netns' is unavailable here"
+	local probe="mlwprobe$$"
+	ip netns add "$probe" 2>/dev/null || it_skip "cannot create a network namespace ('ip netns add' failed)"
+	ip netns del "$probe"
+}
+
+it_require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || it_skip "'$c' is not installed (scripts/deps.sh installs it)"
+	done
+}
+
+# it_netns_pair TAG PEER_CIDR: two namespaces (mlwip side, Linux peer side)
+# joined by a veth pair. Sets NS_M, NS_P, IF_M, IF_P.
+it_netns_pair() {
+	local tag=$1 peer_cidr=$2
+	NS_M="mlw${tag}m$$"
+	NS_P="mlw${tag}p$$"
+	IF_M="m${tag}$$"
+	IF_P="p${tag}$$"
+	[ ${#IF_M} -le 15 ] || it_fail "interface name $IF_M too long"
+	ip netns add "$NS_M" || it_fail "ip netns add $NS_M"
+	IT_NETNS="$IT_NETNS $NS_M"
+	ip netns add "$NS_P" || it_fail "ip netns add $NS_P"
+	IT_NETNS="$IT_NETNS $NS_P"
+	ip link add "$IF_M" type veth peer name "$IF_P" || it_fail "cannot create veth $IF_M/$IF_P"
+	ip link set "$IF_M" netns "$NS_M" || { ip link del "$IF_M"; it_fail "move $IF_M"; }
+	ip link set "$IF_P" netns "$NS_P" || it_fail "move $IF_P"
+	# The mlwip side: up, no address, no IPv6 chatter from Linux.
+	ip netns exec "$NS_M" sysctl -qw "net.ipv6.conf.$IF_M.disable_ipv6=1"
+	ip netns exec "$NS_M" ip link set lo up
+	ip netns exec "$NS_M" ip link set "$IF_M" up
+	ip netns exec "$NS_P" sysctl -qw "net.ipv6.conf.$IF_P.disable_ipv6=1"
+	ip netns exec "$NS_P" ip link set lo up
+	ip netns exec "$NS_P" ip addr add "$peer_cidr" dev "$IF_P"
+	ip netns exec "$NS_P" ip link set "$IF_P" up
+	# af_packet would otherwise see frames with checksums left to offload.
+	if command -v ethtool >/dev/null 2>&1; then
+		ip netns exec "$NS_M" ethtool -K "$IF_M" tx off rx off tso off gso off gro off >/dev/null 2>&1
+		ip netns exec "$NS_P" ethtool -K "$IF_P" tx off rx off tso off gso off gro off >/dev/null 2>&1
+	else
+		it_skip "'ethtool' is not installed (needed to turn veth offloads off)"
+	fi
+}
+
+# it_config FILE PREFIX VDEV SHARDS CIDR [GATEWAY]: write an mlwip INI file.
+it_config() {
+	local file=$1 prefix=$2 vdev=$3 shards=$4 cidr=$5 gw=${6:-}
+	IT_PREFIXES="$IT_PREFIXES $prefix"
+	{
+		echo "[eal]"
+		echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix --vdev=$vdev"
+		echo "[stack]"
+		echo "shards = $shards"
+		echo "[port0]"
+		echo "ipv4 = $cidr"
+		[ -n "$gw" ] && echo "gateway = $gw"
+	} >"$file"
+}
+
+# it_start NAME LOG CMD...: start CMD in the background with its output in
+# LOG; sets IT_LAST_PID. The command must bound its own run time.
+it_start() {
+	local name=$1 log=$2
+	shift 2
+	"$@" >"$log" 2>&1 &
+	IT_LAST_PID=$!
+	IT_PIDS="$IT_PIDS $IT_LAST_PID"
+	it_log "started $name (pid $IT_LAST_PID)"
+}
+
+# it_wait_log LOG PATTERN SECONDS PID: wait until LOG matches PATTERN.
+it_wait_log() {
+	local log=$1 pat=$2 secs=$3 pid=$4 i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -q -- "$pat" "$log" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$log"; it_fail "process $pid exited before '$pat'"; }
+		sleep 0.1
+	done
+	cat "$log"
+	it_fail "no '$pat' in $log after ${secs}s"
+}
+
+# it_wait_ping NS ADDR SECONDS: wait until ADDR answers pings from NS.
+it_wait_ping() {
+	local ns=$1 addr=$2 secs=$3 i
+	for ((i = 0; i < secs; i++)); do
+		ip netns exec "$ns" ping -c 1 -W 1 "$addr" >/dev/null 2>&1 && return 0
+	done
+	it_fail "$addr does not answer pings from $ns within ${secs}s"
+}
+
+# it_stop PID LOG: SIGTERM a stack process, wait for it; fail unless it
+# exited 0 after printing "stopped (clean)" (mlw_apps_server) or PASS.
+it_stop() {
+	local pid=$1 log=$2 rc
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	IT_PIDS=$(echo " $IT_PIDS " | sed "s/ $pid / /")
+	return $rc
+}
+
+# it_stats LOG COLUMN: print "shard value" for every shard of the stats
+# table in LOG. Columns: rx_pkts tx_pkts rx_MB tx_MB rx_drop tx_drop
+# fwd_out fwd_in opens accepts resets heap_in_use.
+it_stats() {
+	awk -v col="$2" '
+		/^shard +rx_pkts/ { for (i = 1; i <= NF; i++) idx[$i] = i; intable = 1; next }
+		intable && $1 ~ /^[0-9]+$/ && NF >= 13 { print $1, $(idx[col]); next }
+		intable { intable = 0 }' "$1"
+}
+
+# it_stats_sum LOG COLUMN
+it_stats_sum() {
+	it_stats "$1" "$2" | awk '{ s += $2 } END { print s + 0 }'
+}
+
+# it_check_clean LOG: every shard's heap empty, "stopped (clean)" printed,
+# and no sanitizer report in the log.
+it_check_clean() {
+	local log=$1 n
+	n=$(it_stats "$log" heap_in_use | wc -l)
+	[ "$n" -gt 0 ] || { cat "$log"; it_fail "no stats table in $log"; }
+	if it_stats "$log" heap_in_use | awk '$2 != 0 { bad = 1 } END { exit !bad }'; then
+		cat "$log"
+		it_fail "heap not empty at stop ($log)"
+	fi
+	it_check_sanitizer "$log"
+}
+
+it_check_sanitizer() {
+	if grep -E -q "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer" "$1"; then
+		cat "$1"
+		it_fail "sanitizer report in $1"
+	fi
+}
