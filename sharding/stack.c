@@ -11,17 +11,11 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "lwip/ip_addr.h"
-#include "lwip/priv/tcp_priv.h"
-#include "lwip/tcp.h"
-
 #include "mlwip/config.h"
-#include "rand_private.h"
 #include "stack_private.h"
 
 #define LINK_WAIT_MS 3000
 
-struct mlw_shard *mlw__current_shard(void);
 int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config *cfg,
 			    char *err, size_t errlen);
 
@@ -285,43 +279,4 @@ void mlw_stack_destroy(struct mlw_stack *st)
 	rte_free(st);
 	rte_eal_cleanup();
 	free(p);
-}
-
-static uint32_t rss_rand(void *arg)
-{
-	(void)arg;
-	return mlw__lwip_rand();
-}
-
-/* A local port is taken if any PCB of this shard already uses it. */
-static bool port_in_use(uint16_t port, void *arg)
-{
-	struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs, tcp_bound_pcbs,
-				    (struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs };
-
-	(void)arg;
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next)
-			if (p->local_port == port)
-				return true;
-	return false;
-}
-
-int mlw_tcp_bind_rss_v4(struct tcp_pcb *pcb, uint32_t raddr_be, uint16_t rport_be)
-{
-	struct mlw_shard *sh = mlw__current_shard();
-	const struct netif *nif;
-	int port;
-
-	if (sh == NULL)
-		return -EPERM;
-	if (pcb == NULL || pcb->state != CLOSED)
-		return -EINVAL;
-	nif = &sh->netif[0];
-	/* The same ephemeral range lwIP uses itself. */
-	port = mlw_rss_pick_port_v4(&sh->stack->rss, sh->id, ip4_addr_get_u32(netif_ip4_addr(nif)),
-				    raddr_be, rport_be, 0xc000, 0xffff, rss_rand, NULL, port_in_use, NULL);
-	if (port < 0)
-		return port;
-	return tcp_bind(pcb, IP4_ADDR_ANY, (u16_t)port) == ERR_OK ? 0 : -EADDRNOTAVAIL;
 }

@@ -2,12 +2,14 @@
  * N connections to an echo server, sends a known pattern and verifies every byte that comes back.
  *
  *   mlw_echo_client CONFIG.ini --server A.B.C.D [--port 7] [--conns N] [--bytes B]
- *                   [--no-rss] [--timeout S]
+ *                   [--plain-connect] [--timeout S]
  *
  * --conns is per shard (default 8), --bytes per connection (default 1 MiB).
- * Unless --no-rss, every connection's local port is chosen with
- * mlw_tcp_bind_rss_v4() so that the server's replies hash to the shard that
- * opened it. Exits 0 only if every connection got all its bytes back
+ * Every connection's local port is chosen with mlw_tcp_bind_rss_v4() so
+ * that the server's replies hash to the shard that opened it. With
+ * --plain-connect the client calls tcp_connect() on an unbound PCB, as an
+ * unmodified lwIP application does; mlwip's tcp_connect() wrapper
+ * (sharding/connect.c) then picks such a port itself. Exits 0 only if every connection got all its bytes back
  * unchanged and every shard's heap ended empty.
  */
 #include <arpa/inet.h>
@@ -345,7 +347,7 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 static int usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s CONFIG.ini --server A.B.C.D [--port 7] [--conns N per shard (8)]\n"
-		"       [--bytes B per connection (1048576)] [--no-rss] [--timeout S (60)]\n", prog);
+		"       [--bytes B per connection (1048576)] [--plain-connect] [--timeout S (60)]\n", prog);
 	return 2;
 }
 
@@ -372,7 +374,7 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (strcmp(a, "--no-rss") == 0) {
+		if (strcmp(a, "--plain-connect") == 0) {
 			cl.rss = false;
 			continue;
 		}
@@ -416,7 +418,7 @@ int main(int argc, char **argv)
 	nshards = mlw_stack_nshards(cl.stack);
 	printf("mlwip: %u shards x %u connections x %llu bytes to %s:%u (%s local ports)\n", nshards,
 	       cl.conns, (unsigned long long)cl.bytes, inet_ntoa(server), cl.port,
-	       cl.rss ? "RSS-aware" : "lwIP's");
+	       cl.rss ? "mlw_tcp_bind_rss_v4" : "plain tcp_connect");
 	fflush(stdout);
 	rc = mlw_stack_run(cl.stack, shard_init, shard_fini, &cl);
 	alarm(0);
