@@ -282,15 +282,55 @@ void mlw__shard_publish(struct mlw_shard *sh)
 		atomic_store_explicit(&sh->pub.v[i], src[i], memory_order_relaxed);
 }
 
+/* One pass of the run loop, without the idle policy: RX and inbox rings,
+ * lwIP timers when due, TX flush, stats publication. Returns the frames
+ * handled. */
+static unsigned shard_pass(struct mlw_shard *sh)
+{
+	struct mlw_stack *st = sh->stack;
+	uint64_t now = rte_rdtsc();
+	unsigned work = poll_rx(sh);
+
+	/* lwIP's timers have millisecond resolution: look at them once a
+	 * millisecond, not on every pass. */
+	if (now - sh->timer_tsc >= sh->tsc_hz / 1000) {
+		sys_check_timeouts();
+		sh->timer_tsc = now;
+	}
+	for (unsigned pi = 0; pi < st->p.nports; pi++)
+		work += mlw__txq_flush(&sh->txq[pi]);
+	sh->stats.loops++;
+	if (now - sh->last_publish_tsc >= sh->tsc_hz / 10) {
+		collect_stats(sh);
+		mlw__shard_publish(sh);
+		sh->last_publish_tsc = now;
+	}
+	return work;
+}
+
+int mlw_shard_poll(void)
+{
+	if (current_shard == NULL)
+		return -EPERM;
+	return (int)shard_pass(current_shard);
+}
+
+int mlw_shard_stopping(void)
+{
+	if (current_shard == NULL)
+		return -EPERM;
+	return atomic_load_explicit(&current_shard->stack->stop, memory_order_relaxed) != 0;
+}
+
 int mlw__shard_main(void *arg)
 {
 	struct mlw_shard *sh = arg;
 	struct mlw_stack *st = sh->stack;
-	uint64_t hz = rte_get_tsc_hz(), timer_tsc = 0;
 	unsigned idle_passes = 0;
 	int rc;
 
 	current_shard = sh;
+	sh->tsc_hz = rte_get_tsc_hz();
 	rc = mlw_alloc_thread_init(sh->node);
 	if (rc != 0 && rc != -EEXIST)
 		goto out;
@@ -305,27 +345,10 @@ int mlw__shard_main(void *arg)
 		mlw_stack_stop(st);
 	}
 	while (!atomic_load_explicit(&st->stop, memory_order_relaxed)) {
-		uint64_t now = rte_rdtsc();
-		unsigned work = poll_rx(sh);
-
-		/* lwIP's timers have millisecond resolution: look at them
-		 * once a millisecond, not on every pass. */
-		if (now - timer_tsc >= hz / 1000) {
-			sys_check_timeouts();
-			timer_tsc = now;
-		}
-		for (unsigned pi = 0; pi < st->p.nports; pi++)
-			work += mlw__txq_flush(&sh->txq[pi]);
-		sh->stats.loops++;
-		if (work == 0)
+		if (shard_pass(sh) == 0)
 			idle(sh, &idle_passes);
 		else
 			idle_passes = 0;
-		if (now - sh->last_publish_tsc >= hz / 10) {
-			collect_stats(sh);
-			mlw__shard_publish(sh);
-			sh->last_publish_tsc = now;
-		}
 	}
 	if (st->fini != NULL)
 		st->fini(sh->id, st->init_arg);

@@ -66,7 +66,7 @@ struct mlw_shard {
 	struct mlw_netif_state nst[MLW_MAX_PORTS_INTERNAL];
 	struct netif netif[MLW_MAX_PORTS_INTERNAL];
 	struct mlw_shard_stats stats;	/* written by the shard only */
-	uint64_t last_publish_tsc;
+	uint64_t tsc_hz, timer_tsc, last_publish_tsc;
 	struct mlw__published pub;
 };
 

@@ -96,6 +96,19 @@ MLW_EXPORT void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f);
 /** Close the ports and free the stack (after mlw_stack_run returned). */
 MLW_EXPORT void mlw_stack_destroy(struct mlw_stack *st);
 
+/**
+ * Run one pass of the calling shard's loop: receive (own queues and frames
+ * other shards forwarded), lwIP timers when due, transmit. For code that
+ * runs its own loop on a shard thread (an init function that does not
+ * return until the stack stops; blocking socket calls).
+ *
+ * @return frames handled (>= 0), or -EPERM off a shard thread.
+ */
+MLW_EXPORT int mlw_shard_poll(void);
+
+/** 1 once mlw_stack_stop() was called, 0 before; -EPERM off a shard thread. */
+MLW_EXPORT int mlw_shard_stopping(void);
+
 /** The calling thread's shard id, or -1 if it is not a shard thread. */
 MLW_EXPORT int mlw_shard_id(void);
 
