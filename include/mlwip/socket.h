@@ -1,0 +1,222 @@
+/* mlwip/socket.h - BSD-style sockets on the calling shard's lwIP instance (TCP, IPv4 and IPv6).
+ *
+ * The calls mirror POSIX: they take the system's struct sockaddr,
+ * sockaddr_in and sockaddr_in6, AF_*, SOCK_*, SOL_*, SO_*, TCP_*, MSG_*
+ * values and return -1 with errno set exactly where Linux would. They are
+ * separate functions, never macros over the POSIX names: the same process
+ * still uses kernel sockets.
+ *
+ * Every call must be made on a shard thread (inside the init function given
+ * to mlw_stack_run(), or code it calls); off a shard thread they fail with
+ * EPERM. A descriptor belongs to the shard that created it: its number
+ * encodes that shard (fd >> MLW_FD_SHARD_SHIFT), and another shard using it
+ * gets EBADF. Descriptors are not kernel file descriptors.
+ *
+ * Blocking mode (the default) never stalls the shard: a call that would
+ * block runs the shard loop (mlw_shard_poll()) until it can complete, and
+ * fails with EINTR once the stack is stopping. There is no SIGPIPE: writing
+ * to a connection that cannot send fails with EPIPE.
+ *
+ * Output is batched: data written in one loop pass is handed to TCP once,
+ * when the socket layer next runs the loop (mlw_epoll_wait(), a blocking
+ * call, or mlw_socket_flush()). Code that drives mlw_shard_poll() itself
+ * calls mlw_socket_flush() before each pass.
+ *
+ * Not yet provided: UDP (SOCK_DGRAM fails with EPROTONOSUPPORT), readv/
+ * writev, recvfrom/sendto, SO_RCVTIMEO/SO_SNDTIMEO, IPV6_V6ONLY (AF_INET6
+ * sockets are always dual-stack, as on Linux by default).
+ */
+#ifndef MLWIP_SOCKET_H
+#define MLWIP_SOCKET_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "mlwip/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A descriptor is (shard << MLW_FD_SHARD_SHIFT) | index. */
+#define MLW_FD_SHARD_SHIFT 16
+/** Descriptors (sockets and epoll instances) one shard can have open. */
+#define MLW_FD_MAX_PER_SHARD (1 << MLW_FD_SHARD_SHIFT)
+
+/**
+ * Create a socket on the calling shard.
+ *
+ * @param domain AF_INET or AF_INET6 (dual-stack: IPv4 peers appear as
+ *   v4-mapped addresses).
+ * @param type SOCK_STREAM, optionally or-ed with SOCK_NONBLOCK and
+ *   SOCK_CLOEXEC (accepted, meaningless here).
+ * @param protocol 0 or IPPROTO_TCP.
+ * @return the descriptor, or -1 with errno: EAFNOSUPPORT other domain;
+ *   EINVAL unknown type flags; EPROTONOSUPPORT SOCK_DGRAM (not yet), other
+ *   protocol; ESOCKTNOSUPPORT other type; EMFILE the shard's descriptor
+ *   table is full; ENOMEM; EPERM not on a shard thread.
+ */
+MLW_EXPORT int mlw_socket(int domain, int type, int protocol);
+
+/**
+ * Bind to a local address and port (port 0: an ephemeral one).
+ * @return 0, or -1 with errno: EBADF; ENOTSOCK @p fd is an epoll instance;
+ *   EINVAL already bound, @p addrlen too small; EAFNOSUPPORT address family
+ *   does not match the socket's; EADDRNOTAVAIL not an address of this host;
+ *   EADDRINUSE port taken; EPERM not on a shard thread.
+ */
+MLW_EXPORT int mlw_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Listen for connections. An unbound socket gets an ephemeral port. Each
+ * shard has its own lwIP, so every shard may listen on the same port (as
+ * with SO_REUSEPORT); steering hands each connection to one of them.
+ * @param backlog completed connections kept for mlw_accept(), clamped to
+ *   1..255.
+ * @return 0, or -1 with errno: EBADF; ENOTSOCK; EINVAL connected or
+ *   connecting; EADDRINUSE; ENOMEM; EPERM.
+ */
+MLW_EXPORT int mlw_listen(int fd, int backlog);
+
+/**
+ * Take a completed connection from a listening socket. @p addr/@p addrlen
+ * (both may be NULL) receive the peer's address, truncated to *addrlen,
+ * with *addrlen set to the full size.
+ * @return the new descriptor, or -1 with errno: EAGAIN non-blocking and
+ *   none pending; EINVAL not listening, bad @p flags (accept4); EMFILE;
+ *   EBADF; ENOTSOCK; EINTR the stack is stopping (blocking); EPERM.
+ */
+MLW_EXPORT int mlw_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+/** mlw_accept() with SOCK_NONBLOCK / SOCK_CLOEXEC in @p flags. */
+MLW_EXPORT int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+/**
+ * Connect to a peer. The local port (unless bound) is chosen so that the
+ * peer's replies are steered to this shard.
+ * @return 0, or -1 with errno: EINPROGRESS non-blocking, the result comes
+ *   later (EPOLLOUT, then SO_ERROR); EALREADY a connect is in progress;
+ *   EISCONN already connected; ECONNREFUSED the peer answered with RST;
+ *   ETIMEDOUT no answer; ENETUNREACH no route; EADDRNOTAVAIL no local port
+ *   free; EAFNOSUPPORT family mismatch; EINVAL bad length or listening
+ *   socket; ENOMEM; EINTR stack stopping (blocking); EBADF; ENOTSOCK; EPERM.
+ */
+MLW_EXPORT int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Receive up to @p len bytes. The receive window opens only as data is read.
+ * @param flags MSG_DONTWAIT, MSG_PEEK; others fail with EOPNOTSUPP.
+ * @return bytes read, 0 at end of stream (peer's FIN, shutdown(SHUT_RD), or
+ *   after an error was reported), or -1 with errno: EAGAIN non-blocking and
+ *   nothing to read; ECONNRESET / ETIMEDOUT the connection failed (reported
+ *   once); ENOTCONN not connected; EINTR stack stopping (blocking); EBADF;
+ *   ENOTSOCK; EPERM.
+ */
+MLW_EXPORT ssize_t mlw_recv(int fd, void *buf, size_t len, int flags);
+/** mlw_recv() with no flags. */
+MLW_EXPORT ssize_t mlw_read(int fd, void *buf, size_t len);
+
+/**
+ * Send bytes. Non-blocking: as many as the send buffer takes; blocking: all
+ * of them (running the loop while the buffer is full).
+ * @param flags MSG_DONTWAIT, MSG_NOSIGNAL (no effect: there is no SIGPIPE),
+ *   MSG_MORE; others fail with EOPNOTSUPP.
+ * @return bytes accepted, or -1 with errno: EAGAIN send buffer full
+ *   (EPOLLOUT reports space); EPIPE after shutdown(SHUT_WR), after the
+ *   connection failed and the error was reported, or never connected;
+ *   ECONNRESET / ETIMEDOUT the connection failed (reported once); ENOMEM;
+ *   EINTR stack stopping (blocking); EBADF; ENOTSOCK; EPERM.
+ */
+MLW_EXPORT ssize_t mlw_send(int fd, const void *buf, size_t len, int flags);
+/** mlw_send() with no flags. */
+MLW_EXPORT ssize_t mlw_write(int fd, const void *buf, size_t len);
+
+/**
+ * Close a descriptor (socket or epoll instance); it leaves every epoll set.
+ * A connection is closed gracefully (FIN after queued data), or reset (RST)
+ * if unread data remains or SO_LINGER is on with a zero timeout. A linger
+ * timeout > 0 does not block.
+ * @return 0, or -1 with errno EBADF; EPERM.
+ */
+MLW_EXPORT int mlw_close(int fd);
+
+/**
+ * Shut down one or both directions. SHUT_WR sends FIN after queued data;
+ * reading continues. SHUT_RD makes reads return 0 once buffered data is
+ * read.
+ * @return 0, or -1 with errno: EINVAL bad @p how; ENOTCONN not connected;
+ *   EBADF; ENOTSOCK; EPERM.
+ */
+MLW_EXPORT int mlw_shutdown(int fd, int how);
+
+/**
+ * Set an option. SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
+ * SO_LINGER, SO_RCVBUF, SO_SNDBUF (accepted; lwIP's buffers are fixed).
+ * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT.
+ * Options set on a listening socket are inherited by accepted ones.
+ * @return 0, or -1 with errno: ENOPROTOOPT unknown level or option (also
+ *   read-only ones: SO_ERROR, SO_TYPE, TCP_MAXSEG); EINVAL @p optlen too
+ *   small or value out of range; EFAULT @p optval NULL; EBADF; ENOTSOCK;
+ *   EPERM.
+ */
+MLW_EXPORT int mlw_setsockopt(int fd, int level, int optname, const void *optval,
+			      socklen_t optlen);
+
+/**
+ * Get an option: those of mlw_setsockopt() plus SO_ERROR (returns and
+ * clears the pending error), SO_TYPE, SO_ACCEPTCONN, TCP_MAXSEG. Values are
+ * truncated to *optlen, which is set to the size written.
+ * @return 0, or -1 with errno: ENOPROTOOPT unknown; EINVAL *optlen < 0;
+ *   EFAULT NULL pointers; EBADF; ENOTSOCK; EPERM.
+ */
+MLW_EXPORT int mlw_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen);
+
+/**
+ * Local address of a socket (the wildcard and port 0 if unbound), truncated
+ * to *addrlen, which is set to the full size.
+ * @return 0, or -1 with errno: EFAULT NULL pointers; EBADF; ENOTSOCK; EPERM.
+ */
+MLW_EXPORT int mlw_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * Peer address of a connected socket, as mlw_getsockname().
+ * @return 0, or -1 with errno: ENOTCONN; EFAULT; EBADF; ENOTSOCK; EPERM.
+ */
+MLW_EXPORT int mlw_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * F_GETFL (O_RDWR, plus O_NONBLOCK when set), F_SETFL (only O_NONBLOCK is
+ * taken from the argument), F_GETFD / F_SETFD (0, ignored).
+ * @return as fcntl(2), or -1 with errno: EINVAL other commands; EBADF; EPERM.
+ */
+MLW_EXPORT int mlw_fcntl(int fd, int cmd, ...);
+
+/**
+ * FIONREAD (int *: bytes readable now) and FIONBIO (int *: non-zero sets
+ * non-blocking mode).
+ * @return 0, or -1 with errno: EINVAL FIONREAD on a listening socket;
+ *   EFAULT NULL argument; ENOTTY other requests; EBADF; EPERM.
+ */
+MLW_EXPORT int mlw_ioctl(int fd, unsigned long request, ...);
+
+/**
+ * Hand data written since the last loop pass to TCP (tcp_output once per
+ * socket). mlw_epoll_wait() and blocking calls do this themselves; call it
+ * before mlw_shard_poll() in a loop of your own.
+ * @return sockets flushed (>= 0), or -1 with errno EPERM.
+ */
+MLW_EXPORT int mlw_socket_flush(void);
+
+/**
+ * Close every descriptor of the calling shard (connections are reset).
+ * Call it from the shard's fini function if descriptors may still be open,
+ * so that the shard heap ends empty.
+ * @return descriptors closed (>= 0), or -1 with errno EPERM.
+ */
+MLW_EXPORT int mlw_socket_close_all(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLWIP_SOCKET_H */

@@ -1,0 +1,324 @@
+/* epoll.c - epoll instances over the shard's sockets: interest lists, a ready list fed by lwIP callbacks, and the waiting loop.
+ *
+ * lwIP callback -> mlw__sock_notify -> entry on its instance's ready list
+ * -> mlw_epoll_wait re-reads the socket's state (mlw__sock_events) and
+ * reports what is true now. Level-triggered entries stay on the ready list
+ * while their condition holds; edge-triggered and oneshot entries leave it
+ * when reported and come back only with the next notification (or MOD).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "mlwip/alloc.h"
+#include "mlwip/epoll.h"
+#include "mlwip/socket.h"
+#include "sock_private.h"
+
+#define ALWAYS_REPORTED (EPOLLERR | EPOLLHUP)
+#define KNOWN_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLERR | EPOLLHUP | EPOLLET | EPOLLONESHOT | \
+		      EPOLLPRI | EPOLLRDNORM | EPOLLWRNORM)
+
+struct mlw__epitem {
+	struct mlw__epoll *ep;
+	struct mlw__sock *sock;
+	int fd;
+	uint32_t events;		/* as given to ADD/MOD */
+	bool disarmed;			/* oneshot entry that fired */
+	bool ready;			/* on ep's ready list */
+	epoll_data_t data;
+	struct mlw__epitem *ep_next;	/* ep's interest list */
+	struct mlw__epitem *sock_next;	/* the socket's watchers */
+	struct mlw__epitem *rd_prev, *rd_next;	/* ep's ready list */
+};
+
+struct mlw__epoll {
+	struct mlw__file f;
+	struct mlw__epitem *items;
+	struct mlw__epitem *rd_head, *rd_tail;
+};
+
+/* What the socket would report to poll() now, as Linux's tcp_poll(). */
+uint32_t mlw__sock_events(const struct mlw__sock *s)
+{
+	uint32_t m = 0;
+
+	if (s->state == MLW__S_LISTEN)
+		return s->acq_n > 0 ? EPOLLIN : 0;
+	if (s->so_error != 0)
+		m |= EPOLLERR;
+	/* A socket that never connected counts as closed (TCP_CLOSE). */
+	if (s->state == MLW__S_NEW || s->state == MLW__S_BOUND || (s->rd_eof && s->wr_shut))
+		m |= EPOLLHUP;
+	if (s->rd_eof || s->rd_shut)
+		m |= EPOLLIN | EPOLLRDHUP;
+	if (s->state == MLW__S_CONNECTING)
+		return m;
+	if (s->rx_bytes > 0)
+		m |= EPOLLIN;
+	if (s->wr_shut || s->pcb == NULL || s->state != MLW__S_CONNECTED || mlw__sock_writable(s))
+		m |= EPOLLOUT;
+	return m;
+}
+
+static void ready_add(struct mlw__epitem *it)
+{
+	struct mlw__epoll *ep = it->ep;
+
+	if (it->ready || it->disarmed)
+		return;
+	it->ready = true;
+	it->rd_next = NULL;
+	it->rd_prev = ep->rd_tail;
+	if (ep->rd_tail != NULL)
+		ep->rd_tail->rd_next = it;
+	else
+		ep->rd_head = it;
+	ep->rd_tail = it;
+}
+
+static void ready_del(struct mlw__epitem *it)
+{
+	struct mlw__epoll *ep = it->ep;
+
+	if (!it->ready)
+		return;
+	if (it->rd_prev != NULL)
+		it->rd_prev->rd_next = it->rd_next;
+	else
+		ep->rd_head = it->rd_next;
+	if (it->rd_next != NULL)
+		it->rd_next->rd_prev = it->rd_prev;
+	else
+		ep->rd_tail = it->rd_prev;
+	it->ready = false;
+	it->rd_prev = it->rd_next = NULL;
+}
+
+void mlw__sock_notify(struct mlw__sock *s)
+{
+	for (struct mlw__epitem *it = s->watch; it != NULL; it = it->sock_next)
+		ready_add(it);
+}
+
+static void item_free(struct mlw__epitem *it, bool from_sock, bool from_ep)
+{
+	ready_del(it);
+	if (from_sock) {
+		for (struct mlw__epitem **pp = &it->sock->watch; *pp != NULL; pp = &(*pp)->sock_next)
+			if (*pp == it) {
+				*pp = it->sock_next;
+				break;
+			}
+	}
+	if (from_ep) {
+		for (struct mlw__epitem **pp = &it->ep->items; *pp != NULL; pp = &(*pp)->ep_next)
+			if (*pp == it) {
+				*pp = it->ep_next;
+				break;
+			}
+	}
+	mlw_alloc_free(it);
+}
+
+/* A closing socket leaves every epoll set, as on Linux. */
+void mlw__sock_unwatch(struct mlw__sock *s)
+{
+	while (s->watch != NULL) {
+		struct mlw__epitem *it = s->watch;
+
+		s->watch = it->sock_next;
+		item_free(it, false, true);
+	}
+}
+
+void mlw__epoll_free(struct mlw__file *f)
+{
+	struct mlw__epoll *ep = (struct mlw__epoll *)f;
+
+	while (ep->items != NULL) {
+		struct mlw__epitem *it = ep->items;
+
+		ep->items = it->ep_next;
+		item_free(it, true, false);
+	}
+	mlw_alloc_free(ep);
+}
+
+int mlw_epoll_create1(int flags)
+{
+	struct mlw__epoll *ep;
+	int fd;
+
+	if (!mlw__on_shard())
+		return -1;
+	if (flags & ~EPOLL_CLOEXEC) {
+		errno = EINVAL;
+		return -1;
+	}
+	ep = mlw_alloc_calloc(1, sizeof(*ep));
+	if (ep == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	ep->f.kind = MLW__KIND_EPOLL;
+	fd = mlw__fd_alloc(&ep->f);
+	if (fd < 0)
+		mlw_alloc_free(ep);
+	return fd;
+}
+
+static struct mlw__epoll *epoll_get(int epfd)
+{
+	struct mlw__file *f = mlw__fd_get(epfd);
+
+	if (f == NULL)
+		return NULL;
+	if (f->kind != MLW__KIND_EPOLL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return (struct mlw__epoll *)f;
+}
+
+int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct mlw__epoll *ep = epoll_get(epfd);
+	struct mlw__file *f;
+	struct mlw__sock *s;
+	struct mlw__epitem *it;
+
+	if (ep == NULL)
+		return -1;
+	f = mlw__fd_get(fd);
+	if (f == NULL)
+		return -1;
+	if (fd == epfd) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (f->kind != MLW__KIND_TCP) {
+		errno = EPERM;	/* nested epoll instances are not supported */
+		return -1;
+	}
+	s = (struct mlw__sock *)f;
+	for (it = s->watch; it != NULL && it->ep != ep; it = it->sock_next)
+		;
+	switch (op) {
+	case EPOLL_CTL_ADD:
+	case EPOLL_CTL_MOD:
+		if (ev == NULL) {
+			errno = EFAULT;
+			return -1;
+		}
+		if ((op == EPOLL_CTL_ADD) != (it == NULL)) {
+			errno = it != NULL ? EEXIST : ENOENT;
+			return -1;
+		}
+		if (ev->events & ~KNOWN_EVENTS) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (it == NULL) {
+			it = mlw_alloc_calloc(1, sizeof(*it));
+			if (it == NULL) {
+				errno = ENOMEM;
+				return -1;
+			}
+			it->ep = ep;
+			it->sock = s;
+			it->fd = fd;
+			it->ep_next = ep->items;
+			ep->items = it;
+			it->sock_next = s->watch;
+			s->watch = it;
+		}
+		it->events = ev->events;
+		it->data = ev->data;
+		it->disarmed = false;
+		/* Like Linux, ADD and MOD look at the socket at once: a
+		 * condition already true is reported by the next wait. */
+		ready_add(it);
+		return 0;
+	case EPOLL_CTL_DEL:
+		if (it == NULL) {
+			errno = ENOENT;
+			return -1;
+		}
+		item_free(it, true, true);
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* Report ready entries into @p events. */
+static int collect(struct mlw__epoll *ep, struct epoll_event *events, int maxevents)
+{
+	struct mlw__epitem *it = ep->rd_head, *last = ep->rd_tail;
+	int n = 0;
+
+	while (it != NULL && n < maxevents) {
+		struct mlw__epitem *next = it->rd_next;
+		bool was_last = it == last;
+		uint32_t m = mlw__sock_events(it->sock) & (it->events | ALWAYS_REPORTED);
+
+		ready_del(it);
+		if (m != 0) {
+			events[n].events = m;
+			events[n].data = it->data;
+			n++;
+			if (it->events & EPOLLONESHOT)
+				it->disarmed = true;
+			else if (!(it->events & EPOLLET))
+				ready_add(it);	/* level: re-checked next time, at the tail */
+		}
+		if (was_last)
+			break;
+		it = next;
+	}
+	return n;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mlw_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
+{
+	struct mlw__epoll *ep = epoll_get(epfd);
+	int64_t deadline = 0;
+	unsigned idle = 0;
+	int n;
+
+	if (ep == NULL)
+		return -1;
+	if (maxevents <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (events == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (timeout_ms > 0)
+		deadline = now_ms() + timeout_ms;
+	/* Every call runs at least one pass of the shard loop, even with
+	 * events pending: the application's loop is the shard's loop, and a
+	 * level-triggered entry that stays ready must not starve receive. */
+	for (;;) {
+		if (mlw__loop_once(&idle) < 0) {
+			n = collect(ep, events, maxevents);
+			return n > 0 ? n : -1;	/* EINTR: the stack is stopping */
+		}
+		n = collect(ep, events, maxevents);
+		if (n > 0 || timeout_ms == 0)
+			return n;
+		if (timeout_ms > 0 && now_ms() >= deadline)
+			return 0;
+	}
+}

@@ -1,0 +1,264 @@
+/* fd.c - the per-shard descriptor table, output batching (dirty list) and the loop blocking calls run.
+ *
+ * Each shard has its own table, allocated on its heap at the first
+ * descriptor and freed when the last one closes; the thread-local pointer
+ * is the only state. A descriptor number carries its shard, so a call made
+ * with another shard's descriptor is refused (EBADF) instead of racing.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lwip/priv/tcp_priv.h"
+
+#include "mlwip/alloc.h"
+#include "mlwip/socket.h"
+#include "mlwip/stack.h"
+#include "sock_private.h"
+
+#define FD_INITIAL_SLOTS 64
+
+static _Thread_local struct mlw__shard_socks *tls_socks;
+
+int mlw__on_shard(void)
+{
+	if (mlw_shard_id() < 0) {
+		errno = EPERM;
+		return 0;
+	}
+	return 1;
+}
+
+struct mlw__shard_socks *mlw__socks(bool create)
+{
+	struct mlw__shard_socks *t = tls_socks;
+
+	if (t != NULL || !create)
+		return t;
+	t = mlw_alloc_calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->slot = mlw_alloc_calloc(FD_INITIAL_SLOTS, sizeof(*t->slot));
+	if (t->slot == NULL) {
+		mlw_alloc_free(t);
+		return NULL;
+	}
+	t->cap = FD_INITIAL_SLOTS;
+	t->shard = (unsigned)mlw_shard_id();
+	tls_socks = t;
+	return t;
+}
+
+/* Give @p f the lowest free descriptor, as POSIX does. */
+int mlw__fd_alloc(struct mlw__file *f)
+{
+	struct mlw__shard_socks *t = mlw__socks(true);
+	unsigned i;
+
+	if (t == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = t->hint; i < t->cap && t->slot[i] != NULL; i++)
+		;
+	if (i == t->cap) {
+		struct mlw__file **ns;
+		unsigned ncap = t->cap * 2;
+
+		if (t->cap >= MLW_FD_MAX_PER_SHARD) {
+			errno = EMFILE;
+			goto fail;
+		}
+		ns = mlw_alloc_calloc(ncap, sizeof(*ns));
+		if (ns == NULL) {
+			errno = ENOMEM;
+			goto fail;
+		}
+		memcpy(ns, t->slot, t->cap * sizeof(*ns));
+		mlw_alloc_free(t->slot);
+		t->slot = ns;
+		t->cap = ncap;
+	}
+	t->slot[i] = f;
+	t->used++;
+	t->hint = i + 1;
+	f->fd = (int)((t->shard << MLW_FD_SHARD_SHIFT) | i);
+	return f->fd;
+fail:
+	if (t->used == 0) {
+		mlw_alloc_free(t->slot);
+		mlw_alloc_free(t);
+		tls_socks = NULL;
+	}
+	return -1;
+}
+
+/* Free @p fd's slot; the last one frees the table. */
+void mlw__fd_release(int fd)
+{
+	struct mlw__shard_socks *t = tls_socks;
+	unsigned i = (unsigned)fd & (MLW_FD_MAX_PER_SHARD - 1);
+
+	t->slot[i] = NULL;
+	if (i < t->hint)
+		t->hint = i;
+	if (--t->used == 0) {
+		mlw_alloc_free(t->slot);
+		mlw_alloc_free(t);
+		tls_socks = NULL;
+	}
+}
+
+struct mlw__file *mlw__fd_get(int fd)
+{
+	struct mlw__shard_socks *t;
+	unsigned i;
+
+	if (!mlw__on_shard())
+		return NULL;
+	t = tls_socks;
+	i = (unsigned)fd & (MLW_FD_MAX_PER_SHARD - 1);
+	if (fd < 0 || t == NULL || (unsigned)fd >> MLW_FD_SHARD_SHIFT != t->shard || i >= t->cap ||
+	    t->slot[i] == NULL) {
+		errno = EBADF;
+		return NULL;
+	}
+	return t->slot[i];
+}
+
+struct mlw__sock *mlw__sock_get(int fd)
+{
+	struct mlw__file *f = mlw__fd_get(fd);
+
+	if (f == NULL)
+		return NULL;
+	if (f->kind != MLW__KIND_TCP) {
+		errno = ENOTSOCK;
+		return NULL;
+	}
+	return (struct mlw__sock *)f;
+}
+
+void mlw__mark_dirty(struct mlw__sock *s)
+{
+	struct mlw__shard_socks *t = tls_socks;
+
+	if (s->dirty || t == NULL)
+		return;
+	s->dirty = true;
+	s->dirty_next = t->dirty;
+	t->dirty = s;
+}
+
+void mlw__undirty(struct mlw__sock *s)
+{
+	struct mlw__shard_socks *t = tls_socks;
+
+	if (!s->dirty || t == NULL)
+		return;
+	for (struct mlw__sock **pp = &t->dirty; *pp != NULL; pp = &(*pp)->dirty_next) {
+		if (*pp == s) {
+			*pp = s->dirty_next;
+			break;
+		}
+	}
+	s->dirty = false;
+	s->dirty_next = NULL;
+}
+
+/*
+ * tcp_output() once per written socket. lwIP 2.1.3's tcp_output() has a
+ * flaw: when Nagle holds back a small unsent segment it leaves without
+ * sending the ACK that TF_ACK_NOW asked for (the check for an immediate
+ * ACK only happens when no segment fits the window). A window update or
+ * the ACK of the peer's data then waits for the next write or timer. If
+ * the flag survives tcp_output(), send the empty ACK ourselves.
+ *
+ * A delayed ACK (TF_ACK_DELAY) is sent here too, at the end of the pass
+ * that received the data, instead of at lwIP's next fast timer (up to
+ * 250 ms): Linux's minimum retransmission timeout is 200 ms, so a peer
+ * waiting for that ACK retransmits for nothing (seen with a one-segment
+ * request/response). It is still one ACK per socket per pass, and none
+ * when the application answered in the same pass (the ACK rides on the
+ * data tcp_output() sent).
+ */
+int mlw__flush(void)
+{
+	struct mlw__shard_socks *t = tls_socks;
+	struct mlw__sock *s;
+	int n = 0;
+
+	if (t == NULL)
+		return 0;
+	while ((s = t->dirty) != NULL) {
+		t->dirty = s->dirty_next;
+		s->dirty = false;
+		s->dirty_next = NULL;
+		if (s->pcb == NULL || s->state == MLW__S_LISTEN)
+			continue;
+		tcp_output(s->pcb);
+		if (s->pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY))
+			tcp_send_empty_ack(s->pcb);
+		n++;
+	}
+	return n;
+}
+
+int mlw_socket_flush(void)
+{
+	if (!mlw__on_shard())
+		return -1;
+	return mlw__flush();
+}
+
+/*
+ * One pass for a caller that waits: flush, run the shard loop once, and
+ * back off a little when passes find nothing to do (as the shard's own
+ * idle loop does), so a blocked call does not spin a core flat out.
+ * Returns -1 with EINTR once the stack is stopping.
+ */
+int mlw__loop_once(unsigned *idle)
+{
+	int work;
+
+	mlw__flush();
+	if (mlw_shard_stopping()) {
+		errno = EINTR;
+		return -1;
+	}
+	work = mlw_shard_poll();
+	if (work > 0) {
+		*idle = 0;
+	} else if (++*idle > 1024) {
+		usleep(20);
+	}
+	return 0;
+}
+
+int mlw_socket_close_all(void)
+{
+	struct mlw__shard_socks *t;
+	int n = 0;
+
+	if (!mlw__on_shard())
+		return -1;
+	/* Epoll instances first: closing a socket must not touch a freed one,
+	 * and closing them first leaves sockets with no watchers. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; (t = tls_socks) != NULL && i < t->cap; i++) {
+			struct mlw__file *f = t->slot[i];
+			int fd;
+
+			if (f == NULL || (pass == 0) != (f->kind == MLW__KIND_EPOLL))
+				continue;
+			fd = f->fd;
+			if (f->kind == MLW__KIND_EPOLL)
+				mlw__epoll_free(f);
+			else
+				mlw__sock_free((struct mlw__sock *)f, true);
+			mlw__fd_release(fd);	/* the last one frees the table */
+			n++;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,208 @@
+/* io.c - the TCP data path: recv/read from the socket's pbuf queue (window opens as the application reads), send/write into tcp_write.
+ *
+ * recv: copy from rxh.. -> free consumed pbufs -> tcp_recved (window update).
+ * send: tcp_write(COPY) up to tcp_sndbuf -> mark dirty -> tcp_output at the
+ *       next flush (mlw__flush), once per loop pass whatever the writes.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lwip/tcp.h"
+
+#include "mlwip/socket.h"
+#include "sock_private.h"
+
+#define WRITE_CHUNK 0xfff0u	/* tcp_write() takes a u16_t length */
+/* Segments kept free in the send queue: tcp_write() may need a few for one
+ * call (one per MSS plus a partial one). */
+#define QUEUE_RESERVE 4
+
+static bool rx_ready(const struct mlw__sock *s)
+{
+	return s->rx_bytes > 0 || s->rd_eof || s->rd_shut || s->so_error != 0;
+}
+
+/* Copy up to @p len bytes out of the queue; consume them unless @p peek. */
+static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek)
+{
+	struct pbuf *p = s->rxh;
+	size_t off = s->rx_off, done = 0;
+
+	while (p != NULL && done < len) {
+		size_t n = p->len - off;
+
+		if (n > len - done)
+			n = len - done;
+		memcpy(buf + done, (const uint8_t *)p->payload + off, n);
+		done += n;
+		off += n;
+		if (off < p->len)
+			break;
+		p = p->next;
+		off = 0;
+		if (!peek) {
+			struct pbuf *q = s->rxh;
+
+			s->rxh = p;
+			q->next = NULL;
+			pbuf_free(q);
+		}
+	}
+	if (peek)
+		return done;
+	if (s->rxh == NULL)
+		s->rxt = NULL;
+	s->rx_off = off;
+	s->rx_bytes -= done;
+	/* Open the window by what the application took (honest flow
+	 * control: unread data keeps it closed). */
+	for (size_t left = done; left > 0 && s->pcb != NULL;) {
+		u16_t n = left > 0xffffu ? 0xffffu : (u16_t)left;
+
+		tcp_recved(s->pcb, n);
+		left -= n;
+	}
+	if (done > 0 && s->pcb != NULL)
+		mlw__mark_dirty(s);
+	return done;
+}
+
+ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	unsigned idle = 0;
+	bool nonblock;
+
+	if (s == NULL)
+		return -1;
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (s->state != MLW__S_CONNECTED && s->state != MLW__S_CONNECTING &&
+	    s->state != MLW__S_CLOSED) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (len == 0)
+		return 0;
+	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
+	while (!rx_ready(s) || s->state == MLW__S_CONNECTING) {
+		if (nonblock) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (mlw__loop_once(&idle) < 0)
+			return -1;
+	}
+	/* As Linux: queued data first, then the error (once), then EOF. */
+	if (s->rx_bytes > 0)
+		return (ssize_t)rx_copy(s, buf, len, (flags & MSG_PEEK) != 0);
+	if (s->so_error != 0) {
+		errno = s->so_error;
+		s->so_error = 0;
+		return -1;
+	}
+	return 0;
+}
+
+ssize_t mlw_read(int fd, void *buf, size_t len)
+{
+	return mlw_recv(fd, buf, len, 0);
+}
+
+/* Bytes tcp_write() can take now. */
+static size_t tx_room(const struct mlw__sock *s)
+{
+	if (s->pcb == NULL || tcp_sndqueuelen(s->pcb) + QUEUE_RESERVE >= TCP_SND_QUEUELEN)
+		return 0;
+	return tcp_sndbuf(s->pcb);
+}
+
+ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	const uint8_t *b = buf;
+	unsigned idle = 0;
+	size_t done = 0;
+	bool nonblock;
+
+	if (s == NULL)
+		return -1;
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
+	for (;;) {
+		size_t room;
+
+		/* As Linux (tcp_sendmsg -> sk_stream_error): the pending
+		 * error first, then EPIPE once the send side is shut or the
+		 * socket never connected. */
+		if (s->so_error != 0 && done == 0) {
+			errno = s->so_error;
+			s->so_error = 0;
+			return -1;
+		}
+		if (s->wr_shut || s->pcb == NULL ||
+		    (s->state != MLW__S_CONNECTED && s->state != MLW__S_CONNECTING)) {
+			if (done > 0)
+				break;
+			errno = EPIPE;
+			return -1;
+		}
+		if (done == len)
+			break;
+		room = s->state == MLW__S_CONNECTED ? tx_room(s) : 0;
+		if (room > 0) {
+			size_t n = len - done;
+			u8_t wflags = TCP_WRITE_FLAG_COPY;
+			err_t err;
+
+			if (n > room)
+				n = room;
+			if (n > WRITE_CHUNK)
+				n = WRITE_CHUNK;
+			if (n < len - done || (flags & MSG_MORE))
+				wflags |= TCP_WRITE_FLAG_MORE;
+			err = tcp_write(s->pcb, b + done, (u16_t)n, wflags);
+			if (err == ERR_OK) {
+				done += n;
+				mlw__mark_dirty(s);
+				continue;
+			}
+			if (err != ERR_MEM) {
+				if (done > 0)
+					break;
+				errno = mlw__errno_from_err(err);
+				return -1;
+			}
+			/* ERR_MEM: the queue or the heap is full; like a full
+			 * buffer, unless nothing is in flight to free it. */
+			if (tcp_sndqueuelen(s->pcb) == 0) {
+				if (done > 0)
+					break;
+				errno = ENOMEM;
+				return -1;
+			}
+		}
+		if (nonblock) {
+			if (done > 0)
+				break;
+			errno = EAGAIN;
+			return -1;
+		}
+		if (mlw__loop_once(&idle) < 0) {
+			if (done > 0)
+				break;
+			return -1;
+		}
+	}
+	return (ssize_t)done;
+}
+
+ssize_t mlw_write(int fd, const void *buf, size_t len)
+{
+	return mlw_send(fd, buf, len, 0);
+}

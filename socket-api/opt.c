@@ -1,0 +1,361 @@
+/* opt.c - socket options, addresses, fcntl and ioctl. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+/* <netinet/tcp.h> defines TCP_MSS (536, an old default) as lwipopts.h
+ * does (the shard's MSS): lwIP's is the one meant here. */
+#undef TCP_MSS
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "lwip/ip.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+#include "mlwip/socket.h"
+#include "sock_private.h"
+
+/* An accepted socket's PCB is a full tcp_pcb; a listener's is the smaller
+ * tcp_pcb_listen, without flags or keepalive fields. */
+static struct tcp_pcb *conn_pcb(const struct mlw__sock *s)
+{
+	return s->state == MLW__S_LISTEN ? NULL : s->pcb;
+}
+
+static int get_int(const void *optval, socklen_t optlen, int *v)
+{
+	if (optval == NULL)
+		return EFAULT;
+	if (optlen < (socklen_t)sizeof(int))
+		return EINVAL;
+	memcpy(v, optval, sizeof(int));
+	return 0;
+}
+
+static int set_sol_socket(struct mlw__sock *s, int name, const void *optval, socklen_t optlen)
+{
+	struct tcp_pcb *pcb = conn_pcb(s);
+	struct linger lg;
+	int v, e;
+
+	if (name == SO_LINGER) {
+		if (optval == NULL)
+			return EFAULT;
+		if (optlen < (socklen_t)sizeof(lg))
+			return EINVAL;
+		memcpy(&lg, optval, sizeof(lg));
+		s->linger_on = lg.l_onoff != 0;
+		s->linger_sec = lg.l_linger < 0 ? 0 : lg.l_linger;
+		return 0;
+	}
+	switch (name) {
+	case SO_REUSEADDR:
+	case SO_REUSEPORT:
+	case SO_KEEPALIVE:
+	case SO_RCVBUF:
+	case SO_SNDBUF:
+		break;
+	default:
+		return ENOPROTOOPT;
+	}
+	e = get_int(optval, optlen, &v);
+	if (e != 0)
+		return e;
+	switch (name) {
+	case SO_REUSEADDR:
+	case SO_REUSEPORT:
+		/* Shards never share a PCB table, so SO_REUSEPORT across
+		 * shards is implicit; within one shard both map to lwIP's
+		 * SOF_REUSEADDR. */
+		s->reuse = v != 0;
+		if (s->pcb != NULL) {
+			if (v)
+				ip_set_option(s->pcb, SOF_REUSEADDR);
+			else
+				ip_reset_option(s->pcb, SOF_REUSEADDR);
+		}
+		break;
+	case SO_KEEPALIVE:
+		s->keepalive = v != 0;
+		if (pcb != NULL) {
+			if (v)
+				ip_set_option(pcb, SOF_KEEPALIVE);
+			else
+				ip_reset_option(pcb, SOF_KEEPALIVE);
+		}
+		break;
+	default:
+		/* SO_RCVBUF/SO_SNDBUF: lwIP's window and send buffer are
+		 * compile-time sizes; accepted and ignored. */
+		break;
+	}
+	return 0;
+}
+
+static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t optlen)
+{
+	struct tcp_pcb *pcb = conn_pcb(s);
+	int v, e;
+
+	switch (name) {
+	case TCP_NODELAY:
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+		break;
+	default:
+		return ENOPROTOOPT;
+	}
+	e = get_int(optval, optlen, &v);
+	if (e != 0)
+		return e;
+	switch (name) {
+	case TCP_NODELAY:
+		s->nodelay = v != 0;
+		if (pcb != NULL) {
+			if (v)
+				tcp_nagle_disable(pcb);
+			else
+				tcp_nagle_enable(pcb);
+			mlw__mark_dirty(s);	/* held-back data may go now */
+		}
+		break;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+		/* Linux's limits: 1 .. 32767 seconds. */
+		if (v < 1 || v > 32767)
+			return EINVAL;
+		if (name == TCP_KEEPIDLE)
+			s->keep_idle_ms = (uint32_t)v * 1000;
+		else
+			s->keep_intvl_ms = (uint32_t)v * 1000;
+		if (pcb != NULL) {
+			if (name == TCP_KEEPIDLE)
+				pcb->keep_idle = s->keep_idle_ms;
+			else
+				pcb->keep_intvl = s->keep_intvl_ms;
+		}
+		break;
+	case TCP_KEEPCNT:
+		if (v < 1 || v > 127)
+			return EINVAL;
+		s->keep_cnt = (uint32_t)v;
+		if (pcb != NULL)
+			pcb->keep_cnt = s->keep_cnt;
+		break;
+	}
+	return 0;
+}
+
+int mlw_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	int e;
+
+	if (s == NULL)
+		return -1;
+	if (level == SOL_SOCKET)
+		e = set_sol_socket(s, optname, optval, optlen);
+	else if (level == IPPROTO_TCP)
+		e = set_tcp(s, optname, optval, optlen);
+	else
+		e = ENOPROTOOPT;
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* The value of an option, or ENOPROTOOPT. */
+static int get_value(struct mlw__sock *s, int level, int name, int *v, struct linger *lg,
+		     bool *is_linger)
+{
+	struct tcp_pcb *pcb = conn_pcb(s);
+
+	*is_linger = false;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			*v = s->so_error;
+			s->so_error = 0;
+			return 0;
+		case SO_TYPE:
+			*v = SOCK_STREAM;
+			return 0;
+		case SO_ACCEPTCONN:
+			*v = s->state == MLW__S_LISTEN;
+			return 0;
+		case SO_REUSEADDR:
+		case SO_REUSEPORT:
+			*v = s->reuse;
+			return 0;
+		case SO_KEEPALIVE:
+			*v = s->keepalive;
+			return 0;
+		case SO_RCVBUF:
+			*v = TCP_WND;
+			return 0;
+		case SO_SNDBUF:
+			*v = TCP_SND_BUF;
+			return 0;
+		case SO_LINGER:
+			lg->l_onoff = s->linger_on;
+			lg->l_linger = s->linger_sec;
+			*is_linger = true;
+			return 0;
+		}
+		return ENOPROTOOPT;
+	}
+	if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_NODELAY:
+			*v = s->nodelay;
+			return 0;
+		case TCP_KEEPIDLE:
+			*v = (int)((pcb != NULL ? pcb->keep_idle : (s->keep_idle_ms ? s->keep_idle_ms : TCP_KEEPIDLE_DEFAULT)) / 1000);
+			return 0;
+		case TCP_KEEPINTVL:
+			*v = (int)((pcb != NULL ? pcb->keep_intvl : (s->keep_intvl_ms ? s->keep_intvl_ms : TCP_KEEPINTVL_DEFAULT)) / 1000);
+			return 0;
+		case TCP_KEEPCNT:
+			*v = (int)(pcb != NULL ? pcb->keep_cnt : (s->keep_cnt ? s->keep_cnt : TCP_KEEPCNT_DEFAULT));
+			return 0;
+		case TCP_MAXSEG:
+			*v = pcb != NULL && s->state == MLW__S_CONNECTED ? tcp_mss(pcb) : TCP_MSS;
+			return 0;
+		}
+	}
+	return ENOPROTOOPT;
+}
+
+int mlw_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	struct linger lg;
+	bool is_linger;
+	socklen_t n;
+	int v = 0, e;
+
+	if (s == NULL)
+		return -1;
+	if (optval == NULL || optlen == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	if ((int)*optlen < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	e = get_value(s, level, optname, &v, &lg, &is_linger);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	n = is_linger ? (socklen_t)sizeof(lg) : (socklen_t)sizeof(v);
+	if (n > *optlen)
+		n = *optlen;
+	memcpy(optval, is_linger ? (const void *)&lg : (const void *)&v, n);
+	*optlen = n;
+	return 0;
+}
+
+int mlw_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+
+	if (s == NULL)
+		return -1;
+	if (addr == NULL || addrlen == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (s->pcb != NULL)
+		mlw__ip_to_sockaddr(s->family, &s->pcb->local_ip, s->pcb->local_port, addr, addrlen);
+	else
+		mlw__ip_to_sockaddr(s->family, IP_ANY_TYPE, 0, addr, addrlen);
+	return 0;
+}
+
+int mlw_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+
+	if (s == NULL)
+		return -1;
+	if (addr == NULL || addrlen == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (s->pcb == NULL || s->state != MLW__S_CONNECTED) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	mlw__ip_to_sockaddr(s->family, &s->pcb->remote_ip, s->pcb->remote_port, addr, addrlen);
+	return 0;
+}
+
+int mlw_fcntl(int fd, int cmd, ...)
+{
+	struct mlw__file *f = mlw__fd_get(fd);
+	struct mlw__sock *s;
+	va_list ap;
+	int arg;
+
+	if (f == NULL)
+		return -1;
+	s = f->kind == MLW__KIND_TCP ? (struct mlw__sock *)f : NULL;
+	switch (cmd) {
+	case F_GETFL:
+		return O_RDWR | (s != NULL && s->nonblock ? O_NONBLOCK : 0);
+	case F_SETFL:
+		va_start(ap, cmd);
+		arg = va_arg(ap, int);
+		va_end(ap);
+		if (s != NULL)
+			s->nonblock = (arg & O_NONBLOCK) != 0;
+		return 0;
+	case F_GETFD:
+		return 0;
+	case F_SETFD:
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+int mlw_ioctl(int fd, unsigned long request, ...)
+{
+	struct mlw__file *f = mlw__fd_get(fd);
+	struct mlw__sock *s;
+	va_list ap;
+	int *argp;
+
+	if (f == NULL)
+		return -1;
+	if (request != FIONREAD && request != FIONBIO) {
+		errno = ENOTTY;
+		return -1;
+	}
+	va_start(ap, request);
+	argp = va_arg(ap, int *);
+	va_end(ap);
+	if (argp == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	s = f->kind == MLW__KIND_TCP ? (struct mlw__sock *)f : NULL;
+	if (request == FIONBIO) {
+		if (s != NULL)
+			s->nonblock = *argp != 0;
+		return 0;
+	}
+	if (s == NULL || s->state == MLW__S_LISTEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	*argp = s->rx_bytes > INT32_MAX ? INT32_MAX : (int)s->rx_bytes;
+	return 0;
+}

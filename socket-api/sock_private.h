@@ -1,0 +1,109 @@
+/* sock_private.h - the socket layer's internal objects: descriptors, TCP sockets, epoll entries. */
+#ifndef MLW_SOCK_PRIVATE_H
+#define MLW_SOCK_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lwip/err.h"
+#include "lwip/ip_addr.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+
+enum mlw__kind { MLW__KIND_TCP = 1, MLW__KIND_EPOLL };
+
+/* What every descriptor table slot points to. */
+struct mlw__file {
+	int kind;	/* enum mlw__kind */
+	int fd;		/* -1 while a socket waits in an accept queue */
+};
+
+enum mlw__tcp_state {
+	MLW__S_NEW,		/* fresh PCB, not bound */
+	MLW__S_BOUND,
+	MLW__S_LISTEN,
+	MLW__S_CONNECTING,	/* SYN sent */
+	MLW__S_CONNECTED,
+	MLW__S_CLOSED,		/* PCB gone (reset, timeout) */
+};
+
+struct mlw__epitem;
+
+/* A TCP socket. Its PCB's callback argument points here until close. */
+struct mlw__sock {
+	struct mlw__file f;
+	struct tcp_pcb *pcb;	/* NULL once lwIP freed it (err callback) */
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t state;		/* enum mlw__tcp_state */
+	bool nonblock;
+	bool rd_eof;		/* peer's FIN received (or connection gone) */
+	bool rd_shut;		/* shutdown(SHUT_RD) */
+	bool wr_shut;		/* shutdown(SHUT_WR), or connection gone */
+	bool dirty;		/* on the shard's dirty list */
+	bool nodelay, keepalive, reuse;
+	bool linger_on;
+	int linger_sec;
+	uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;	/* 0: lwIP's default */
+	int so_error;		/* pending error (errno value), 0 if none */
+
+	/* Receive queue: lwIP's pbufs linked through ->next, as delivered.
+	 * Their tot_len fields are not maintained (u16_t would overflow with
+	 * a window above 64 KiB): rx_bytes is the truth. */
+	struct pbuf *rxh, *rxt;
+	size_t rx_off;		/* bytes of rxh already read */
+	size_t rx_bytes;	/* unread bytes in the queue */
+
+	/* Listening: completed connections, not yet accepted (a ring). */
+	struct mlw__sock **acq;
+	unsigned acq_cap, acq_head, acq_n;
+
+	struct mlw__sock *dirty_next;
+	struct mlw__epitem *watch;	/* epoll entries watching this socket */
+};
+
+/* Per-shard state of the socket layer, on the shard heap. */
+struct mlw__shard_socks {
+	unsigned shard;
+	unsigned cap;		/* slots allocated (grows to MLW_FD_MAX_PER_SHARD) */
+	unsigned used;		/* open descriptors */
+	unsigned hint;		/* no free slot below this index */
+	struct mlw__file **slot;
+	struct mlw__sock *dirty;	/* written sockets, flushed once per pass */
+};
+
+/* fd.c */
+struct mlw__shard_socks *mlw__socks(bool create);
+int mlw__fd_alloc(struct mlw__file *f);
+void mlw__fd_release(int fd);
+struct mlw__file *mlw__fd_get(int fd);
+struct mlw__sock *mlw__sock_get(int fd);
+int mlw__on_shard(void);
+void mlw__mark_dirty(struct mlw__sock *s);
+void mlw__undirty(struct mlw__sock *s);
+int mlw__flush(void);
+int mlw__loop_once(unsigned *idle);
+
+/* errno.c */
+int mlw__errno_from_err(err_t err);
+int mlw__errno_from_tcp_err(err_t err, bool connecting);
+
+/* addr.c */
+int mlw__sockaddr_to_ip(int family, const struct sockaddr *sa, socklen_t len, ip_addr_t *ip,
+			u16_t *port);
+void mlw__ip_to_sockaddr(int family, const ip_addr_t *ip, u16_t port, struct sockaddr *sa,
+			 socklen_t *len);
+bool mlw__ip_is_local(const ip_addr_t *ip);
+
+/* tcp.c */
+void mlw__sock_free(struct mlw__sock *s, bool reset);
+bool mlw__sock_writable(const struct mlw__sock *s);
+
+/* epoll.c */
+uint32_t mlw__sock_events(const struct mlw__sock *s);
+void mlw__sock_notify(struct mlw__sock *s);
+void mlw__sock_unwatch(struct mlw__sock *s);
+void mlw__epoll_free(struct mlw__file *f);
+
+#endif /* MLW_SOCK_PRIVATE_H */

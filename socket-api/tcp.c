@@ -1,0 +1,514 @@
+/* tcp.c - TCP sockets on lwIP's raw API: creation, bind/listen/accept/connect, close/shutdown, lwIP callbacks.
+ *
+ * lwIP calls back from inside mlw_shard_poll() (tcp_input -> tcp_process ->
+ * recv/sent/connected/accept/err); the callbacks only queue data, record
+ * state and wake epoll entries (mlw__sock_notify), never call out to the
+ * application.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "lwip/ip.h"
+#include "lwip/tcp.h"
+
+#include "mlwip/alloc.h"
+#include "mlwip/socket.h"
+#include "sock_private.h"
+
+#define ACCEPT_BACKLOG_MAX 255	/* lwIP's listen backlog is a u8_t */
+
+/* ---- lwIP callbacks ---- */
+
+/* A PCB that reached TIME_WAIT is freed by lwIP's timer without any
+ * callback, so the socket lets go of it now: both directions are done. */
+static void release_if_time_wait(struct mlw__sock *s, struct tcp_pcb *pcb)
+{
+	if (pcb->state != TIME_WAIT)
+		return;
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	s->pcb = NULL;
+	s->rd_eof = true;
+	s->wr_shut = true;
+	mlw__undirty(s);
+}
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct mlw__sock *s = arg;
+	struct pbuf *q;
+	size_t n = 0;
+
+	(void)err;
+	if (p == NULL) {
+		s->rd_eof = true;
+		release_if_time_wait(s, pcb);
+		mlw__sock_notify(s);
+		return ERR_OK;
+	} else {
+		/* Find the tail and the true length (tot_len is u16_t). */
+		for (q = p;; q = q->next) {
+			n += q->len;
+			if (q->next == NULL)
+				break;
+		}
+		if (s->rxt != NULL)
+			s->rxt->next = p;
+		else
+			s->rxh = p;
+		s->rxt = q;
+		s->rx_bytes += n;
+	}
+	/* tcp_input() acks with tcp_output(), which Nagle may stall (see
+	 * mlw__flush); the flush of this pass makes sure the ACK leaves. */
+	mlw__mark_dirty(s);
+	mlw__sock_notify(s);
+	return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct mlw__sock *s = arg;
+
+	(void)len;
+	release_if_time_wait(s, pcb);
+	if (s->pcb == NULL || mlw__sock_writable(s))
+		mlw__sock_notify(s);
+	return ERR_OK;
+}
+
+static void on_err(void *arg, err_t err)
+{
+	struct mlw__sock *s = arg;
+
+	/* lwIP has freed the PCB already. ERR_CLSD is the graceful end of
+	 * a connection both sides closed (LAST_ACK acked): no error. */
+	if (err != ERR_CLSD)
+		s->so_error = mlw__errno_from_tcp_err(err, s->state == MLW__S_CONNECTING);
+	s->pcb = NULL;
+	s->state = MLW__S_CLOSED;
+	s->rd_eof = true;
+	s->wr_shut = true;
+	mlw__undirty(s);
+	mlw__sock_notify(s);
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct mlw__sock *s = arg;
+
+	(void)pcb;
+	(void)err;	/* always ERR_OK in lwIP 2.1.3 */
+	s->state = MLW__S_CONNECTED;
+	mlw__sock_notify(s);
+	return ERR_OK;
+}
+
+static void apply_options(struct mlw__sock *s)
+{
+	struct tcp_pcb *pcb = s->pcb;
+
+	if (s->nodelay)
+		tcp_nagle_disable(pcb);
+	if (s->keepalive)
+		ip_set_option(pcb, SOF_KEEPALIVE);
+	if (s->keep_idle_ms)
+		pcb->keep_idle = s->keep_idle_ms;
+	if (s->keep_intvl_ms)
+		pcb->keep_intvl = s->keep_intvl_ms;
+	if (s->keep_cnt)
+		pcb->keep_cnt = s->keep_cnt;
+}
+
+static void attach(struct mlw__sock *s, struct tcp_pcb *pcb)
+{
+	s->pcb = pcb;
+	tcp_arg(pcb, s);
+	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
+	tcp_err(pcb, on_err);
+}
+
+static struct mlw__sock *sock_new(int family)
+{
+	struct mlw__sock *s = mlw_alloc_calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->f.kind = MLW__KIND_TCP;
+	s->f.fd = -1;
+	s->family = family;
+	return s;
+}
+
+/* A connection completed the handshake on a listener: queue it, with its
+ * own socket (so data, FIN or RST arriving before accept are kept). */
+static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
+{
+	struct mlw__sock *ls = arg;
+	struct mlw__sock *s;
+
+	if (err != ERR_OK || newpcb == NULL)
+		return ERR_VAL;
+	/* A full queue refuses the connection; lwIP then resets it. */
+	if (ls->acq_n == ls->acq_cap)
+		return ERR_MEM;
+	s = sock_new(ls->family);
+	if (s == NULL)
+		return ERR_MEM;
+	s->state = MLW__S_CONNECTED;
+	s->nodelay = ls->nodelay;
+	s->keepalive = ls->keepalive;
+	s->keep_idle_ms = ls->keep_idle_ms;
+	s->keep_intvl_ms = ls->keep_intvl_ms;
+	s->keep_cnt = ls->keep_cnt;
+	s->linger_on = ls->linger_on;
+	s->linger_sec = ls->linger_sec;
+	attach(s, newpcb);
+	apply_options(s);
+	ls->acq[(ls->acq_head + ls->acq_n) % ls->acq_cap] = s;
+	ls->acq_n++;
+	mlw__sock_notify(ls);
+	return ERR_OK;
+}
+
+/* ---- life cycle ---- */
+
+static void rx_drop(struct mlw__sock *s)
+{
+	while (s->rxh != NULL) {
+		struct pbuf *p = s->rxh;
+
+		s->rxh = p->next;
+		p->next = NULL;
+		pbuf_free(p);
+	}
+	s->rxt = NULL;
+	s->rx_bytes = 0;
+	s->rx_off = 0;
+}
+
+/*
+ * Release a socket and its PCB. A connection is closed gracefully unless
+ * @p reset, SO_LINGER {1, 0}, or unread data (Linux resets then too, so the
+ * peer learns that data was lost). The PCB lives on in lwIP (FIN_WAIT,
+ * TIME_WAIT) without callbacks.
+ */
+void mlw__sock_free(struct mlw__sock *s, bool reset)
+{
+	struct tcp_pcb *pcb = s->pcb;
+
+	mlw__sock_unwatch(s);
+	mlw__undirty(s);
+	if (s->state == MLW__S_LISTEN) {
+		while (s->acq_n > 0) {
+			mlw__sock_free(s->acq[s->acq_head], true);
+			s->acq_head = (s->acq_head + 1) % s->acq_cap;
+			s->acq_n--;
+		}
+		mlw_alloc_free(s->acq);
+	}
+	if (pcb != NULL) {
+		tcp_arg(pcb, NULL);
+		if (s->state != MLW__S_LISTEN) {
+			tcp_recv(pcb, NULL);
+			tcp_sent(pcb, NULL);
+			tcp_err(pcb, NULL);
+		} else {
+			tcp_accept(pcb, NULL);
+		}
+		if (s->state != MLW__S_LISTEN &&
+		    (reset || (s->linger_on && s->linger_sec == 0) || s->rx_bytes > 0))
+			tcp_abort(pcb);
+		else if (tcp_close(pcb) != ERR_OK)
+			tcp_abort(pcb);	/* no memory for the FIN */
+	}
+	rx_drop(s);
+	mlw_alloc_free(s);
+}
+
+int mlw_socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct mlw__sock *s;
+	struct tcp_pcb *pcb;
+	int fd;
+
+	if (!mlw__on_shard())
+		return -1;
+	if (domain != AF_INET && domain != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (base == SOCK_DGRAM) {
+		errno = EPROTONOSUPPORT;
+		return -1;
+	}
+	if (base != SOCK_STREAM) {
+		errno = (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC | 0xf)) ? EINVAL : ESOCKTNOSUPPORT;
+		return -1;
+	}
+	if (protocol != 0 && protocol != IPPROTO_TCP) {
+		errno = EPROTONOSUPPORT;
+		return -1;
+	}
+	s = sock_new(domain);
+	if (s == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	pcb = tcp_new_ip_type(domain == AF_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_ANY);
+	if (pcb == NULL) {
+		mlw_alloc_free(s);
+		errno = ENOMEM;
+		return -1;
+	}
+	attach(s, pcb);
+	s->nonblock = (type & SOCK_NONBLOCK) != 0;
+	fd = mlw__fd_alloc(&s->f);
+	if (fd < 0)
+		mlw__sock_free(s, true);
+	return fd;
+}
+
+int mlw_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	ip_addr_t ip;
+	u16_t port;
+	int e;
+	err_t err;
+
+	if (s == NULL)
+		return -1;
+	if (s->state != MLW__S_NEW || s->pcb == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	e = mlw__sockaddr_to_ip(s->family, addr, addrlen, &ip, &port);
+	if (e == 0 && !mlw__ip_is_local(&ip))
+		e = EADDRNOTAVAIL;
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	err = tcp_bind(s->pcb, &ip, port);
+	if (err != ERR_OK) {
+		errno = mlw__errno_from_err(err);
+		return -1;
+	}
+	s->state = MLW__S_BOUND;
+	return 0;
+}
+
+int mlw_listen(int fd, int backlog)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	struct tcp_pcb *lpcb;
+	err_t err;
+
+	if (s == NULL)
+		return -1;
+	if (s->state == MLW__S_LISTEN)
+		return 0;
+	if ((s->state != MLW__S_NEW && s->state != MLW__S_BOUND) || s->pcb == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (backlog < 1)
+		backlog = 1;
+	if (backlog > ACCEPT_BACKLOG_MAX)
+		backlog = ACCEPT_BACKLOG_MAX;
+	if (s->state == MLW__S_NEW) {
+		err = tcp_bind(s->pcb, s->family == AF_INET ? IP4_ADDR_ANY : IP_ANY_TYPE, 0);
+		if (err != ERR_OK) {
+			errno = mlw__errno_from_err(err);
+			return -1;
+		}
+		s->state = MLW__S_BOUND;
+	}
+	s->acq = mlw_alloc_calloc((size_t)backlog, sizeof(*s->acq));
+	if (s->acq == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* On success lwIP frees the old PCB and returns a smaller listen PCB,
+	 * which keeps the callback argument. */
+	lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &err);
+	if (lpcb == NULL) {
+		mlw_alloc_free(s->acq);
+		s->acq = NULL;
+		errno = mlw__errno_from_err(err);
+		return -1;
+	}
+	s->pcb = lpcb;
+	s->acq_cap = (unsigned)backlog;
+	s->state = MLW__S_LISTEN;
+	tcp_arg(lpcb, s);
+	tcp_accept(lpcb, on_accept);
+	return 0;
+}
+
+int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	struct mlw__sock *ls = mlw__sock_get(fd);
+	struct mlw__sock *s;
+	unsigned idle = 0;
+	int nfd;
+
+	if (ls == NULL)
+		return -1;
+	if (ls->state != MLW__S_LISTEN || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (ls->acq_n == 0) {
+		if (ls->nonblock) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (mlw__loop_once(&idle) < 0)
+			return -1;
+	}
+	s = ls->acq[ls->acq_head];
+	nfd = mlw__fd_alloc(&s->f);
+	if (nfd < 0)
+		return -1;	/* stays queued: EMFILE is transient */
+	ls->acq_head = (ls->acq_head + 1) % ls->acq_cap;
+	ls->acq_n--;
+	s->nonblock = (flags & SOCK_NONBLOCK) != 0;
+	if (addr != NULL && addrlen != NULL) {
+		if (s->pcb != NULL)
+			mlw__ip_to_sockaddr(s->family, &s->pcb->remote_ip, s->pcb->remote_port, addr,
+					    addrlen);
+		else
+			mlw__ip_to_sockaddr(s->family, IP_ANY_TYPE, 0, addr, addrlen);
+	}
+	return nfd;
+}
+
+int mlw_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return mlw_accept4(fd, addr, addrlen, 0);
+}
+
+/* Take the pending error: connect and SO_ERROR report it once. */
+static int take_error(struct mlw__sock *s)
+{
+	int e = s->so_error;
+
+	s->so_error = 0;
+	return e;
+}
+
+int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	unsigned idle = 0;
+	ip_addr_t ip;
+	u16_t port;
+	err_t err;
+	int e;
+
+	if (s == NULL)
+		return -1;
+	switch (s->state) {
+	case MLW__S_CONNECTING:
+		errno = EALREADY;
+		return -1;
+	case MLW__S_CONNECTED:
+		errno = EISCONN;
+		return -1;
+	case MLW__S_LISTEN:
+		errno = EINVAL;
+		return -1;
+	case MLW__S_CLOSED:
+		/* A failed connect reports its error once, then Linux says
+		 * the socket cannot be reused this way. */
+		errno = s->so_error ? take_error(s) : EINVAL;
+		return -1;
+	default:
+		break;
+	}
+	e = mlw__sockaddr_to_ip(s->family, addr, addrlen, &ip, &port);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	err = tcp_connect(s->pcb, &ip, port, on_connected);
+	if (err != ERR_OK) {
+		/* mlwip's tcp_connect wrapper says ERR_USE when no local port
+		 * hashes back to this shard: Linux's "no ephemeral port". */
+		errno = err == ERR_USE ? EADDRNOTAVAIL : mlw__errno_from_err(err);
+		return -1;
+	}
+	s->state = MLW__S_CONNECTING;
+	mlw__mark_dirty(s);	/* the SYN went out; nothing else to flush */
+	if (s->nonblock) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	while (s->state == MLW__S_CONNECTING)
+		if (mlw__loop_once(&idle) < 0)
+			return -1;
+	if (s->state != MLW__S_CONNECTED) {
+		errno = take_error(s);
+		return -1;
+	}
+	return 0;
+}
+
+int mlw_shutdown(int fd, int how)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+
+	if (s == NULL)
+		return -1;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (s->state != MLW__S_CONNECTED && s->state != MLW__S_CONNECTING) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (how != SHUT_WR)
+		s->rd_shut = true;
+	if (how != SHUT_RD && !s->wr_shut && s->pcb != NULL) {
+		err_t err = tcp_shutdown(s->pcb, 0, 1);
+
+		if (err != ERR_OK) {
+			errno = mlw__errno_from_err(err);
+			return -1;
+		}
+		s->wr_shut = true;
+		mlw__mark_dirty(s);
+	}
+	mlw__sock_notify(s);
+	return 0;
+}
+
+int mlw_close(int fd)
+{
+	struct mlw__file *f = mlw__fd_get(fd);
+
+	if (f == NULL)
+		return -1;
+	if (f->kind == MLW__KIND_EPOLL)
+		mlw__epoll_free(f);
+	else
+		mlw__sock_free((struct mlw__sock *)f, false);
+	mlw__fd_release(fd);
+	return 0;
+}
+
+/* Space for at least a low-water mark of data, as lwIP's own sockets
+ * judge writability (TCP_SNDLOWAT bytes and TCP_SNDQUEUELOWAT segments). */
+bool mlw__sock_writable(const struct mlw__sock *s)
+{
+	return s->pcb != NULL && tcp_sndbuf(s->pcb) > TCP_SNDLOWAT &&
+	       tcp_sndqueuelen(s->pcb) < TCP_SNDQUEUELOWAT;
+}
