@@ -187,6 +187,23 @@ fail:
 	return rc;
 }
 
+int mlw_stack_create_from_file(struct mlw_stack **out, const char *path, char *err, size_t errlen)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error cerr;
+	int rc;
+
+	if (out == NULL || path == NULL)
+		return fail(err, errlen, -EINVAL, "mlw_stack_create_from_file: NULL argument");
+	rc = mlw_config_load_file(&cfg, path, &cerr);
+	if (rc != 0) {
+		if (err != NULL && errlen > 0)
+			mlw_config_format_error(&cerr, path, err, errlen);
+		return rc;
+	}
+	return mlw_stack_create(out, &cfg, err, errlen);
+}
+
 int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_fn fini, void *arg)
 {
 	int rc;
@@ -255,6 +272,24 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 			(unsigned long long)s.tcp_passive_opens, (unsigned long long)s.tcp_resets,
 			(unsigned long long)s.alloc.bytes_in_use);
 	}
+}
+
+unsigned mlw_stack_check_heaps(const struct mlw_stack *st, FILE *f)
+{
+	unsigned bad = 0;
+
+	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
+		struct mlw_shard_stats s;
+
+		if (mlw_stack_stats(st, i, &s) != 0 || s.alloc_fini_rc == 0)
+			continue;
+		bad++;
+		if (f != NULL)
+			fprintf(f, "shard %u: heap not empty at stop: %llu bytes in %llu objects\n", i,
+				(unsigned long long)s.alloc.bytes_in_use,
+				(unsigned long long)s.alloc.objects_in_use);
+	}
+	return bad;
 }
 
 void mlw_stack_destroy(struct mlw_stack *st)

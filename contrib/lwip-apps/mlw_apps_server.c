@@ -140,8 +140,6 @@ static void shard_fini(unsigned shard, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct mlw_config cfg;
-	struct mlw_config_error cerr;
 	char msg[512];
 	unsigned duration = 0;
 	int rc, leaked = 0;
@@ -158,13 +156,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	rc = mlw_config_load_file(&cfg, argv[1], &cerr);
-	if (rc != 0) {
-		mlw_config_format_error(&cerr, argv[1], msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
-		return 1;
-	}
-	rc = mlw_stack_create(&g_stack, &cfg, msg, sizeof(msg));
+	rc = mlw_stack_create_from_file(&g_stack, argv[1], msg, sizeof(msg));
 	if (rc != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], msg);
 		return 1;
@@ -178,16 +170,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	rc = mlw_stack_run(g_stack, shard_init, shard_fini, NULL);
 	mlw_stack_print_stats(g_stack, stdout);
-	for (unsigned i = 0; i < mlw_stack_nshards(g_stack); i++) {
-		struct mlw_shard_stats s;
-
-		if (mlw_stack_stats(g_stack, i, &s) == 0 && s.alloc_fini_rc != 0) {
-			printf("shard %u: heap not empty at stop: %llu bytes in %llu objects\n", i,
-			       (unsigned long long)s.alloc.bytes_in_use,
-			       (unsigned long long)s.alloc.objects_in_use);
-			leaked = 1;
-		}
-	}
+	leaked = mlw_stack_check_heaps(g_stack, stdout) != 0;
 	mlw_stack_destroy(g_stack);
 	printf("mlwip: stopped (%s)\n", rc == 0 && !leaked ? "clean" : "with errors");
 	return rc != 0 || leaked;

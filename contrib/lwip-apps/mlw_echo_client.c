@@ -354,8 +354,6 @@ static int usage(const char *prog)
 int main(int argc, char **argv)
 {
 	struct client cl;
-	struct mlw_config cfg;
-	struct mlw_config_error cerr;
 	struct in_addr server;
 	char msg[512];
 	uint64_t v, timeout = 60;
@@ -399,13 +397,7 @@ int main(int argc, char **argv)
 	}
 	if (!have_server)
 		return usage(argv[0]);
-	rc = mlw_config_load_file(&cfg, argv[1], &cerr);
-	if (rc != 0) {
-		mlw_config_format_error(&cerr, argv[1], msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
-		return 1;
-	}
-	rc = mlw_stack_create(&cl.stack, &cfg, msg, sizeof(msg));
+	rc = mlw_stack_create_from_file(&cl.stack, argv[1], msg, sizeof(msg));
 	if (rc != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], msg);
 		return 1;
@@ -434,16 +426,7 @@ int main(int argc, char **argv)
 		mismatches += r->mismatches;
 	}
 	mlw_stack_print_stats(cl.stack, stdout);
-	for (unsigned i = 0; i < nshards; i++) {
-		struct mlw_shard_stats s;
-
-		if (mlw_stack_stats(cl.stack, i, &s) != 0 || s.alloc_fini_rc != 0) {
-			printf("shard %u: heap not empty at stop: %llu bytes in %llu objects\n", i,
-			       (unsigned long long)s.alloc.bytes_in_use,
-			       (unsigned long long)s.alloc.objects_in_use);
-			leaked = true;
-		}
-	}
+	leaked = mlw_stack_check_heaps(cl.stack, stdout) != 0;
 	mlw_stack_destroy(cl.stack);
 	want = nshards * cl.conns;
 	printf("total: connections ok %u/%u failed %u, bytes verified %llu/%llu, mismatches %llu%s\n",

@@ -65,6 +65,16 @@ MLW_EXPORT int mlw_stack_create(struct mlw_stack **out, const struct mlw_config 
 				char *err, size_t errlen);
 
 /**
+ * mlw_config_load_file() + mlw_stack_create(): the usual start of a program.
+ * On failure @p err holds one line naming the file, line, section and key
+ * (configuration errors) or the stack's own message.
+ *
+ * @return 0, or the negative errno of whichever step failed.
+ */
+MLW_EXPORT int mlw_stack_create_from_file(struct mlw_stack **out, const char *path,
+					  char *err, size_t errlen);
+
+/**
  * Run every shard until mlw_stack_stop(). Shard 0 runs on the calling
  * thread, the others on their pinned cores. @p init and @p fini (either may
  * be NULL) run on each shard thread with @p arg. On stop each shard closes its
@@ -92,6 +102,13 @@ MLW_EXPORT int mlw_stack_stats(const struct mlw_stack *st, unsigned shard,
 
 /** Print every shard's counters as a table. */
 MLW_EXPORT void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f);
+
+/**
+ * After mlw_stack_run() returned: report, on @p f (may be NULL), every shard
+ * whose heap did not end empty (bytes and objects still in use).
+ * @return the number of such shards (0: every heap ended empty).
+ */
+MLW_EXPORT unsigned mlw_stack_check_heaps(const struct mlw_stack *st, FILE *f);
 
 /** Close the ports and free the stack (after mlw_stack_run returned). */
 MLW_EXPORT void mlw_stack_destroy(struct mlw_stack *st);
