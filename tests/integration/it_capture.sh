@@ -14,13 +14,7 @@ it_require_cmd tshark iperf curl ncat ping ethtool timeout cmp
 MLW_ADDR=10.97.0.2
 PEER_ADDR=10.97.0.1
 it_netns_pair ca "$PEER_ADDR/24"
-it_config "$IT_TMP/server.ini" "mlwit_cap_$$" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$MLW_ADDR/24" "$PEER_ADDR"
-
-it_start mlw_apps_server "$IT_TMP/server.log" \
-	ip netns exec "$NS_M" timeout -k 10 150 "$SERVER" "$IT_TMP/server.ini" --duration 140
-SPID=$IT_LAST_PID
-it_wait_log "$IT_TMP/server.log" "serving lwiperf" 30 "$SPID"
-it_wait_ping "$NS_P" "$MLW_ADDR" 15
+it_start_apps_server "$SERVER" "mlwit_cap_$$" "$MLW_ADDR" "$PEER_ADDR"
 
 # Only frames from mlwip (full length, so checksums can be verified), bounded
 # in time and count.

@@ -29,13 +29,7 @@ if [ -z "${IT_HTTPD_DEFAULT_PORTS:-}" ]; then
 	ip netns exec "$NS_P" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 fi
 PREFIX="mlwit_httpd_$$"
-it_config "$IT_TMP/server.ini" "$PREFIX" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$MLW_ADDR/24" "$PEER_ADDR"
-
-it_start mlw_apps_server "$IT_TMP/server.log" \
-	ip netns exec "$NS_M" timeout -k 10 150 "$SERVER" "$IT_TMP/server.ini" --duration 140
-SPID=$IT_LAST_PID
-it_wait_log "$IT_TMP/server.log" "serving lwiperf" 30 "$SPID"
-it_wait_ping "$NS_P" "$MLW_ADDR" 15
+it_start_apps_server "$SERVER" "$PREFIX" "$MLW_ADDR" "$PEER_ADDR"
 
 # get PATH STATUS EXPECTED_BODY_FILE
 get() {

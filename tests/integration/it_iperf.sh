@@ -15,13 +15,7 @@ MLW_ADDR=10.91.0.2
 PEER_ADDR=10.91.0.1
 it_netns_pair ip "$PEER_ADDR/24"
 PREFIX="mlwit_iperf_$$"
-it_config "$IT_TMP/server.ini" "$PREFIX" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$MLW_ADDR/24" "$PEER_ADDR"
-
-it_start mlw_apps_server "$IT_TMP/server.log" \
-	ip netns exec "$NS_M" timeout -k 10 150 "$SERVER" "$IT_TMP/server.ini" --duration 140
-SPID=$IT_LAST_PID
-it_wait_log "$IT_TMP/server.log" "serving lwiperf" 30 "$SPID"
-it_wait_ping "$NS_P" "$MLW_ADDR" 15
+it_start_apps_server "$SERVER" "$PREFIX" "$MLW_ADDR" "$PEER_ADDR"
 
 # iperf_run P LOG: run iperf with P streams for 5 s, print its figure.
 iperf_run() {

@@ -196,3 +196,17 @@ it_check_sanitizer() {
 		it_fail "sanitizer report in $1"
 	fi
 }
+
+# it_start_apps_server SERVER PREFIX MLW_ADDR PEER_ADDR: configure
+# mlw_apps_server with 2 shards on net_af_packet (2 queue pairs) over $IF_M
+# in $NS_M, start it (log: $IT_TMP/server.log), wait until it serves and
+# answers ping from $NS_P. Sets SPID.
+it_start_apps_server() {
+	local server=$1 prefix=$2 addr=$3 peer=$4
+	it_config "$IT_TMP/server.ini" "$prefix" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$addr/24" "$peer"
+	it_start mlw_apps_server "$IT_TMP/server.log" \
+		ip netns exec "$NS_M" timeout -k 10 150 "$server" "$IT_TMP/server.ini" --duration 140
+	SPID=$IT_LAST_PID
+	it_wait_log "$IT_TMP/server.log" "serving lwiperf" 30 "$SPID"
+	it_wait_ping "$NS_P" "$addr" 15
+}
