@@ -291,6 +291,8 @@ static unsigned shard_pass(struct mlw_shard *sh)
 	uint64_t now = rte_rdtsc();
 	unsigned work = poll_rx(sh);
 
+	/* Frames a shard sent to its own addresses (lwIP's loopback queue). */
+	netif_poll_all();
 	/* lwIP's timers have millisecond resolution: look at them once a
 	 * millisecond, not on every pass. */
 	if (now - sh->timer_tsc >= sh->tsc_hz / 1000) {

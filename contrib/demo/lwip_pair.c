@@ -799,6 +799,9 @@ static void record_netifs(struct pair_stack *st)
 	unsigned count = 0, own = 0;
 
 	for (struct netif *n = netif_list; n != NULL; n = n->next) {
+		/* lwip_init() adds this thread's own loopback netif (127.0.0.1). */
+		if (n->name[0] == 'l' && n->name[1] == 'o')
+			continue;
 		count++;
 		for (unsigned i = 0; i < st->nep; i++)
 			own += n == &st->ep[i]->netif;

@@ -58,7 +58,10 @@ void mlw__lwip_free(void *ptr);
 #define LWIP_ND6_NUM_NEIGHBORS          64
 #define LWIP_ND6_NUM_DESTINATIONS       64
 #define LWIP_NUM_NETIF_CLIENT_DATA      2
-#define LWIP_NETIF_LOOPBACK             0
+/* Traffic to the shard's own addresses is looped back inside lwIP and
+ * delivered by netif_poll_all() in the run loop, as a kernel's loopback
+ * would (the socket tests use it). */
+#define LWIP_NETIF_LOOPBACK             1
 
 /* IPv6 fragments: on 64-bit targets the reassembly header does not fit in
  * the fragment's own IPv6 header, so lwIP must copy it. */
