@@ -1,6 +1,7 @@
 /* addr.c - struct sockaddr_in/sockaddr_in6 <-> lwIP's ip_addr_t and port, with v4-mapped addresses for AF_INET6. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "lwip/ip6_addr.h"
@@ -31,9 +32,11 @@ int mlw__sockaddr_to_ip(int family, const struct sockaddr *sa, socklen_t len, ip
 		struct sockaddr_in6 in6;
 		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-		if (len < (socklen_t)sizeof(in6))
+		/* Linux takes the RFC 2133 size (no sin6_scope_id), 24. */
+		if (len < (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id))
 			return EINVAL;
-		memcpy(&in6, sa, sizeof(in6));
+		memset(&in6, 0, sizeof(in6));
+		memcpy(&in6, sa, len < (socklen_t)sizeof(in6) ? len : sizeof(in6));
 		if (in6.sin6_family != AF_INET6)
 			return EAFNOSUPPORT;
 		*port = lwip_ntohs(in6.sin6_port);

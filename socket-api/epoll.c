@@ -43,6 +43,8 @@ uint32_t mlw__sock_events(const struct mlw__sock *s)
 {
 	uint32_t m = 0;
 
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_events(s);
 	if (s->state == MLW__S_LISTEN)
 		return s->acq_n > 0 ? EPOLLIN : 0;
 	if (s->so_error != 0)
@@ -197,7 +199,7 @@ int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		errno = EINVAL;
 		return -1;
 	}
-	if (f->kind != MLW__KIND_TCP) {
+	if (!mlw__is_sock(f)) {
 		errno = EPERM;	/* nested epoll instances are not supported */
 		return -1;
 	}

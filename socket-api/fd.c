@@ -132,7 +132,7 @@ struct mlw__sock *mlw__sock_get(int fd)
 
 	if (f == NULL)
 		return NULL;
-	if (f->kind != MLW__KIND_TCP) {
+	if (!mlw__is_sock(f)) {
 		errno = ENOTSOCK;
 		return NULL;
 	}
@@ -254,6 +254,8 @@ int mlw_socket_close_all(void)
 			fd = f->fd;
 			if (f->kind == MLW__KIND_EPOLL)
 				mlw__epoll_free(f);
+			else if (f->kind == MLW__KIND_UDP)
+				mlw__udp_free((struct mlw__sock *)f);
 			else
 				mlw__sock_free((struct mlw__sock *)f, true);
 			mlw__fd_release(fd);	/* the last one frees the table */

@@ -1,17 +1,23 @@
-/* io.c - the TCP data path: recv/read from the socket's pbuf queue (window opens as the application reads), send/write into tcp_write.
+/* io.c - the data path: TCP recv/read from the socket's pbuf queue (window opens as the application reads), send/write into tcp_write; the vector and address forms; UDP handed to udp.c.
  *
  * recv: copy from rxh.. -> free consumed pbufs -> tcp_recved (window update).
  * send: tcp_write(COPY) up to tcp_sndbuf -> mark dirty -> tcp_output at the
  *       next flush (mlw__flush), once per loop pass whatever the writes.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "lwip/tcp.h"
 
 #include "mlwip/socket.h"
 #include "sock_private.h"
 
+#ifndef IOV_MAX
+#define IOV_MAX 1024	/* Linux's UIO_MAXIOV; <limits.h> hides it without _XOPEN_SOURCE */
+#endif
 #define WRITE_CHUNK 0xfff0u	/* tcp_write() takes a u16_t length */
 /* Segments kept free in the send queue: tcp_write() may need a few for one
  * call (one per MSS plus a partial one). */
@@ -75,6 +81,11 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 
 	if (s == NULL)
 		return -1;
+	if (s->f.kind == MLW__KIND_UDP) {
+		struct iovec iov = { buf, len };
+
+		return mlw__udp_recv(s, &iov, 1, flags, NULL, NULL);
+	}
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK)) {
 		errno = EOPNOTSUPP;
 		return -1;
@@ -84,8 +95,8 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 		errno = ENOTCONN;
 		return -1;
 	}
-	if (len == 0)
-		return 0;
+	/* A zero-length read waits for readiness like any other, as Linux's
+	 * tcp_recvmsg does (EAGAIN when non-blocking and nothing queued). */
 	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
 	while (!rx_ready(s) || s->state == MLW__S_CONNECTING) {
 		if (nonblock) {
@@ -129,6 +140,11 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 
 	if (s == NULL)
 		return -1;
+	if (s->f.kind == MLW__KIND_UDP) {
+		struct iovec iov = { (void *)(uintptr_t)buf, len };
+
+		return mlw__udp_send(s, &iov, 1, flags, NULL, 0);
+	}
 	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) {
 		errno = EOPNOTSUPP;
 		return -1;
@@ -205,4 +221,118 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 ssize_t mlw_write(int fd, const void *buf, size_t len)
 {
 	return mlw_send(fd, buf, len, 0);
+}
+
+ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+		     socklen_t *addrlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	ssize_t n;
+
+	if (s == NULL)
+		return -1;
+	if (s->f.kind == MLW__KIND_UDP) {
+		struct iovec iov = { buf, len };
+
+		return mlw__udp_recv(s, &iov, 1, flags, addr, addrlen);
+	}
+	n = mlw_recv(fd, buf, len, flags);
+	/* TCP reports no source address, as Linux (address length 0). */
+	if (n >= 0 && addr != NULL && addrlen != NULL)
+		*addrlen = 0;
+	return n;
+}
+
+ssize_t mlw_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
+		   socklen_t addrlen)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+
+	if (s == NULL)
+		return -1;
+	if (s->f.kind == MLW__KIND_UDP) {
+		struct iovec iov = { (void *)(uintptr_t)buf, len };
+
+		return mlw__udp_send(s, &iov, 1, flags, addr, addrlen);
+	}
+	/* TCP ignores the address, as Linux does without TCP Fast Open. */
+	return mlw_send(fd, buf, len, flags);
+}
+
+static int iov_check(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (iovcnt > 0 && iov == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > SSIZE_MAX - total) {
+			errno = EINVAL;
+			return -1;
+		}
+		total += iov[i].iov_len;
+	}
+	return 0;
+}
+
+/*
+ * TCP: the first non-empty vector is read as mlw_recv() would (it may
+ * block); the rest take what is already queued, so the call returns as
+ * soon as one read would have.
+ */
+ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	ssize_t done = 0;
+
+	if (s == NULL || iov_check(iov, iovcnt) < 0)
+		return -1;
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_recv(s, iov, iovcnt, 0, NULL, NULL);
+	for (int i = 0; i < iovcnt; i++) {
+		ssize_t n;
+
+		if (iov[i].iov_len == 0)
+			continue;
+		if (done > 0 && s->rx_bytes == 0)
+			break;
+		n = mlw_recv(fd, iov[i].iov_base, iov[i].iov_len, done > 0 ? MSG_DONTWAIT : 0);
+		if (n < 0)
+			return done > 0 ? done : -1;
+		done += n;
+		if ((size_t)n < iov[i].iov_len)
+			break;
+	}
+	return done;
+}
+
+/* TCP: each vector as mlw_send(); a short write ends the call. */
+ssize_t mlw_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	ssize_t done = 0;
+
+	if (s == NULL || iov_check(iov, iovcnt) < 0)
+		return -1;
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_send(s, iov, iovcnt, 0, NULL, 0);
+	for (int i = 0; i < iovcnt; i++) {
+		ssize_t n;
+
+		if (iov[i].iov_len == 0)
+			continue;
+		n = mlw_send(fd, iov[i].iov_base, iov[i].iov_len, i + 1 < iovcnt ? MSG_MORE : 0);
+		if (n < 0)
+			return done > 0 ? done : -1;
+		done += n;
+		if ((size_t)n < iov[i].iov_len)
+			break;
+	}
+	return done;
 }

@@ -70,6 +70,12 @@ static int set_sol_socket(struct mlw__sock *s, int name, const void *optval, soc
 		 * shards is implicit; within one shard both map to lwIP's
 		 * SOF_REUSEADDR. */
 		s->reuse = v != 0;
+		if (s->upcb != NULL) {
+			if (v)
+				ip_set_option(s->upcb, SOF_REUSEADDR);
+			else
+				ip_reset_option(s->upcb, SOF_REUSEADDR);
+		}
 		if (s->pcb != NULL) {
 			if (v)
 				ip_set_option(s->pcb, SOF_REUSEADDR);
@@ -158,7 +164,7 @@ int mlw_setsockopt(int fd, int level, int optname, const void *optval, socklen_t
 		return -1;
 	if (level == SOL_SOCKET)
 		e = set_sol_socket(s, optname, optval, optlen);
-	else if (level == IPPROTO_TCP)
+	else if (level == IPPROTO_TCP && s->f.kind == MLW__KIND_TCP)
 		e = set_tcp(s, optname, optval, optlen);
 	else
 		e = ENOPROTOOPT;
@@ -183,7 +189,7 @@ static int get_value(struct mlw__sock *s, int level, int name, int *v, struct li
 			s->so_error = 0;
 			return 0;
 		case SO_TYPE:
-			*v = SOCK_STREAM;
+			*v = s->f.kind == MLW__KIND_UDP ? SOCK_DGRAM : SOCK_STREAM;
 			return 0;
 		case SO_ACCEPTCONN:
 			*v = s->state == MLW__S_LISTEN;
@@ -209,7 +215,7 @@ static int get_value(struct mlw__sock *s, int level, int name, int *v, struct li
 		}
 		return ENOPROTOOPT;
 	}
-	if (level == IPPROTO_TCP) {
+	if (level == IPPROTO_TCP && s->f.kind == MLW__KIND_TCP) {
 		switch (name) {
 		case TCP_NODELAY:
 			*v = s->nodelay;
@@ -272,6 +278,8 @@ int mlw_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 		errno = EFAULT;
 		return -1;
 	}
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_name(s, false, addr, addrlen);
 	if (s->pcb != NULL)
 		mlw__ip_to_sockaddr(s->family, &s->pcb->local_ip, s->pcb->local_port, addr, addrlen);
 	else
@@ -289,6 +297,8 @@ int mlw_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 		errno = EFAULT;
 		return -1;
 	}
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_name(s, true, addr, addrlen);
 	if (s->pcb == NULL || s->state != MLW__S_CONNECTED) {
 		errno = ENOTCONN;
 		return -1;
@@ -306,7 +316,7 @@ int mlw_fcntl(int fd, int cmd, ...)
 
 	if (f == NULL)
 		return -1;
-	s = f->kind == MLW__KIND_TCP ? (struct mlw__sock *)f : NULL;
+	s = mlw__is_sock(f) ? (struct mlw__sock *)f : NULL;
 	switch (cmd) {
 	case F_GETFL:
 		return O_RDWR | (s != NULL && s->nonblock ? O_NONBLOCK : 0);
@@ -346,7 +356,7 @@ int mlw_ioctl(int fd, unsigned long request, ...)
 		errno = EFAULT;
 		return -1;
 	}
-	s = f->kind == MLW__KIND_TCP ? (struct mlw__sock *)f : NULL;
+	s = mlw__is_sock(f) ? (struct mlw__sock *)f : NULL;
 	if (request == FIONBIO) {
 		if (s != NULL)
 			s->nonblock = *argp != 0;
@@ -355,6 +365,10 @@ int mlw_ioctl(int fd, unsigned long request, ...)
 	if (s == NULL || s->state == MLW__S_LISTEN) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (s->f.kind == MLW__KIND_UDP) {
+		*argp = mlw__udp_fionread(s);
+		return 0;
 	}
 	*argp = s->rx_bytes > INT32_MAX ? INT32_MAX : (int)s->rx_bytes;
 	return 0;

@@ -1,4 +1,4 @@
-/* sock_private.h - the socket layer's internal objects: descriptors, TCP sockets, epoll entries. */
+/* sock_private.h - the socket layer's internal objects: descriptors, TCP and UDP sockets, epoll entries. */
 #ifndef MLW_SOCK_PRIVATE_H
 #define MLW_SOCK_PRIVATE_H
 
@@ -6,13 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "lwip/err.h"
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/udp.h"
 
-enum mlw__kind { MLW__KIND_TCP = 1, MLW__KIND_EPOLL };
+enum mlw__kind { MLW__KIND_TCP = 1, MLW__KIND_EPOLL, MLW__KIND_UDP };
 
 /* What every descriptor table slot points to. */
 struct mlw__file {
@@ -30,8 +32,11 @@ enum mlw__tcp_state {
 };
 
 struct mlw__epitem;
+struct mlw__dgram;
 
-/* A TCP socket. Its PCB's callback argument points here until close. */
+/* A TCP or UDP socket (f.kind). A TCP PCB's callback argument points here
+ * until close; a UDP socket uses upcb and the datagram queue instead of
+ * pcb and the byte queue. */
 struct mlw__sock {
 	struct mlw__file f;
 	struct tcp_pcb *pcb;	/* NULL once lwIP freed it (err callback) */
@@ -42,6 +47,8 @@ struct mlw__sock {
 	bool rd_shut;		/* shutdown(SHUT_RD) */
 	bool wr_shut;		/* shutdown(SHUT_WR), or connection gone */
 	bool dirty;		/* on the shard's dirty list */
+	bool connect_pending;	/* non-blocking connect said EINPROGRESS (Linux's SS_CONNECTING) */
+	bool was_connected;	/* connect succeeded or accepted (Linux's SS_CONNECTED) */
 	bool nodelay, keepalive, reuse;
 	bool linger_on;
 	int linger_sec;
@@ -59,6 +66,12 @@ struct mlw__sock {
 	struct mlw__sock **acq;
 	unsigned acq_cap, acq_head, acq_n;
 
+	/* UDP: received datagrams, oldest first, bounded (see udp.c). */
+	struct udp_pcb *upcb;
+	struct mlw__dgram *dqh, *dqt;
+	unsigned dq_n;
+	size_t dq_bytes;
+
 	struct mlw__sock *dirty_next;
 	struct mlw__epitem *watch;	/* epoll entries watching this socket */
 };
@@ -72,6 +85,11 @@ struct mlw__shard_socks {
 	struct mlw__file **slot;
 	struct mlw__sock *dirty;	/* written sockets, flushed once per pass */
 };
+
+static inline bool mlw__is_sock(const struct mlw__file *f)
+{
+	return f->kind == MLW__KIND_TCP || f->kind == MLW__KIND_UDP;
+}
 
 /* fd.c */
 struct mlw__shard_socks *mlw__socks(bool create);
@@ -99,6 +117,21 @@ bool mlw__ip_is_local(const ip_addr_t *ip);
 /* tcp.c */
 void mlw__sock_free(struct mlw__sock *s, bool reset);
 bool mlw__sock_writable(const struct mlw__sock *s);
+
+/* udp.c: the UDP half of the calls; the public functions dispatch here
+ * for MLW__KIND_UDP and these set errno and return -1 as they do. */
+int mlw__udp_socket(int domain, bool nonblock);
+void mlw__udp_free(struct mlw__sock *s);
+int mlw__udp_bind(struct mlw__sock *s, const struct sockaddr *addr, socklen_t len);
+int mlw__udp_connect(struct mlw__sock *s, const struct sockaddr *addr, socklen_t len);
+ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags,
+		      const struct sockaddr *to, socklen_t tolen);
+ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags,
+		      struct sockaddr *from, socklen_t *fromlen);
+int mlw__udp_shutdown(struct mlw__sock *s, int how);
+int mlw__udp_name(struct mlw__sock *s, bool peer, struct sockaddr *addr, socklen_t *len);
+uint32_t mlw__udp_events(const struct mlw__sock *s);
+int mlw__udp_fionread(const struct mlw__sock *s);
 
 /* epoll.c */
 uint32_t mlw__sock_events(const struct mlw__sock *s);

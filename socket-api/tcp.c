@@ -160,6 +160,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	if (s == NULL)
 		return ERR_MEM;
 	s->state = MLW__S_CONNECTED;
+	s->was_connected = true;
 	s->nodelay = ls->nodelay;
 	s->keepalive = ls->keepalive;
 	s->keep_idle_ms = ls->keep_idle_ms;
@@ -169,6 +170,11 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	s->linger_sec = ls->linger_sec;
 	attach(s, newpcb);
 	apply_options(s);
+	/* Keep the connection counted against lwIP's listen backlog until
+	 * mlw_accept() takes it: a full queue then drops new SYNs (the peer
+	 * retries), as Linux does, instead of completing handshakes that
+	 * this callback would have to refuse with a reset. */
+	tcp_backlog_delayed(newpcb);
 	ls->acq[(ls->acq_head + ls->acq_n) % ls->acq_cap] = s;
 	ls->acq_n++;
 	mlw__sock_notify(ls);
@@ -244,11 +250,17 @@ int mlw_socket(int domain, int type, int protocol)
 		return -1;
 	}
 	if (base == SOCK_DGRAM) {
-		errno = EPROTONOSUPPORT;
-		return -1;
+		if (protocol != 0 && protocol != IPPROTO_UDP) {
+			errno = EPROTONOSUPPORT;
+			return -1;
+		}
+		return mlw__udp_socket(domain, (type & SOCK_NONBLOCK) != 0);
 	}
 	if (base != SOCK_STREAM) {
-		errno = (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC | 0xf)) ? EINVAL : ESOCKTNOSUPPORT;
+		/* Linux: a type beyond SOCK_MAX (11) is EINVAL before the
+		 * family looks at it; a known type inet does not serve is
+		 * ESOCKTNOSUPPORT. */
+		errno = base < 0 || base >= 11 ? EINVAL : ESOCKTNOSUPPORT;
 		return -1;
 	}
 	if (protocol != 0 && protocol != IPPROTO_TCP) {
@@ -284,6 +296,8 @@ int mlw_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 	if (s == NULL)
 		return -1;
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_bind(s, addr, addrlen);
 	if (s->state != MLW__S_NEW || s->pcb == NULL) {
 		errno = EINVAL;
 		return -1;
@@ -312,16 +326,23 @@ int mlw_listen(int fd, int backlog)
 
 	if (s == NULL)
 		return -1;
+	if (s->f.kind == MLW__KIND_UDP) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (s->state == MLW__S_LISTEN)
 		return 0;
 	if ((s->state != MLW__S_NEW && s->state != MLW__S_BOUND) || s->pcb == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (backlog < 1)
-		backlog = 1;
-	if (backlog > ACCEPT_BACKLOG_MAX)
-		backlog = ACCEPT_BACKLOG_MAX;
+	/* Linux queues backlog + 1 completed connections (its "full" test
+	 * is ack_backlog > max_ack_backlog); so does the socket layer. */
+	if (backlog < 0)
+		backlog = 0;
+	if (backlog > ACCEPT_BACKLOG_MAX - 1)
+		backlog = ACCEPT_BACKLOG_MAX - 1;
+	backlog++;
 	if (s->state == MLW__S_NEW) {
 		err = tcp_bind(s->pcb, s->family == AF_INET ? IP4_ADDR_ANY : IP_ANY_TYPE, 0);
 		if (err != ERR_OK) {
@@ -361,6 +382,10 @@ int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 
 	if (ls == NULL)
 		return -1;
+	if (ls->f.kind == MLW__KIND_UDP) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (ls->state != MLW__S_LISTEN || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
 		errno = EINVAL;
 		return -1;
@@ -379,6 +404,8 @@ int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 		return -1;	/* stays queued: EMFILE is transient */
 	ls->acq_head = (ls->acq_head + 1) % ls->acq_cap;
 	ls->acq_n--;
+	if (s->pcb != NULL)
+		tcp_backlog_accepted(s->pcb);
 	s->nonblock = (flags & SOCK_NONBLOCK) != 0;
 	if (addr != NULL && addrlen != NULL) {
 		if (s->pcb != NULL)
@@ -393,6 +420,27 @@ int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 int mlw_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
 	return mlw_accept4(fd, addr, addrlen, 0);
+}
+
+/* A fresh PCB for a socket whose connection attempt failed, so that it
+ * can connect again as on Linux. */
+static int reopen(struct mlw__sock *s)
+{
+	struct tcp_pcb *pcb = tcp_new_ip_type(s->family == AF_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_ANY);
+
+	if (pcb == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	rx_drop(s);
+	attach(s, pcb);
+	apply_options(s);
+	if (s->reuse)
+		ip_set_option(pcb, SOF_REUSEADDR);
+	s->state = MLW__S_NEW;
+	s->rd_eof = s->rd_shut = s->wr_shut = false;
+	s->so_error = 0;
+	return 0;
 }
 
 /* Take the pending error: connect and SO_ERROR report it once. */
@@ -415,21 +463,44 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 	if (s == NULL)
 		return -1;
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_connect(s, addr, addrlen);
 	switch (s->state) {
 	case MLW__S_CONNECTING:
 		errno = EALREADY;
 		return -1;
 	case MLW__S_CONNECTED:
+		/* Linux: the first connect after a non-blocking one completed
+		 * reports success (the socket leaves SS_CONNECTING), later
+		 * ones EISCONN. */
+		if (s->connect_pending) {
+			s->connect_pending = false;
+			s->was_connected = true;
+			return 0;
+		}
 		errno = EISCONN;
 		return -1;
 	case MLW__S_LISTEN:
-		errno = EINVAL;
+		errno = EISCONN;	/* Linux: any state but TCP_CLOSE */
 		return -1;
 	case MLW__S_CLOSED:
-		/* A failed connect reports its error once, then Linux says
-		 * the socket cannot be reused this way. */
-		errno = s->so_error ? take_error(s) : EINVAL;
-		return -1;
+		/* As Linux's __inet_stream_connect: after a non-blocking
+		 * connect failed, the next call reports the error (or
+		 * ECONNABORTED once SO_ERROR took it); a socket that was
+		 * connected stays "connected"; otherwise a new attempt starts
+		 * on a fresh PCB. */
+		if (s->connect_pending) {
+			s->connect_pending = false;
+			errno = s->so_error ? take_error(s) : ECONNABORTED;
+			return -1;
+		}
+		if (s->was_connected) {
+			errno = EISCONN;
+			return -1;
+		}
+		if (reopen(s) < 0)
+			return -1;
+		break;
 	default:
 		break;
 	}
@@ -448,6 +519,7 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	s->state = MLW__S_CONNECTING;
 	mlw__mark_dirty(s);	/* the SYN went out; nothing else to flush */
 	if (s->nonblock) {
+		s->connect_pending = true;
 		errno = EINPROGRESS;
 		return -1;
 	}
@@ -458,6 +530,7 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		errno = take_error(s);
 		return -1;
 	}
+	s->was_connected = true;
 	return 0;
 }
 
@@ -471,6 +544,8 @@ int mlw_shutdown(int fd, int how)
 		errno = EINVAL;
 		return -1;
 	}
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_shutdown(s, how);
 	if (s->state != MLW__S_CONNECTED && s->state != MLW__S_CONNECTING) {
 		errno = ENOTCONN;
 		return -1;
@@ -499,6 +574,8 @@ int mlw_close(int fd)
 		return -1;
 	if (f->kind == MLW__KIND_EPOLL)
 		mlw__epoll_free(f);
+	else if (f->kind == MLW__KIND_UDP)
+		mlw__udp_free((struct mlw__sock *)f);
 	else
 		mlw__sock_free((struct mlw__sock *)f, false);
 	mlw__fd_release(fd);

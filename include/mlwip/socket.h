@@ -1,4 +1,4 @@
-/* mlwip/socket.h - BSD-style sockets on the calling shard's lwIP instance (TCP, IPv4 and IPv6).
+/* mlwip/socket.h - BSD-style sockets on the calling shard's lwIP instance (TCP and UDP, IPv4 and IPv6).
  *
  * The calls mirror POSIX: they take the system's struct sockaddr,
  * sockaddr_in and sockaddr_in6, AF_*, SOCK_*, SOL_*, SO_*, TCP_*, MSG_*
@@ -22,9 +22,14 @@
  * call, or mlw_socket_flush()). Code that drives mlw_shard_poll() itself
  * calls mlw_socket_flush() before each pass.
  *
- * Not yet provided: UDP (SOCK_DGRAM fails with EPROTONOSUPPORT), readv/
- * writev, recvfrom/sendto, SO_RCVTIMEO/SO_SNDTIMEO, IPV6_V6ONLY (AF_INET6
- * sockets are always dual-stack, as on Linux by default).
+ * UDP sockets keep message boundaries: each receive returns one datagram,
+ * truncated to the buffer (the rest is discarded, as on Linux); at most
+ * 512 datagrams or 1 MiB wait per socket, later ones are dropped. A
+ * datagram is sent when the call returns (no batching).
+ *
+ * Not yet provided: recvmsg/sendmsg, SO_RCVTIMEO/SO_SNDTIMEO, IPV6_V6ONLY
+ * (AF_INET6 sockets are always dual-stack, as on Linux by default), ICMP
+ * errors on connected UDP sockets (no ECONNREFUSED for UDP).
  */
 #ifndef MLWIP_SOCKET_H
 #define MLWIP_SOCKET_H
@@ -32,6 +37,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "mlwip/export.h"
 
@@ -49,12 +55,12 @@ extern "C" {
  *
  * @param domain AF_INET or AF_INET6 (dual-stack: IPv4 peers appear as
  *   v4-mapped addresses).
- * @param type SOCK_STREAM, optionally or-ed with SOCK_NONBLOCK and
- *   SOCK_CLOEXEC (accepted, meaningless here).
- * @param protocol 0 or IPPROTO_TCP.
+ * @param type SOCK_STREAM or SOCK_DGRAM, optionally or-ed with
+ *   SOCK_NONBLOCK and SOCK_CLOEXEC (accepted, meaningless here).
+ * @param protocol 0, or IPPROTO_TCP / IPPROTO_UDP matching @p type.
  * @return the descriptor, or -1 with errno: EAFNOSUPPORT other domain;
- *   EINVAL unknown type flags; EPROTONOSUPPORT SOCK_DGRAM (not yet), other
- *   protocol; ESOCKTNOSUPPORT other type; EMFILE the shard's descriptor
+ *   EINVAL unknown type flags; EPROTONOSUPPORT other protocol;
+ *   ESOCKTNOSUPPORT other type; EMFILE the shard's descriptor
  *   table is full; ENOMEM; EPERM not on a shard thread.
  */
 MLW_EXPORT int mlw_socket(int domain, int type, int protocol);
@@ -72,10 +78,11 @@ MLW_EXPORT int mlw_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
  * Listen for connections. An unbound socket gets an ephemeral port. Each
  * shard has its own lwIP, so every shard may listen on the same port (as
  * with SO_REUSEPORT); steering hands each connection to one of them.
- * @param backlog completed connections kept for mlw_accept(), clamped to
- *   1..255.
+ * @param backlog as on Linux, backlog + 1 completed connections wait for
+ *   mlw_accept() (negative counts as 0, at most 255); while they do, new
+ *   SYNs are dropped and the peer retries.
  * @return 0, or -1 with errno: EBADF; ENOTSOCK; EINVAL connected or
- *   connecting; EADDRINUSE; ENOMEM; EPERM.
+ *   connecting; EOPNOTSUPP a UDP socket; EADDRINUSE; ENOMEM; EPERM.
  */
 MLW_EXPORT int mlw_listen(int fd, int backlog);
 
@@ -84,7 +91,8 @@ MLW_EXPORT int mlw_listen(int fd, int backlog);
  * (both may be NULL) receive the peer's address, truncated to *addrlen,
  * with *addrlen set to the full size.
  * @return the new descriptor, or -1 with errno: EAGAIN non-blocking and
- *   none pending; EINVAL not listening, bad @p flags (accept4); EMFILE;
+ *   none pending; EINVAL not listening, bad @p flags (accept4); EOPNOTSUPP
+ *   a UDP socket; EMFILE;
  *   EBADF; ENOTSOCK; EINTR the stack is stopping (blocking); EPERM.
  */
 MLW_EXPORT int mlw_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
@@ -94,12 +102,20 @@ MLW_EXPORT int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, in
 /**
  * Connect to a peer. The local port (unless bound) is chosen so that the
  * peer's replies are steered to this shard.
+ * After a non-blocking connect, calling again gives EALREADY while the
+ * handshake runs, then 0 once (connected) or the error (failed; later
+ * ECONNABORTED if SO_ERROR took it), then EISCONN; a socket whose attempt
+ * failed may connect again, as on Linux.
  * @return 0, or -1 with errno: EINPROGRESS non-blocking, the result comes
  *   later (EPOLLOUT, then SO_ERROR); EALREADY a connect is in progress;
- *   EISCONN already connected; ECONNREFUSED the peer answered with RST;
+ *   EISCONN already connected, or listening; ECONNREFUSED the peer
+ *   answered with RST;
  *   ETIMEDOUT no answer; ENETUNREACH no route; EADDRNOTAVAIL no local port
- *   free; EAFNOSUPPORT family mismatch; EINVAL bad length or listening
- *   socket; ENOMEM; EINTR stack stopping (blocking); EBADF; ENOTSOCK; EPERM.
+ *   free; EAFNOSUPPORT family mismatch; EINVAL bad length;
+ *   ECONNABORTED see above; ENOMEM; EINTR stack stopping (blocking);
+ *   EBADF; ENOTSOCK; EPERM.
+ *   UDP: sets the default destination and accepts datagrams only from it
+ *   (binding an ephemeral port if unbound); AF_UNSPEC dissolves it.
  */
 MLW_EXPORT int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 
@@ -117,6 +133,30 @@ MLW_EXPORT ssize_t mlw_recv(int fd, void *buf, size_t len, int flags);
 MLW_EXPORT ssize_t mlw_read(int fd, void *buf, size_t len);
 
 /**
+ * UDP receive: one datagram per call, truncated to @p len (the rest is
+ * discarded). @p addr/@p addrlen (may be NULL) receive its source, as
+ * mlw_accept() fills addresses. For TCP this is mlw_recv() and *addrlen is
+ * set to 0, as on Linux.
+ * @param flags MSG_DONTWAIT, MSG_PEEK, and for UDP MSG_TRUNC (return the
+ *   datagram's full length even when it was truncated).
+ * @return bytes (UDP: of the datagram, 0 for an empty one), or -1 with
+ *   errno as mlw_recv(): EAGAIN no datagram and non-blocking; EOPNOTSUPP
+ *   other flags; EINTR; EBADF; ENOTSOCK; EPERM.
+ */
+MLW_EXPORT ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+				socklen_t *addrlen);
+
+/**
+ * Read into @p iovcnt buffers in order. TCP: returns once what is queued
+ * is copied (blocking only while nothing is); UDP: one datagram spread over
+ * the buffers, truncated to their total size.
+ * @return bytes read, 0 at end of stream, or -1 with errno as mlw_recv(),
+ *   plus EINVAL @p iovcnt < 0 or > IOV_MAX, or lengths overflowing ssize_t;
+ *   EFAULT @p iov NULL.
+ */
+MLW_EXPORT ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt);
+
+/**
  * Send bytes. Non-blocking: as many as the send buffer takes; blocking: all
  * of them (running the loop while the buffer is full).
  * @param flags MSG_DONTWAIT, MSG_NOSIGNAL (no effect: there is no SIGPIPE),
@@ -132,6 +172,29 @@ MLW_EXPORT ssize_t mlw_send(int fd, const void *buf, size_t len, int flags);
 MLW_EXPORT ssize_t mlw_write(int fd, const void *buf, size_t len);
 
 /**
+ * UDP send: one datagram of @p len bytes to @p addr (NULL: the connected
+ * destination), handed to lwIP at once. An unbound socket gets an ephemeral
+ * port. For TCP the address is ignored and this is mlw_send().
+ * @param flags MSG_DONTWAIT, MSG_NOSIGNAL (no effect).
+ * @return @p len, or -1 with errno: EDESTADDRREQ no address and not
+ *   connected; EMSGSIZE more than 65507 bytes; EAFNOSUPPORT / EINVAL bad
+ *   address; ENETUNREACH no route; ENOBUFS no memory for the datagram;
+ *   EPIPE after shutdown(SHUT_WR); EOPNOTSUPP other flags; EBADF;
+ *   ENOTSOCK; EPERM. TCP: as mlw_send().
+ */
+MLW_EXPORT ssize_t mlw_sendto(int fd, const void *buf, size_t len, int flags,
+			      const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Write @p iovcnt buffers in order. TCP: as mlw_send() of each in turn; a
+ * short write (non-blocking, buffer full) ends the call. UDP: one datagram
+ * made of all of them.
+ * @return bytes accepted, or -1 with errno as mlw_send() / mlw_sendto(),
+ *   plus EINVAL bad @p iovcnt or lengths; EFAULT @p iov NULL.
+ */
+MLW_EXPORT ssize_t mlw_writev(int fd, const struct iovec *iov, int iovcnt);
+
+/**
  * Close a descriptor (socket or epoll instance); it leaves every epoll set.
  * A connection is closed gracefully (FIN after queued data), or reset (RST)
  * if unread data remains or SO_LINGER is on with a zero timeout. A linger
@@ -144,8 +207,8 @@ MLW_EXPORT int mlw_close(int fd);
  * Shut down one or both directions. SHUT_WR sends FIN after queued data;
  * reading continues. SHUT_RD makes reads return 0 once buffered data is
  * read.
- * @return 0, or -1 with errno: EINVAL bad @p how; ENOTCONN not connected;
- *   EBADF; ENOTSOCK; EPERM.
+ * @return 0, or -1 with errno: EINVAL bad @p how; ENOTCONN not connected
+ *   (UDP: no default destination); EBADF; ENOTSOCK; EPERM.
  */
 MLW_EXPORT int mlw_shutdown(int fd, int how);
 

@@ -1,0 +1,67 @@
+/* sem.h - the socket interface the differential semantics suite is written against, and the trace its bodies record. */
+#ifndef MLW_SEM_H
+#define MLW_SEM_H
+
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* One backend: Linux's own sockets (sem_linux.c) or mlwip's (sem_mlwip.c).
+ * fcntl and ioctl take their one argument explicitly (no varargs). */
+struct sem_ops {
+	const char *name;
+	int (*socket)(int domain, int type, int protocol);
+	int (*bind)(int fd, const struct sockaddr *a, socklen_t len);
+	int (*listen)(int fd, int backlog);
+	int (*accept4)(int fd, struct sockaddr *a, socklen_t *len, int flags);
+	int (*connect)(int fd, const struct sockaddr *a, socklen_t len);
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	ssize_t (*write)(int fd, const void *buf, size_t len);
+	ssize_t (*readv)(int fd, const struct iovec *iov, int iovcnt);
+	ssize_t (*writev)(int fd, const struct iovec *iov, int iovcnt);
+	ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
+	ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+	ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags, struct sockaddr *a,
+			    socklen_t *alen);
+	ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags, const struct sockaddr *a,
+			  socklen_t alen);
+	int (*close)(int fd);
+	int (*shutdown)(int fd, int how);
+	int (*setsockopt)(int fd, int level, int name, const void *val, socklen_t len);
+	int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
+	int (*getsockname)(int fd, struct sockaddr *a, socklen_t *len);
+	int (*getpeername)(int fd, struct sockaddr *a, socklen_t *len);
+	int (*fcntl)(int fd, int cmd, int arg);
+	int (*ioctl)(int fd, unsigned long req, int *arg);
+	int (*epoll_create1)(int flags);
+	int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
+	int (*epoll_wait)(int epfd, struct epoll_event *evs, int max, int timeout_ms);
+	/* Let the stack make progress (deliver what was sent, run timers). */
+	void (*settle)(void);
+};
+
+extern const struct sem_ops sem_linux_ops;
+extern const struct sem_ops sem_mlwip_ops;
+
+/* A test body: written once, run on each backend with AF_INET or AF_INET6. */
+struct sem_test {
+	const char *name;
+	void (*fn)(const struct sem_ops *o, int family);
+	int family;
+	int udp;	/* needs SOCK_DGRAM */
+};
+
+extern const struct sem_test sem_tests[];
+extern const size_t sem_ntests;
+
+/* Trace recording (test_semantics.c): one line "label: value" per step. */
+void sem_trace_begin(int backend, size_t test);
+/* The result of a call: "n", or "-1 ENAME" (errno read at once). */
+long sem_rec(const char *label, long rc);
+/* A descriptor: "fd" or "-1 ENAME"; returns @p fd. */
+int sem_rec_fd(const char *label, int fd);
+/* Any other observation, printf-style. */
+void sem_recf(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* MLW_SEM_H */

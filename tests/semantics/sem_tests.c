@@ -1,0 +1,939 @@
+/* sem_tests.c - the differential test bodies: each written once against struct sem_ops, recording what it observes. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+
+#include "sem.h"
+
+#define R(label, call) sem_rec(label, (long)(call))
+#define FD(label, call) sem_rec_fd(label, (call))
+
+/* ---- helpers ---- */
+
+static socklen_t loop_addr(int fam, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (fam == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		in6->sin6_addr = in6addr_loopback;
+		return sizeof(*in6);
+	}
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* Record an address without its port number (ports differ between
+ * backends); @p expect_port: 0 = record whether it is zero, else whether
+ * it equals this port. */
+static void rec_addr(const char *label, const struct sockaddr_storage *ss, socklen_t len,
+		     uint16_t expect_port)
+{
+	char buf[INET6_ADDRSTRLEN] = "?";
+	uint16_t p = port_of(ss);
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, sizeof(buf));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, sizeof(buf));
+	sem_recf(label, "fam=%d len=%u addr=%s port=%s", ss->ss_family, (unsigned)len, buf,
+		 expect_port ? (p == expect_port ? "same" : "other") : (p ? "nonzero" : "0"));
+}
+
+static uint16_t local_port(const struct sem_ops *o, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (o->getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	return port_of(&ss);
+}
+
+/* A listening socket on the loopback address, ephemeral port. */
+static int listener(const struct sem_ops *o, int fam, int type_flags, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loop_addr(fam, 0, &ss);
+	int fd = FD("listener.socket", o->socket(fam, SOCK_STREAM | type_flags, 0));
+
+	R("listener.bind", o->bind(fd, (struct sockaddr *)&ss, len));
+	R("listener.listen", o->listen(fd, 16));
+	*port = local_port(o, fd);
+	return fd;
+}
+
+/* A port nobody listens on: bound once, then released. */
+static uint16_t closed_port(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loop_addr(fam, 0, &ss);
+	int fd = o->socket(fam, SOCK_STREAM, 0);
+	uint16_t p;
+
+	o->bind(fd, (struct sockaddr *)&ss, len);
+	p = local_port(o, fd);
+	o->close(fd);
+	return p;
+}
+
+/* A connected pair (blocking connect; the accepted end non-blocking). */
+static void pair(const struct sem_ops *o, int fam, int *lfd, int *cfd, int *sfd)
+{
+	struct sockaddr_storage ss;
+	uint16_t port;
+	socklen_t len;
+
+	*lfd = listener(o, fam, 0, &port);
+	len = loop_addr(fam, port, &ss);
+	*cfd = FD("pair.socket", o->socket(fam, SOCK_STREAM, 0));
+	R("pair.connect", o->connect(*cfd, (struct sockaddr *)&ss, len));
+	*sfd = FD("pair.accept", o->accept4(*lfd, NULL, NULL, SOCK_NONBLOCK));
+}
+
+static void close3(const struct sem_ops *o, int a, int b, int c)
+{
+	o->close(a);
+	o->close(b);
+	o->close(c);
+}
+
+static int epoll_for(const struct sem_ops *o, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = 0x5eed };
+	int ep = FD("epoll_create1", o->epoll_create1(0));
+
+	R("epoll_ctl.add", o->epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	return ep;
+}
+
+/* epoll_wait, recording the count and each event's mask and data. */
+static void rec_wait(const struct sem_ops *o, const char *label, int ep, int timeout)
+{
+	struct epoll_event evs[4];
+	int n = o->epoll_wait(ep, evs, 4, timeout);
+
+	if (n <= 0) {
+		sem_rec(label, n);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		sem_recf(label, "n=%d events=0x%x data=0x%x", n, evs[i].events, evs[i].data.u32);
+}
+
+/* Read until EAGAIN (with settles), returns bytes read. */
+static size_t drain(const struct sem_ops *o, int fd)
+{
+	static char buf[65536];
+	size_t total = 0;
+
+	for (int quiet = 0; quiet < 3;) {
+		ssize_t n = o->read(fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			total += (size_t)n;
+			quiet = 0;
+			continue;
+		}
+		if (n == 0)
+			break;
+		o->settle();
+		quiet++;
+	}
+	return total;
+}
+
+/* ---- TCP ---- */
+
+static void t_refused(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loop_addr(fam, closed_port(o, fam), &ss);
+	int fd, ep, v = -1;
+	socklen_t vl = sizeof(v);
+
+	fd = FD("socket", o->socket(fam, SOCK_STREAM, 0));
+	R("connect.blocking", o->connect(fd, (struct sockaddr *)&ss, len));
+	R("close", o->close(fd));
+
+	fd = FD("socket.nb", o->socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	ep = epoll_for(o, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+	R("connect.nonblocking", o->connect(fd, (struct sockaddr *)&ss, len));
+	rec_wait(o, "wait.refused", ep, 500);
+	R("so_error", o->getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &vl));
+	sem_recf("so_error.value", "%s", v == ECONNREFUSED ? "ECONNREFUSED" : v ? "other" : "0");
+	vl = sizeof(v);
+	R("so_error.again", o->getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &vl));
+	sem_recf("so_error.again.value", "%d", v);
+	R("read.after", o->read(fd, &v, 1));
+	R("write.after", o->write(fd, "x", 1));
+	R("connect.after", o->connect(fd, (struct sockaddr *)&ss, len));
+	R("connect.retry", o->connect(fd, (struct sockaddr *)&ss, len));
+	o->settle();
+	rec_wait(o, "wait.retry", ep, 500);
+	R("connect.retry.result", o->connect(fd, (struct sockaddr *)&ss, len));
+	o->close(ep);
+	o->close(fd);
+}
+
+static void t_reset(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct linger lg = { 1, 0 };
+	int lfd, cfd, sfd, ep;
+	char buf[16];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	ep = epoll_for(o, cfd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+	rec_wait(o, "wait.connected", ep, 0);
+	R("linger", o->setsockopt(sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	R("close.server", o->close(sfd));
+	o->settle();
+	rec_wait(o, "wait.reset", ep, 500);
+	R("read.reset", o->read(cfd, buf, sizeof(buf)));
+	R("read.again", o->read(cfd, buf, sizeof(buf)));
+	R("write.after", o->write(cfd, "x", 1));
+	rec_wait(o, "wait.after", ep, 0);
+	len = loop_addr(fam, local_port(o, lfd), &ss);
+	R("connect.after", o->connect(cfd, (struct sockaddr *)&ss, len));
+	o->close(ep);
+	o->close(cfd);
+	o->close(lfd);
+}
+
+/* Unread data at close resets the connection too; the peer's write
+ * fails first with ECONNRESET, then EPIPE. */
+static void t_reset_unread(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd;
+	char buf[16];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("write", o->write(cfd, "hello", 5));
+	o->settle();
+	R("close.server.unread", o->close(sfd));
+	o->settle();
+	R("write.reset", o->write(cfd, "x", 1));
+	R("write.again", o->write(cfd, "x", 1));
+	R("read.after", o->read(cfd, buf, sizeof(buf)));
+	o->close(cfd);
+	o->close(lfd);
+}
+
+static void t_half_close(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, ep;
+	char buf[16];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	ep = epoll_for(o, sfd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+	R("write.before", o->write(cfd, "ping", 4));
+	R("shutdown.wr", o->shutdown(cfd, SHUT_WR));
+	o->settle();
+	rec_wait(o, "wait.server", ep, 500);
+	R("read.data", o->read(sfd, buf, sizeof(buf)));
+	R("read.eof", o->read(sfd, buf, sizeof(buf)));
+	R("write.back", o->write(sfd, "pong", 4));
+	o->settle();
+	R("read.client", o->read(cfd, buf, sizeof(buf)));
+	sem_recf("read.client.bytes", "%.4s", buf);
+	R("write.client.shut", o->write(cfd, "x", 1));
+	R("shutdown.wr.again", o->shutdown(cfd, SHUT_WR));
+	R("shutdown.bad", o->shutdown(cfd, 7));
+	R("close.server", o->close(sfd));
+	o->settle();
+	R("read.client.eof", o->read(cfd, buf, sizeof(buf)));
+	o->close(ep);
+	o->close(cfd);
+	o->close(lfd);
+}
+
+static void t_shut_rd(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, ep;
+	char buf[16];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	ep = epoll_for(o, sfd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+	R("write.before", o->write(cfd, "ab", 2));
+	o->settle();
+	R("shutdown.rd", o->shutdown(sfd, SHUT_RD));
+	rec_wait(o, "wait.shut", ep, 0);
+	R("read.queued", o->read(sfd, buf, sizeof(buf)));
+	R("read.eof", o->read(sfd, buf, sizeof(buf)));
+	R("write.still", o->write(sfd, "cd", 2));
+	o->settle();
+	R("read.client", o->read(cfd, buf, sizeof(buf)));
+	o->close(ep);
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_read_after_fin(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd;
+	char buf[16];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("write", o->write(cfd, "abc", 3));
+	R("close.client", o->close(cfd));
+	o->settle();
+	R("read.data", o->read(sfd, buf, sizeof(buf)));
+	R("read.eof", o->read(sfd, buf, sizeof(buf)));
+	R("read.eof.again", o->read(sfd, buf, sizeof(buf)));
+	R("recv.peek.eof", o->recv(sfd, buf, sizeof(buf), MSG_PEEK));
+	o->close(sfd);
+	o->close(lfd);
+}
+
+static void t_eagain(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, v = 0;
+	char buf[16];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("read.nonblock.empty", o->read(sfd, buf, sizeof(buf)));
+	R("recv.dontwait.empty", o->recv(cfd, buf, sizeof(buf), MSG_DONTWAIT));
+	R("accept.nonblock.empty", o->fcntl(lfd, F_SETFL, O_NONBLOCK));
+	R("accept.empty", o->accept4(lfd, NULL, NULL, 0));
+	R("getfl", o->fcntl(sfd, F_GETFL, 0) & O_NONBLOCK);
+	v = 0;
+	R("fionbio.off", o->ioctl(sfd, FIONBIO, &v));
+	R("getfl.after", o->fcntl(sfd, F_GETFL, 0) & O_NONBLOCK);
+	R("recv.zero.dontwait", o->recv(sfd, buf, 0, MSG_DONTWAIT));
+	R("write", o->write(cfd, "xy", 2));
+	o->settle();
+	R("recv.peek", o->recv(sfd, buf, sizeof(buf), MSG_PEEK));
+	R("read", o->read(sfd, buf, sizeof(buf)));
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_full_sndbuf(const struct sem_ops *o, int fam)
+{
+	static char chunk[65536];
+	int lfd, cfd, sfd, ep, rounds = 0;
+	ssize_t n;
+	size_t drained;
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("nonblock", o->fcntl(cfd, F_SETFL, O_NONBLOCK));
+	ep = epoll_for(o, cfd, EPOLLOUT | EPOLLET);
+	rec_wait(o, "wait.fresh", ep, 100);
+	rec_wait(o, "wait.et.again", ep, 0);
+	/* Fill until even a settle frees no room. */
+	for (;;) {
+		n = o->write(cfd, chunk, sizeof(chunk));
+		if (n > 0)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			break;
+		o->settle();
+		n = o->write(cfd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (++rounds > 10000)
+			break;
+	}
+	R("write.full", n);
+	o->settle();
+	rec_wait(o, "wait.full", ep, 0);
+	drained = drain(o, sfd);
+	sem_recf("drained", "%s", drained > 0 ? "some" : "none");
+	rec_wait(o, "wait.drained", ep, 500);
+	sem_recf("write.again", "%s", o->write(cfd, chunk, 100) == 100 ? "100" : "failed");
+	o->close(ep);
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_edge_starvation(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, ep;
+	char buf[64];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	ep = epoll_for(o, sfd, EPOLLIN | EPOLLET);
+	rec_wait(o, "wait.empty", ep, 0);
+	R("write1", o->write(cfd, "0123456789", 10));
+	o->settle();
+	rec_wait(o, "wait.data", ep, 500);
+	R("read.part", o->read(sfd, buf, 4));
+	rec_wait(o, "wait.undrained", ep, 0);
+	R("write2", o->write(cfd, "abcdefghij", 10));
+	o->settle();
+	rec_wait(o, "wait.newdata", ep, 500);
+	R("read.rest", o->read(sfd, buf, sizeof(buf)));
+	R("read.eagain", o->read(sfd, buf, sizeof(buf)));
+	rec_wait(o, "wait.drained", ep, 0);
+	o->close(ep);
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_level(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, ep;
+	char buf[64];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	ep = epoll_for(o, sfd, EPOLLIN);
+	R("write", o->write(cfd, "0123456789", 10));
+	o->settle();
+	rec_wait(o, "wait.1", ep, 500);
+	rec_wait(o, "wait.2", ep, 0);
+	R("read", o->read(sfd, buf, sizeof(buf)));
+	rec_wait(o, "wait.drained", ep, 0);
+	R("epoll_ctl.del", o->epoll_ctl(ep, EPOLL_CTL_DEL, sfd, NULL));
+	R("epoll_ctl.del.again", o->epoll_ctl(ep, EPOLL_CTL_DEL, sfd, NULL));
+	R("epoll_ctl.mod.absent", o->epoll_ctl(ep, EPOLL_CTL_MOD, sfd, &(struct epoll_event){ .events = EPOLLIN }));
+	R("epoll_ctl.add", o->epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &(struct epoll_event){ .events = EPOLLOUT }));
+	R("epoll_ctl.add.again", o->epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &(struct epoll_event){ .events = EPOLLOUT }));
+	R("close.watched", o->close(sfd));
+	rec_wait(o, "wait.closed", ep, 0);
+	o->close(ep);
+	o->close(cfd);
+	o->close(lfd);
+}
+
+static void t_oneshot(const struct sem_ops *o, int fam)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u32 = 0x5eed };
+	int lfd, cfd, sfd, ep;
+	char buf[64];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	ep = epoll_for(o, sfd, EPOLLIN | EPOLLONESHOT);
+	R("write", o->write(cfd, "0123456789", 10));
+	o->settle();
+	rec_wait(o, "wait.first", ep, 500);
+	rec_wait(o, "wait.disarmed", ep, 0);
+	R("write2", o->write(cfd, "x", 1));
+	o->settle();
+	rec_wait(o, "wait.disarmed.newdata", ep, 0);
+	R("epoll_ctl.mod", o->epoll_ctl(ep, EPOLL_CTL_MOD, sfd, &ev));
+	rec_wait(o, "wait.rearmed", ep, 500);
+	rec_wait(o, "wait.disarmed.again", ep, 0);
+	R("read", o->read(sfd, buf, sizeof(buf)));
+	o->close(ep);
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_listen_epollin(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss, peer, name;
+	socklen_t len, plen = sizeof(peer), nlen = sizeof(name);
+	uint16_t port;
+	int lfd, cfd, sfd, ep, v = 0;
+	socklen_t vl = sizeof(v);
+
+	lfd = listener(o, fam, SOCK_NONBLOCK, &port);
+	ep = epoll_for(o, lfd, EPOLLIN | EPOLLOUT);
+	rec_wait(o, "wait.idle", ep, 0);
+	R("accept.empty", o->accept4(lfd, NULL, NULL, 0));
+	R("acceptconn", o->getsockopt(lfd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl));
+	sem_recf("acceptconn.value", "%d", v);
+	R("fionread.listener", o->ioctl(lfd, FIONREAD, &v));
+	len = loop_addr(fam, port, &ss);
+	cfd = FD("socket.nb", o->socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	R("connect.nb", o->connect(cfd, (struct sockaddr *)&ss, len));
+	o->settle();
+	rec_wait(o, "wait.pending", ep, 500);
+	sfd = FD("accept", o->accept4(lfd, (struct sockaddr *)&peer, &plen, 0));
+	rec_addr("accept.addr", &peer, plen, 0);
+	o->getsockname(cfd, (struct sockaddr *)&name, &nlen);
+	sem_recf("accept.addr.is_client", "%d", port_of(&name) == port_of(&peer));
+	rec_wait(o, "wait.taken", ep, 0);
+	R("connect.done", o->connect(cfd, (struct sockaddr *)&ss, len));
+	R("listen.again", o->listen(lfd, 5));
+	R("connect.listener", o->connect(lfd, (struct sockaddr *)&ss, len));
+	o->close(ep);
+	close3(o, lfd, cfd, sfd);
+}
+
+/* A full accept queue drops SYNs: the third connect of a backlog-1
+ * listener stays in progress (EALREADY) until one is accepted. */
+static void t_backlog(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint16_t port;
+	int lfd, c[3], a[3], ep;
+
+	lfd = FD("socket", o->socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	len = loop_addr(fam, 0, &ss);
+	R("bind", o->bind(lfd, (struct sockaddr *)&ss, len));
+	R("listen.1", o->listen(lfd, 1));
+	port = local_port(o, lfd);
+	len = loop_addr(fam, port, &ss);
+	for (int i = 0; i < 3; i++) {
+		c[i] = FD("socket.client", o->socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0));
+		R("connect", o->connect(c[i], (struct sockaddr *)&ss, len));
+		o->settle();
+	}
+	ep = epoll_for(o, c[2], EPOLLOUT);
+	rec_wait(o, "wait.third", ep, 0);
+	for (int i = 0; i < 3; i++)
+		R("connect.again", o->connect(c[i], (struct sockaddr *)&ss, len));
+	for (int i = 0; i < 3; i++)
+		a[i] = FD("accept", o->accept4(lfd, NULL, NULL, 0));
+	for (int i = 0; i < 3; i++) {
+		o->close(c[i]);
+		if (a[i] >= 0)
+			o->close(a[i]);
+	}
+	o->close(ep);
+	o->close(lfd);
+}
+
+/* The connect state machine after a non-blocking connect. */
+static void t_connect_states(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint16_t port;
+	int lfd, cfd, sfd;
+
+	lfd = listener(o, fam, 0, &port);
+	len = loop_addr(fam, port, &ss);
+	cfd = FD("socket", o->socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	R("connect", o->connect(cfd, (struct sockaddr *)&ss, len));
+	R("connect.immediate", o->connect(cfd, (struct sockaddr *)&ss, len));
+	o->settle();
+	R("connect.settled", o->connect(cfd, (struct sockaddr *)&ss, len));
+	R("connect.again", o->connect(cfd, (struct sockaddr *)&ss, len));
+	sfd = FD("accept", o->accept4(lfd, NULL, NULL, 0));
+	R("listen.connected", o->listen(cfd, 1));
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_bind_errors(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss, other;
+	socklen_t len = loop_addr(fam, 0, &ss), olen;
+	uint16_t port;
+	int a, b, c, one = 1;
+
+	a = FD("socket.a", o->socket(fam, SOCK_STREAM, 0));
+	R("bind.a", o->bind(a, (struct sockaddr *)&ss, len));
+	port = local_port(o, a);
+	R("bind.a.again", o->bind(a, (struct sockaddr *)&ss, len));
+	b = FD("socket.b", o->socket(fam, SOCK_STREAM, 0));
+	len = loop_addr(fam, port, &ss);
+	R("bind.b.inuse", o->bind(b, (struct sockaddr *)&ss, len));
+	R("listen.a", o->listen(a, 4));
+	R("reuseaddr.b", o->setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	R("bind.b.inuse.listening", o->bind(b, (struct sockaddr *)&ss, len));
+	R("bind.b.short", o->bind(b, (struct sockaddr *)&ss, fam == AF_INET ? len - 1 : 23));
+	olen = loop_addr(fam == AF_INET ? AF_INET6 : AF_INET, 0, &other);
+	if (fam == AF_INET)
+		R("bind.b.family", o->bind(b, (struct sockaddr *)&other, olen));
+	/* An address that is not the host's. */
+	if (fam == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_addr.s_addr = htonl(0xc0000201);	/* 192.0.2.1, TEST-NET-1 */
+		in->sin_port = 0;
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		inet_pton(AF_INET6, "2001:db8::1", &in6->sin6_addr);
+		in6->sin6_port = 0;
+	}
+	R("bind.b.notlocal", o->bind(b, (struct sockaddr *)&ss, len));
+	c = FD("socket.c", o->socket(fam, SOCK_STREAM, 0));
+	if (fam == AF_INET)
+		R("connect.family", o->connect(c, (struct sockaddr *)&other, olen));
+	R("connect.short", o->connect(c, (struct sockaddr *)&ss, fam == AF_INET ? len - 1 : 23));
+	close3(o, a, b, c);
+}
+
+static void t_socket_errors(const struct sem_ops *o, int fam)
+{
+	int ep;
+
+	R("socket.badfamily", o->socket(12345, SOCK_STREAM, 0));
+	R("socket.badtype", o->socket(fam, 12, 0));
+	R("socket.badproto", o->socket(fam, SOCK_STREAM, IPPROTO_UDP));
+	R("epoll_create1.badflags", o->epoll_create1(1));
+	ep = FD("epoll_create1", o->epoll_create1(EPOLL_CLOEXEC));
+	R("epoll_ctl.self", o->epoll_ctl(ep, EPOLL_CTL_ADD, ep, &(struct epoll_event){ .events = EPOLLIN }));
+	R("epoll_wait.maxevents0", o->epoll_wait(ep, &(struct epoll_event){ 0 }, 0, 0));
+	R("epoll_wait.timeout", o->epoll_wait(ep, &(struct epoll_event){ 0 }, 1, 20));
+	o->close(ep);
+}
+
+static void t_enotconn(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint16_t port;
+	int fd, lfd, v = 0;
+	char buf[4];
+
+	fd = FD("socket", o->socket(fam, SOCK_STREAM, 0));
+	R("getpeername", o->getpeername(fd, (struct sockaddr *)&ss, &len));
+	R("recv", o->recv(fd, buf, sizeof(buf), 0));
+	R("read", o->read(fd, buf, sizeof(buf)));
+	R("write", o->write(fd, "x", 1));
+	R("shutdown", o->shutdown(fd, SHUT_RDWR));
+	R("fionread", o->ioctl(fd, FIONREAD, &v));
+	sem_recf("fionread.value", "%d", v);
+	len = sizeof(ss);
+	R("getsockname.unbound", o->getsockname(fd, (struct sockaddr *)&ss, &len));
+	rec_addr("getsockname.unbound.addr", &ss, len, 0);
+	lfd = listener(o, fam, 0, &port);
+	R("recv.listener", o->recv(lfd, buf, sizeof(buf), 0));
+	R("write.listener", o->write(lfd, "x", 1));
+	R("accept.notlistening", o->accept4(fd, NULL, NULL, 0));
+	R("accept4.badflags", o->accept4(lfd, NULL, NULL, 0x4));
+	o->close(fd);
+	o->close(lfd);
+}
+
+static void t_ebadf(const struct sem_ops *o, int fam)
+{
+	int fd = FD("socket", o->socket(fam, SOCK_STREAM, 0)), ep, v;
+	socklen_t vl = sizeof(v);
+	char buf[4];
+
+	ep = FD("epoll_create1", o->epoll_create1(0));
+	R("close", o->close(fd));
+	R("close.again", o->close(fd));
+	R("read", o->read(fd, buf, sizeof(buf)));
+	R("write", o->write(fd, "x", 1));
+	R("getsockopt", o->getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &vl));
+	R("fcntl", o->fcntl(fd, F_GETFL, 0));
+	R("epoll_ctl.closed", o->epoll_ctl(ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLIN }));
+	R("epoll_wait.notepoll", o->epoll_wait(fd, &(struct epoll_event){ 0 }, 1, 0));
+	R("close.ep", o->close(ep));
+	R("epoll_wait.closed", o->epoll_wait(ep, &(struct epoll_event){ 0 }, 1, 0));
+	R("read.negative", o->read(-1, buf, sizeof(buf)));
+}
+
+static void t_options(const struct sem_ops *o, int fam)
+{
+	int fd = FD("socket", o->socket(fam, SOCK_STREAM, 0)), v = 1;
+	struct linger lg = { 0, 0 };
+	socklen_t vl = sizeof(v);
+
+	R("get.unknown.sol", o->getsockopt(fd, SOL_SOCKET, 9999, &v, &vl));
+	R("set.unknown.tcp", o->setsockopt(fd, IPPROTO_TCP, 9999, &v, sizeof(v)));
+	R("set.unknown.level", o->setsockopt(fd, 9999, 1, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.type", o->getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl));
+	sem_recf("get.type.value", "%d len=%u", v, (unsigned)vl);
+	vl = sizeof(v);
+	R("get.error", o->getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &vl));
+	sem_recf("get.error.value", "%d", v);
+	v = 1;
+	R("set.nodelay", o->setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.nodelay", o->getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl));
+	sem_recf("get.nodelay.value", "%d", v != 0);
+	R("set.keepalive", o->setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.keepalive", o->getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &vl));
+	sem_recf("get.keepalive.value", "%d", v != 0);
+	v = 30;
+	R("set.keepidle", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.keepidle", o->getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &vl));
+	sem_recf("get.keepidle.value", "%d", v);
+	v = 0;
+	R("set.keepidle.zero", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)));
+	v = 5;
+	R("set.keepcnt", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.keepcnt", o->getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &vl));
+	sem_recf("get.keepcnt.value", "%d", v);
+	R("set.short", o->setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, 2));
+	R("set.linger", o->setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 7 }, sizeof(lg)));
+	vl = sizeof(lg);
+	R("get.linger", o->getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &vl));
+	sem_recf("get.linger.value", "%d %d len=%u", lg.l_onoff != 0, lg.l_linger, (unsigned)vl);
+	R("set.reuseaddr", o->setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.reuseaddr", o->getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &vl));
+	sem_recf("get.reuseaddr.value", "%d", v != 0);
+	R("set.error.readonly", o->setsockopt(fd, SOL_SOCKET, SO_ERROR, &v, sizeof(v)));
+	o->close(fd);
+}
+
+static void t_names(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int lfd, cfd, sfd;
+	uint16_t cport, lport;
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	lport = local_port(o, lfd);
+	cport = local_port(o, cfd);
+	len = sizeof(ss);
+	R("getsockname.listener", o->getsockname(lfd, (struct sockaddr *)&ss, &len));
+	rec_addr("getsockname.listener.addr", &ss, len, 0);
+	len = sizeof(ss);
+	R("getsockname.client", o->getsockname(cfd, (struct sockaddr *)&ss, &len));
+	rec_addr("getsockname.client.addr", &ss, len, 0);
+	len = sizeof(ss);
+	R("getpeername.client", o->getpeername(cfd, (struct sockaddr *)&ss, &len));
+	rec_addr("getpeername.client.addr", &ss, len, lport);
+	len = sizeof(ss);
+	R("getsockname.server", o->getsockname(sfd, (struct sockaddr *)&ss, &len));
+	rec_addr("getsockname.server.addr", &ss, len, lport);
+	len = sizeof(ss);
+	R("getpeername.server", o->getpeername(sfd, (struct sockaddr *)&ss, &len));
+	rec_addr("getpeername.server.addr", &ss, len, cport);
+	len = 4;
+	R("getsockname.truncated", o->getsockname(sfd, (struct sockaddr *)&ss, &len));
+	sem_recf("getsockname.truncated.len", "%u", (unsigned)len);
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_fionread(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, v = -1;
+	char buf[8];
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("fionread.empty", o->ioctl(sfd, FIONREAD, &v));
+	sem_recf("fionread.empty.value", "%d", v);
+	R("write", o->write(cfd, "hello", 5));
+	o->settle();
+	R("fionread", o->ioctl(sfd, FIONREAD, &v));
+	sem_recf("fionread.value", "%d", v);
+	R("read", o->read(sfd, buf, 2));
+	R("fionread.after", o->ioctl(sfd, FIONREAD, &v));
+	sem_recf("fionread.after.value", "%d", v);
+	R("ioctl.unknown", o->ioctl(sfd, 0x5401 /* TCGETS */, &v));
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_echo(const struct sem_ops *o, int fam)
+{
+	static uint8_t out[200000], back[200000];
+	size_t sent = 0, got = 0;
+	int lfd, cfd, sfd, rounds = 0;
+	uint8_t tmp[32768];
+	struct iovec iov[3];
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + (i >> 8));
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("nonblock", o->fcntl(cfd, F_SETFL, O_NONBLOCK));
+	/* Client writes, server echoes, client reads: all non-blocking. */
+	while (got < sizeof(out) && rounds++ < 5000) {
+		ssize_t n;
+
+		if (sent < sizeof(out)) {
+			n = o->write(cfd, out + sent, sizeof(out) - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		while ((n = o->read(sfd, tmp, sizeof(tmp))) > 0)
+			o->write(sfd, tmp, (size_t)n);
+		while ((n = o->read(cfd, back + got, sizeof(back) - got)) > 0)
+			got += (size_t)n;
+		o->settle();
+	}
+	sem_recf("echo.bytes", "%zu", got);
+	sem_recf("echo.equal", "%d", got == sizeof(out) && memcmp(out, back, got) == 0);
+	/* writev/readv keep byte order across the vectors. */
+	iov[0] = (struct iovec){ "ab", 2 };
+	iov[1] = (struct iovec){ "", 0 };
+	iov[2] = (struct iovec){ "cdef", 4 };
+	R("writev", o->writev(cfd, iov, 3));
+	o->settle();
+	memset(tmp, 0, 8);
+	iov[0] = (struct iovec){ tmp, 1 };
+	iov[1] = (struct iovec){ tmp + 1, 3 };
+	iov[2] = (struct iovec){ tmp + 4, 4 };
+	R("readv", o->readv(sfd, iov, 3));
+	sem_recf("readv.bytes", "%.6s", (char *)tmp);
+	R("readv.eagain", o->readv(sfd, iov, 3));
+	close3(o, lfd, cfd, sfd);
+}
+
+/* ---- UDP ---- */
+
+static int udp_bound(const struct sem_ops *o, int fam, const char *label)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loop_addr(fam, 0, &ss);
+	int fd = FD(label, o->socket(fam, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+
+	R("udp.bind", o->bind(fd, (struct sockaddr *)&ss, len));
+	return fd;
+}
+
+static void t_udp_boundaries(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage to, from;
+	socklen_t tolen, fromlen;
+	int a = udp_bound(o, fam, "socket.a"), b = udp_bound(o, fam, "socket.b"), v = -1, ep;
+	uint16_t aport = local_port(o, a);
+	char buf[256], big[100];
+
+	memset(big, 'z', sizeof(big));
+	tolen = loop_addr(fam, local_port(o, b), &to);
+	ep = epoll_for(o, b, EPOLLIN | EPOLLOUT);
+	rec_wait(o, "wait.empty", ep, 0);
+	R("recv.empty", o->recv(b, buf, sizeof(buf), 0));
+	R("fionread.empty", o->ioctl(b, FIONREAD, &v));
+	sem_recf("fionread.empty.value", "%d", v);
+	R("sendto.10", o->sendto(a, big, 10, 0, (struct sockaddr *)&to, tolen));
+	R("sendto.20", o->sendto(a, big, 20, 0, (struct sockaddr *)&to, tolen));
+	R("sendto.0", o->sendto(a, big, 0, 0, (struct sockaddr *)&to, tolen));
+	R("sendto.30", o->sendto(a, big, 30, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	rec_wait(o, "wait.data", ep, 500);
+	R("fionread", o->ioctl(b, FIONREAD, &v));
+	sem_recf("fionread.value", "%d", v);
+	for (int i = 0; i < 5; i++) {
+		fromlen = sizeof(from);
+		memset(&from, 0, sizeof(from));
+		R("recvfrom", o->recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen));
+		if (i < 4)
+			rec_addr("recvfrom.addr", &from, fromlen, aport);
+	}
+	/* Truncation: the rest of the datagram is discarded. */
+	R("sendto.100", o->sendto(a, big, 100, 0, (struct sockaddr *)&to, tolen));
+	R("sendto.100.again", o->sendto(a, big, 100, 0, (struct sockaddr *)&to, tolen));
+	R("sendto.5", o->sendto(a, big, 5, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recv.trunc", o->recv(b, buf, 40, 0));
+	R("recv.flag_trunc", o->recv(b, buf, 40, MSG_TRUNC));
+	R("recv.peek", o->recv(b, buf, sizeof(buf), MSG_PEEK));
+	R("read.next", o->read(b, buf, sizeof(buf)));
+	R("read.eagain", o->read(b, buf, sizeof(buf)));
+	o->close(ep);
+	o->close(a);
+	o->close(b);
+}
+
+static void t_udp_connected(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage to, ss;
+	socklen_t tolen, len;
+	int a = udp_bound(o, fam, "socket.a"), b = udp_bound(o, fam, "socket.b"), c, v;
+	socklen_t vl = sizeof(v);
+	char buf[64];
+	struct iovec iov[2] = { { "he", 2 }, { "llo", 3 } };
+
+	R("send.nodest", o->send(a, "x", 1, 0));
+	len = sizeof(ss);
+	R("getpeername.unconnected", o->getpeername(a, (struct sockaddr *)&ss, &len));
+	tolen = loop_addr(fam, local_port(o, b), &to);
+	R("connect", o->connect(a, (struct sockaddr *)&to, tolen));
+	len = sizeof(ss);
+	R("getpeername", o->getpeername(a, (struct sockaddr *)&ss, &len));
+	rec_addr("getpeername.addr", &ss, len, local_port(o, b));
+	len = sizeof(ss);
+	R("getsockname", o->getsockname(a, (struct sockaddr *)&ss, &len));
+	rec_addr("getsockname.addr", &ss, len, local_port(o, a));
+	R("send", o->send(a, "hello", 5, 0));
+	R("writev", o->writev(a, iov, 2));
+	R("write", o->write(a, "abc", 3));
+	o->settle();
+	R("recv", o->recv(b, buf, sizeof(buf), 0));
+	R("readv", o->readv(b, (struct iovec[]){ { buf, 2 }, { buf + 2, 10 } }, 2));
+	sem_recf("readv.bytes", "%.5s", buf);
+	R("read", o->read(b, buf, sizeof(buf)));
+	/* A connected socket takes only its peer's datagrams. */
+	c = udp_bound(o, fam, "socket.c");
+	tolen = loop_addr(fam, local_port(o, a), &to);
+	R("sendto.stranger", o->sendto(c, "zz", 2, 0, (struct sockaddr *)&to, tolen));
+	tolen = loop_addr(fam, local_port(o, b), &to);
+	tolen = loop_addr(fam, local_port(o, a), &to);
+	R("sendto.peer", o->sendto(b, "ok", 2, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recv.peer_only", o->recv(a, buf, sizeof(buf), 0));
+	R("recv.eagain", o->recv(a, buf, sizeof(buf), 0));
+	vl = sizeof(v);
+	R("get.type", o->getsockopt(a, SOL_SOCKET, SO_TYPE, &v, &vl));
+	sem_recf("get.type.value", "%d", v);
+	R("listen.udp", o->listen(a, 1));
+	R("accept.udp", o->accept4(a, NULL, NULL, 0));
+	R("shutdown.udp", o->shutdown(b, SHUT_RDWR));
+	R("bind.again", o->bind(b, (struct sockaddr *)&to, tolen));
+	o->close(a);
+	o->close(b);
+	o->close(c);
+}
+
+/* A connected UDP socket and a port nobody listens on. */
+static void t_udp_refused(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	int a = udp_bound(o, fam, "socket.a"), b = udp_bound(o, fam, "socket.b");
+	uint16_t closed = local_port(o, b);
+	char buf[8];
+
+	R("close.b", o->close(b));
+	tolen = loop_addr(fam, closed, &to);
+	R("connect", o->connect(a, (struct sockaddr *)&to, tolen));
+	R("send", o->send(a, "x", 1, 0));
+	o->settle();
+	R("recv.after_icmp", o->recv(a, buf, sizeof(buf), 0));
+	R("send.again", o->send(a, "x", 1, 0));
+	o->close(a);
+}
+
+const struct sem_test sem_tests[] = {
+	{ "refused", t_refused, AF_INET, 0 },
+	{ "refused6", t_refused, AF_INET6, 0 },
+	{ "reset", t_reset, AF_INET, 0 },
+	{ "reset6", t_reset, AF_INET6, 0 },
+	{ "reset_unread", t_reset_unread, AF_INET, 0 },
+	{ "half_close", t_half_close, AF_INET, 0 },
+	{ "half_close6", t_half_close, AF_INET6, 0 },
+	{ "shut_rd", t_shut_rd, AF_INET, 0 },
+	{ "read_after_fin", t_read_after_fin, AF_INET, 0 },
+	{ "eagain", t_eagain, AF_INET, 0 },
+	{ "full_sndbuf", t_full_sndbuf, AF_INET, 0 },
+	{ "edge_starvation", t_edge_starvation, AF_INET, 0 },
+	{ "level", t_level, AF_INET, 0 },
+	{ "oneshot", t_oneshot, AF_INET, 0 },
+	{ "listen_epollin", t_listen_epollin, AF_INET, 0 },
+	{ "listen_epollin6", t_listen_epollin, AF_INET6, 0 },
+	{ "backlog", t_backlog, AF_INET, 0 },
+	{ "backlog6", t_backlog, AF_INET6, 0 },
+	{ "connect_states", t_connect_states, AF_INET, 0 },
+	{ "bind_errors", t_bind_errors, AF_INET, 0 },
+	{ "bind_errors6", t_bind_errors, AF_INET6, 0 },
+	{ "socket_errors", t_socket_errors, AF_INET, 0 },
+	{ "enotconn", t_enotconn, AF_INET, 0 },
+	{ "enotconn6", t_enotconn, AF_INET6, 0 },
+	{ "ebadf", t_ebadf, AF_INET, 0 },
+	{ "options", t_options, AF_INET, 0 },
+	{ "names", t_names, AF_INET, 0 },
+	{ "names6", t_names, AF_INET6, 0 },
+	{ "fionread", t_fionread, AF_INET, 0 },
+	{ "echo", t_echo, AF_INET, 0 },
+	{ "echo6", t_echo, AF_INET6, 0 },
+	{ "udp_boundaries", t_udp_boundaries, AF_INET, 1 },
+	{ "udp_boundaries6", t_udp_boundaries, AF_INET6, 1 },
+	{ "udp_connected", t_udp_connected, AF_INET, 1 },
+	{ "udp_connected6", t_udp_connected, AF_INET6, 1 },
+	{ "udp_refused", t_udp_refused, AF_INET, 1 },
+};
+const size_t sem_ntests = sizeof(sem_tests) / sizeof(sem_tests[0]);
