@@ -220,19 +220,51 @@ static int netifs_up(struct mlw_shard *sh)
 	return 0;
 }
 
-/* lwIP has no deinit: close what is open, remove the netifs and timers,
- * free what the rings still hold, so the shard heap ends empty. */
+/* Stop: end every connection first, while the application's state is
+ * still alive. Each connection's error callback is called with ERR_ABRT
+ * while its PCB is still valid, then the PCB is aborted without callbacks.
+ * lwIP itself calls the error callback after freeing the PCB, and
+ * applications that still touch the PCB there (lwIP 2.1.3's lwiperf closes
+ * it) would free it twice; for applications that follow lwIP's rule the
+ * two orders look the same. */
+static void abort_list(struct tcp_pcb **list)
+{
+	struct tcp_pcb *pcb;
+
+	while ((pcb = *list) != NULL) {
+		tcp_err_fn errf = pcb->errf;
+
+		if (errf != NULL) {
+			/* The callback may close or abort the PCB itself; the
+			 * loop starts again from the list head either way. */
+			pcb->errf = NULL;
+			errf(pcb->callback_arg, ERR_ABRT);
+			continue;
+		}
+		tcp_arg(pcb, NULL);
+		tcp_recv(pcb, NULL);
+		tcp_sent(pcb, NULL);
+		tcp_poll(pcb, NULL, 0);
+		tcp_abort(pcb);
+	}
+}
+
+static void abort_connections(void)
+{
+	abort_list(&tcp_active_pcbs);
+	abort_list(&tcp_tw_pcbs);
+	abort_list(&tcp_bound_pcbs);
+}
+
+/* lwIP has no deinit: after the application's fini, close the listeners,
+ * remove the netifs and timers, free what the rings still hold, so the
+ * shard heap ends empty. */
 static void teardown(struct mlw_shard *sh)
 {
 	struct mlw_stack *st = sh->stack;
 	struct rte_mbuf *m;
 
-	while (tcp_active_pcbs != NULL)
-		tcp_abort(tcp_active_pcbs);
-	while (tcp_tw_pcbs != NULL)
-		tcp_abort(tcp_tw_pcbs);
-	while (tcp_bound_pcbs != NULL)
-		tcp_abort(tcp_bound_pcbs);
+	abort_connections();	/* anything the application's fini opened */
 	while (tcp_listen_pcbs.listen_pcbs != NULL)
 		tcp_close((struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs);
 	while (udp_pcbs != NULL)
@@ -352,6 +384,7 @@ int mlw__shard_main(void *arg)
 		else
 			idle_passes = 0;
 	}
+	abort_connections();
 	if (st->fini != NULL)
 		st->fini(sh->id, st->init_arg);
 	teardown(sh);

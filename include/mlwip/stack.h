@@ -44,9 +44,10 @@ struct mlw_shard_stats {
 typedef int (*mlw_shard_init_fn)(unsigned shard_id, void *arg);
 
 /**
- * Function run on every shard thread when the stack stops, before the
- * shard aborts its remaining connections and frees lwIP's memory: release
- * application state kept outside lwIP's PCBs (e.g. lwiperf_abort()).
+ * Function run on every shard thread when the stack stops, after the shard
+ * aborted its remaining connections (their tcp_err callbacks have run) and
+ * before it closes its listeners and frees lwIP's memory: release
+ * application state kept outside lwIP (e.g. lwiperf_abort() for a listener).
  */
 typedef void (*mlw_shard_fini_fn)(unsigned shard_id, void *arg);
 
@@ -77,7 +78,7 @@ MLW_EXPORT int mlw_stack_create_from_file(struct mlw_stack **out, const char *pa
 /**
  * Run every shard until mlw_stack_stop(). Shard 0 runs on the calling
  * thread, the others on their pinned cores. @p init and @p fini (either may
- * be NULL) run on each shard thread with @p arg. On stop each shard closes its
+ * be NULL) run on each shard thread with @p arg. On stop each shard aborts its
  * connections, removes its netifs, frees lwIP's memory and records whether
  * its heap ended empty (mlw_shard_stats.alloc_fini_rc).
  *

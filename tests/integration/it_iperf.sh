@@ -50,8 +50,16 @@ for i in $(seq 16); do
 	[ "$code" = 200 ] || it_fail "curl #$i: HTTP status '$code'"
 done
 
+# Stop while iperf streams are still running: the shards must abort those
+# connections before lwiperf frees its state (a stop in the other order
+# freed lwiperf's connection state twice: caught by the allocator's check).
+ip netns exec "$NS_P" timeout 30 iperf -c "$MLW_ADDR" -P 2 -t 20 >"$IT_TMP/iperf-stop.log" 2>&1 &
+IPERF_BG=$!
+sleep 3
 it_stop "$SPID" "$IT_TMP/server.log"
 rc=$?
+kill "$IPERF_BG" 2>/dev/null
+wait "$IPERF_BG" 2>/dev/null
 cat "$IT_TMP/server.log"
 [ $rc -eq 0 ] || it_fail "mlw_apps_server exited $rc"
 grep -q "mlwip: stopped (clean)" "$IT_TMP/server.log" || it_fail "server did not stop clean"

@@ -13,6 +13,10 @@ IT_TMP=$(mktemp -d "/tmp/${IT_NAME}.XXXXXX")
 IT_PREFIXES=""
 
 it_log() { echo "[$IT_NAME] $*"; }
+# glibc writes fatal errors (heap corruption, stack smashing) to /dev/tty
+# unless told otherwise: send them to the log.
+export LIBC_FATAL_STDERR_=1
+
 it_skip() { echo "[$IT_NAME] SKIP: $*"; exit 77; }
 it_fail() { echo "[$IT_NAME] FAIL: $*"; exit 1; }
 
