@@ -1,4 +1,5 @@
 /* teardown.c - end of a shard's lwIP: remove its timeouts (lwIP has no deinit). */
+#include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "mlwip/lwip_shard.h"
 
@@ -18,4 +19,19 @@ int mlw_lwip_timers_clear(void)
 		n++;
 	}
 	return n;
+}
+
+int mlw_lwip_teardown(void)
+{
+	/* Frames sent to the instance's own addresses wait on their netif's
+	 * loopback queue until netif_poll(); netif_remove() does not free them
+	 * (lwIP's ND timer sends such frames to ::1 after about a second). */
+#if LWIP_NETIF_LOOPBACK && !LWIP_NETIF_LOOPBACK_MULTITHREADING
+	netif_poll_all();
+#endif
+	/* Then every netif, the loopback one lwip_init() added included:
+	 * multicast memberships are freed only by netif_remove(). */
+	while (netif_list != NULL)
+		netif_remove(netif_list);
+	return mlw_lwip_timers_clear();
 }

@@ -273,7 +273,7 @@ static void teardown(struct mlw_shard *sh)
 		mlw__txq_flush(&sh->txq[pi]);
 		netif_remove(&sh->netif[pi]);
 	}
-	mlw_lwip_timers_clear();
+	mlw_lwip_teardown();
 	for (unsigned s = 0; s < st->p.nshards; s++)
 		while (sh->inbox[s] != NULL && rte_ring_sc_dequeue(sh->inbox[s], (void **)&m) == 0)
 			rte_pktmbuf_free(m);

@@ -776,9 +776,10 @@ static int stack_teardown(struct pair_stack *st)
 			ep->netif_added = false;
 		}
 	}
-	/* lwIP has no deinit: free the cyclic timers lwip_init() armed and the
-	 * TCP timer, so the shard heap ends with nothing in use. */
-	mlw_lwip_timers_clear();
+	/* lwIP has no deinit: remove the loopback netif lwip_init() added and
+	 * free the cyclic timers and the TCP timer, so the shard heap ends with
+	 * nothing in use. */
+	mlw_lwip_teardown();
 	if (sys_timeouts_sleeptime() != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		return -EBUSY;
 	return 0;

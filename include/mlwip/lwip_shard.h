@@ -20,6 +20,16 @@ extern "C" {
  */
 MLW_EXPORT int mlw_lwip_timers_clear(void);
 
+/**
+ * The whole end of a thread's lwIP instance, after its PCBs are closed or
+ * aborted: remove every netif still in netif_list (including the loopback
+ * netif lwip_init() added, whose multicast memberships are freed only that
+ * way), then mlw_lwip_timers_clear(). The thread must not use lwIP again.
+ *
+ * @return the number of timeouts removed (>= 0).
+ */
+MLW_EXPORT int mlw_lwip_teardown(void);
+
 #ifdef __cplusplus
 }
 #endif
