@@ -20,14 +20,7 @@ it_require_cmd python3 ping ethtool timeout
 MLW_ADDR=10.90.0.2
 PEER_ADDR=10.90.0.1
 it_netns_pair pp "$PEER_ADDR/24"
-it_config "$IT_TMP/echo.ini" "mlwit_pp_$$" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$MLW_ADDR/24" "$PEER_ADDR"
-
-it_start mlw_epoll_echo "$IT_TMP/server.log" \
-	ip netns exec "$NS_M" timeout -k 10 100 "$ECHO" "$IT_TMP/echo.ini" --duration 90
-SPID=$IT_LAST_PID
-it_wait_log "$IT_TMP/server.log" "shard 1: echo listening" 30 "$SPID"
-it_wait_log "$IT_TMP/server.log" "shard 0: echo listening" 5 "$SPID"
-it_wait_ping "$NS_P" "$MLW_ADDR" 15
+it_start_epoll_echo "$ECHO" "mlwit_pp_$$" "$MLW_ADDR" "$PEER_ADDR" 90
 
 cat >"$IT_TMP/pingpong.py" <<'PYEOF'
 import os, random, socket, sys, threading, time

@@ -18,14 +18,7 @@ HALF_BYTES=$((200 * 1024))
 MLW_ADDR=10.96.0.2
 PEER_ADDR=10.96.0.1
 it_netns_pair ee "$PEER_ADDR/24"
-it_config "$IT_TMP/echo.ini" "mlwit_ee_$$" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$MLW_ADDR/24" "$PEER_ADDR"
-
-it_start mlw_epoll_echo "$IT_TMP/server.log" \
-	ip netns exec "$NS_M" timeout -k 10 150 "$ECHO" "$IT_TMP/echo.ini" --duration 140
-SPID=$IT_LAST_PID
-it_wait_log "$IT_TMP/server.log" "shard 1: echo listening" 30 "$SPID"
-it_wait_log "$IT_TMP/server.log" "shard 0: echo listening" 5 "$SPID"
-it_wait_ping "$NS_P" "$MLW_ADDR" 15
+it_start_epoll_echo "$ECHO" "mlwit_ee_$$" "$MLW_ADDR" "$PEER_ADDR" 140
 
 cat >"$IT_TMP/client.py" <<'EOF'
 import os, socket, sys, threading

@@ -214,3 +214,18 @@ it_start_apps_server() {
 	it_wait_log "$IT_TMP/server.log" "serving lwiperf" 30 "$SPID"
 	it_wait_ping "$NS_P" "$addr" 15
 }
+
+# it_start_epoll_echo ECHO PREFIX MLW_ADDR PEER_ADDR DURATION: configure
+# mlw_epoll_echo with 2 shards on net_af_packet (2 queue pairs) over $IF_M in
+# $NS_M, run it for at most DURATION seconds (log: $IT_TMP/server.log), wait
+# until both shards listen and it answers ping from $NS_P. Sets SPID.
+it_start_epoll_echo() {
+	local echo=$1 prefix=$2 addr=$3 peer=$4 duration=$5
+	it_config "$IT_TMP/echo.ini" "$prefix" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$addr/24" "$peer"
+	it_start mlw_epoll_echo "$IT_TMP/server.log" \
+		ip netns exec "$NS_M" timeout -k 10 $((duration + 10)) "$echo" "$IT_TMP/echo.ini" --duration "$duration"
+	SPID=$IT_LAST_PID
+	it_wait_log "$IT_TMP/server.log" "shard 1: echo listening" 30 "$SPID"
+	it_wait_log "$IT_TMP/server.log" "shard 0: echo listening" 5 "$SPID"
+	it_wait_ping "$NS_P" "$addr" 15
+}
