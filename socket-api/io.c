@@ -28,12 +28,25 @@ static bool rx_ready(const struct mlw__sock *s)
 	return s->rx_bytes > 0 || s->rd_eof || s->rd_shut || s->so_error != 0;
 }
 
-/* Copy up to @p len bytes out of the queue; consume them unless @p peek. */
-static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek)
+/* Copy up to @p len bytes out of the queue, starting @p skip bytes in
+ * (only with @p peek: a consuming read always starts at the head);
+ * consume them unless @p peek. */
+static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek, size_t skip)
 {
 	struct pbuf *p = s->rxh;
 	size_t off = s->rx_off, done = 0;
 
+	while (p != NULL && skip > 0) {
+		size_t n = p->len - off;
+
+		if (n > skip) {
+			off += skip;
+			break;
+		}
+		skip -= n;
+		p = p->next;
+		off = 0;
+	}
 	while (p != NULL && done < len) {
 		size_t n = p->len - off;
 
@@ -84,14 +97,17 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 	if (s->f.kind == MLW__KIND_UDP) {
 		struct iovec iov = { buf, len };
 
-		return mlw__udp_recv(s, &iov, 1, flags, NULL, NULL);
+		return mlw__udp_recv(s, &iov, 1, flags, NULL, NULL, NULL);
 	}
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK)) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (s->state != MLW__S_CONNECTED && s->state != MLW__S_CONNECTING &&
-	    s->state != MLW__S_CLOSED) {
+	/* A closed socket that is not at end of stream was disconnected by
+	 * a failed blocking connect (see mlw_connect). */
+	if ((s->state != MLW__S_CONNECTED && s->state != MLW__S_CONNECTING &&
+	     s->state != MLW__S_CLOSED) ||
+	    (s->state == MLW__S_CLOSED && !rx_ready(s))) {
 		errno = ENOTCONN;
 		return -1;
 	}
@@ -108,7 +124,7 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 	}
 	/* As Linux: queued data first, then the error (once), then EOF. */
 	if (s->rx_bytes > 0)
-		return (ssize_t)rx_copy(s, buf, len, (flags & MSG_PEEK) != 0);
+		return (ssize_t)rx_copy(s, buf, len, (flags & MSG_PEEK) != 0, 0);
 	if (s->so_error != 0) {
 		errno = s->so_error;
 		s->so_error = 0;
@@ -234,7 +250,7 @@ ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *
 	if (s->f.kind == MLW__KIND_UDP) {
 		struct iovec iov = { buf, len };
 
-		return mlw__udp_recv(s, &iov, 1, flags, addr, addrlen);
+		return mlw__udp_recv(s, &iov, 1, flags, addr, addrlen, NULL);
 	}
 	n = mlw_recv(fd, buf, len, flags);
 	/* TCP reports no source address, as Linux (address length 0). */
@@ -284,25 +300,59 @@ static int iov_check(const struct iovec *iov, int iovcnt)
 /*
  * TCP: the first non-empty vector is read as mlw_recv() would (it may
  * block); the rest take what is already queued, so the call returns as
- * soon as one read would have.
+ * soon as one read would have. With MSG_PEEK the vectors see consecutive
+ * bytes, nothing is consumed.
  */
-ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt)
+static ssize_t tcp_readv(int fd, struct mlw__sock *s, const struct iovec *iov, int iovcnt,
+			 int flags)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
 	ssize_t done = 0;
 
-	if (s == NULL || iov_check(iov, iovcnt) < 0)
-		return -1;
-	if (s->f.kind == MLW__KIND_UDP)
-		return mlw__udp_recv(s, iov, iovcnt, 0, NULL, NULL);
 	for (int i = 0; i < iovcnt; i++) {
 		ssize_t n;
 
 		if (iov[i].iov_len == 0)
 			continue;
-		if (done > 0 && s->rx_bytes == 0)
+		if (done > 0) {
+			if (s->rx_bytes <= ((flags & MSG_PEEK) ? (size_t)done : 0))
+				break;
+			n = (ssize_t)rx_copy(s, iov[i].iov_base, iov[i].iov_len,
+					     (flags & MSG_PEEK) != 0, (flags & MSG_PEEK) ? (size_t)done : 0);
+		} else {
+			n = mlw_recv(fd, iov[i].iov_base, iov[i].iov_len, flags);
+			if (n < 0)
+				return -1;
+		}
+		done += n;
+		if ((size_t)n < iov[i].iov_len)
 			break;
-		n = mlw_recv(fd, iov[i].iov_base, iov[i].iov_len, done > 0 ? MSG_DONTWAIT : 0);
+	}
+	return done;
+}
+
+ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+
+	if (s == NULL || iov_check(iov, iovcnt) < 0)
+		return -1;
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_recv(s, iov, iovcnt, 0, NULL, NULL, NULL);
+	return tcp_readv(fd, s, iov, iovcnt, 0);
+}
+
+/* TCP: each vector as mlw_send(); a short write ends the call. */
+static ssize_t tcp_writev(int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	ssize_t done = 0;
+
+	for (int i = 0; i < iovcnt; i++) {
+		ssize_t n;
+
+		if (iov[i].iov_len == 0)
+			continue;
+		n = mlw_send(fd, iov[i].iov_base, iov[i].iov_len,
+			     i + 1 < iovcnt ? (flags | MSG_MORE) : flags);
 		if (n < 0)
 			return done > 0 ? done : -1;
 		done += n;
@@ -312,27 +362,83 @@ ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt)
 	return done;
 }
 
-/* TCP: each vector as mlw_send(); a short write ends the call. */
 ssize_t mlw_writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
-	ssize_t done = 0;
 
 	if (s == NULL || iov_check(iov, iovcnt) < 0)
 		return -1;
 	if (s->f.kind == MLW__KIND_UDP)
 		return mlw__udp_send(s, iov, iovcnt, 0, NULL, 0);
-	for (int i = 0; i < iovcnt; i++) {
-		ssize_t n;
+	return tcp_writev(fd, iov, iovcnt, 0);
+}
 
-		if (iov[i].iov_len == 0)
-			continue;
-		n = mlw_send(fd, iov[i].iov_base, iov[i].iov_len, i + 1 < iovcnt ? MSG_MORE : 0);
-		if (n < 0)
-			return done > 0 ? done : -1;
-		done += n;
-		if ((size_t)n < iov[i].iov_len)
-			break;
+/* The checks Linux's copy_msghdr_from_user makes: too many vectors is
+ * EMSGSIZE for the msg calls (EINVAL for readv/writev). Ancillary data is
+ * not supported: a control buffer is accepted on receive (nothing is ever
+ * written to it) and refused on send. */
+static int msg_check(const struct msghdr *msg, bool send)
+{
+	if (msg == NULL) {
+		errno = EFAULT;
+		return -1;
 	}
-	return done;
+	if (msg->msg_iovlen > IOV_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (send && msg->msg_controllen != 0) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return iov_check(msg->msg_iov, (int)msg->msg_iovlen);
+}
+
+ssize_t mlw_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	ssize_t n;
+
+	if (s == NULL || msg_check(msg, false) < 0)
+		return -1;
+	msg->msg_flags = 0;
+	if (s->f.kind == MLW__KIND_UDP) {
+		socklen_t alen = msg->msg_namelen;
+
+		n = mlw__udp_recv(s, msg->msg_iov, (int)msg->msg_iovlen, flags,
+				  msg->msg_name, msg->msg_name != NULL ? &alen : NULL, &msg->msg_flags);
+		if (n >= 0) {
+			msg->msg_namelen = msg->msg_name != NULL ? alen : 0;
+			msg->msg_controllen = 0;
+		}
+		return n;
+	}
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	n = tcp_readv(fd, s, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	if (n >= 0) {
+		/* TCP reports no source address, as Linux (length 0). */
+		msg->msg_namelen = 0;
+		msg->msg_controllen = 0;
+	}
+	return n;
+}
+
+ssize_t mlw_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+
+	if (s == NULL || msg_check(msg, true) < 0)
+		return -1;
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_send(s, msg->msg_iov, (int)msg->msg_iovlen, flags,
+				     msg->msg_name, msg->msg_name != NULL ? msg->msg_namelen : 0);
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	/* TCP ignores the address, as mlw_sendto(). */
+	return tcp_writev(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
 }

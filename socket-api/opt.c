@@ -110,6 +110,8 @@ static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t 
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
 	case TCP_KEEPCNT:
+	case TCP_SYNCNT:
+	case TCP_MAXSEG:
 		break;
 	default:
 		return ENOPROTOOPT;
@@ -150,6 +152,23 @@ static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t 
 		s->keep_cnt = (uint32_t)v;
 		if (pcb != NULL)
 			pcb->keep_cnt = s->keep_cnt;
+		break;
+	case TCP_MAXSEG:
+		/* Linux's limits (TCP_MIN_MSS .. MAX_TCP_WINDOW; 0 clears).
+		 * It caps the segments this end sends; the MSS lwIP
+		 * announces in its SYN stays TCP_MSS (a compile-time size). */
+		if (v != 0 && (v < 88 || v > 32767))
+			return EINVAL;
+		s->user_mss = (uint16_t)v;
+		if (pcb != NULL && s->state == MLW__S_CONNECTED && v != 0 && v < pcb->mss)
+			pcb->mss = (u16_t)v;
+		break;
+	case TCP_SYNCNT:
+		/* Linux's MAX_TCP_SYNCNT. Takes effect at the next connect
+		 * (tcp.c's SYN watch). */
+		if (v < 1 || v > 127)
+			return EINVAL;
+		s->syn_cnt = (uint8_t)v;
 		break;
 	}
 	return 0;
@@ -229,8 +248,14 @@ static int get_value(struct mlw__sock *s, int level, int name, int *v, struct li
 		case TCP_KEEPCNT:
 			*v = (int)(pcb != NULL ? pcb->keep_cnt : (s->keep_cnt ? s->keep_cnt : TCP_KEEPCNT_DEFAULT));
 			return 0;
+		case TCP_SYNCNT:
+			*v = s->syn_cnt ? s->syn_cnt : TCP_SYNMAXRTX;
+			return 0;
 		case TCP_MAXSEG:
-			*v = pcb != NULL && s->state == MLW__S_CONNECTED ? tcp_mss(pcb) : TCP_MSS;
+			if (pcb != NULL && s->state == MLW__S_CONNECTED)
+				*v = tcp_mss(pcb);
+			else
+				*v = s->user_mss != 0 ? s->user_mss : TCP_MSS;
 			return 0;
 		}
 	}

@@ -53,6 +53,8 @@ struct mlw__sock {
 	bool linger_on;
 	int linger_sec;
 	uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;	/* 0: lwIP's default */
+	uint8_t syn_cnt;	/* TCP_SYNCNT; 0: lwIP's TCP_SYNMAXRTX */
+	uint16_t user_mss;	/* TCP_MAXSEG set by the user; 0: none */
 	int so_error;		/* pending error (errno value), 0 if none */
 
 	/* Receive queue: lwIP's pbufs linked through ->next, as delivered.
@@ -127,7 +129,7 @@ int mlw__udp_connect(struct mlw__sock *s, const struct sockaddr *addr, socklen_t
 ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags,
 		      const struct sockaddr *to, socklen_t tolen);
 ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags,
-		      struct sockaddr *from, socklen_t *fromlen);
+		      struct sockaddr *from, socklen_t *fromlen, int *msg_flags);
 int mlw__udp_shutdown(struct mlw__sock *s, int how);
 int mlw__udp_name(struct mlw__sock *s, bool peer, struct sockaddr *addr, socklen_t *len);
 uint32_t mlw__udp_events(const struct mlw__sock *s);

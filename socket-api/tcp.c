@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lwip/ip.h"
+#include "lwip/priv/tcp_priv.h"	/* tcp_abandon() */
 #include "lwip/tcp.h"
 
 #include "mlwip/alloc.h"
@@ -96,12 +97,35 @@ static void on_err(void *arg, err_t err)
 	mlw__sock_notify(s);
 }
 
+/*
+ * TCP_SYNCNT: lwIP's limit on SYN retransmissions is the compile-time
+ * TCP_SYNMAXRTX. A smaller per-socket limit is enforced from lwIP's poll
+ * callback (every slow-timer tick while connecting): one tick before the
+ * retransmission that would exceed it, the attempt is dropped without a
+ * RST, as Linux gives up silently; the err callback then reports
+ * ERR_ABRT, i.e. ETIMEDOUT.
+ */
+static err_t on_syn_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct mlw__sock *s = arg;
+
+	if (pcb->state == SYN_SENT && pcb->nrtx >= s->syn_cnt && pcb->rtime + 1 >= pcb->rto) {
+		tcp_abandon(pcb, 0);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct mlw__sock *s = arg;
 
-	(void)pcb;
 	(void)err;	/* always ERR_OK in lwIP 2.1.3 */
+	if (s->syn_cnt != 0)
+		tcp_poll(pcb, NULL, 0);
+	/* The SYN-ACK's MSS option replaced what apply_options() set. */
+	if (s->user_mss != 0 && s->user_mss < pcb->mss)
+		pcb->mss = s->user_mss;
 	s->state = MLW__S_CONNECTED;
 	mlw__sock_notify(s);
 	return ERR_OK;
@@ -121,6 +145,8 @@ static void apply_options(struct mlw__sock *s)
 		pcb->keep_intvl = s->keep_intvl_ms;
 	if (s->keep_cnt)
 		pcb->keep_cnt = s->keep_cnt;
+	if (s->user_mss != 0 && s->user_mss < pcb->mss)
+		pcb->mss = s->user_mss;
 }
 
 static void attach(struct mlw__sock *s, struct tcp_pcb *pcb)
@@ -517,6 +543,8 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		return -1;
 	}
 	s->state = MLW__S_CONNECTING;
+	if (s->syn_cnt != 0 && s->syn_cnt < TCP_SYNMAXRTX)
+		tcp_poll(s->pcb, on_syn_poll, 1);
 	mlw__mark_dirty(s);	/* the SYN went out; nothing else to flush */
 	if (s->nonblock) {
 		s->connect_pending = true;
@@ -527,7 +555,11 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		if (mlw__loop_once(&idle) < 0)
 			return -1;
 	if (s->state != MLW__S_CONNECTED) {
+		/* As Linux's __inet_stream_connect, which disconnects the
+		 * socket after a failed blocking connect: it is unconnected
+		 * again (read: ENOTCONN), not at end of stream. */
 		errno = take_error(s);
+		s->rd_eof = false;
 		return -1;
 	}
 	s->was_connected = true;

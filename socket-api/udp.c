@@ -227,7 +227,7 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 }
 
 ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags,
-		      struct sockaddr *from, socklen_t *fromlen)
+		      struct sockaddr *from, socklen_t *fromlen, int *msg_flags)
 {
 	struct mlw__dgram *d;
 	unsigned idle = 0;
@@ -258,6 +258,8 @@ ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 	}
 	if (from != NULL && fromlen != NULL)
 		mlw__ip_to_sockaddr(s->family, &d->addr, d->port, from, fromlen);
+	if (msg_flags != NULL && off < d->p->tot_len)
+		*msg_flags |= MSG_TRUNC;	/* recvmsg: part was discarded */
 	/* MSG_TRUNC: the datagram's real length, as Linux's udp_recvmsg. */
 	if (flags & MSG_TRUNC)
 		off = d->p->tot_len;

@@ -27,7 +27,7 @@
  * 512 datagrams or 1 MiB wait per socket, later ones are dropped. A
  * datagram is sent when the call returns (no batching).
  *
- * Not yet provided: recvmsg/sendmsg, SO_RCVTIMEO/SO_SNDTIMEO, IPV6_V6ONLY
+ * Not yet provided: ancillary data (control messages), SO_RCVTIMEO/SO_SNDTIMEO, IPV6_V6ONLY
  * (AF_INET6 sockets are always dual-stack, as on Linux by default), ICMP
  * errors on connected UDP sockets (no ECONNREFUSED for UDP).
  */
@@ -195,6 +195,30 @@ MLW_EXPORT ssize_t mlw_sendto(int fd, const void *buf, size_t len, int flags,
 MLW_EXPORT ssize_t mlw_writev(int fd, const struct iovec *iov, int iovcnt);
 
 /**
+ * Receive into msg->msg_iov (as mlw_readv() for TCP, one datagram for UDP)
+ * with @p flags as mlw_recv() / mlw_recvfrom(). Sets msg->msg_flags
+ * (MSG_TRUNC: a datagram was longer than the buffers, the rest was
+ * discarded), msg->msg_namelen (the UDP source as mlw_recvfrom() fills it;
+ * 0 for TCP, as Linux) and msg->msg_controllen = 0 (no ancillary data is
+ * ever delivered).
+ * @return bytes received (UDP with MSG_TRUNC in @p flags: the datagram's
+ *   length), 0 at end of stream, or -1 with errno as mlw_recv(), plus
+ *   EMSGSIZE more than IOV_MAX vectors; EINVAL bad lengths; EFAULT NULL.
+ */
+MLW_EXPORT ssize_t mlw_recvmsg(int fd, struct msghdr *msg, int flags);
+
+/**
+ * Send msg->msg_iov: TCP as mlw_writev() (msg_name ignored, as
+ * mlw_sendto()), UDP one datagram to msg_name, or to the connected peer
+ * when msg_name is NULL. @p flags as mlw_send().
+ * @return bytes accepted, or -1 with errno as mlw_send() / mlw_sendto(),
+ *   plus EMSGSIZE more than IOV_MAX vectors; EOPNOTSUPP ancillary data
+ *   (msg_controllen != 0: not supported; Linux would take SOL_SOCKET
+ *   control messages); EINVAL; EFAULT.
+ */
+MLW_EXPORT ssize_t mlw_sendmsg(int fd, const struct msghdr *msg, int flags);
+
+/**
  * Close a descriptor (socket or epoll instance); it leaves every epoll set.
  * A connection is closed gracefully (FIN after queued data), or reset (RST)
  * if unread data remains or SO_LINGER is on with a zero timeout. A linger
@@ -215,10 +239,14 @@ MLW_EXPORT int mlw_shutdown(int fd, int how);
 /**
  * Set an option. SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_LINGER, SO_RCVBUF, SO_SNDBUF (accepted; lwIP's buffers are fixed).
- * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT.
+ * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+ * TCP_SYNCNT (1..127 SYN retransmissions before connect fails with
+ * ETIMEDOUT; default 6, as Linux's tcp_syn_retries; lwIP resends a SYN
+ * every 3 s, Linux backs off from 1 s), TCP_MAXSEG (88..32767, 0 clears:
+ * caps the segments sent; the MSS announced in the SYN stays lwIP's TCP_MSS).
  * Options set on a listening socket are inherited by accepted ones.
  * @return 0, or -1 with errno: ENOPROTOOPT unknown level or option (also
- *   read-only ones: SO_ERROR, SO_TYPE, TCP_MAXSEG); EINVAL @p optlen too
+ *   read-only ones: SO_ERROR, SO_TYPE, SO_ACCEPTCONN); EINVAL @p optlen too
  *   small or value out of range; EFAULT @p optval NULL; EBADF; ENOTSOCK;
  *   EPERM.
  */

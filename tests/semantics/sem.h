@@ -37,8 +37,16 @@ struct sem_ops {
 	int (*epoll_create1)(int flags);
 	int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
 	int (*epoll_wait)(int epfd, struct epoll_event *evs, int max, int timeout_ms);
+	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
 	/* Let the stack make progress (deliver what was sent, run timers). */
 	void (*settle)(void);
+	/* Make sockets created from now on reach an IPv4 address that never
+	 * answers (no SYN-ACK, no RST) and put it in @p ss. Returns 0, or -1
+	 * with a reason in @p why when the backend cannot (the test is then
+	 * skipped on both). blackhole_leave() undoes it after the test. */
+	int (*blackhole_enter)(struct sockaddr_storage *ss, socklen_t *len, char *why, size_t whylen);
+	void (*blackhole_leave)(void);
 };
 
 extern const struct sem_ops sem_linux_ops;
@@ -61,6 +69,8 @@ void sem_trace_begin(int backend, size_t test);
 long sem_rec(const char *label, long rc);
 /* A descriptor: "fd" or "-1 ENAME"; returns @p fd. */
 int sem_rec_fd(const char *label, int fd);
+/* Skip the current test on every backend, saying why. */
+void sem_skip(const char *why);
 /* Any other observation, printf-style. */
 void sem_recf(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

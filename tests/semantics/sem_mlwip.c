@@ -1,4 +1,6 @@
 /* sem_mlwip.c - the backend under test: mlwip's socket and epoll calls on the calling shard (loopback 127.0.0.1 / ::1). */
+#include <arpa/inet.h>
+#include <string.h>
 #include <time.h>
 
 #include "mlwip/epoll.h"
@@ -30,6 +32,26 @@ static void ml_settle(void)
 	} while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 5000000L);
 }
 
+/* The shard's port is 10.0.0.2/24 on net_ring0, where nobody answers ARP
+ * for 10.0.0.99: its SYNs wait for a neighbour that never replies. */
+static int ml_blackhole_enter(struct sockaddr_storage *ss, socklen_t *len, char *why, size_t whylen)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+	(void)why;
+	(void)whylen;
+	memset(ss, 0, sizeof(*ss));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(80);
+	inet_pton(AF_INET, "10.0.0.99", &in->sin_addr);
+	*len = sizeof(*in);
+	return 0;
+}
+
+static void ml_blackhole_leave(void)
+{
+}
+
 const struct sem_ops sem_mlwip_ops = {
 	.name = "mlwip",
 	.socket = mlw_socket,
@@ -56,5 +78,9 @@ const struct sem_ops sem_mlwip_ops = {
 	.epoll_create1 = mlw_epoll_create1,
 	.epoll_ctl = mlw_epoll_ctl,
 	.epoll_wait = mlw_epoll_wait,
+	.recvmsg = mlw_recvmsg,
+	.sendmsg = mlw_sendmsg,
 	.settle = ml_settle,
+	.blackhole_enter = ml_blackhole_enter,
+	.blackhole_leave = ml_blackhole_leave,
 };

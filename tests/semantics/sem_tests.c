@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -674,6 +675,41 @@ static void t_options(const struct sem_ops *o, int fam)
 	R("get.reuseaddr", o->getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &vl));
 	sem_recf("get.reuseaddr.value", "%d", v != 0);
 	R("set.error.readonly", o->setsockopt(fd, SOL_SOCKET, SO_ERROR, &v, sizeof(v)));
+	v = 7;
+	R("set.keepintvl", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.keepintvl", o->getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &vl));
+	sem_recf("get.keepintvl.value", "%d", v);
+	v = 40000;
+	R("set.keepintvl.big", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v)));
+	v = 1;
+	R("set.reuseport", o->setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.reuseport", o->getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &v, &vl));
+	sem_recf("get.reuseport.value", "%d", v != 0);
+	/* Buffer sizes and the MSS are sizes of the implementation (Linux
+	 * doubles SO_RCVBUF, autotunes, uses loopback's 64 KiB MTU): only
+	 * that they are given and positive is compared. */
+	v = 65536;
+	R("set.rcvbuf", o->setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	R("set.sndbuf", o->setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.rcvbuf", o->getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &vl));
+	sem_recf("get.rcvbuf.value", "%s len=%u", v > 0 ? "positive" : "not positive", (unsigned)vl);
+	vl = sizeof(v);
+	R("get.sndbuf", o->getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &vl));
+	sem_recf("get.sndbuf.value", "%s", v > 0 ? "positive" : "not positive");
+	vl = sizeof(v);
+	R("get.maxseg", o->getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, &vl));
+	sem_recf("get.maxseg.value", "%s", v > 0 ? "positive" : "not positive");
+	R("set.maxseg.tiny", o->setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &(int){ 1 }, sizeof(int)));
+	R("set.maxseg", o->setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &(int){ 536 }, sizeof(int)));
+	vl = sizeof(v);
+	R("get.maxseg.user", o->getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, &vl));
+	sem_recf("get.maxseg.user.value", "%d", v);
+	vl = sizeof(v);
+	R("get.acceptconn", o->getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl));
+	sem_recf("get.acceptconn.value", "%d", v);
 	o->close(fd);
 }
 
@@ -898,6 +934,146 @@ static void t_udp_refused(const struct sem_ops *o, int fam)
 	o->close(a);
 }
 
+/* ---- recvmsg / sendmsg ---- */
+
+static void rec_msg(const char *label, const struct msghdr *m, const char *buf, ssize_t n)
+{
+	sem_recf(label, "flags=%s namelen=%s controllen=%zu bytes=%.*s",
+		 (m->msg_flags & MSG_TRUNC) ? "TRUNC" : m->msg_flags ? "other" : "0",
+		 m->msg_namelen == 0 ? "0" : "addr", (size_t)m->msg_controllen, n > 0 ? (int)n : 0,
+		 buf);
+}
+
+static void t_msg(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd;
+	char a[8], b[8], cbuf[64], joined[16];
+	struct sockaddr_storage ss;
+	struct iovec out[2] = { { "hel", 3 }, { "lo", 2 } }, in[2] = { { a, 2 }, { b, 8 } };
+	struct msghdr m = { .msg_iov = out, .msg_iovlen = 2 };
+	ssize_t n;
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("sendmsg", o->sendmsg(cfd, &m, 0));
+	o->settle();
+	m = (struct msghdr){ .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = in,
+			     .msg_iovlen = 2, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+			     .msg_flags = -1 };
+	n = R("recvmsg", o->recvmsg(sfd, &m, 0));
+	snprintf(joined, sizeof(joined), "%.2s%.*s", a, n > 2 ? (int)n - 2 : 0, b);
+	rec_msg("recvmsg.msg", &m, joined, n);
+	R("recvmsg.eagain", o->recvmsg(sfd, &m, MSG_DONTWAIT));
+	R("write", o->write(cfd, "abcdef", 6));
+	o->settle();
+	in[0] = (struct iovec){ a, 3 };
+	in[1] = (struct iovec){ b, 3 };
+	m = (struct msghdr){ .msg_iov = in, .msg_iovlen = 2 };
+	n = R("recvmsg.peek", o->recvmsg(sfd, &m, MSG_PEEK));
+	sem_recf("recvmsg.peek.bytes", "%.3s%.3s", a, b);
+	in[0] = (struct iovec){ a, 4 };
+	m = (struct msghdr){ .msg_iov = in, .msg_iovlen = 1 };
+	n = R("recvmsg.part", o->recvmsg(sfd, &m, 0));
+	sem_recf("recvmsg.part.bytes", "%.4s", a);
+	R("recvmsg.rest", o->recvmsg(sfd, &m, 0));
+	sem_recf("recvmsg.rest.bytes", "%.2s", a);
+	m = (struct msghdr){ .msg_iov = in, .msg_iovlen = 2000 };
+	R("recvmsg.too_many", o->recvmsg(sfd, &m, 0));
+	R("sendmsg.too_many", o->sendmsg(cfd, &m, 0));
+	R("shutdown.wr", o->shutdown(cfd, SHUT_WR));
+	o->settle();
+	m = (struct msghdr){ .msg_iov = in, .msg_iovlen = 1 };
+	R("recvmsg.eof", o->recvmsg(sfd, &m, 0));
+	m = (struct msghdr){ .msg_iov = out, .msg_iovlen = 2 };
+	R("sendmsg.after_shut", o->sendmsg(cfd, &m, 0));
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_udp_msg(const struct sem_ops *o, int fam)
+{
+	int a = udp_bound(o, fam, "socket.a"), b = udp_bound(o, fam, "socket.b");
+	uint16_t aport = local_port(o, a);
+	struct sockaddr_storage to, from;
+	char big[100], buf[256];
+	struct iovec out[2] = { { big, 10 }, { big, 20 } }, in[1] = { { buf, 10 } };
+	struct msghdr m;
+
+	memset(big, 'q', sizeof(big));
+	m = (struct msghdr){ .msg_iov = out, .msg_iovlen = 2 };
+	R("sendmsg.nodest", o->sendmsg(a, &m, 0));
+	m.msg_name = &to;
+	m.msg_namelen = loop_addr(fam, local_port(o, b), &to);
+	R("sendmsg.30", o->sendmsg(a, &m, 0));
+	out[0].iov_len = 100;
+	m.msg_iovlen = 1;
+	R("sendmsg.100", o->sendmsg(a, &m, 0));
+	out[0].iov_len = 50;
+	R("sendmsg.50", o->sendmsg(a, &m, 0));
+	o->settle();
+	m = (struct msghdr){ .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = in,
+			     .msg_iovlen = 1 };
+	R("recvmsg.trunc", o->recvmsg(b, &m, 0));
+	rec_msg("recvmsg.trunc.msg", &m, buf, 0);
+	rec_addr("recvmsg.trunc.addr", &from, m.msg_namelen, aport);
+	in[0].iov_len = sizeof(buf);
+	m = (struct msghdr){ .msg_iov = in, .msg_iovlen = 1, .msg_flags = -1 };
+	R("recvmsg.whole", o->recvmsg(b, &m, 0));
+	rec_msg("recvmsg.whole.msg", &m, buf, 0);
+	in[0].iov_len = 10;
+	m = (struct msghdr){ .msg_iov = in, .msg_iovlen = 1 };
+	R("recvmsg.flag_trunc", o->recvmsg(b, &m, MSG_TRUNC));
+	rec_msg("recvmsg.flag_trunc.msg", &m, buf, 0);
+	R("recvmsg.eagain", o->recvmsg(b, &m, MSG_DONTWAIT));
+	o->close(a);
+	o->close(b);
+}
+
+/* ---- ETIMEDOUT: SYNs nobody answers, TCP_SYNCNT ---- */
+
+static void t_syn_timeout(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, vl;
+	char why[200];
+	int fd, ep, v;
+
+	(void)fam;
+	if (o->blackhole_enter(&ss, &len, why, sizeof(why)) != 0) {
+		sem_skip(why);
+		return;
+	}
+	fd = FD("socket", o->socket(AF_INET, SOCK_STREAM, 0));
+	v = 0;
+	R("set.syncnt.zero", o->setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v)));
+	v = 128;
+	R("set.syncnt.big", o->setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.syncnt.default", o->getsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, &vl));
+	sem_recf("get.syncnt.default.value", "%d", v);
+	v = 1;
+	R("set.syncnt", o->setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v)));
+	vl = sizeof(v);
+	R("get.syncnt", o->getsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, &vl));
+	sem_recf("get.syncnt.value", "%d", v);
+	R("connect.blocking", o->connect(fd, (struct sockaddr *)&ss, len));
+	R("read.after", o->read(fd, &v, 1));
+	R("close", o->close(fd));
+
+	fd = FD("socket.nb", o->socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	v = 1;
+	R("set.syncnt.nb", o->setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v)));
+	ep = epoll_for(o, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+	R("connect.nonblocking", o->connect(fd, (struct sockaddr *)&ss, len));
+	rec_wait(o, "wait.short", ep, 200);
+	rec_wait(o, "wait.timeout", ep, 20000);
+	vl = sizeof(v);
+	R("so_error", o->getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &vl));
+	sem_recf("so_error.value", "%s", v == ETIMEDOUT ? "ETIMEDOUT" : v ? "other" : "0");
+	R("connect.after", o->connect(fd, (struct sockaddr *)&ss, len));
+	o->close(ep);
+	o->close(fd);
+	o->blackhole_leave();
+}
+
 const struct sem_test sem_tests[] = {
 	{ "refused", t_refused, AF_INET, 0 },
 	{ "refused6", t_refused, AF_INET6, 0 },
@@ -935,5 +1111,10 @@ const struct sem_test sem_tests[] = {
 	{ "udp_connected", t_udp_connected, AF_INET, 1 },
 	{ "udp_connected6", t_udp_connected, AF_INET6, 1 },
 	{ "udp_refused", t_udp_refused, AF_INET, 1 },
+	{ "msg", t_msg, AF_INET, 0 },
+	{ "msg6", t_msg, AF_INET6, 0 },
+	{ "udp_msg", t_udp_msg, AF_INET, 1 },
+	{ "udp_msg6", t_udp_msg, AF_INET6, 1 },
+	{ "syn_timeout", t_syn_timeout, AF_INET, 0 },
 };
 const size_t sem_ntests = sizeof(sem_tests) / sizeof(sem_tests[0]);
