@@ -13,7 +13,9 @@
  * compile-time sizes): t_full_sndbuf records only the EAGAIN/EPOLLOUT
  * sequence, not how much fitted.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -177,6 +179,31 @@ static void shard_fini(unsigned shard, void *arg)
 		fprintf(stderr, "semantics: %d mlwip descriptors were left open\n", n);
 }
 
+/* DPDK leaves its runtime directory (/var/run/dpdk/<file-prefix>, or under
+ * $XDG_RUNTIME_DIR when not root) behind; this run's prefix is ours alone. */
+static void remove_runtime_dir(void)
+{
+	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *d;
+
+	if (base == NULL)
+		base = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/dpdk/mlwsem%d", base, (int)getpid());
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 static int run_mlwip(void)
 {
 	char path[64], err[512];
@@ -200,6 +227,7 @@ static int run_mlwip(void)
 	if (rc == 0 && mlw_stack_check_heaps(g_stack, stderr) != 0)
 		rc = -EBUSY;
 	mlw_stack_destroy(g_stack);
+	remove_runtime_dir();
 	return rc;
 }
 
