@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 
 #include "lwip/tcp.h"
@@ -22,6 +23,28 @@
 /* Segments kept free in the send queue: tcp_write() may need a few for one
  * call (one per MSS plus a partial one). */
 #define QUEUE_RESERVE 4
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+uint64_t mlw__deadline(uint64_t timeo_us)
+{
+	return timeo_us == 0 ? 0 : now_ns() + timeo_us * 1000u;
+}
+
+int mlw__wait_once(unsigned *idle, uint64_t deadline)
+{
+	if (deadline != 0 && now_ns() >= deadline) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return mlw__loop_once(idle);
+}
 
 static bool rx_ready(const struct mlw__sock *s)
 {
@@ -89,6 +112,7 @@ static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek, 
 ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
+	uint64_t deadline = 0;
 	unsigned idle = 0;
 	bool nonblock;
 
@@ -119,7 +143,9 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 			errno = EAGAIN;
 			return -1;
 		}
-		if (mlw__loop_once(&idle) < 0)
+		if (deadline == 0)
+			deadline = mlw__deadline(s->rcvtimeo_us);
+		if (mlw__wait_once(&idle, deadline) < 0)
 			return -1;
 	}
 	/* As Linux: queued data first, then the error (once), then EOF. */
@@ -150,6 +176,7 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
 	const uint8_t *b = buf;
+	uint64_t deadline = 0;
 	unsigned idle = 0;
 	size_t done = 0;
 	bool nonblock;
@@ -210,14 +237,11 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 				errno = mlw__errno_from_err(err);
 				return -1;
 			}
-			/* ERR_MEM: the queue or the heap is full; like a full
-			 * buffer, unless nothing is in flight to free it. */
-			if (tcp_sndqueuelen(s->pcb) == 0) {
-				if (done > 0)
-					break;
-				errno = ENOMEM;
-				return -1;
-			}
+			/* ERR_MEM: the queue or the shard heap is full. Like a
+			 * full buffer, as Linux's tcp_sendmsg() waits for
+			 * memory (EAGAIN when non-blocking), even with nothing
+			 * in flight: memory comes back as sockets are read or
+			 * closed. */
 		}
 		if (nonblock) {
 			if (done > 0)
@@ -225,7 +249,9 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 			errno = EAGAIN;
 			return -1;
 		}
-		if (mlw__loop_once(&idle) < 0) {
+		if (deadline == 0)
+			deadline = mlw__deadline(s->sndtimeo_us);
+		if (mlw__wait_once(&idle, deadline) < 0) {
 			if (done > 0)
 				break;
 			return -1;

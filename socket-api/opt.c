@@ -8,6 +8,7 @@
 #undef TCP_MSS
 #include <stdarg.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/ioctl.h>
 
 #include "lwip/ip.h"
@@ -40,6 +41,27 @@ static int set_sol_socket(struct mlw__sock *s, int name, const void *optval, soc
 	struct linger lg;
 	int v, e;
 
+	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
+		struct timeval tv;
+		uint64_t us;
+
+		/* As Linux's sock_set_timeout: EINVAL short, EDOM bad
+		 * microseconds, zero waits forever, a negative time does not
+		 * wait at all (kept as 1 us; Linux reads it back as 0). */
+		if (optval == NULL)
+			return EFAULT;
+		if (optlen < (socklen_t)sizeof(tv))
+			return EINVAL;
+		memcpy(&tv, optval, sizeof(tv));
+		if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+			return EDOM;
+		us = tv.tv_sec < 0 ? 1 : (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+		if (name == SO_RCVTIMEO)
+			s->rcvtimeo_us = us;
+		else
+			s->sndtimeo_us = us;
+		return 0;
+	}
 	if (name == SO_LINGER) {
 		if (optval == NULL)
 			return EFAULT;
@@ -195,12 +217,19 @@ int mlw_setsockopt(int fd, int level, int optname, const void *optval, socklen_t
 }
 
 /* The value of an option, or ENOPROTOOPT. */
-static int get_value(struct mlw__sock *s, int level, int name, int *v, struct linger *lg,
-		     bool *is_linger)
+/* What a getsockopt returns: an int, or one of the structs. */
+union opt_val {
+	int i;
+	struct linger lg;
+	struct timeval tv;
+};
+
+static int get_value(struct mlw__sock *s, int level, int name, union opt_val *out, socklen_t *size)
 {
 	struct tcp_pcb *pcb = conn_pcb(s);
+	int *v = &out->i;
 
-	*is_linger = false;
+	*size = sizeof(int);
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_ERROR:
@@ -227,10 +256,19 @@ static int get_value(struct mlw__sock *s, int level, int name, int *v, struct li
 			*v = TCP_SND_BUF;
 			return 0;
 		case SO_LINGER:
-			lg->l_onoff = s->linger_on;
-			lg->l_linger = s->linger_sec;
-			*is_linger = true;
+			out->lg.l_onoff = s->linger_on;
+			out->lg.l_linger = s->linger_sec;
+			*size = sizeof(out->lg);
 			return 0;
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO: {
+			uint64_t us = name == SO_RCVTIMEO ? s->rcvtimeo_us : s->sndtimeo_us;
+
+			out->tv.tv_sec = (time_t)(us / 1000000);
+			out->tv.tv_usec = (suseconds_t)(us % 1000000);
+			*size = sizeof(out->tv);
+			return 0;
+		}
 		}
 		return ENOPROTOOPT;
 	}
@@ -265,10 +303,9 @@ static int get_value(struct mlw__sock *s, int level, int name, int *v, struct li
 int mlw_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
-	struct linger lg;
-	bool is_linger;
+	union opt_val v = { 0 };
 	socklen_t n;
-	int v = 0, e;
+	int e;
 
 	if (s == NULL)
 		return -1;
@@ -280,15 +317,14 @@ int mlw_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optl
 		errno = EINVAL;
 		return -1;
 	}
-	e = get_value(s, level, optname, &v, &lg, &is_linger);
+	e = get_value(s, level, optname, &v, &n);
 	if (e != 0) {
 		errno = e;
 		return -1;
 	}
-	n = is_linger ? (socklen_t)sizeof(lg) : (socklen_t)sizeof(v);
 	if (n > *optlen)
 		n = *optlen;
-	memcpy(optval, is_linger ? (const void *)&lg : (const void *)&v, n);
+	memcpy(optval, &v, n);
 	*optlen = n;
 	return 0;
 }

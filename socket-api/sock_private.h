@@ -55,6 +55,7 @@ struct mlw__sock {
 	uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;	/* 0: lwIP's default */
 	uint8_t syn_cnt;	/* TCP_SYNCNT; 0: lwIP's TCP_SYNMAXRTX */
 	uint16_t user_mss;	/* TCP_MAXSEG set by the user; 0: none */
+	uint64_t rcvtimeo_us, sndtimeo_us;	/* SO_RCVTIMEO/SO_SNDTIMEO; 0: forever */
 	int so_error;		/* pending error (errno value), 0 if none */
 
 	/* Receive queue: lwIP's pbufs linked through ->next, as delivered.
@@ -81,7 +82,8 @@ struct mlw__sock {
 /* Per-shard state of the socket layer, on the shard heap. */
 struct mlw__shard_socks {
 	unsigned shard;
-	unsigned cap;		/* slots allocated (grows to MLW_FD_MAX_PER_SHARD) */
+	unsigned cap;		/* slots allocated (grows to max) */
+	unsigned max;		/* the shard's max_sockets */
 	unsigned used;		/* open descriptors */
 	unsigned hint;		/* no free slot below this index */
 	struct mlw__file **slot;
@@ -95,6 +97,7 @@ static inline bool mlw__is_sock(const struct mlw__file *f)
 
 /* fd.c */
 struct mlw__shard_socks *mlw__socks(bool create);
+bool mlw__fd_full(void);
 int mlw__fd_alloc(struct mlw__file *f);
 void mlw__fd_release(int fd);
 struct mlw__file *mlw__fd_get(int fd);
@@ -104,6 +107,12 @@ void mlw__mark_dirty(struct mlw__sock *s);
 void mlw__undirty(struct mlw__sock *s);
 int mlw__flush(void);
 int mlw__loop_once(unsigned *idle);
+
+/* io.c: blocking with SO_RCVTIMEO / SO_SNDTIMEO. mlw__deadline() turns a
+ * timeout (0: none) into a deadline; mlw__wait_once() runs one loop pass
+ * as mlw__loop_once(), or fails with EAGAIN once the deadline passed. */
+uint64_t mlw__deadline(uint64_t timeo_us);
+int mlw__wait_once(unsigned *idle, uint64_t deadline);
 
 /* errno.c */
 int mlw__errno_from_err(err_t err);

@@ -194,6 +194,9 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	s->keep_cnt = ls->keep_cnt;
 	s->linger_on = ls->linger_on;
 	s->linger_sec = ls->linger_sec;
+	s->user_mss = ls->user_mss;
+	s->rcvtimeo_us = ls->rcvtimeo_us;
+	s->sndtimeo_us = ls->sndtimeo_us;
 	attach(s, newpcb);
 	apply_options(s);
 	/* Keep the connection counted against lwIP's listen backlog until
@@ -280,6 +283,8 @@ int mlw_socket(int domain, int type, int protocol)
 			errno = EPROTONOSUPPORT;
 			return -1;
 		}
+		if (mlw__fd_full())
+			return -1;
 		return mlw__udp_socket(domain, (type & SOCK_NONBLOCK) != 0);
 	}
 	if (base != SOCK_STREAM) {
@@ -293,6 +298,11 @@ int mlw_socket(int domain, int type, int protocol)
 		errno = EPROTONOSUPPORT;
 		return -1;
 	}
+	/* Arguments first, then the descriptor limit, then memory: the order
+	 * in which Linux's socket() can fail (EMFILE is checked before the
+	 * allocation here only to save work; both mean "no socket"). */
+	if (mlw__fd_full())
+		return -1;
 	s = sock_new(domain);
 	if (s == NULL) {
 		errno = ENOMEM;
@@ -403,16 +413,26 @@ int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
 	struct mlw__sock *ls = mlw__sock_get(fd);
 	struct mlw__sock *s;
+	uint64_t deadline = 0;
 	unsigned idle = 0;
 	int nfd;
 
 	if (ls == NULL)
 		return -1;
+	/* Linux's accept4() checks the flags, then takes a descriptor
+	 * (EMFILE even with nothing to accept, and nothing is dequeued),
+	 * and only then asks the protocol (EOPNOTSUPP, EINVAL, EAGAIN). */
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mlw__fd_full())
+		return -1;
 	if (ls->f.kind == MLW__KIND_UDP) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (ls->state != MLW__S_LISTEN || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
+	if (ls->state != MLW__S_LISTEN) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -421,13 +441,15 @@ int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 			errno = EAGAIN;
 			return -1;
 		}
-		if (mlw__loop_once(&idle) < 0)
+		if (deadline == 0)
+			deadline = mlw__deadline(ls->rcvtimeo_us);
+		if (mlw__wait_once(&idle, deadline) < 0)
 			return -1;
 	}
 	s = ls->acq[ls->acq_head];
 	nfd = mlw__fd_alloc(&s->f);
 	if (nfd < 0)
-		return -1;	/* stays queued: EMFILE is transient */
+		return -1;	/* ENOMEM (the table could not grow): it stays queued */
 	ls->acq_head = (ls->acq_head + 1) % ls->acq_cap;
 	ls->acq_n--;
 	if (s->pcb != NULL)
@@ -455,7 +477,7 @@ static int reopen(struct mlw__sock *s)
 	struct tcp_pcb *pcb = tcp_new_ip_type(s->family == AF_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_ANY);
 
 	if (pcb == NULL) {
-		errno = ENOMEM;
+		errno = ENOBUFS;	/* as connect() reports memory on Linux */
 		return -1;
 	}
 	rx_drop(s);
@@ -481,6 +503,7 @@ static int take_error(struct mlw__sock *s)
 int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
+	uint64_t deadline;
 	unsigned idle = 0;
 	ip_addr_t ip;
 	u16_t port;
@@ -538,8 +561,20 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	err = tcp_connect(s->pcb, &ip, port, on_connected);
 	if (err != ERR_OK) {
 		/* mlwip's tcp_connect wrapper says ERR_USE when no local port
-		 * hashes back to this shard: Linux's "no ephemeral port". */
-		errno = err == ERR_USE ? EADDRNOTAVAIL : mlw__errno_from_err(err);
+		 * hashes back to this shard, lwIP ERR_BUF when no ephemeral
+		 * port is free: Linux's EADDRNOTAVAIL. ERR_MEM (no memory for
+		 * the SYN) is ENOBUFS, as Linux's tcp_connect() says. */
+		if (err == ERR_USE || err == ERR_BUF)
+			errno = EADDRNOTAVAIL;
+		else if (err == ERR_MEM)
+			errno = ENOBUFS;
+		else
+			errno = mlw__errno_from_err(err);
+		/* The attempt may have bound a local port; the socket keeps
+		 * it (bind() then fails with EINVAL, as on Linux) rather than
+		 * bind the PCB a second time. */
+		if (s->state == MLW__S_NEW && s->pcb->local_port != 0)
+			s->state = MLW__S_BOUND;
 		return -1;
 	}
 	s->state = MLW__S_CONNECTING;
@@ -551,9 +586,18 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		errno = EINPROGRESS;
 		return -1;
 	}
-	while (s->state == MLW__S_CONNECTING)
-		if (mlw__loop_once(&idle) < 0)
+	deadline = mlw__deadline(s->sndtimeo_us);
+	while (s->state == MLW__S_CONNECTING) {
+		if (mlw__wait_once(&idle, deadline) < 0) {
+			/* SO_SNDTIMEO ran out: the handshake goes on, as after
+			 * a non-blocking connect (Linux: EINPROGRESS). */
+			if (errno == EAGAIN) {
+				s->connect_pending = true;
+				errno = EINPROGRESS;
+			}
 			return -1;
+		}
+	}
 	if (s->state != MLW__S_CONNECTED) {
 		/* As Linux's __inet_stream_connect, which disconnects the
 		 * socket after a failed blocking connect: it is unconnected

@@ -230,6 +230,7 @@ ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 		      struct sockaddr *from, socklen_t *fromlen, int *msg_flags)
 {
 	struct mlw__dgram *d;
+	uint64_t deadline = 0;
 	unsigned idle = 0;
 	size_t off = 0;
 
@@ -244,7 +245,9 @@ ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 			errno = EAGAIN;
 			return -1;
 		}
-		if (mlw__loop_once(&idle) < 0)
+		if (deadline == 0)
+			deadline = mlw__deadline(s->rcvtimeo_us);
+		if (mlw__wait_once(&idle, deadline) < 0)
 			return -1;
 	}
 	d = s->dqh;

@@ -27,7 +27,25 @@
  * 512 datagrams or 1 MiB wait per socket, later ones are dropped. A
  * datagram is sent when the call returns (no batching).
  *
- * Not yet provided: ancillary data (control messages), SO_RCVTIMEO/SO_SNDTIMEO, IPV6_V6ONLY
+ * Limits, per shard: at most [stack] max_sockets descriptors (sockets and
+ * epoll instances) are open at once; one more fails with EMFILE, checked
+ * before anything is allocated. [stack] heap_limit_mb caps the shard heap,
+ * where lwIP and the socket layer take all their memory. When it is
+ * exhausted, calls that need memory fail as Linux's do under memory
+ * pressure: mlw_socket() and mlw_epoll_create1() with ENOMEM,
+ * mlw_connect() with ENOBUFS, a non-blocking mlw_send() with EAGAIN (a
+ * blocking one waits); lwIP drops what it cannot store (a SYN finds no
+ * PCB, a segment no buffer) and the peer retransmits; a connection whose
+ * handshake completes while no socket can be allocated for it is reset.
+ * Existing connections keep their state and resume as memory is freed
+ * (data read, sockets closed). The shard's counters (mlw_shard_stats.alloc)
+ * count the refused allocations.
+ *
+ * SO_RCVTIMEO (recv, accept) and SO_SNDTIMEO (send, connect) bound how long
+ * a blocking call runs the loop: EAGAIN when the time runs out (connect:
+ * EINPROGRESS, the handshake goes on), or the bytes moved so far.
+ *
+ * Not yet provided: ancillary data (control messages), IPV6_V6ONLY
  * (AF_INET6 sockets are always dual-stack, as on Linux by default), ICMP
  * errors on connected UDP sockets (no ECONNREFUSED for UDP).
  */
@@ -45,9 +63,11 @@
 extern "C" {
 #endif
 
-/** A descriptor is (shard << MLW_FD_SHARD_SHIFT) | index. */
-#define MLW_FD_SHARD_SHIFT 16
-/** Descriptors (sockets and epoll instances) one shard can have open. */
+/** A descriptor is (shard << MLW_FD_SHARD_SHIFT) | index: 20 bits of
+ * index, so 64 shards keep descriptors below 2^26. */
+#define MLW_FD_SHARD_SHIFT 20
+/** Most descriptors (sockets and epoll instances) one shard can have open:
+ * the largest [stack] max_sockets, and its default. */
 #define MLW_FD_MAX_PER_SHARD (1 << MLW_FD_SHARD_SHIFT)
 
 /**
@@ -60,8 +80,9 @@ extern "C" {
  * @param protocol 0, or IPPROTO_TCP / IPPROTO_UDP matching @p type.
  * @return the descriptor, or -1 with errno: EAFNOSUPPORT other domain;
  *   EINVAL unknown type flags; EPROTONOSUPPORT other protocol;
- *   ESOCKTNOSUPPORT other type; EMFILE the shard's descriptor
- *   table is full; ENOMEM; EPERM not on a shard thread.
+ *   ESOCKTNOSUPPORT other type; EMFILE the shard has max_sockets
+ *   descriptors open; ENOMEM the shard heap is exhausted; EPERM not on a
+ *   shard thread.
  */
 MLW_EXPORT int mlw_socket(int domain, int type, int protocol);
 
@@ -92,7 +113,10 @@ MLW_EXPORT int mlw_listen(int fd, int backlog);
  * with *addrlen set to the full size.
  * @return the new descriptor, or -1 with errno: EAGAIN non-blocking and
  *   none pending; EINVAL not listening, bad @p flags (accept4); EOPNOTSUPP
- *   a UDP socket; EMFILE;
+ *   a UDP socket; EMFILE the shard has max_sockets descriptors open (as on
+ *   Linux also when none is pending, before waiting); ENOMEM the
+ *   descriptor table could not grow; after EMFILE and ENOMEM a pending
+ *   connection stays queued;
  *   EBADF; ENOTSOCK; EINTR the stack is stopping (blocking); EPERM.
  */
 MLW_EXPORT int mlw_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
@@ -112,7 +136,8 @@ MLW_EXPORT int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, in
  *   answered with RST;
  *   ETIMEDOUT no answer; ENETUNREACH no route; EADDRNOTAVAIL no local port
  *   free; EAFNOSUPPORT family mismatch; EINVAL bad length;
- *   ECONNABORTED see above; ENOMEM; EINTR stack stopping (blocking);
+ *   ECONNABORTED see above; ENOBUFS no memory for the connection or its
+ *   SYN (as Linux's tcp_connect()); EINTR stack stopping (blocking);
  *   EBADF; ENOTSOCK; EPERM.
  *   UDP: sets the default destination and accepts datagrams only from it
  *   (binding an ephemeral port if unbound); AF_UNSPEC dissolves it.
@@ -158,13 +183,16 @@ MLW_EXPORT ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt);
 
 /**
  * Send bytes. Non-blocking: as many as the send buffer takes; blocking: all
- * of them (running the loop while the buffer is full).
+ * of them (running the loop while the buffer is full). Memory counts like
+ * buffer space: when the shard heap is exhausted the call takes what fits,
+ * then gives EAGAIN or waits, as Linux's send does under memory pressure;
+ * it never fails with ENOMEM.
  * @param flags MSG_DONTWAIT, MSG_NOSIGNAL (no effect: there is no SIGPIPE),
  *   MSG_MORE; others fail with EOPNOTSUPP.
- * @return bytes accepted, or -1 with errno: EAGAIN send buffer full
- *   (EPOLLOUT reports space); EPIPE after shutdown(SHUT_WR), after the
+ * @return bytes accepted, or -1 with errno: EAGAIN send buffer full or
+ *   shard heap exhausted (EPOLLOUT reports space); EPIPE after shutdown(SHUT_WR), after the
  *   connection failed and the error was reported, or never connected;
- *   ECONNRESET / ETIMEDOUT the connection failed (reported once); ENOMEM;
+ *   ECONNRESET / ETIMEDOUT the connection failed (reported once);
  *   EINTR stack stopping (blocking); EBADF; ENOTSOCK; EPERM.
  */
 MLW_EXPORT ssize_t mlw_send(int fd, const void *buf, size_t len, int flags);
@@ -238,7 +266,9 @@ MLW_EXPORT int mlw_shutdown(int fd, int how);
 
 /**
  * Set an option. SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
- * SO_LINGER, SO_RCVBUF, SO_SNDBUF (accepted; lwIP's buffers are fixed).
+ * SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO (struct timeval; EDOM for tv_usec
+ * outside 0..999999), SO_RCVBUF, SO_SNDBUF (accepted; lwIP's buffers are
+ * fixed).
  * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
  * TCP_SYNCNT (1..127 SYN retransmissions before connect fails with
  * ETIMEDOUT; default 6, as Linux's tcp_syn_retries; lwIP resends a SYN

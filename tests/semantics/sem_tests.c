@@ -1027,6 +1027,61 @@ static void t_udp_msg(const struct sem_ops *o, int fam)
 	o->close(b);
 }
 
+/* ---- SO_RCVTIMEO / SO_SNDTIMEO ---- */
+
+static void rec_tv(const char *label, const struct sem_ops *o, int fd, int name)
+{
+	struct timeval tv = { -1, -1 };
+	socklen_t len = sizeof(tv);
+
+	R(label, o->getsockopt(fd, SOL_SOCKET, name, &tv, &len));
+	sem_recf(label, "%ld.%06ld len=%u", (long)tv.tv_sec, (long)tv.tv_usec, (unsigned)len);
+}
+
+static void t_timeouts(const struct sem_ops *o, int fam)
+{
+	struct timeval tv = { 0, 100000 };
+	int lfd, cfd, sfd, afd;
+	static char big[1 << 20];
+	uint16_t port;
+	char buf[8];
+	ssize_t n;
+
+	lfd = listener(o, fam, 0, &port);
+	rec_tv("get.rcvtimeo.default", o, lfd, SO_RCVTIMEO);
+	R("set.rcvtimeo.short", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, 4));
+	R("set.rcvtimeo.edom", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO,
+					     &(struct timeval){ 0, 1000000 }, sizeof(tv)));
+	R("set.rcvtimeo", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	R("set.sndtimeo", o->setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	rec_tv("get.rcvtimeo", o, lfd, SO_RCVTIMEO);
+	R("accept.timeout", o->accept4(lfd, NULL, NULL, 0));
+	o->close(lfd);
+	/* An accepted socket inherits both (the listener's are set here too). */
+	lfd = listener(o, fam, 0, &port);
+	R("set.rcvtimeo.listener", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	R("set.sndtimeo.listener", o->setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	{
+		struct sockaddr_storage ss;
+		socklen_t len = loop_addr(fam, port, &ss);
+
+		cfd = FD("socket", o->socket(fam, SOCK_STREAM, 0));
+		R("connect", o->connect(cfd, (struct sockaddr *)&ss, len));
+	}
+	afd = FD("accept", o->accept4(lfd, NULL, NULL, 0));
+	rec_tv("get.rcvtimeo.accepted", o, afd, SO_RCVTIMEO);
+	rec_tv("get.sndtimeo.accepted", o, afd, SO_SNDTIMEO);
+	R("read.timeout", o->read(afd, buf, sizeof(buf)));
+	/* A blocking write larger than both buffers: what fitted in the time
+	 * (how much depends on buffer sizes), then EAGAIN. */
+	n = o->write(afd, big, sizeof(big));
+	sem_recf("write.partial", "%s", n > 0 && n < (ssize_t)sizeof(big) ? "partial" : "other");
+	n = o->write(afd, big, sizeof(big));
+	sem_recf("write.full", "%s", n < 0 && errno == EAGAIN ? "EAGAIN" : n > 0 ? "more" : "other");
+	sfd = afd;
+	close3(o, lfd, cfd, sfd);
+}
+
 /* ---- ETIMEDOUT: SYNs nobody answers, TCP_SYNCNT ---- */
 
 static void t_syn_timeout(const struct sem_ops *o, int fam)
@@ -1070,6 +1125,15 @@ static void t_syn_timeout(const struct sem_ops *o, int fam)
 	sem_recf("so_error.value", "%s", v == ETIMEDOUT ? "ETIMEDOUT" : v ? "other" : "0");
 	R("connect.after", o->connect(fd, (struct sockaddr *)&ss, len));
 	o->close(ep);
+	o->close(fd);
+
+	/* A blocking connect with SO_SNDTIMEO: EINPROGRESS when it runs out,
+	 * the handshake goes on. */
+	fd = FD("socket.timeo", o->socket(AF_INET, SOCK_STREAM, 0));
+	R("set.sndtimeo", o->setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ 0, 200000 },
+					sizeof(struct timeval)));
+	R("connect.sndtimeo", o->connect(fd, (struct sockaddr *)&ss, len));
+	R("connect.sndtimeo.again", o->connect(fd, (struct sockaddr *)&ss, len));
 	o->close(fd);
 	o->blackhole_leave();
 }
@@ -1115,6 +1179,7 @@ const struct sem_test sem_tests[] = {
 	{ "msg6", t_msg, AF_INET6, 0 },
 	{ "udp_msg", t_udp_msg, AF_INET, 1 },
 	{ "udp_msg6", t_udp_msg, AF_INET6, 1 },
+	{ "timeouts", t_timeouts, AF_INET, 0 },
 	{ "syn_timeout", t_syn_timeout, AF_INET, 0 },
 };
 const size_t sem_ntests = sizeof(sem_tests) / sizeof(sem_tests[0]);
