@@ -1,4 +1,4 @@
-/* alloc.c - per-shard heap: size-class free lists over NUMA-local chunks, owned by one thread, no locks. */
+/* alloc.c - per-shard heap: size-class free lists over NUMA-local chunks, owned by one thread, no locks, optionally capped. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <numa.h>
@@ -57,6 +57,8 @@ _Static_assert(sizeof(struct mlw__alloc_large) % MLW_ALLOC_ALIGN == 0,
 _Static_assert(MLW_ALLOC_CHUNK_SIZE % MLW_ALLOC_ALIGN == 0, "chunk size must be a multiple of 16");
 _Static_assert(MLW_ALLOC_CHUNK_SIZE >= 2 * (MLW_ALLOC_MAX_SMALL + sizeof(struct mlw__alloc_hdr)),
 	       "a chunk must hold at least two blocks of the biggest class");
+_Static_assert(MLW_ALLOC_LIMIT_MIN >= 2 * MLW_ALLOC_CHUNK_SIZE,
+	       "a capped heap needs one chunk for ordinary blocks and one in reserve");
 _Static_assert(MLW_ALLOC_LINEAR_CLASSES + 8 * MLW_ALLOC_STEPS_PER_POW2 == MLW_ALLOC_NCLASSES,
 	       "classes 128 < size <= 32768 span eight octaves");
 
@@ -65,7 +67,9 @@ struct mlw__heap {
 	struct mlw__alloc_free *free[MLW_ALLOC_NCLASSES];
 	char *bump;			/* unused tail of the newest chunk */
 	char *bump_end;
-	struct mlw_alloc_stats stats;
+	char *rbump;			/* unused tail of the reserve chunk (at the cap, */
+	char *rbump_end;		/* blocks of at most MLW_ALLOC_RESERVE_MAX bytes) */
+	struct mlw_alloc_stats stats;	/* stats.bytes_limit is the cap, 0: none */
 	struct mlw__alloc_chunk *chunks;
 	struct mlw__alloc_large *large;
 	size_t page_size;
@@ -193,6 +197,16 @@ int mlw_alloc_thread_fini(struct mlw_alloc_stats *leaked)
 	return busy ? -EBUSY : 0;
 }
 
+int mlw_alloc_set_limit(size_t bytes)
+{
+	if (bytes != 0 && bytes < MLW_ALLOC_LIMIT_MIN)
+		return -EINVAL;
+	if (!mlw_heap)
+		return -ENOENT;
+	mlw_heap->stats.bytes_limit = bytes;
+	return 0;
+}
+
 int mlw_alloc_stats(struct mlw_alloc_stats *out)
 {
 	if (!out)
@@ -215,6 +229,36 @@ static __attribute__((noinline)) void *alloc_fail(struct mlw__heap *h)
 	return NULL;
 }
 
+/*
+ * May the heap take @p size more bytes from the OS? Under a cap, ordinary
+ * blocks stop one chunk below it: that chunk is the reserve of small
+ * blocks (@p reserve), see at_cap().
+ */
+static bool may_map(const struct mlw__heap *h, size_t size, bool reserve)
+{
+	uint64_t limit = h->stats.bytes_limit, used = h->stats.bytes_reserved;
+
+	if (limit == 0)
+		return true;
+	if (!reserve)
+		limit -= MLW_ALLOC_CHUNK_SIZE;	/* the cap is at least two chunks */
+	return used <= limit && size <= limit - used;
+}
+
+/* Map a new chunk and put it on the heap's list; NULL if the OS refuses. */
+static struct mlw__alloc_chunk *chunk_new(struct mlw__heap *h)
+{
+	struct mlw__alloc_chunk *c = os_map(h->node, h->bind, MLW_ALLOC_CHUNK_SIZE);
+
+	if (!c)
+		return NULL;
+	c->size = MLW_ALLOC_CHUNK_SIZE;
+	c->next = h->chunks;
+	h->chunks = c;
+	h->stats.bytes_reserved += MLW_ALLOC_CHUNK_SIZE;
+	return c;
+}
+
 /* Carve a block of class @p cls at @p *p (the caller checked that it fits) and advance *p. */
 static struct mlw__alloc_hdr *carve(struct mlw__heap *h, char **p, unsigned int cls)
 {
@@ -229,7 +273,7 @@ static struct mlw__alloc_hdr *carve(struct mlw__heap *h, char **p, unsigned int 
 /*
  * The newest chunk cannot fit a block of class @p cls: cut what is left of it
  * into the largest blocks that fit (so the tail is not wasted), then carve
- * the block from a new chunk.
+ * the block from a new chunk, if the heap's cap leaves room for one.
  */
 static __attribute__((noinline)) struct mlw__alloc_hdr *refill(struct mlw__heap *h, unsigned int cls)
 {
@@ -257,13 +301,8 @@ static __attribute__((noinline)) struct mlw__alloc_hdr *refill(struct mlw__heap 
 		h->free[tcls] = f;
 	}
 
-	c = os_map(h->node, h->bind, MLW_ALLOC_CHUNK_SIZE);
-	if (!c)
+	if (!may_map(h, MLW_ALLOC_CHUNK_SIZE, false) || !(c = chunk_new(h)))
 		return NULL;
-	c->size = MLW_ALLOC_CHUNK_SIZE;
-	c->next = h->chunks;
-	h->chunks = c;
-	h->stats.bytes_reserved += MLW_ALLOC_CHUNK_SIZE;
 	h->bump = (char *)(c + 1);
 	h->bump_end = (char *)c + MLW_ALLOC_CHUNK_SIZE;
 	return carve(h, &h->bump, cls);
@@ -279,6 +318,8 @@ static __attribute__((noinline)) void *large_alloc(struct mlw__heap *h, size_t s
 	if (size > SIZE_MAX - overhead - h->page_size)
 		return alloc_fail(h);
 	map_size = round_up(size + overhead, h->page_size);
+	if (!may_map(h, map_size, false))
+		return alloc_fail(h);
 	l = os_map(h->node, h->bind, map_size);
 	if (!l)
 		return alloc_fail(h);
@@ -351,6 +392,47 @@ static __attribute__((noreturn, noinline)) void bad_free_list(struct mlw__heap *
 }
 #endif
 
+/*
+ * No new chunk for a block of class @p cls: the cap is reached (or the OS
+ * refused). Before failing, hand out a free block of a larger class whole:
+ * it keeps its class, so free() puts it back on its own list, and memory
+ * that big blocks (e.g. packet buffers) gave back serves new small ones
+ * (connections, sockets) without splitting anything for good. Then, for
+ * blocks of at most MLW_ALLOC_RESERVE_MAX bytes, the reserve chunk, which
+ * only they may use: lwIP re-arms each cyclic timer with a fresh 32-byte
+ * allocation right after its handler ran and asserts that it succeeds, so
+ * a full heap must still be able to give these.
+ */
+static __attribute__((noinline)) struct mlw__alloc_hdr *at_cap(struct mlw__heap *h, unsigned int cls)
+{
+	size_t stride = sizeof(struct mlw__alloc_hdr) + mlw__alloc_class_size(cls);
+	struct mlw__alloc_chunk *c;
+
+	for (unsigned int k = cls + 1; k < MLW_ALLOC_NCLASSES; k++) {
+		struct mlw__alloc_free *f = h->free[k];
+		struct mlw__alloc_hdr *hdr;
+
+		if (!f)
+			continue;
+		h->free[k] = f->next;
+		hdr = mlw__alloc_hdr_of(f);
+#if MLW_ALLOC_CHECKS
+		if (unlikely(hdr->state != MLW_ALLOC_STATE_FREE || hdr->owner != h))
+			bad_free_list(h, k, hdr);
+#endif
+		return hdr;
+	}
+	if (mlw__alloc_class_size(cls) > MLW_ALLOC_RESERVE_MAX)
+		return NULL;
+	if ((size_t)(h->rbump_end - h->rbump) < stride) {
+		if (!may_map(h, MLW_ALLOC_CHUNK_SIZE, true) || !(c = chunk_new(h)))
+			return NULL;
+		h->rbump = (char *)(c + 1);
+		h->rbump_end = (char *)c + MLW_ALLOC_CHUNK_SIZE;
+	}
+	return carve(h, &h->rbump, cls);
+}
+
 void *mlw_alloc_malloc(size_t size)
 {
 	struct mlw__heap *h = mlw_heap;
@@ -382,7 +464,7 @@ void *mlw_alloc_malloc(size_t size)
 		stride = sizeof(*hdr) + mlw__alloc_class_size(cls);
 		if (likely((size_t)(h->bump_end - h->bump) >= stride))
 			hdr = carve(h, &h->bump, cls);
-		else if (!(hdr = refill(h, cls)))
+		else if (!(hdr = refill(h, cls)) && !(hdr = at_cap(h, cls)))
 			return alloc_fail(h);
 	}
 	hdr->size = (uint32_t)size;

@@ -21,6 +21,10 @@
 /* Small blocks are carved from chunks of this size. */
 #define MLW_ALLOC_CHUNK_SIZE	(256u * 1024u)
 
+/* At the heap's cap, blocks up to this size may still be carved from a
+ * reserve chunk that other blocks cannot use (see mlw_alloc_set_limit). */
+#define MLW_ALLOC_RESERVE_MAX	64u
+
 /* hdr->cls of a block that has its own mapping. */
 #define MLW_ALLOC_CLASS_LARGE	0xffffu
 

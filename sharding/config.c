@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "mlwip/config.h"
+#include "mlwip/socket.h"
 
 #define IDLE_SLEEP_MIN	1
 #define IDLE_SLEEP_MAX	100000
@@ -44,9 +45,12 @@
 #define QUOTED(v)	(v), (strlen(v) > 64 ? "..." : "")
 
 /* Sections and keys. Arrays of char, not of pointers, so they stay in .rodata. */
-enum { STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_NKEYS };
+enum {
+	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
+	STACK_HEAP_LIMIT_MB, STACK_NKEYS
+};
 static const char stack_keys[STACK_NKEYS][16] = {
-	"shards", "cores", "idle", "idle_sleep_us", "burst",
+	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -353,7 +357,8 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 	unsigned long n;
 
 	if (k < 0)
-		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst)");
+		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
+			    "burst, max_sockets, heap_limit_mb)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -382,6 +387,16 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		if (!parse_range(p, sec, key, v, BURST_MIN, BURST_MAX, &n))
 			return 0;
 		p->cfg.burst = (uint16_t)n;
+		return 1;
+	case STACK_MAX_SOCKETS:
+		if (!parse_range(p, sec, key, v, 1, MLW_FD_MAX_PER_SHARD, &n))
+			return 0;
+		p->cfg.max_sockets = (uint32_t)n;
+		return 1;
+	case STACK_HEAP_LIMIT_MB:
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_HEAP_LIMIT_MB_MAX, &n))
+			return 0;
+		p->cfg.heap_limit_mb = (uint32_t)n;
 		return 1;
 	}
 	return fail(p, sec, key, "internal error: unhandled key");
@@ -639,6 +654,7 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->idle = MLW_IDLE_BACKOFF;
 	cfg->idle_sleep_us = IDLE_SLEEP_DEF;
 	cfg->burst = BURST_DEF;
+	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
 	for (unsigned int i = 0; i < MLW_MAX_PORTS; i++)
 		cfg->ports[i].mtu = MTU_DEF;
 }
@@ -779,6 +795,12 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	if (cfg->burst < BURST_MIN || cfg->burst > BURST_MAX)
 		return verr(err, "stack", "burst", "%u is out of range (%d..%d)",
 			    (unsigned int)cfg->burst, BURST_MIN, BURST_MAX);
+	if (cfg->max_sockets < 1 || cfg->max_sockets > MLW_FD_MAX_PER_SHARD)
+		return verr(err, "stack", "max_sockets", "%u is out of range (1..%d)",
+			    (unsigned int)cfg->max_sockets, MLW_FD_MAX_PER_SHARD);
+	if (cfg->heap_limit_mb > MLW_CONFIG_HEAP_LIMIT_MB_MAX)
+		return verr(err, "stack", "heap_limit_mb", "%u is out of range (0..%u)",
+			    (unsigned int)cfg->heap_limit_mb, (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);
 	return 0;
 }
 

@@ -349,11 +349,27 @@ int mlw_shard_poll(void)
 	return (int)shard_pass(current_shard);
 }
 
+int mlw_shard_max_sockets(void)
+{
+	if (current_shard == NULL)
+		return -EPERM;
+	return (int)current_shard->stack->p.max_sockets;
+}
+
 int mlw_shard_stopping(void)
 {
 	if (current_shard == NULL)
 		return -EPERM;
 	return atomic_load_explicit(&current_shard->stack->stop, memory_order_relaxed) != 0;
+}
+
+/* Record the first failed start as mlw_stack_run()'s result and stop every shard. */
+static void start_failed(struct mlw_stack *st, int rc)
+{
+	int expected = 0;
+
+	atomic_compare_exchange_strong(&st->init_rc, &expected, rc);
+	mlw_stack_stop(st);
 }
 
 int mlw__shard_main(void *arg)
@@ -366,18 +382,22 @@ int mlw__shard_main(void *arg)
 	current_shard = sh;
 	sh->tsc_hz = rte_get_tsc_hz();
 	rc = mlw_alloc_thread_init(sh->node);
-	if (rc != 0 && rc != -EEXIST)
+	/* The cap is set before lwIP starts, so that everything the shard
+	 * allocates counts against it. */
+	if (rc == 0 || rc == -EEXIST)
+		rc = mlw_alloc_set_limit(st->p.heap_limit);
+	if (rc != 0) {
+		/* Without its heap the shard cannot run: stop the others too,
+		 * or mlw_stack_run() would wait for them forever. */
+		start_failed(st, rc);
 		goto out;
+	}
 	lwip_init();
 	rc = netifs_up(sh);
 	if (rc == 0 && st->init != NULL)
 		rc = st->init(sh->id, st->init_arg);
-	if (rc != 0) {
-		int expected = 0;
-
-		atomic_compare_exchange_strong(&st->init_rc, &expected, rc);
-		mlw_stack_stop(st);
-	}
+	if (rc != 0)
+		start_failed(st, rc);
 	while (!atomic_load_explicit(&st->stop, memory_order_relaxed)) {
 		if (shard_pass(sh) == 0)
 			idle(sh, &idle_passes);

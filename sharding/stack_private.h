@@ -41,6 +41,8 @@ struct mlw__stack_params {
 	enum mlw_idle_policy idle;
 	unsigned idle_sleep_us;
 	unsigned burst;
+	unsigned max_sockets;		/* descriptors per shard (socket layer) */
+	size_t heap_limit;		/* cap on each shard heap in bytes, 0: none */
 	struct mlw_config_argv eal;	/* argv points into it: never copy the struct */
 	char lcores_arg[16 + 6 * MLW_MAX_SHARDS_INTERNAL];
 };

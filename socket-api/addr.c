@@ -14,6 +14,12 @@
 int mlw__sockaddr_to_ip(int family, const struct sockaddr *sa, socklen_t len, ip_addr_t *ip,
 			u16_t *port)
 {
+	return mlw__sock_addr(family, false, sa, len, ip, port);
+}
+
+int mlw__sock_addr(int family, bool v6only, const struct sockaddr *sa, socklen_t len,
+		   ip_addr_t *ip, u16_t *port)
+{
 	if (sa == NULL)
 		return EFAULT;
 	if (family == AF_INET) {
@@ -43,12 +49,18 @@ int mlw__sockaddr_to_ip(int family, const struct sockaddr *sa, socklen_t len, ip
 		if (memcmp(in6.sin6_addr.s6_addr, mapped, 12) == 0) {
 			uint32_t a4;
 
+			if (v6only)
+				return ENETUNREACH;
+
 			memcpy(&a4, in6.sin6_addr.s6_addr + 12, 4);
 			ip_addr_set_ip4_u32_val(*ip, a4);
 			return 0;
 		}
 		if (IN6_IS_ADDR_UNSPECIFIED(&in6.sin6_addr)) {
-			ip_addr_copy(*ip, *IP_ANY_TYPE);
+			if (v6only)
+				ip_addr_copy(*ip, *IP6_ADDR_ANY);
+			else
+				ip_addr_copy(*ip, *IP_ANY_TYPE);
 			return 0;
 		}
 		memset(ip, 0, sizeof(*ip));

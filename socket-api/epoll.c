@@ -158,6 +158,8 @@ int mlw_epoll_create1(int flags)
 		errno = EINVAL;
 		return -1;
 	}
+	if (mlw__fd_full())
+		return -1;
 	ep = mlw_alloc_calloc(1, sizeof(*ep));
 	if (ep == NULL) {
 		errno = ENOMEM;

@@ -4,19 +4,30 @@
  * descriptor and freed when the last one closes; the thread-local pointer
  * is the only state. A descriptor number carries its shard, so a call made
  * with another shard's descriptor is refused (EBADF) instead of racing.
+ *
+ * The table holds at most the shard's max_sockets descriptors (RLIMIT_NOFILE's
+ * counterpart): the count of open ones is compared with it, and as the
+ * lowest free number is always taken, every number stays below it, so the
+ * slot array grows by doubling only up to max_sockets entries.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lwip/priv/tcp_priv.h"
 
 #include "mlwip/alloc.h"
+#include "mlwip/config.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
 #include "sock_private.h"
 
 #define FD_INITIAL_SLOTS 64
+
+/* Descriptors are positive ints for every shard of the largest stack. */
+_Static_assert(((long long)MLW_MAX_SHARDS << MLW_FD_SHARD_SHIFT) - 1 <= INT_MAX,
+	       "descriptor numbers of the last shard overflow an int");
 
 static _Thread_local struct mlw__shard_socks *tls_socks;
 
@@ -32,21 +43,40 @@ int mlw__on_shard(void)
 struct mlw__shard_socks *mlw__socks(bool create)
 {
 	struct mlw__shard_socks *t = tls_socks;
+	int max;
 
 	if (t != NULL || !create)
 		return t;
 	t = mlw_alloc_calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	t->slot = mlw_alloc_calloc(FD_INITIAL_SLOTS, sizeof(*t->slot));
+	max = mlw_shard_max_sockets();
+	t->max = max >= 1 && max <= MLW_FD_MAX_PER_SHARD ? (unsigned)max : MLW_FD_MAX_PER_SHARD;
+	t->cap = t->max < FD_INITIAL_SLOTS ? t->max : FD_INITIAL_SLOTS;
+	t->slot = mlw_alloc_calloc(t->cap, sizeof(*t->slot));
 	if (t->slot == NULL) {
 		mlw_alloc_free(t);
 		return NULL;
 	}
-	t->cap = FD_INITIAL_SLOTS;
 	t->shard = (unsigned)mlw_shard_id();
 	tls_socks = t;
 	return t;
+}
+
+/*
+ * True, with errno EMFILE, when the shard has max_sockets descriptors open.
+ * The calls that create one ask first, before they allocate anything, so a
+ * full table costs no allocation and gives EMFILE even when memory is short
+ * too.
+ */
+bool mlw__fd_full(void)
+{
+	struct mlw__shard_socks *t = tls_socks;
+
+	if (t == NULL || t->used < t->max)
+		return false;
+	errno = EMFILE;
+	return true;
 }
 
 /* Give @p f the lowest free descriptor, as POSIX does. */
@@ -59,16 +89,17 @@ int mlw__fd_alloc(struct mlw__file *f)
 		errno = ENOMEM;
 		return -1;
 	}
+	if (t->used >= t->max) {
+		errno = EMFILE;
+		goto fail;
+	}
+	/* used < max and every open number is below max: a free one is too. */
 	for (i = t->hint; i < t->cap && t->slot[i] != NULL; i++)
 		;
 	if (i == t->cap) {
 		struct mlw__file **ns;
-		unsigned ncap = t->cap * 2;
+		unsigned ncap = t->cap * 2 < t->max ? t->cap * 2 : t->max;
 
-		if (t->cap >= MLW_FD_MAX_PER_SHARD) {
-			errno = EMFILE;
-			goto fail;
-		}
 		ns = mlw_alloc_calloc(ncap, sizeof(*ns));
 		if (ns == NULL) {
 			errno = ENOMEM;

@@ -196,6 +196,34 @@ static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t 
 	return 0;
 }
 
+/* IPV6_V6ONLY, before the socket is bound (as Linux: EINVAL after). The
+ * PCB's address type decides what lwIP matches: IPADDR_TYPE_ANY takes IPv4
+ * and IPv6, IPADDR_TYPE_V6 only IPv6. */
+static int set_ipv6(struct mlw__sock *s, int name, const void *optval, socklen_t optlen)
+{
+	bool bound;
+	int v, e;
+
+	if (name != IPV6_V6ONLY)
+		return ENOPROTOOPT;
+	e = get_int(optval, optlen, &v);
+	if (e != 0)
+		return e;
+	bound = s->f.kind == MLW__KIND_UDP ? s->upcb->local_port != 0
+					   : s->state != MLW__S_NEW || s->pcb == NULL;
+	if (bound)
+		return EINVAL;
+	s->v6only = v != 0;
+	if (s->f.kind == MLW__KIND_UDP) {
+		IP_SET_TYPE_VAL(s->upcb->local_ip, mlw__pcb_type(s->family, s->v6only));
+		IP_SET_TYPE_VAL(s->upcb->remote_ip, mlw__pcb_type(s->family, s->v6only));
+	} else {
+		IP_SET_TYPE_VAL(s->pcb->local_ip, mlw__pcb_type(s->family, s->v6only));
+		IP_SET_TYPE_VAL(s->pcb->remote_ip, mlw__pcb_type(s->family, s->v6only));
+	}
+	return 0;
+}
+
 int mlw_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
@@ -207,6 +235,8 @@ int mlw_setsockopt(int fd, int level, int optname, const void *optval, socklen_t
 		e = set_sol_socket(s, optname, optval, optlen);
 	else if (level == IPPROTO_TCP && s->f.kind == MLW__KIND_TCP)
 		e = set_tcp(s, optname, optval, optlen);
+	else if (level == IPPROTO_IPV6 && s->family == AF_INET6)
+		e = set_ipv6(s, optname, optval, optlen);
 	else
 		e = ENOPROTOOPT;
 	if (e != 0) {
@@ -216,7 +246,6 @@ int mlw_setsockopt(int fd, int level, int optname, const void *optval, socklen_t
 	return 0;
 }
 
-/* The value of an option, or ENOPROTOOPT. */
 /* What a getsockopt returns: an int, or one of the structs. */
 union opt_val {
 	int i;
@@ -224,6 +253,7 @@ union opt_val {
 	struct timeval tv;
 };
 
+/* The value of an option, or ENOPROTOOPT. */
 static int get_value(struct mlw__sock *s, int level, int name, union opt_val *out, socklen_t *size)
 {
 	struct tcp_pcb *pcb = conn_pcb(s);
@@ -271,6 +301,10 @@ static int get_value(struct mlw__sock *s, int level, int name, union opt_val *ou
 		}
 		}
 		return ENOPROTOOPT;
+	}
+	if (level == IPPROTO_IPV6 && s->family == AF_INET6 && name == IPV6_V6ONLY) {
+		*v = s->v6only;
+		return 0;
 	}
 	if (level == IPPROTO_TCP && s->f.kind == MLW__KIND_TCP) {
 		switch (name) {

@@ -55,6 +55,7 @@ struct mlw__sock {
 	uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;	/* 0: lwIP's default */
 	uint8_t syn_cnt;	/* TCP_SYNCNT; 0: lwIP's TCP_SYNMAXRTX */
 	uint16_t user_mss;	/* TCP_MAXSEG set by the user; 0: none */
+	bool v6only;		/* IPV6_V6ONLY (AF_INET6 only) */
 	uint64_t rcvtimeo_us, sndtimeo_us;	/* SO_RCVTIMEO/SO_SNDTIMEO; 0: forever */
 	int so_error;		/* pending error (errno value), 0 if none */
 
@@ -121,6 +122,15 @@ int mlw__errno_from_tcp_err(err_t err, bool connecting);
 /* addr.c */
 int mlw__sockaddr_to_ip(int family, const struct sockaddr *sa, socklen_t len, ip_addr_t *ip,
 			u16_t *port);
+/* The same for a socket: with IPV6_V6ONLY, :: is IPv6's wildcard only and
+ * a v4-mapped address gives ENETUNREACH (callers that bind say EINVAL). */
+int mlw__sock_addr(int family, bool v6only, const struct sockaddr *sa, socklen_t len,
+		   ip_addr_t *ip, u16_t *port);
+/* lwIP's address type for a new PCB of this socket. */
+static inline u8_t mlw__pcb_type(int family, bool v6only)
+{
+	return family == AF_INET ? IPADDR_TYPE_V4 : v6only ? IPADDR_TYPE_V6 : IPADDR_TYPE_ANY;
+}
 void mlw__ip_to_sockaddr(int family, const ip_addr_t *ip, u16_t port, struct sockaddr *sa,
 			 socklen_t *len);
 bool mlw__ip_is_local(const ip_addr_t *ip);

@@ -75,7 +75,14 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct mlw__sock *s = arg;
 
 	(void)len;
-	release_if_time_wait(s, pcb);
+	/* lwIP calls sent() before it hands over the data and FIN of the
+	 * same segment (tcp_input): a PCB that has just gone FIN_WAIT_1 ->
+	 * TIME_WAIT on a segment that acks our FIN and carries the peer's
+	 * last data and FIN still has that data to deliver, and on_recv()
+	 * lets go of it after the FIN. Only a FIN seen before (CLOSING ->
+	 * TIME_WAIT) means both directions are done here. */
+	if (s->rd_eof)
+		release_if_time_wait(s, pcb);
 	if (s->pcb == NULL || mlw__sock_writable(s))
 		mlw__sock_notify(s);
 	return ERR_OK;
@@ -338,7 +345,9 @@ int mlw_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		errno = EINVAL;
 		return -1;
 	}
-	e = mlw__sockaddr_to_ip(s->family, addr, addrlen, &ip, &port);
+	e = mlw__sock_addr(s->family, s->v6only, addr, addrlen, &ip, &port);
+	if (e == ENETUNREACH)
+		e = EINVAL;	/* Linux: binding a v6-only socket to a v4-mapped address */
 	if (e == 0 && !mlw__ip_is_local(&ip))
 		e = EADDRNOTAVAIL;
 	if (e != 0) {
@@ -474,7 +483,7 @@ int mlw_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
  * can connect again as on Linux. */
 static int reopen(struct mlw__sock *s)
 {
-	struct tcp_pcb *pcb = tcp_new_ip_type(s->family == AF_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_ANY);
+	struct tcp_pcb *pcb = tcp_new_ip_type(mlw__pcb_type(s->family, s->v6only));
 
 	if (pcb == NULL) {
 		errno = ENOBUFS;	/* as connect() reports memory on Linux */
@@ -553,7 +562,7 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	default:
 		break;
 	}
-	e = mlw__sockaddr_to_ip(s->family, addr, addrlen, &ip, &port);
+	e = mlw__sock_addr(s->family, s->v6only, addr, addrlen, &ip, &port);
 	if (e != 0) {
 		errno = e;
 		return -1;

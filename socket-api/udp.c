@@ -124,7 +124,9 @@ int mlw__udp_bind(struct mlw__sock *s, const struct sockaddr *addr, socklen_t le
 		errno = EINVAL;
 		return -1;
 	}
-	e = mlw__sockaddr_to_ip(s->family, addr, len, &ip, &port);
+	e = mlw__sock_addr(s->family, s->v6only, addr, len, &ip, &port);
+	if (e == ENETUNREACH)
+		e = EINVAL;	/* Linux: binding a v6-only socket to a v4-mapped address */
 	if (e == 0 && !mlw__ip_is_local(&ip))
 		e = EADDRNOTAVAIL;
 	if (e != 0) {
@@ -152,7 +154,7 @@ int mlw__udp_connect(struct mlw__sock *s, const struct sockaddr *addr, socklen_t
 		udp_disconnect(s->upcb);
 		return 0;
 	}
-	e = mlw__sockaddr_to_ip(s->family, addr, len, &ip, &port);
+	e = mlw__sock_addr(s->family, s->v6only, addr, len, &ip, &port);
 	if (e != 0) {
 		errno = e;
 		return -1;
@@ -183,7 +185,7 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 		return -1;
 	}
 	if (to != NULL) {
-		int e = mlw__sockaddr_to_ip(s->family, to, tolen, &ip, &port);
+		int e = mlw__sock_addr(s->family, s->v6only, to, tolen, &ip, &port);
 
 		if (e != 0) {
 			errno = e;

@@ -22,7 +22,11 @@ struct mlw_alloc_stats {
 	uint64_t allocs;          /**< successful allocations since the heap was created */
 	uint64_t frees;           /**< frees since the heap was created */
 	uint64_t failures;        /**< allocations that returned NULL */
+	uint64_t bytes_limit;     /**< cap on bytes_reserved (mlw_alloc_set_limit), 0: none */
 };
+
+/** Smallest cap mlw_alloc_set_limit() accepts: two 256 KiB chunks. */
+#define MLW_ALLOC_LIMIT_MIN (512u * 1024u)
 
 /**
  * Create the calling thread's heap, with memory from NUMA node @p numa_node
@@ -54,11 +58,32 @@ MLW_EXPORT int mlw_alloc_thread_fini(struct mlw_alloc_stats *leaked);
 MLW_EXPORT int mlw_alloc_stats(struct mlw_alloc_stats *out);
 
 /**
+ * Cap the calling thread's heap: it takes at most @p bytes from the OS
+ * (bytes_reserved: 256 KiB chunks for blocks up to 32 KiB, a mapping of
+ * its own for each larger block), 0 for no cap (the default). An
+ * allocation that would pass the cap returns NULL with ENOMEM and counts
+ * as a failure, like any other.
+ *
+ * Small blocks are not returned to the OS: memory freed as a block of one
+ * size class is reused by blocks of that class, and at the cap also by
+ * smaller requests (a block is then handed out whole, not split). The last
+ * chunk below the cap is kept for blocks of at most 64 bytes (lwIP's timers,
+ * pbuf and segment headers), so that lwIP can always re-arm its timers
+ * while the heap is full; other blocks stop one chunk earlier. A cap below
+ * what is reserved already is allowed: the heap then only reuses.
+ *
+ * @return 0; -EINVAL @p bytes is neither 0 nor at least MLW_ALLOC_LIMIT_MIN;
+ *   -ENOENT the thread has no heap.
+ */
+MLW_EXPORT int mlw_alloc_set_limit(size_t bytes);
+
+/**
  * malloc/calloc/free on the calling thread's heap. A thread without a heap
  * gets one on its current NUMA node at its first allocation. Blocks are
  * aligned to 16 bytes. malloc(0) returns a unique block that must be freed.
  * On failure malloc/calloc return NULL with errno ENOMEM (also when n * size
- * overflows). free(NULL) does nothing. In debug builds (MLW_ALLOC_DEBUG)
+ * overflows, and when the heap's cap (mlw_alloc_set_limit) is reached).
+ * free(NULL) does nothing. In debug builds (MLW_ALLOC_DEBUG)
  * freeing a block owned by another thread's heap aborts with a message naming
  * both threads' heaps, and so does freeing a small block twice.
  */

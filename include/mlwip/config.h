@@ -18,6 +18,8 @@ extern "C" {
 #define MLW_CONFIG_EAL_ARGS_MAX		1024	/**< bytes of [eal] args, NUL included */
 #define MLW_CONFIG_EAL_ARGV_MAX		64	/**< words [eal] args may split into */
 #define MLW_CONFIG_PROG_MAX		256	/**< bytes of argv[0], NUL included */
+/** Largest [stack] heap_limit_mb: 1 TiB, or what a size_t holds on 32-bit targets. */
+#define MLW_CONFIG_HEAP_LIMIT_MB_MAX	(SIZE_MAX >> 20 < 1048576u ? (uint32_t)(SIZE_MAX >> 20) : 1048576u)
 
 /** What a shard does when a pass of its run loop found no work. */
 enum mlw_idle_policy {
@@ -58,6 +60,14 @@ struct mlw_config {
 	enum mlw_idle_policy idle;
 	uint32_t idle_sleep_us;			/**< 1..100000, default 50 */
 	uint16_t burst;				/**< RX burst size, 1..512, default 32 */
+	/** Descriptors (sockets and epoll instances) each shard may have open,
+	 * 1..MLW_FD_MAX_PER_SHARD (mlwip/socket.h); default MLW_FD_MAX_PER_SHARD.
+	 * One more fails with EMFILE. */
+	uint32_t max_sockets;
+	/** Cap on each shard's heap (all of lwIP's and the socket layer's
+	 * memory) in MiB, 0..MLW_CONFIG_HEAP_LIMIT_MB_MAX; 0 (default): none.
+	 * See mlw_alloc_set_limit(). */
+	uint32_t heap_limit_mb;
 	unsigned int port_count;		/**< 1..MLW_MAX_PORTS once valid */
 	struct mlw_config_port ports[MLW_MAX_PORTS];
 };
@@ -86,8 +96,9 @@ struct mlw_config_argv {
 
 /**
  * Set @p cfg to the defaults: no EAL arguments, 1 shard on core 0, idle
- * policy backoff with idle_sleep_us 50, burst 32, no ports, and mtu 1500 in
- * every port slot. The defaults alone do not validate: at least one port
+ * policy backoff with idle_sleep_us 50, burst 32, max_sockets
+ * MLW_FD_MAX_PER_SHARD, no heap limit, no ports, and mtu 1500 in every port
+ * slot. The defaults alone do not validate: at least one port
  * with an address is required.
  */
 MLW_EXPORT void mlw_config_defaults(struct mlw_config *cfg);

@@ -20,7 +20,8 @@ extern "C" {
  * Create an epoll instance on the calling shard.
  * @param flags 0 or EPOLL_CLOEXEC (accepted, meaningless here).
  * @return the descriptor, or -1 with errno: EINVAL unknown flags; EMFILE
- *   descriptor table full; ENOMEM; EPERM not on a shard thread.
+ *   the shard has max_sockets descriptors open; ENOMEM the shard heap is
+ *   exhausted (heap_limit_mb); EPERM not on a shard thread.
  */
 MLW_EXPORT int mlw_epoll_create1(int flags);
 
@@ -33,7 +34,8 @@ MLW_EXPORT int mlw_epoll_create1(int flags);
  *   of this shard; EINVAL @p epfd is not an epoll instance, @p fd == @p epfd,
  *   unknown @p op; EPERM @p fd is an epoll instance (nesting is not
  *   supported), or not on a shard thread; EEXIST ADD of a watched fd;
- *   ENOENT MOD/DEL of an unwatched fd; EFAULT @p ev NULL for ADD/MOD; ENOMEM.
+ *   ENOENT MOD/DEL of an unwatched fd; EFAULT @p ev NULL for ADD/MOD; ENOMEM
+ *   no memory for the entry (ADD).
  */
 MLW_EXPORT int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 

@@ -45,9 +45,11 @@
  * a blocking call runs the loop: EAGAIN when the time runs out (connect:
  * EINPROGRESS, the handshake goes on), or the bytes moved so far.
  *
- * Not yet provided: ancillary data (control messages), IPV6_V6ONLY
- * (AF_INET6 sockets are always dual-stack, as on Linux by default), ICMP
- * errors on connected UDP sockets (no ECONNREFUSED for UDP).
+ * AF_INET6 sockets are dual-stack unless IPV6_V6ONLY is set before they
+ * are bound (then an IPv4 and an IPv6-only socket may share a port).
+ *
+ * Not yet provided: ancillary data (control messages), ICMP errors on
+ * connected UDP sockets (no ECONNREFUSED for UDP).
  */
 #ifndef MLWIP_SOCKET_H
 #define MLWIP_SOCKET_H
@@ -268,7 +270,7 @@ MLW_EXPORT int mlw_shutdown(int fd, int how);
  * Set an option. SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO (struct timeval; EDOM for tv_usec
  * outside 0..999999), SO_RCVBUF, SO_SNDBUF (accepted; lwIP's buffers are
- * fixed).
+ * fixed). IPPROTO_IPV6 (AF_INET6 sockets): IPV6_V6ONLY (EINVAL once bound).
  * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
  * TCP_SYNCNT (1..127 SYN retransmissions before connect fails with
  * ETIMEDOUT; default 6, as Linux's tcp_syn_retries; lwIP resends a SYN

@@ -31,7 +31,8 @@ struct mlw_shard_stats {
 	uint64_t tcp_passive_opens;	/**< lwIP MIB-II tcpPassiveOpens */
 	uint64_t tcp_resets;		/**< lwIP MIB-II tcpOutRsts */
 	uint64_t loops, idle_loops;	/**< run-loop passes, and those that found no work */
-	struct mlw_alloc_stats alloc;	/**< the shard heap (lwIP's memory) */
+	struct mlw_alloc_stats alloc;	/**< the shard heap (lwIP's memory); alloc.failures
+					     counts allocations refused, e.g. at heap_limit_mb */
 	int alloc_fini_rc;		/**< after stop: 0, or -EBUSY if memory was still in use */
 };
 
@@ -55,7 +56,9 @@ typedef void (*mlw_shard_fini_fn)(unsigned shard_id, void *arg);
  * Create a stack from a validated configuration: initialise DPDK's EAL with
  * the configured arguments (plus the shard cores), open every configured
  * port with one RX/TX queue pair per shard, and allocate per-shard memory on
- * each shard's NUMA node. Nothing runs yet. One stack per process (DPDK's
+ * each shard's NUMA node. Nothing runs yet. Each shard applies the
+ * configuration's heap_limit_mb to its heap and max_sockets to its
+ * descriptor table when it starts. One stack per process (DPDK's
  * EAL can be initialised once).
  *
  * @return 0, or -errno with a message in @p err: -EINVAL bad configuration;
@@ -123,6 +126,14 @@ MLW_EXPORT void mlw_stack_destroy(struct mlw_stack *st);
  * @return frames handled (>= 0), or -EPERM off a shard thread.
  */
 MLW_EXPORT int mlw_shard_poll(void);
+
+/**
+ * Descriptors (sockets and epoll instances) the calling shard may have open
+ * at once: [stack] max_sockets of its configuration. The socket calls fail
+ * with EMFILE beyond it.
+ * @return the limit (>= 1), or -EPERM off a shard thread.
+ */
+MLW_EXPORT int mlw_shard_max_sockets(void);
 
 /** 1 once mlw_stack_stop() was called, 0 before; -EPERM off a shard thread. */
 MLW_EXPORT int mlw_shard_stopping(void);

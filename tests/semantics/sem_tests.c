@@ -1027,6 +1027,89 @@ static void t_udp_msg(const struct sem_ops *o, int fam)
 	o->close(b);
 }
 
+/* ---- IPV6_V6ONLY ---- */
+
+/* ::ffff:127.0.0.1, port @p port. */
+static socklen_t mapped_loopback(uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(port);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &in6->sin6_addr);
+	return sizeof(*in6);
+}
+
+/* An IPv6-only listener and an IPv4 one share a port; each family's
+ * connection reaches its own. */
+static void t_v6only(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in any4 = { .sin_family = AF_INET };
+	socklen_t vl, len;
+	int a, b, c4, c6, u, v, x, one = 1;
+	uint16_t port;
+
+	(void)fam;
+	a = FD("socket.v6", o->socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	vl = sizeof(v);
+	R("get.v6only.default", o->getsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl));
+	sem_recf("get.v6only.default.value", "%d", v);
+	R("set.v6only", o->setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)));
+	vl = sizeof(v);
+	R("get.v6only", o->getsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl));
+	sem_recf("get.v6only.value", "%d", v);
+	R("bind.v6.any", o->bind(a, (struct sockaddr *)&any6, sizeof(any6)));
+	port = local_port(o, a);
+	R("set.v6only.bound", o->setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)));
+	R("listen.v6", o->listen(a, 4));
+	b = FD("socket.v4", o->socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	R("set.v6only.inet", o->setsockopt(b, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)));
+	any4.sin_port = htons(port);
+	R("bind.v4.same_port", o->bind(b, (struct sockaddr *)&any4, sizeof(any4)));
+	R("listen.v4", o->listen(b, 4));
+	/* A dual-stack socket wants both: the port is taken. */
+	u = FD("socket.dual", o->socket(AF_INET6, SOCK_STREAM, 0));
+	any6.sin6_port = htons(port);
+	R("bind.dual.same_port", o->bind(u, (struct sockaddr *)&any6, sizeof(any6)));
+	o->close(u);
+
+	c4 = FD("socket.c4", o->socket(AF_INET, SOCK_STREAM, 0));
+	len = loop_addr(AF_INET, port, &ss);
+	R("connect.c4", o->connect(c4, (struct sockaddr *)&ss, len));
+	c6 = FD("socket.c6", o->socket(AF_INET6, SOCK_STREAM, 0));
+	len = loop_addr(AF_INET6, port, &ss);
+	R("connect.c6", o->connect(c6, (struct sockaddr *)&ss, len));
+	o->settle();
+	x = FD("accept.v4", o->accept4(b, NULL, NULL, 0));
+	o->close(x);
+	R("accept.v4.again", o->accept4(b, NULL, NULL, 0));
+	x = FD("accept.v6", o->accept4(a, NULL, NULL, 0));
+	o->close(x);
+	R("accept.v6.again", o->accept4(a, NULL, NULL, 0));
+	o->close(c4);
+	o->close(c6);
+
+	/* v4-mapped addresses are refused by a v6-only socket. */
+	c6 = FD("socket.c6only", o->socket(AF_INET6, SOCK_STREAM, 0));
+	R("set.v6only.c6only", o->setsockopt(c6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)));
+	len = mapped_loopback(port, &ss);
+	R("connect.mapped", o->connect(c6, (struct sockaddr *)&ss, len));
+	len = mapped_loopback(0, &ss);
+	R("bind.mapped", o->bind(c6, (struct sockaddr *)&ss, len));
+	o->close(c6);
+	u = FD("socket.udp6only", o->socket(AF_INET6, SOCK_DGRAM, 0));
+	R("set.v6only.udp", o->setsockopt(u, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)));
+	len = mapped_loopback(port, &ss);
+	R("sendto.mapped", o->sendto(u, "x", 1, 0, (struct sockaddr *)&ss, len));
+	R("connect.udp.mapped", o->connect(u, (struct sockaddr *)&ss, len));
+	o->close(u);
+	o->close(a);
+	o->close(b);
+}
+
 /* ---- SO_RCVTIMEO / SO_SNDTIMEO ---- */
 
 static void rec_tv(const char *label, const struct sem_ops *o, int fd, int name)
@@ -1179,6 +1262,7 @@ const struct sem_test sem_tests[] = {
 	{ "msg6", t_msg, AF_INET6, 0 },
 	{ "udp_msg", t_udp_msg, AF_INET, 1 },
 	{ "udp_msg6", t_udp_msg, AF_INET6, 1 },
+	{ "v6only", t_v6only, AF_INET6, 0 },
 	{ "timeouts", t_timeouts, AF_INET, 0 },
 	{ "syn_timeout", t_syn_timeout, AF_INET, 0 },
 };

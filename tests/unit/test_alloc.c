@@ -968,6 +968,137 @@ static void test_out_of_memory(void **state)
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
 }
 
+/* mlw_alloc_set_limit(): argument checks; the cap shows in the counters. */
+static void test_limit_api(void **state)
+{
+	(void)state;
+	assert_int_equal(mlw_alloc_set_limit(0), -ENOENT);
+	assert_int_equal(mlw_alloc_set_limit(MLW_ALLOC_LIMIT_MIN), -ENOENT);
+	assert_int_equal(mlw_alloc_thread_init(-1), 0);
+	assert_int_equal(stats_now().bytes_limit, 0);
+	assert_int_equal(mlw_alloc_set_limit(1), -EINVAL);
+	assert_int_equal(mlw_alloc_set_limit(MLW_ALLOC_LIMIT_MIN - 1), -EINVAL);
+	assert_int_equal(stats_now().bytes_limit, 0);
+	assert_int_equal(mlw_alloc_set_limit(MLW_ALLOC_LIMIT_MIN), 0);
+	assert_int_equal(stats_now().bytes_limit, MLW_ALLOC_LIMIT_MIN);
+	assert_int_equal(mlw_alloc_set_limit(0), 0);
+	assert_int_equal(stats_now().bytes_limit, 0);
+	assert_int_equal(mlw_alloc_thread_fini(NULL), 0);
+}
+
+/*
+ * A heap capped at four chunks: ordinary blocks stop one chunk below the
+ * cap, large blocks too; at the cap a smaller request takes a freed bigger
+ * block whole, and blocks of at most MLW_ALLOC_RESERVE_MAX bytes come from
+ * the reserve chunk until the cap itself. Freeing everything leaves nothing
+ * in use; removing the cap lets the heap grow again.
+ */
+static void test_limit_cap(void **state)
+{
+	enum { CAP = 4 * MLW_ALLOC_CHUNK_SIZE, MAXBLK = 1 << 14 };
+	void **big = test_malloc(MAXBLK * sizeof(void *));
+	void **mid = test_malloc(MAXBLK * sizeof(void *));
+	void **tiny = test_malloc(MAXBLK * sizeof(void *));
+	size_t nbig = 0, nmid = 0, ntiny = 0;
+	struct mlw_alloc_stats st;
+	void *p, *freed;
+
+	(void)state;
+	assert_int_equal(mlw_alloc_set_limit(CAP), 0);
+
+	/* Ordinary blocks: until a new chunk would enter the reserve. */
+	while ((p = mlw_alloc_malloc(4000)) != NULL) {
+		assert_true(nbig < MAXBLK);
+		fill(p, 4000, nbig);
+		big[nbig++] = p;
+	}
+	assert_int_equal(errno, ENOMEM);
+	st = stats_now();
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.bytes_reserved, CAP - MLW_ALLOC_CHUNK_SIZE);
+	assert_int_equal(st.objects_in_use, nbig);
+	/* Large blocks obey the same line; so do calloc and mid-size
+	 * blocks once the free blocks of larger classes are used up. */
+	errno = 0;
+	assert_null(mlw_alloc_malloc(64 * 1024));
+	assert_int_equal(errno, ENOMEM);
+	assert_null(mlw_alloc_calloc(1, 5000));
+	while ((p = mlw_alloc_malloc(1000)) != NULL) {
+		assert_true(nmid < MAXBLK);
+		mid[nmid++] = p;
+	}
+	/* The tails of the full chunks were cut into free blocks: at the
+	 * cap, 1000-byte requests took them whole. */
+	assert_true(nmid >= 1);
+	st = stats_now();
+	assert_int_equal(st.failures, 4);
+	assert_int_equal(st.bytes_reserved, CAP - MLW_ALLOC_CHUNK_SIZE);
+
+	/* A freed 4000-byte block serves a 1000-byte request, whole, and
+	 * goes back to its own class when freed. */
+	freed = big[--nbig];
+	mlw_alloc_free(freed);
+	p = mlw_alloc_malloc(1000);
+	assert_ptr_equal(p, freed);
+	fill(p, 1000, 77);
+	mlw_alloc_free(p);
+	p = mlw_alloc_malloc(4000);
+	assert_ptr_equal(p, freed);
+	fill(p, 4000, nbig);
+	big[nbig++] = p;
+
+	/* The reserve: small blocks only, up to the cap itself. Blocks just
+	 * above its size take what free blocks are left, then fail. */
+	while ((p = mlw_alloc_malloc(MLW_ALLOC_RESERVE_MAX + 1)) != NULL) {
+		assert_true(nmid < MAXBLK);
+		mid[nmid++] = p;
+	}
+	assert_int_equal(errno, ENOMEM);
+	assert_int_equal(stats_now().bytes_reserved, CAP - MLW_ALLOC_CHUNK_SIZE);
+	while ((p = mlw_alloc_malloc(32)) != NULL) {
+		assert_true(ntiny < MAXBLK);
+		fill(p, 32, ntiny);
+		tiny[ntiny++] = p;
+	}
+	assert_int_equal(errno, ENOMEM);
+	st = stats_now();
+	assert_int_equal(st.bytes_reserved, CAP);
+	/* One chunk of 48-byte strides, less its header. */
+	assert_int_equal(ntiny, (MLW_ALLOC_CHUNK_SIZE - 16) / 48);
+	assert_null(mlw_alloc_malloc(MLW_ALLOC_RESERVE_MAX));
+
+	/* Every block kept its contents through all of this. */
+	for (size_t i = 0; i < nbig; i++)
+		assert_int_equal(check_fill(big[i], 4000, i), 4000);
+	for (size_t i = 0; i < ntiny; i++)
+		assert_int_equal(check_fill(tiny[i], 32, i), 32);
+	while (nbig)
+		mlw_alloc_free(big[--nbig]);
+	while (nmid)
+		mlw_alloc_free(mid[--nmid]);
+	while (ntiny)
+		mlw_alloc_free(tiny[--ntiny]);
+	assert_nothing_in_use();
+
+	/* A cap below what is reserved: only reuse. */
+	assert_int_equal(mlw_alloc_set_limit(MLW_ALLOC_LIMIT_MIN), 0);
+	p = mlw_alloc_malloc(4000);
+	assert_non_null(p);
+	mlw_alloc_free(p);
+	assert_null(mlw_alloc_malloc(64 * 1024));
+	/* No cap: the heap grows again. */
+	assert_int_equal(mlw_alloc_set_limit(0), 0);
+	p = mlw_alloc_malloc(64 * 1024);
+	assert_non_null(p);
+	mlw_alloc_free(p);
+	st = stats_now();
+	assert_int_equal(st.bytes_reserved, CAP);
+	assert_nothing_in_use();
+	test_free(big);
+	test_free(mid);
+	test_free(tiny);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -988,6 +1119,8 @@ int main(void)
 		cmocka_unit_test(test_wrong_thread_free_aborts),
 		cmocka_unit_test(test_double_free_aborts),
 		cmocka_unit_test(test_out_of_memory),
+		cmocka_unit_test_teardown(test_limit_api, teardown_no_heap),
+		cmocka_unit_test_setup_teardown(test_limit_cap, setup_heap, teardown_heap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

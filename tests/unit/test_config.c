@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mlwip/config.h"
+#include "mlwip/socket.h"
 
 /* Every key, every section, two ports. Line numbers matter to some tests. */
 static const char full_ini[] =
@@ -181,6 +182,8 @@ static void test_defaults_when_absent(void **state)
 	assert_int_equal(cfg.idle, MLW_IDLE_BACKOFF);
 	assert_int_equal(cfg.idle_sleep_us, 50);
 	assert_int_equal(cfg.burst, 32);
+	assert_int_equal(cfg.max_sockets, MLW_FD_MAX_PER_SHARD);
+	assert_int_equal(cfg.heap_limit_mb, 0);
 	assert_int_equal(cfg.port_count, 1);
 	assert_int_equal(cfg.ports[0].mtu, 1500);
 	assert_int_equal(cfg.ports[0].ipv4_addr, ip4("10.1.2.3"));
@@ -225,6 +228,48 @@ static void test_shards_and_cores(void **state)
 						"[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
 	assert_int_equal(cfg.shards, 64);
 	assert_int_equal(cfg.cores[63], 63);
+}
+
+/* [stack] max_sockets and heap_limit_mb: values, bounds, and that they only
+ * change their own fields. */
+static void test_limits(void **state)
+{
+	struct mlw_config cfg, d = defaults();
+	struct mlw_config_error err;
+	char ini[256];
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nmax_sockets = 64\nheap_limit_mb = 8\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.max_sockets, 64);
+	assert_int_equal(cfg.heap_limit_mb, 8);
+	d.max_sockets = 64;
+	d.heap_limit_mb = 8;
+	d.port_count = 1;
+	memcpy(&d.ports[0], &cfg.ports[0], sizeof(d.ports[0]));
+	assert_memory_equal(&cfg, &d, sizeof(cfg));
+
+	/* The bounds themselves. */
+	snprintf(ini, sizeof(ini), "[stack]\nmax_sockets = %d\nheap_limit_mb = %u\n[port0]\nipv4 = 10.0.0.1/24\n",
+		 MLW_FD_MAX_PER_SHARD, (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);
+	assert_int_equal(mlw_config_load_string(&cfg, ini, &err), 0);
+	assert_int_equal(cfg.max_sockets, MLW_FD_MAX_PER_SHARD);
+	assert_int_equal(cfg.heap_limit_mb, MLW_CONFIG_HEAP_LIMIT_MB_MAX);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nmax_sockets = 1\nheap_limit_mb = 0\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.max_sockets, 1);
+	assert_int_equal(cfg.heap_limit_mb, 0);
+
+	/* One past the heap bound, whatever size_t holds. */
+	snprintf(ini, sizeof(ini), "[port0]\nipv4 = 10.0.0.1/24\n[stack]\nheap_limit_mb = %lu\n",
+		 (unsigned long)MLW_CONFIG_HEAP_LIMIT_MB_MAX + 1);
+	assert_int_equal(mlw_config_load_string(&cfg, ini, &err), -EINVAL);
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.section, "stack");
+	assert_string_equal(err.key, "heap_limit_mb");
+	snprintf(ini, sizeof(ini), "%lu is out of range (0..%u)", (unsigned long)MLW_CONFIG_HEAP_LIMIT_MB_MAX + 1,
+		 (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);
+	assert_string_equal(err.message, ini);
 }
 
 /* Load @p ini, expect failure with exactly this rc/line/section/key, and a
@@ -295,6 +340,18 @@ ERROR_TEST(core_out_of_range, "[stack]\ncores = 1024\n" P0, 2, "stack", "cores",
 ERROR_TEST(bad_idle, "[stack]\nidle = spin\n" P0, 2, "stack", "idle", "\"spin\" is not an idle policy")
 ERROR_TEST(idle_sleep_range, "[stack]\nidle_sleep_us = 100001\n" P0, 2, "stack", "idle_sleep_us", "out of range")
 ERROR_TEST(burst_range, "[stack]\nburst = 513\n" P0, 2, "stack", "burst", "513 is out of range (1..512)")
+ERROR_TEST(max_sockets_zero, "[stack]\nmax_sockets = 0\n" P0, 2, "stack", "max_sockets",
+	   "0 is out of range (1..1048576)")
+ERROR_TEST(max_sockets_too_many, P0 "[stack]\nburst = 8\nmax_sockets = 1048577\n", 5, "stack", "max_sockets",
+	   "1048577 is out of range (1..1048576)")
+ERROR_TEST(max_sockets_not_number, "[stack]\nmax_sockets = 64k\n" P0, 2, "stack", "max_sockets",
+	   "\"64k\" is not a number")
+ERROR_TEST(heap_limit_not_number, "[stack]\nheap_limit_mb = -1\n" P0, 2, "stack", "heap_limit_mb",
+	   "\"-1\" is not a number")
+ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\n" P0, 3, "stack",
+	   "heap_limit_mb", "duplicate key (first set on line 2)")
+ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
+	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(unknown_eal_key, "[eal]\nargv = -l 0\n" P0, 2, "eal", "argv", "unknown key in [eal]")
 ERROR_TEST(unknown_section, P0 "\n[prot1]\nipv4 = 10.0.1.2/24\n", 5, "prot1", "ipv4", "unknown section [prot1]")
@@ -477,6 +534,20 @@ static void test_validate_struct(void **state)
 	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
 	assert_string_equal(err.key, "idle");
 	cfg.idle = MLW_IDLE_POLL;
+	cfg.max_sockets = 0;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "max_sockets");
+	assert_non_null(strstr(err.message, "0 is out of range (1..1048576)"));
+	cfg.max_sockets = MLW_FD_MAX_PER_SHARD + 1;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "max_sockets");
+	cfg.max_sockets = 100000;
+	cfg.heap_limit_mb = MLW_CONFIG_HEAP_LIMIT_MB_MAX + 1;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.section, "stack");
+	assert_string_equal(err.key, "heap_limit_mb");
+	cfg.heap_limit_mb = 16;
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
 	cfg.port_count = MLW_MAX_PORTS + 1;
 	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
 	cfg.port_count = 1;
@@ -507,6 +578,8 @@ static void test_example_ini(void **state)
 	assert_int_equal(cfg.shards, 2);
 	assert_int_equal(cfg.port_count, 1);
 	assert_int_equal(cfg.ports[0].ipv4_gateway, ip4("10.11.0.1"));
+	assert_int_equal(cfg.max_sockets, MLW_FD_MAX_PER_SHARD);
+	assert_int_equal(cfg.heap_limit_mb, 0);
 	assert_int_equal(mlw_config_eal_argv(&cfg, NULL, &av, &err), 0);
 	assert_int_equal(av.argc, 7);
 	assert_string_equal(av.argv[5], "--file-prefix=mlw0");
@@ -520,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_eal_argv),
 		cmocka_unit_test(test_defaults_when_absent),
 		cmocka_unit_test(test_shards_and_cores),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_err_bad_ipv4),
 		cmocka_unit_test(test_err_ipv4_prefix_too_long),
 		cmocka_unit_test(test_err_ipv4_no_prefix),
@@ -550,6 +624,12 @@ int main(void)
 		cmocka_unit_test(test_err_bad_idle),
 		cmocka_unit_test(test_err_idle_sleep_range),
 		cmocka_unit_test(test_err_burst_range),
+		cmocka_unit_test(test_err_max_sockets_zero),
+		cmocka_unit_test(test_err_max_sockets_too_many),
+		cmocka_unit_test(test_err_max_sockets_not_number),
+		cmocka_unit_test(test_err_heap_limit_not_number),
+		cmocka_unit_test(test_err_heap_limit_duplicate),
+		cmocka_unit_test(test_err_unknown_stack_key),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_unknown_eal_key),
 		cmocka_unit_test(test_err_unknown_section),
