@@ -24,7 +24,7 @@ for v in $variants; do
 		{ tail -n 60 "build/$v.build.log"; exit 1; }
 	echo "=== mlwip: $v tests"
 	# Sanitizer reports fail the test that triggers them.
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
 	ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" \
 	UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
 	ctest --test-dir "build/$v" --output-on-failure -j 1 || status=1

@@ -47,10 +47,11 @@
 /* Sections and keys. Arrays of char, not of pointers, so they stay in .rodata. */
 enum {
 	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
-	STACK_HEAP_LIMIT_MB, STACK_NKEYS
+	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_NKEYS
 };
 static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
+	"max_time_wait",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -358,7 +359,7 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 
 	if (k < 0)
 		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
-			    "burst, max_sockets, heap_limit_mb)");
+			    "burst, max_sockets, heap_limit_mb, max_time_wait)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -397,6 +398,11 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_HEAP_LIMIT_MB_MAX, &n))
 			return 0;
 		p->cfg.heap_limit_mb = (uint32_t)n;
+		return 1;
+	case STACK_MAX_TIME_WAIT:
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_MAX_TIME_WAIT_MAX, &n))
+			return 0;
+		p->cfg.max_time_wait = (uint32_t)n;
 		return 1;
 	}
 	return fail(p, sec, key, "internal error: unhandled key");
@@ -655,6 +661,7 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->idle_sleep_us = IDLE_SLEEP_DEF;
 	cfg->burst = BURST_DEF;
 	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
+	cfg->max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_DEFAULT;
 	for (unsigned int i = 0; i < MLW_MAX_PORTS; i++)
 		cfg->ports[i].mtu = MTU_DEF;
 }
@@ -798,6 +805,9 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	if (cfg->max_sockets < 1 || cfg->max_sockets > MLW_FD_MAX_PER_SHARD)
 		return verr(err, "stack", "max_sockets", "%u is out of range (1..%d)",
 			    (unsigned int)cfg->max_sockets, MLW_FD_MAX_PER_SHARD);
+	if (cfg->max_time_wait > MLW_CONFIG_MAX_TIME_WAIT_MAX)
+		return verr(err, "stack", "max_time_wait", "%u is out of range (0..%u)",
+			    (unsigned int)cfg->max_time_wait, MLW_CONFIG_MAX_TIME_WAIT_MAX);
 	if (cfg->heap_limit_mb > MLW_CONFIG_HEAP_LIMIT_MB_MAX)
 		return verr(err, "stack", "heap_limit_mb", "%u is out of range (0..%u)",
 			    (unsigned int)cfg->heap_limit_mb, (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);

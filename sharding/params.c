@@ -47,6 +47,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->idle_sleep_us = cfg->idle_sleep_us;
 	p->burst = cfg->burst;
 	p->max_sockets = cfg->max_sockets;
+	p->max_time_wait = cfg->max_time_wait;
 	p->heap_limit = (size_t)cfg->heap_limit_mb << 20;
 	p->nports = cfg->port_count;
 	for (unsigned i = 0; i < cfg->port_count; i++) {

@@ -24,6 +24,7 @@
 #include "mlwip/alloc.h"
 #include "mlwip/lwip_shard.h"
 #include "stack_private.h"
+#include "tsan_private.h"
 
 #define RING_BURST 64
 
@@ -73,6 +74,7 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m)
 
 static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
 {
+	MLW_TSAN_RELEASE(sh->outbox[owner]);
 	if (rte_ring_sp_enqueue(sh->outbox[owner], m) != 0) {
 		rte_pktmbuf_free(m);
 		sh->stats.fwd_drops++;
@@ -93,6 +95,7 @@ static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m)
 			sh->stats.fwd_drops++;
 			continue;
 		}
+		MLW_TSAN_RELEASE(sh->outbox[s]);
 		if (rte_ring_sp_enqueue(sh->outbox[s], c) != 0) {
 			rte_pktmbuf_free(c);
 			sh->stats.fwd_drops++;
@@ -138,6 +141,8 @@ static unsigned poll_rx(struct mlw_shard *sh)
 		if (sh->inbox[s] == NULL)
 			continue;
 		n = rte_ring_sc_dequeue_burst(sh->inbox[s], (void **)pkts, RING_BURST, NULL);
+		if (n > 0)
+			MLW_TSAN_ACQUIRE(sh->inbox[s]);
 		work += n;
 		sh->stats.fwd_in += n;
 		for (unsigned i = 0; i < n; i++)
@@ -275,8 +280,10 @@ static void teardown(struct mlw_shard *sh)
 	}
 	mlw_lwip_teardown();
 	for (unsigned s = 0; s < st->p.nshards; s++)
-		while (sh->inbox[s] != NULL && rte_ring_sc_dequeue(sh->inbox[s], (void **)&m) == 0)
+		while (sh->inbox[s] != NULL && rte_ring_sc_dequeue(sh->inbox[s], (void **)&m) == 0) {
+			MLW_TSAN_ACQUIRE(sh->inbox[s]);
 			rte_pktmbuf_free(m);
+		}
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		struct mlw_txq *q = &sh->txq[pi];
 
@@ -330,6 +337,10 @@ static unsigned shard_pass(struct mlw_shard *sh)
 	if (now - sh->timer_tsc >= sh->tsc_hz / 1000) {
 		sys_check_timeouts();
 		sh->timer_tsc = now;
+		if (now - sh->tw_tsc >= sh->tsc_hz / 100) {
+			mlw__tw_trim(sh);
+			sh->tw_tsc = now;
+		}
 	}
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		work += mlw__txq_flush(&sh->txq[pi]);
@@ -379,6 +390,7 @@ int mlw__shard_main(void *arg)
 	unsigned idle_passes = 0;
 	int rc;
 
+	MLW_TSAN_ACQUIRE(sh);	/* mlw_stack_run() released it before the launch */
 	current_shard = sh;
 	sh->tsc_hz = rte_get_tsc_hz();
 	rc = mlw_alloc_thread_init(sh->node);
@@ -413,5 +425,6 @@ int mlw__shard_main(void *arg)
 	mlw__shard_publish(sh);
 out:
 	current_shard = NULL;
+	MLW_TSAN_RELEASE(st);	/* acquired after rte_eal_mp_wait_lcore() */
 	return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "mlwip/config.h"
 #include "stack_private.h"
+#include "tsan_private.h"
 
 #define LINK_WAIT_MS 3000
 
@@ -219,6 +220,7 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_f
 	if (rte_lcore_id() != st->p.cores[0])
 		return -EINVAL;
 	for (unsigned i = 1; i < st->p.nshards; i++) {
+		MLW_TSAN_RELEASE(st->shards[i]);
 		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], st->p.cores[i]);
 		if (rc != 0) {
 			mlw_stack_stop(st);
@@ -227,6 +229,7 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_f
 	}
 	mlw__shard_main(st->shards[0]);
 	rte_eal_mp_wait_lcore();
+	MLW_TSAN_ACQUIRE(st);
 	return atomic_load(&st->init_rc);
 }
 
@@ -256,21 +259,22 @@ int mlw_stack_stats(const struct mlw_stack *st, unsigned shard, struct mlw_shard
 
 void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 {
-	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %7s %7s %7s %12s %9s\n", "shard",
+	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %7s %7s %7s %12s %9s %9s %9s\n", "shard",
 		"rx_pkts", "tx_pkts", "rx_MB", "tx_MB", "rx_drop", "tx_drop", "fwd_out", "fwd_in",
-		"opens", "accepts", "resets", "heap_in_use", "heap_fail");
+		"opens", "accepts", "resets", "heap_in_use", "heap_fail", "tw_reuse", "tw_drop");
 	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
 		struct mlw_shard_stats s;
 
 		if (mlw_stack_stats(st, i, &s) != 0)
 			continue;
-		fprintf(f, "%-5u %10llu %10llu %10.1f %10.1f %8llu %8llu %8llu %8llu %7llu %7llu %7llu %12llu %9llu\n",
+		fprintf(f, "%-5u %10llu %10llu %10.1f %10.1f %8llu %8llu %8llu %8llu %7llu %7llu %7llu %12llu %9llu %9llu %9llu\n",
 			i, (unsigned long long)s.rx_pkts, (unsigned long long)s.tx_pkts,
 			s.rx_bytes / 1e6, s.tx_bytes / 1e6, (unsigned long long)s.rx_drops,
 			(unsigned long long)s.tx_drops, (unsigned long long)s.fwd_out,
 			(unsigned long long)s.fwd_in, (unsigned long long)s.tcp_active_opens,
 			(unsigned long long)s.tcp_passive_opens, (unsigned long long)s.tcp_resets,
-			(unsigned long long)s.alloc.bytes_in_use, (unsigned long long)s.alloc.failures);
+			(unsigned long long)s.alloc.bytes_in_use, (unsigned long long)s.alloc.failures,
+			(unsigned long long)s.tcp_tw_reused, (unsigned long long)s.tcp_tw_dropped);
 	}
 }
 
@@ -279,7 +283,7 @@ unsigned mlw_stack_check_heaps(const struct mlw_stack *st, FILE *f)
 	unsigned bad = 0;
 
 	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
-		struct mlw_shard_stats s;
+		struct mlw_shard_stats s = {0};	/* filled as uint64_t words: GCC cannot tell */
 
 		if (mlw_stack_stats(st, i, &s) != 0 || s.alloc_fini_rc == 0)
 			continue;

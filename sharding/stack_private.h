@@ -42,6 +42,7 @@ struct mlw__stack_params {
 	unsigned idle_sleep_us;
 	unsigned burst;
 	unsigned max_sockets;		/* descriptors per shard (socket layer) */
+	unsigned max_time_wait;		/* TIME-WAIT PCBs per shard (timewait.c) */
 	size_t heap_limit;		/* cap on each shard heap in bytes, 0: none */
 	struct mlw_config_argv eal;	/* argv points into it: never copy the struct */
 	char lcores_arg[16 + 6 * MLW_MAX_SHARDS_INTERNAL];
@@ -69,6 +70,10 @@ struct mlw_shard {
 	struct netif netif[MLW_MAX_PORTS_INTERNAL];
 	struct mlw_shard_stats stats;	/* written by the shard only */
 	uint64_t tsc_hz, timer_tsc, last_publish_tsc;
+	uint64_t tw_tsc;		/* last TIME-WAIT trim (timewait.c) */
+	/* connect.c: the next ephemeral port offset (sequential, random start). */
+	uint32_t port_next;
+	bool port_next_set;
 	struct mlw__published pub;
 };
 
@@ -90,6 +95,9 @@ struct mlw_stack {
 };
 
 #include "steer.h"
+
+/* timewait.c */
+unsigned mlw__tw_trim(struct mlw_shard *sh);
 
 /* shard.c */
 int mlw__shard_main(void *arg);

@@ -18,6 +18,9 @@ extern "C" {
 #define MLW_CONFIG_EAL_ARGS_MAX		1024	/**< bytes of [eal] args, NUL included */
 #define MLW_CONFIG_EAL_ARGV_MAX		64	/**< words [eal] args may split into */
 #define MLW_CONFIG_PROG_MAX		256	/**< bytes of argv[0], NUL included */
+/** Largest [stack] max_time_wait, and its default. */
+#define MLW_CONFIG_MAX_TIME_WAIT_MAX		1048576u
+#define MLW_CONFIG_MAX_TIME_WAIT_DEFAULT	1024u
 /** Largest [stack] heap_limit_mb: 1 TiB, or what a size_t holds on 32-bit targets. */
 #define MLW_CONFIG_HEAP_LIMIT_MB_MAX	(SIZE_MAX >> 20 < 1048576u ? (uint32_t)(SIZE_MAX >> 20) : 1048576u)
 
@@ -68,6 +71,12 @@ struct mlw_config {
 	 * memory) in MiB, 0..MLW_CONFIG_HEAP_LIMIT_MB_MAX; 0 (default): none.
 	 * See mlw_alloc_set_limit(). */
 	uint32_t heap_limit_mb;
+	/** TIME-WAIT connections each shard keeps, 0..MLW_CONFIG_MAX_TIME_WAIT_MAX;
+	 * beyond it the oldest ends early, as Linux does past
+	 * net.ipv4.tcp_max_tw_buckets. lwIP finds connections by walking lists,
+	 * so every one kept costs each new connection a step. Default
+	 * MLW_CONFIG_MAX_TIME_WAIT_DEFAULT; 0 keeps none (mTCP's default). */
+	uint32_t max_time_wait;
 	unsigned int port_count;		/**< 1..MLW_MAX_PORTS once valid */
 	struct mlw_config_port ports[MLW_MAX_PORTS];
 };
@@ -97,7 +106,8 @@ struct mlw_config_argv {
 /**
  * Set @p cfg to the defaults: no EAL arguments, 1 shard on core 0, idle
  * policy backoff with idle_sleep_us 50, burst 32, max_sockets
- * MLW_FD_MAX_PER_SHARD, no heap limit, no ports, and mtu 1500 in every port
+ * MLW_FD_MAX_PER_SHARD, no heap limit, max_time_wait
+ * MLW_CONFIG_MAX_TIME_WAIT_DEFAULT, no ports, and mtu 1500 in every port
  * slot. The defaults alone do not validate: at least one port
  * with an address is required.
  */

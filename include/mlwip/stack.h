@@ -30,6 +30,10 @@ struct mlw_shard_stats {
 	uint64_t tcp_active_opens;	/**< lwIP MIB-II tcpActiveOpens */
 	uint64_t tcp_passive_opens;	/**< lwIP MIB-II tcpPassiveOpens */
 	uint64_t tcp_resets;		/**< lwIP MIB-II tcpOutRsts */
+	uint64_t tcp_tw_reused;		/**< TIME-WAIT PCBs dropped so that an outgoing
+					     connection could reuse their port (no port was free) */
+	uint64_t tcp_tw_dropped;	/**< TIME-WAIT PCBs dropped early: more than
+					     [stack] max_time_wait */
 	uint64_t loops, idle_loops;	/**< run-loop passes, and those that found no work */
 	struct mlw_alloc_stats alloc;	/**< the shard heap (lwIP's memory); alloc.failures
 					     counts allocations refused, e.g. at heap_limit_mb */

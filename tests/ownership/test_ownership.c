@@ -25,6 +25,7 @@
 #include "mlwip/epoll.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
+#include "test_stack.h"
 
 #define NCALLS 12
 
@@ -156,19 +157,12 @@ int main(void)
 		cmocka_unit_test(test_owner_unharmed),
 		cmocka_unit_test(test_non_shard_thread_gets_eperm),
 	};
-	char path[64], err[512];
-	FILE *f;
+	char err[512];
 	int rc;
 
-	snprintf(path, sizeof(path), "/tmp/mlwown%d.ini", (int)getpid());
-	f = fopen(path, "w");
-	if (f == NULL)
-		return 1;
-	fprintf(f, "[eal]\nargs = --no-huge --no-pci -m 256 --file-prefix=mlwown%d --vdev=net_ring0\n"
-		   "[stack]\nshards = 2\nidle = sleep\n[port0]\nipv4 = 10.0.0.2/24\n", (int)getpid());
-	fclose(f);
-	rc = mlw_stack_create_from_file(&g_stack, path, err, sizeof(err));
-	unlink(path);
+	rc = test_stack_create(&g_stack, "mlwown",
+			       "[stack]\nshards = 2\nidle = sleep\n[port0]\nipv4 = 10.0.0.2/24\n", err,
+			       sizeof(err));
 	if (rc != 0) {
 		printf("SKIP: the stack did not start: %s\n", err);
 		return 77;
@@ -176,17 +170,10 @@ int main(void)
 	rc = mlw_stack_run(g_stack, shard_main, NULL, NULL);
 	if (rc != 0 || mlw_stack_check_heaps(g_stack, stderr) != 0) {
 		fprintf(stderr, "ownership: run ended with %d or heaps not empty\n", rc);
-		mlw_stack_destroy(g_stack);
+		test_stack_destroy(g_stack, "mlwown");
 		return 1;
 	}
-	mlw_stack_destroy(g_stack);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/mlwown%d", (int)getpid());
-		if (system(cmd) != 0)
-			fprintf(stderr, "ownership: could not remove the DPDK runtime directory\n");
-	}
+	test_stack_destroy(g_stack, "mlwown");
 	return _cmocka_run_group_tests("ownership", tests, sizeof(tests) / sizeof(tests[0]), NULL,
 				       NULL);
 }

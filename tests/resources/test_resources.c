@@ -22,7 +22,6 @@
  * memory phase could not exhaust them within 64 descriptors.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -44,6 +43,7 @@
 #include "mlwip/epoll.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
+#include "test_stack.h"
 
 #define MAX_SOCKETS	64
 #define HEAP_MB		4
@@ -496,60 +496,23 @@ static unsigned bad_heaps;
 static bool created;
 static char reason[600];
 
-/* DPDK leaves its runtime directory (/var/run/dpdk/<file-prefix>, or under
- * $XDG_RUNTIME_DIR when not root) behind; this run's prefix is ours alone. */
-static void remove_runtime_dir(void)
-{
-	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
-	char dir[PATH_MAX], path[PATH_MAX + 256];
-	struct dirent *e;
-	DIR *d;
-
-	if (base == NULL)
-		base = "/tmp";
-	snprintf(dir, sizeof(dir), "%s/dpdk/mlwres%d", base, (int)getpid());
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int run_stack(void)
 {
-	struct mlw_config cfg;
-	struct mlw_config_error e;
-	char ini[512], err[512];
+	char sections[256];
 	int rc;
 
-	snprintf(ini, sizeof(ini),
-		 "[eal]\nargs = --no-huge --no-pci -m 256 --file-prefix=mlwres%d --vdev=net_ring0\n"
+	snprintf(sections, sizeof(sections),
 		 "[stack]\nshards = 1\nmax_sockets = %d\nheap_limit_mb = %d\n"
-		 "[port0]\nipv4 = 10.0.0.2/24\n", (int)getpid(), MAX_SOCKETS, HEAP_MB);
-	rc = mlw_config_load_string(&cfg, ini, &e);
-	if (rc != 0) {
-		mlw_config_format_error(&e, "ini", reason, sizeof(reason));
+		 "[port0]\nipv4 = 10.0.0.2/24\n", MAX_SOCKETS, HEAP_MB);
+	rc = test_stack_create(&g_stack, "mlwres", sections, reason, sizeof(reason));
+	if (rc != 0)
 		return rc;
-	}
-	rc = mlw_stack_create(&g_stack, &cfg, err, sizeof(err));
-	if (rc != 0) {
-		snprintf(reason, sizeof(reason), "stack: %s", err);
-		remove_runtime_dir();
-		return rc;
-	}
 	created = true;
 	rc = mlw_stack_run(g_stack, shard_init, shard_fini, NULL);
 	mlw_stack_stats(g_stack, 0, &final_stats);
 	bad_heaps = mlw_stack_check_heaps(g_stack, stderr);
 	mlw_stack_print_stats(g_stack, stdout);
-	mlw_stack_destroy(g_stack);
-	remove_runtime_dir();
+	test_stack_destroy(g_stack, "mlwres");
 	return rc;
 }
 

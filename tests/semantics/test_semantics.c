@@ -13,9 +13,7 @@
  * compile-time sizes): t_full_sndbuf records only the EAGAIN/EPOLLOUT
  * sequence, not how much fitted.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +30,7 @@
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
 #include "sem.h"
+#include "test_stack.h"
 
 #define TRACE_MAX 8192
 #define BACKENDS 2	/* 0: Linux, 1: mlwip */
@@ -179,55 +178,18 @@ static void shard_fini(unsigned shard, void *arg)
 		fprintf(stderr, "semantics: %d mlwip descriptors were left open\n", n);
 }
 
-/* DPDK leaves its runtime directory (/var/run/dpdk/<file-prefix>, or under
- * $XDG_RUNTIME_DIR when not root) behind; this run's prefix is ours alone. */
-static void remove_runtime_dir(void)
-{
-	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
-	char dir[PATH_MAX], path[PATH_MAX + 256];
-	struct dirent *e;
-	DIR *d;
-
-	if (base == NULL)
-		base = "/tmp";
-	snprintf(dir, sizeof(dir), "%s/dpdk/mlwsem%d", base, (int)getpid());
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int run_mlwip(void)
 {
-	char path[64], err[512];
-	FILE *f;
 	int rc;
 
-	snprintf(path, sizeof(path), "/tmp/mlwsem%d.ini", (int)getpid());
-	f = fopen(path, "w");
-	if (f == NULL)
-		return -errno;
-	fprintf(f, "[eal]\nargs = --no-huge --no-pci -m 256 --file-prefix=mlwsem%d --vdev=net_ring0\n"
-		   "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", (int)getpid());
-	fclose(f);
-	rc = mlw_stack_create_from_file(&g_stack, path, err, sizeof(err));
-	unlink(path);
-	if (rc != 0) {
-		snprintf(mlwip_skip_reason, sizeof(mlwip_skip_reason), "stack: %s", err);
+	rc = test_stack_create(&g_stack, "mlwsem", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n",
+			       mlwip_skip_reason, sizeof(mlwip_skip_reason));
+	if (rc != 0)
 		return rc;
-	}
 	rc = mlw_stack_run(g_stack, shard_init, shard_fini, NULL);
 	if (rc == 0 && mlw_stack_check_heaps(g_stack, stderr) != 0)
 		rc = -EBUSY;
-	mlw_stack_destroy(g_stack);
-	remove_runtime_dir();
+	test_stack_destroy(g_stack, "mlwsem");
 	return rc;
 }
 

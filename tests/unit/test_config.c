@@ -184,6 +184,7 @@ static void test_defaults_when_absent(void **state)
 	assert_int_equal(cfg.burst, 32);
 	assert_int_equal(cfg.max_sockets, MLW_FD_MAX_PER_SHARD);
 	assert_int_equal(cfg.heap_limit_mb, 0);
+	assert_int_equal(cfg.max_time_wait, MLW_CONFIG_MAX_TIME_WAIT_DEFAULT);
 	assert_int_equal(cfg.port_count, 1);
 	assert_int_equal(cfg.ports[0].mtu, 1500);
 	assert_int_equal(cfg.ports[0].ipv4_addr, ip4("10.1.2.3"));
@@ -272,6 +273,45 @@ static void test_limits(void **state)
 	assert_string_equal(err.message, ini);
 }
 
+/* [stack] max_time_wait: 0 (keep none) up to MLW_CONFIG_MAX_TIME_WAIT_MAX,
+ * only its own field; one past the bound is refused by the loader and by
+ * mlw_config_validate(). */
+static void test_max_time_wait(void **state)
+{
+	struct mlw_config cfg, d = defaults();
+	struct mlw_config_error err;
+	char ini[128];
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nmax_time_wait = 0\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), 0);
+	assert_int_equal(cfg.max_time_wait, 0);
+	d.max_time_wait = 0;
+	d.port_count = 1;
+	memcpy(&d.ports[0], &cfg.ports[0], sizeof(d.ports[0]));
+	assert_memory_equal(&cfg, &d, sizeof(cfg));
+	snprintf(ini, sizeof(ini), "[stack]\nmax_time_wait = %u\n[port0]\nipv4 = 10.0.0.1/24\n",
+		 MLW_CONFIG_MAX_TIME_WAIT_MAX);
+	assert_int_equal(mlw_config_load_string(&cfg, ini, &err), 0);
+	assert_int_equal(cfg.max_time_wait, MLW_CONFIG_MAX_TIME_WAIT_MAX);
+
+	snprintf(ini, sizeof(ini), "[port0]\nipv4 = 10.0.0.1/24\n[stack]\nmax_time_wait = %u\n",
+		 MLW_CONFIG_MAX_TIME_WAIT_MAX + 1);
+	assert_int_equal(mlw_config_load_string(&cfg, ini, &err), -EINVAL);
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.key, "max_time_wait");
+	snprintf(ini, sizeof(ini), "%u is out of range (0..%u)", MLW_CONFIG_MAX_TIME_WAIT_MAX + 1,
+		 MLW_CONFIG_MAX_TIME_WAIT_MAX);
+	assert_string_equal(err.message, ini);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nmax_time_wait = -1\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.key, "max_time_wait");
+
+	cfg.max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_MAX + 1;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "max_time_wait");
+}
+
 /* Load @p ini, expect failure with exactly this rc/line/section/key, and a
  * message containing @p msg; the struct must be back at the defaults. */
 static void expect_error(const char *ini, int rc, int line, const char *section, const char *key,
@@ -351,7 +391,8 @@ ERROR_TEST(heap_limit_not_number, "[stack]\nheap_limit_mb = -1\n" P0, 2, "stack"
 ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\n" P0, 3, "stack",
 	   "heap_limit_mb", "duplicate key (first set on line 2)")
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
-	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb)")
+	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
+	   "max_time_wait)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(unknown_eal_key, "[eal]\nargv = -l 0\n" P0, 2, "eal", "argv", "unknown key in [eal]")
 ERROR_TEST(unknown_section, P0 "\n[prot1]\nipv4 = 10.0.1.2/24\n", 5, "prot1", "ipv4", "unknown section [prot1]")
@@ -594,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_when_absent),
 		cmocka_unit_test(test_shards_and_cores),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_max_time_wait),
 		cmocka_unit_test(test_err_bad_ipv4),
 		cmocka_unit_test(test_err_ipv4_prefix_too_long),
 		cmocka_unit_test(test_err_ipv4_no_prefix),

@@ -1,0 +1,68 @@
+/* test_stack.c - see test_stack.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlwip/config.h"
+#include "test_stack.h"
+
+static void remove_runtime_dir(const char *name)
+{
+	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *d;
+
+	if (base == NULL)
+		base = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/dpdk/%s%d", base, name, (int)getpid());
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
+		      size_t errlen)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error e;
+	char ini[2048], why[512];
+	int n, rc;
+
+	n = snprintf(ini, sizeof(ini),
+		     "[eal]\nargs = --no-huge --no-pci -m 256 --file-prefix=%s%d --vdev=net_ring0\n%s",
+		     name, (int)getpid(), sections);
+	if (n < 0 || (size_t)n >= sizeof(ini)) {
+		snprintf(err, errlen, "INI text longer than %zu bytes", sizeof(ini) - 1);
+		return -EINVAL;
+	}
+	rc = mlw_config_load_string(&cfg, ini, &e);
+	if (rc != 0) {
+		mlw_config_format_error(&e, "ini", err, errlen);
+		return rc;
+	}
+	rc = mlw_stack_create(st, &cfg, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(err, errlen, "stack: %s", why);
+		remove_runtime_dir(name);
+	}
+	return rc;
+}
+
+void test_stack_destroy(struct mlw_stack *st, const char *name)
+{
+	mlw_stack_destroy(st);
+	remove_runtime_dir(name);
+}

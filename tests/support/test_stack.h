@@ -1,0 +1,24 @@
+/* test_stack.h - a one-process mlwip stack for tests: DPDK without hugepages or PCI, one net_ring0 port, a file prefix of the test's own, and its runtime directory removed afterwards. */
+#ifndef MLW_TEST_STACK_H
+#define MLW_TEST_STACK_H
+
+#include <stddef.h>
+
+#include "mlwip/stack.h"
+
+/**
+ * Create a stack from INI text: an [eal] section with
+ * "--no-huge --no-pci -m 256 --file-prefix=<name><pid> --vdev=net_ring0",
+ * followed by @p sections (the [stack] and [port0] sections, e.g.
+ * "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n"). On failure returns
+ * a negative errno with the reason in @p err, and nothing is left behind.
+ */
+int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
+		      size_t errlen);
+
+/** Destroy @p st (may be NULL) and remove the DPDK runtime directory of
+ * <name><pid> (DPDK leaves /var/run/dpdk/<prefix>, or the one under
+ * $XDG_RUNTIME_DIR when not root, behind). */
+void test_stack_destroy(struct mlw_stack *st, const char *name);
+
+#endif
