@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -93,29 +92,6 @@ static void failed(int line, const char *expr, const char *fmt, ...)
 		}                                                  \
 	} while (0)
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* One pass of the shard: written data to TCP, loopback delivery, timers. */
-static void pump(void)
-{
-	mlw_socket_flush();
-	mlw_shard_poll();
-}
-
-static void pump_ms(int ms)
-{
-	int64_t end = now_ms() + ms;
-
-	while (now_ms() < end)
-		pump();
-}
-
 static uint8_t pat(uint32_t seed, size_t off)
 {
 	return (uint8_t)(seed * 131u + off * 7u + (off >> 9));
@@ -174,21 +150,21 @@ static int start_connect(int c)
 static int finish_connect(int c)
 {
 	struct sockaddr_in a = loop4((uint16_t)listen_port);
-	int64_t end = now_ms() + WAIT_MS;
+	int64_t end = test_now_ms() + WAIT_MS;
 
 	for (;;) {
 		if (mlw_connect(c, (struct sockaddr *)&a, sizeof(a)) == 0)
 			return 0;
 		CHECK(errno == EALREADY, "connect in progress");
-		CHECK(now_ms() < end, "handshake did not complete");
-		pump();
+		CHECK(test_now_ms() < end, "handshake did not complete");
+		test_pump();
 	}
 }
 
 /* A connection to the listener: client @p c, accepted end @p a. */
 static int connect_pair(int lfd, int *c, int *a)
 {
-	int64_t end = now_ms() + WAIT_MS;
+	int64_t end = test_now_ms() + WAIT_MS;
 
 	*c = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	CHECK(*c >= 0, "client socket");
@@ -196,8 +172,8 @@ static int connect_pair(int lfd, int *c, int *a)
 		return -1;
 	while ((*a = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0) {
 		CHECK(errno == EAGAIN, "accept4");
-		CHECK(now_ms() < end, "no connection to accept");
-		pump();
+		CHECK(test_now_ms() < end, "no connection to accept");
+		test_pump();
 	}
 	return 0;
 }
@@ -233,7 +209,7 @@ static uint8_t out_buf[ECHO_LEN], srv_buf[ECHO_LEN], in_buf[STUCK_LEN];
 static int echo(int c, int a, uint32_t seed)
 {
 	size_t sent = 0, got = 0, echoed = 0, back = 0, bad;
-	int64_t end = now_ms() + WAIT_MS;
+	int64_t end = test_now_ms() + WAIT_MS;
 
 	fill(out_buf, ECHO_LEN, seed, 0);
 	while (back < ECHO_LEN) {
@@ -241,8 +217,8 @@ static int echo(int c, int a, uint32_t seed)
 		CHECK(read_some(a, srv_buf, &got, ECHO_LEN), "server read");
 		CHECK(write_some(a, srv_buf, &echoed, got), "server write");
 		CHECK(read_some(c, in_buf, &back, ECHO_LEN), "client read");
-		CHECK(now_ms() < end, "echo stalled at %zu of %d bytes", back, ECHO_LEN);
-		pump();
+		CHECK(test_now_ms() < end, "echo stalled at %zu of %d bytes", back, ECHO_LEN);
+		test_pump();
 	}
 	bad = check_pat(in_buf, ECHO_LEN, seed, 0);
 	CHECK(bad == ECHO_LEN, "echoed byte %zu differs", bad);
@@ -285,7 +261,7 @@ static bool hog_write(int fd, uint32_t seed, size_t *sent)
 /* Read everything a hog sent, checking the pattern as it comes. */
 static int hog_drain(int fd, uint32_t seed, size_t *got, size_t total)
 {
-	int64_t end = now_ms() + WAIT_MS;
+	int64_t end = test_now_ms() + WAIT_MS;
 
 	while (*got < total) {
 		size_t want = total - *got, n = 0, bad;
@@ -296,8 +272,8 @@ static int hog_drain(int fd, uint32_t seed, size_t *got, size_t total)
 		bad = check_pat(in_buf, n, seed, *got);
 		CHECK(bad == n, "hog byte %zu differs", *got + bad);
 		*got += n;
-		CHECK(now_ms() < end, "hog stalled at %zu of %zu bytes", *got, total);
-		pump();
+		CHECK(test_now_ms() < end, "hog stalled at %zu of %zu bytes", *got, total);
+		test_pump();
 	}
 	return 0;
 }
@@ -319,7 +295,7 @@ static int phase_memory(void)
 	/* Fill: the receivers never read, so their queues and the senders'
 	 * unacknowledged data grow until the heap refuses; then wait until
 	 * no write makes progress for a while. */
-	end = now_ms() + WAIT_MS;
+	end = test_now_ms() + WAIT_MS;
 	for (;;) {
 		bool moved = false;
 
@@ -329,12 +305,12 @@ static int phase_memory(void)
 			CHECK(hog_write(hc[i], 100u + (uint32_t)i, &hsent[i]), "hog write");
 			moved |= hsent[i] != before;
 		}
-		pump();
+		test_pump();
 		mlw_alloc_stats(&st);
 		quiet = moved ? 0 : quiet + 1;
 		if (st.failures > st0.failures && quiet >= 200)
 			break;
-		CHECK(now_ms() < end, "the heap did not fill (%llu bytes reserved, %llu failures)",
+		CHECK(test_now_ms() < end, "the heap did not fill (%llu bytes reserved, %llu failures)",
 		      (unsigned long long)st.bytes_reserved, (unsigned long long)st.failures);
 	}
 	CHECK(st.bytes_reserved <= st.bytes_limit, "heap beyond its cap: %llu > %llu",
@@ -370,7 +346,7 @@ static int phase_memory(void)
 	res.saw_write_eagain = true;
 
 	/* The stack keeps running at the cap: timers, retransmissions. */
-	pump_ms(300);
+	test_pump_ms(300);
 
 	/* Recovery: free the sockets, read the hogs; every byte arrives. */
 	for (unsigned i = 0; i < nextra; i++)
@@ -378,11 +354,11 @@ static int phase_memory(void)
 	for (int i = 0; i < HOGS; i++)
 		if (hog_drain(ha[i], 100u + (uint32_t)i, &hgot[i], hsent[i]) < 0)
 			return -1;
-	end = now_ms() + WAIT_MS;
+	end = test_now_ms() + WAIT_MS;
 	while (stuck_got < stuck) {
 		CHECK(read_some(pa[0], in_buf, &stuck_got, stuck), "read");
-		CHECK(now_ms() < end, "stuck data stalled at %zu of %zu", stuck_got, stuck);
-		pump();
+		CHECK(test_now_ms() < end, "stuck data stalled at %zu of %zu", stuck_got, stuck);
+		test_pump();
 	}
 	bad = check_pat(in_buf, stuck, 7, 0);
 	CHECK(bad == stuck, "byte %zu written at the cap differs", bad);
@@ -432,15 +408,15 @@ static int phase_fds(void)
 	CHECK(c >= 0, "socket after a close");
 	if (start_connect(c) < 0 || finish_connect(c) < 0)
 		return -1;
-	pump_ms(20);
+	test_pump_ms(20);
 	CHECK(mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK) == -1 && errno == EMFILE,
 	      "accept4 with a connection pending");
 	CHECK(mlw_close(fill_fd[--nfill]) == 0, "close");
-	end = now_ms() + WAIT_MS;
+	end = test_now_ms() + WAIT_MS;
 	while ((a = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0) {
 		CHECK(errno == EAGAIN, "accept4 after a close");
-		CHECK(now_ms() < end, "the queued connection was lost");
-		pump();
+		CHECK(test_now_ms() < end, "the queued connection was lost");
+		test_pump();
 	}
 	if (echo(c, a, 70) < 0)
 		return -1;
@@ -462,7 +438,7 @@ static int phase_close(void)
 		CHECK(mlw_close(pc[i]) == 0 && mlw_close(pa[i]) == 0, "close");
 	CHECK(mlw_close(lfd) == 0, "close listener");
 	/* Let the FIN exchanges finish before the stop aborts what is left. */
-	pump_ms(50);
+	test_pump_ms(50);
 	return 0;
 }
 

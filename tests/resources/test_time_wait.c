@@ -24,7 +24,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -66,29 +65,15 @@ static struct mlw_stack *g_stack;
 		}                                                                         \
 	} while (0)
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void pump(void)
-{
-	mlw_socket_flush();
-	mlw_shard_poll();
-}
-
 /* Wait until @p ok(fd) or WAIT_MS passed. */
 static bool wait_for(bool (*ok)(int fd, void *arg), int fd, void *arg)
 {
-	int64_t end = now_ms() + WAIT_MS;
+	int64_t end = test_now_ms() + WAIT_MS;
 
 	while (!ok(fd, arg)) {
-		if (now_ms() > end)
+		if (test_now_ms() > end)
 			return false;
-		pump();
+		test_pump();
 	}
 	return true;
 }
@@ -139,11 +124,10 @@ static int one(int lfd, const struct sockaddr_in *to)
 		mlw_close(c);
 		res.no_port++;
 		{
-			int64_t t0 = now_ms();
+			int64_t t0 = test_now_ms();
 
-			while (now_ms() < t0 + 50)
-				pump();
-			res.port_wait_ms += now_ms() - t0;
+			test_pump_ms(50);
+			res.port_wait_ms += test_now_ms() - t0;
 		}
 		CHECK(res.port_wait_ms <= PORT_WAIT_MS, "no free local port within PORT_WAIT_MS (20 s) in all");
 	}
@@ -166,7 +150,7 @@ static int run_connections(void)
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(to);
 	int lfd = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	int64_t t0 = now_ms();
+	int64_t t0 = test_now_ms();
 
 	CHECK(lfd >= 0, "listener socket");
 	CHECK(mlw_bind(lfd, (struct sockaddr *)&to, sizeof(to)) == 0, "bind 127.0.0.1:0");
@@ -177,13 +161,12 @@ static int run_connections(void)
 			return -1;
 		if ((res.done + 1) % 2000 == 0)
 			fprintf(stderr, "%d connections, %lld ms\n", res.done + 1,
-				(long long)(now_ms() - t0));
+				(long long)(test_now_ms() - t0));
 	}
-	res.run_ms = now_ms() - t0;
+	res.run_ms = test_now_ms() - t0;
 	CHECK(mlw_close(lfd) == 0, "listener close");
 	/* The shard trims every 10 ms: after 50 ms the list is at the cap. */
-	for (int64_t end = now_ms() + 50; now_ms() < end;)
-		pump();
+	test_pump_ms(50);
 	for (struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next)
 		res.time_wait_left++;
 	return 0;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -629,6 +630,22 @@ static void t_ebadf(const struct sem_ops *o, int fam)
 	R("read.negative", o->read(-1, buf, sizeof(buf)));
 }
 
+/* Set an int option to @p val and read it back: steps "set.<name>",
+ * "get.<name>" and "get.<name>.value" (@p as_bool: the value as 0/1). */
+static void set_get_int(const struct sem_ops *o, int fd, int level, int opt, const char *name, int val,
+			bool as_bool)
+{
+	char label[64];
+	socklen_t vl = sizeof(val);
+
+	snprintf(label, sizeof(label), "set.%s", name);
+	R(label, o->setsockopt(fd, level, opt, &val, sizeof(val)));
+	snprintf(label, sizeof(label), "get.%s", name);
+	R(label, o->getsockopt(fd, level, opt, &val, &vl));
+	snprintf(label, sizeof(label), "get.%s.value", name);
+	sem_recf(label, "%d", as_bool ? val != 0 : val);
+}
+
 static void t_options(const struct sem_ops *o, int fam)
 {
 	int fd = FD("socket", o->socket(fam, SOCK_STREAM, 0)), v = 1;
@@ -644,49 +661,25 @@ static void t_options(const struct sem_ops *o, int fam)
 	vl = sizeof(v);
 	R("get.error", o->getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &vl));
 	sem_recf("get.error.value", "%d", v);
-	v = 1;
-	R("set.nodelay", o->setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)));
-	vl = sizeof(v);
-	R("get.nodelay", o->getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl));
-	sem_recf("get.nodelay.value", "%d", v != 0);
-	R("set.keepalive", o->setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)));
-	vl = sizeof(v);
-	R("get.keepalive", o->getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &vl));
-	sem_recf("get.keepalive.value", "%d", v != 0);
-	v = 30;
-	R("set.keepidle", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)));
-	vl = sizeof(v);
-	R("get.keepidle", o->getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &vl));
-	sem_recf("get.keepidle.value", "%d", v);
+	set_get_int(o, fd, IPPROTO_TCP, TCP_NODELAY, "nodelay", 1, true);
+	set_get_int(o, fd, SOL_SOCKET, SO_KEEPALIVE, "keepalive", 1, true);
+	set_get_int(o, fd, IPPROTO_TCP, TCP_KEEPIDLE, "keepidle", 30, false);
 	v = 0;
 	R("set.keepidle.zero", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)));
+	set_get_int(o, fd, IPPROTO_TCP, TCP_KEEPCNT, "keepcnt", 5, false);
 	v = 5;
-	R("set.keepcnt", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v)));
-	vl = sizeof(v);
-	R("get.keepcnt", o->getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &vl));
-	sem_recf("get.keepcnt.value", "%d", v);
 	R("set.short", o->setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, 2));
 	R("set.linger", o->setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 7 }, sizeof(lg)));
 	vl = sizeof(lg);
 	R("get.linger", o->getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &vl));
 	sem_recf("get.linger.value", "%d %d len=%u", lg.l_onoff != 0, lg.l_linger, (unsigned)vl);
-	R("set.reuseaddr", o->setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
-	vl = sizeof(v);
-	R("get.reuseaddr", o->getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &vl));
-	sem_recf("get.reuseaddr.value", "%d", v != 0);
+	set_get_int(o, fd, SOL_SOCKET, SO_REUSEADDR, "reuseaddr", 5, true);
+	v = 1;
 	R("set.error.readonly", o->setsockopt(fd, SOL_SOCKET, SO_ERROR, &v, sizeof(v)));
-	v = 7;
-	R("set.keepintvl", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v)));
-	vl = sizeof(v);
-	R("get.keepintvl", o->getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &vl));
-	sem_recf("get.keepintvl.value", "%d", v);
+	set_get_int(o, fd, IPPROTO_TCP, TCP_KEEPINTVL, "keepintvl", 7, false);
 	v = 40000;
 	R("set.keepintvl.big", o->setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v)));
-	v = 1;
-	R("set.reuseport", o->setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)));
-	vl = sizeof(v);
-	R("get.reuseport", o->getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &v, &vl));
-	sem_recf("get.reuseport.value", "%d", v != 0);
+	set_get_int(o, fd, SOL_SOCKET, SO_REUSEPORT, "reuseport", 1, true);
 	/* Buffer sizes and the MSS are sizes of the implementation (Linux
 	 * doubles SO_RCVBUF, autotunes, uses loopback's 64 KiB MTU): only
 	 * that they are given and positive is compared. */

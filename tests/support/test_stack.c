@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mlwip/config.h"
+#include "mlwip/socket.h"
 #include "test_stack.h"
 
 static void remove_runtime_dir(const char *name)
@@ -65,4 +67,26 @@ void test_stack_destroy(struct mlw_stack *st, const char *name)
 {
 	mlw_stack_destroy(st);
 	remove_runtime_dir(name);
+}
+
+int64_t test_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void test_pump(void)
+{
+	mlw_socket_flush();
+	mlw_shard_poll();
+}
+
+void test_pump_ms(int ms)
+{
+	int64_t end = test_now_ms() + ms;
+
+	while (test_now_ms() < end)
+		test_pump();
 }

@@ -3,6 +3,7 @@
 #define MLW_TEST_STACK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mlwip/stack.h"
 
@@ -20,5 +21,15 @@ int test_stack_create(struct mlw_stack **st, const char *name, const char *secti
  * <name><pid> (DPDK leaves /var/run/dpdk/<prefix>, or the one under
  * $XDG_RUNTIME_DIR when not root, behind). */
 void test_stack_destroy(struct mlw_stack *st, const char *name);
+
+/** CLOCK_MONOTONIC in milliseconds. */
+int64_t test_now_ms(void);
+
+/** One pass of the calling shard: written data to TCP (mlw_socket_flush),
+ * then frames, loopback delivery and timers (mlw_shard_poll). */
+void test_pump(void);
+
+/** test_pump() for @p ms milliseconds. */
+void test_pump_ms(int ms);
 
 #endif
