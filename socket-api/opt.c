@@ -377,6 +377,8 @@ int mlw_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 		return mlw__udp_name(s, false, addr, addrlen);
 	if (s->pcb != NULL)
 		mlw__ip_to_sockaddr(s->family, &s->pcb->local_ip, s->pcb->local_port, addr, addrlen);
+	else if (s->name_port != 0)
+		mlw__ip_to_sockaddr(s->family, &s->name_ip, s->name_port, addr, addrlen);
 	else
 		mlw__ip_to_sockaddr(s->family, IP_ANY_TYPE, 0, addr, addrlen);
 	return 0;

@@ -58,6 +58,10 @@ struct mlw__sock {
 	bool v6only;		/* IPV6_V6ONLY (AF_INET6 only) */
 	uint64_t rcvtimeo_us, sndtimeo_us;	/* SO_RCVTIMEO/SO_SNDTIMEO; 0: forever */
 	int so_error;		/* pending error (errno value), 0 if none */
+	/* The local address of an established connection, for getsockname
+	 * once the PCB is gone (Linux keeps reporting it, too). */
+	ip_addr_t name_ip;
+	uint16_t name_port;	/* 0: none kept */
 
 	/* Receive queue: lwIP's pbufs linked through ->next, as delivered.
 	 * Their tot_len fields are not maintained (u16_t would overflow with

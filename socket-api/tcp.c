@@ -21,12 +21,23 @@
 
 /* ---- lwIP callbacks ---- */
 
-/* A PCB that reached TIME_WAIT is freed by lwIP's timer without any
- * callback, so the socket lets go of it now: both directions are done. */
+static void keep_name(struct mlw__sock *s, const struct tcp_pcb *pcb)
+{
+	ip_addr_copy(s->name_ip, pcb->local_ip);
+	s->name_port = pcb->local_port;
+}
+
+/* A PCB in TIME_WAIT is freed without any callback (by lwIP's timer, the
+ * [stack] max_time_wait cap, or a connect reusing its port), so the socket
+ * lets go of it as soon as both directions are done: in TIME_WAIT, or in
+ * CLOSING with the peer's FIN read (simultaneous close), which becomes
+ * TIME_WAIT on the ACK of our FIN, a step lwIP tells no callback of. Either
+ * way only lwIP's own work is left (ACKs, retransmitting our FIN). */
 static void release_if_time_wait(struct mlw__sock *s, struct tcp_pcb *pcb)
 {
-	if (pcb->state != TIME_WAIT)
+	if (pcb->state != TIME_WAIT && !(pcb->state == CLOSING && s->rd_eof))
 		return;
+	keep_name(s, pcb);
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, NULL);
 	tcp_sent(pcb, NULL);
@@ -134,6 +145,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (s->user_mss != 0 && s->user_mss < pcb->mss)
 		pcb->mss = s->user_mss;
 	s->state = MLW__S_CONNECTED;
+	keep_name(s, pcb);
 	mlw__sock_notify(s);
 	return ERR_OK;
 }
@@ -194,6 +206,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 		return ERR_MEM;
 	s->state = MLW__S_CONNECTED;
 	s->was_connected = true;
+	keep_name(s, newpcb);
 	s->nodelay = ls->nodelay;
 	s->keepalive = ls->keepalive;
 	s->keep_idle_ms = ls->keep_idle_ms;
