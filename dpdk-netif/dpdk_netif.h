@@ -60,6 +60,15 @@ struct mlw_rx_pbuf {
 };
 #define MLW_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct mlw_rx_pbuf), RTE_MBUF_PRIV_ALIGN)
 
+/* Received frames a shard's lwIP may hold as zero-copy pbufs at once.
+ * Unread data and out-of-order segments stay in lwIP until the application
+ * reads them; with 2 MiB windows a few slow readers would hold every mbuf
+ * of the pool and the port would drop frames for all connections. Past
+ * this count frames are copied into the shard heap (where [stack]
+ * heap_limit_mb bounds them) and their mbufs go back at once. Half the
+ * pool: the rest is for the RX rings and TX. */
+#define MLW_RX_ZC_MAX	4000u
+
 /* Per-shard, per-port lwIP netif state. */
 struct mlw_netif_state {
 	struct mlw_txq *txq;
@@ -92,10 +101,16 @@ uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
 void mlw__tx_offload(struct rte_mbuf *m);
 
 /**
- * Wrap a received mbuf (single segment) in a custom pbuf without copying.
- * Returns NULL (and frees the mbuf) if it cannot be wrapped.
+ * Hand a received mbuf (single segment) to lwIP as a pbuf: without copying
+ * while the calling shard holds fewer than MLW_RX_ZC_MAX such pbufs,
+ * otherwise copied into a PBUF_RAM pbuf from the shard heap and the mbuf
+ * freed. Returns NULL (and frees the mbuf) if neither is possible.
  */
 struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m);
+
+/* The calling shard's zero-copy RX pbufs held now, and frames copied so far. */
+unsigned mlw__rx_zc_held(void);
+uint64_t mlw__rx_copied(void);
 
 /* lwIP netif init function (netif.c): netif->state must point to a struct
  * mlw_netif_state; the MAC and MTU are set by the caller before netif_add.

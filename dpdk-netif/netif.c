@@ -1,4 +1,6 @@
 /* netif.c - the lwIP side of the data path: zero-copy RX pbufs over mbufs, and the netif whose linkoutput copies into mbufs. */
+#include <string.h>
+
 #include <rte_mbuf.h>
 
 #include "lwip/etharp.h"
@@ -9,13 +11,41 @@
 
 #include "dpdk_netif.h"
 
+/* Per shard thread: zero-copy RX pbufs lwIP holds, frames copied instead. */
+static __thread unsigned rx_zc_held;
+static __thread uint64_t rx_copied;
+
+unsigned mlw__rx_zc_held(void)
+{
+	return rx_zc_held;
+}
+
+uint64_t mlw__rx_copied(void)
+{
+	return rx_copied;
+}
+
 /* Called by lwIP when the last reference to the pbuf goes: the mbuf goes
  * back to the pool it came from (its owner shard's). */
 static void rx_pbuf_free(struct pbuf *p)
 {
 	struct mlw_rx_pbuf *rp = (struct mlw_rx_pbuf *)p;
 
+	rx_zc_held--;
 	rte_pktmbuf_free(rp->m);
+}
+
+/* Under mbuf pressure: the frame into the shard heap, the mbuf back now. */
+static struct pbuf *copy_out(struct rte_mbuf *m)
+{
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, m->data_len, PBUF_RAM);
+
+	if (likely(p != NULL)) {
+		memcpy(p->payload, rte_pktmbuf_mtod(m, void *), m->data_len);
+		rx_copied++;
+	}
+	rte_pktmbuf_free(m);
+	return p;
 }
 
 struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m)
@@ -30,6 +60,8 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
+	if (unlikely(rx_zc_held >= MLW_RX_ZC_MAX))
+		return copy_out(m);
 	rp = rte_mbuf_to_priv(m);
 	rp->m = m;
 	rp->pc.custom_free_function = rx_pbuf_free;
@@ -37,6 +69,8 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m)
 				rte_pktmbuf_mtod(m, void *), m->data_len);
 	if (unlikely(p == NULL))
 		rte_pktmbuf_free(m);
+	else
+		rx_zc_held++;
 	return p;
 }
 

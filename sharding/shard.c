@@ -309,6 +309,7 @@ static void collect_stats(struct mlw_shard *sh)
 	s->tcp_passive_opens = lwip_stats.mib2.tcppassiveopens;
 	s->tcp_resets = lwip_stats.mib2.tcpoutrsts;
 #endif
+	s->rx_copied = mlw__rx_copied();
 	mlw_alloc_stats(&s->alloc);
 }
 

@@ -20,7 +20,9 @@
 #define MLW_MAX_SHARDS_INTERNAL 64
 #define MLW_MAX_PORTS_INTERNAL	8
 #define MLW_RING_SIZE		1024	/* per ordered pair of shards */
-#define MLW_POOL_MBUFS		8191	/* per shard: RX descriptors + data lwIP holds + TX */
+#define MLW_POOL_MBUFS		8191	/* per shard: RX descriptors + data lwIP holds (at most
+					   MLW_RX_ZC_MAX, dpdk_netif.h) + TX */
+_Static_assert(MLW_RX_ZC_MAX <= MLW_POOL_MBUFS / 2, "zero-copy RX must leave half the pool");
 
 /* Addresses of one port, as every shard configures its own netif. */
 struct mlw__port_params {

@@ -22,6 +22,9 @@ struct mlw_shard_stats {
 	uint64_t rx_pkts, rx_bytes;	/**< frames taken from the shard's RX queues */
 	uint64_t tx_pkts, tx_bytes;	/**< frames handed to the port */
 	uint64_t rx_drops;		/**< frames dropped on input (bad checksum flag, no memory) */
+	uint64_t rx_copied;		/**< frames copied into the shard heap because lwIP
+					     already held MLW_RX_ZC_MAX (4000) received mbufs
+					     (unread data): keeps the mbuf pool for the ports */
 	uint64_t tx_drops;		/**< frames dropped on output (port or pool full) */
 	uint64_t fwd_out;		/**< frames this shard received but another owns: forwarded */
 	uint64_t fwd_in;		/**< frames other shards forwarded to this one */
