@@ -999,59 +999,51 @@ def write_report(suite, data):
     if warned:
         L.append("⚠: see the client's warnings below the tables.\n")
 
+    def grid(title, intro, head, rows, show):
+        """A section with one row per (label, (workload, size)) and one
+        column per configuration; show(result) gives a cell's text."""
+        L.append(title)
+        if intro:
+            L.append(intro)
+        L.append(f"| {head} | " + " | ".join(configs) + " |")
+        L.append("|" + "---|" * (len(configs) + 1))
+        for label, key in rows:
+            L.append("| " + " | ".join([label] + [cell(by.get(key + (c,)), show)
+                                                   for c in configs]) + " |")
+        L.append("")
+
     # latency
     if "rr" in args.workloads:
-        L.append("## rr latency (client side, µs: p50 / p99 / p99.9)\n")
-        L.append("| rr | " + " | ".join(configs) + " |")
-        L.append("|" + "---|" * (len(configs) + 1))
-        for s in args.sizes["rr"]:
-            row = [f"C={s}"]
-            for c in configs:
-                r = by.get(("rr", s, c))
-                row.append(cell(r, lambda r: "{} / {} / {}".format(
-                    fmt(r["client"].get("p50_us")), fmt(r["client"].get("p99_us")),
-                    fmt(r["client"].get("p999_us")))))
-            L.append("| " + " | ".join(row) + " |")
-        L.append("")
+        grid("## rr latency (client side, µs: p50 / p99 / p99.9)\n", None, "rr",
+             [(f"C={s}", ("rr", s)) for s in args.sizes["rr"]],
+             lambda r: "{} / {} / {}".format(
+                 fmt(r["client"].get("p50_us")), fmt(r["client"].get("p99_us")),
+                 fmt(r["client"].get("p999_us"))))
 
     # cpu
     cpu_cases = [(w, s) for w, s in cases if w in ("rr", "crr")]
     if cpu_cases:
-        L.append("## CPU per transaction (µs, client + server = total)\n")
-        L.append("Client CPU from its RESULT line (cpu_user_s + cpu_sys_s over the measured "
-                 "seconds); server CPU from /proc samples of the server process over the same "
-                 "seconds. mlwip polls while it waits (mlw_epoll_wait spins ~1000 empty passes "
-                 "before it sleeps 20 µs at a time), so at low load much of its CPU is waiting, "
-                 "not work; Linux sleeps in epoll_wait, and its softirq work is charged to "
-                 "whichever process was running.\n")
-        L.append("| workload | " + " | ".join(configs) + " |")
-        L.append("|" + "---|" * (len(configs) + 1))
-        for w, s in cpu_cases:
-            row = [f"{w} C={s}"]
-            for c in configs:
-                r = by.get((w, s, c))
-                row.append(cell(r, lambda r: "{} + {} = **{}**".format(
-                    fmt(r.get("client_cpu_us_per_txn")), fmt(r.get("server_cpu_us_per_txn")),
-                    fmt(r.get("cpu_us_per_txn")))))
-            L.append("| " + " | ".join(row) + " |")
-        L.append("")
+        grid("## CPU per transaction (µs, client + server = total)\n",
+             "Client CPU from its RESULT line (cpu_user_s + cpu_sys_s over the measured "
+             "seconds); server CPU from /proc samples of the server process over the same "
+             "seconds. mlwip polls while it waits (mlw_epoll_wait spins ~1000 empty passes "
+             "before it sleeps 20 µs at a time), so at low load much of its CPU is waiting, "
+             "not work; Linux sleeps in epoll_wait, and its softirq work is charged to "
+             "whichever process was running.\n", "workload",
+             [(f"{w} C={s}", (w, s)) for w, s in cpu_cases],
+             lambda r: "{} + {} = **{}**".format(
+                 fmt(r.get("client_cpu_us_per_txn")), fmt(r.get("server_cpu_us_per_txn")),
+                 fmt(r.get("cpu_us_per_txn"))))
 
     # memory
     if "conns" in args.workloads:
-        L.append("## Connections: establish time and memory\n")
-        L.append("Per cell: seconds to establish all / client memory per connection / server "
-                 "memory per connection (bytes, as reported by mlw_bench).\n")
-        L.append("| conns | " + " | ".join(configs) + " |")
-        L.append("|" + "---|" * (len(configs) + 1))
-        for s in args.sizes["conns"]:
-            row = [f"N={s}"]
-            for c in configs:
-                r = by.get(("conns", s, c))
-                row.append(cell(r, lambda r: "{} s / {} / {}".format(
-                    fmt(r["client"].get("establish_s")), fmt(r["client"].get("mem_per_conn_bytes")),
-                    fmt(server_mem_per_conn(r)))))
-            L.append("| " + " | ".join(row) + " |")
-        L.append("")
+        grid("## Connections: establish time and memory\n",
+             "Per cell: seconds to establish all / client memory per connection / server "
+             "memory per connection (bytes, as reported by mlw_bench).\n", "conns",
+             [(f"N={s}", ("conns", s)) for s in args.sizes["conns"]],
+             lambda r: "{} s / {} / {}".format(
+                 fmt(r["client"].get("establish_s")), fmt(r["client"].get("mem_per_conn_bytes")),
+                 fmt(server_mem_per_conn(r))))
 
     # rawio
     raw = {}
