@@ -308,6 +308,7 @@ static void collect_stats(struct mlw_shard *sh)
 	s->tcp_active_opens = lwip_stats.mib2.tcpactiveopens;
 	s->tcp_passive_opens = lwip_stats.mib2.tcppassiveopens;
 	s->tcp_resets = lwip_stats.mib2.tcpoutrsts;
+	s->tcp_retrans = lwip_stats.mib2.tcpretranssegs;
 #endif
 	s->rx_copied = mlw__rx_copied();
 	mlw_alloc_stats(&s->alloc);

@@ -33,6 +33,8 @@ struct mlw_shard_stats {
 	uint64_t tcp_active_opens;	/**< lwIP MIB-II tcpActiveOpens */
 	uint64_t tcp_passive_opens;	/**< lwIP MIB-II tcpPassiveOpens */
 	uint64_t tcp_resets;		/**< lwIP MIB-II tcpOutRsts */
+	uint64_t tcp_retrans;		/**< lwIP MIB-II tcpRetransSegs: segments sent again
+					     (fast retransmit and timeouts) */
 	uint64_t tcp_tw_reused;		/**< TIME-WAIT PCBs dropped so that an outgoing
 					     connection could reuse their port (no port was free) */
 	uint64_t tcp_tw_dropped;	/**< TIME-WAIT PCBs dropped early: more than
