@@ -15,22 +15,31 @@ uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
 	return rte_eth_rx_burst(port_id, queue, pkts, n);
 }
 
-uint16_t mlw__txq_flush(struct mlw_txq *q)
+/* Send what the port takes of @p pkts[0..*n), keep the rest in order. */
+static uint16_t send_some(struct mlw_txq *q, struct rte_mbuf **pkts, uint16_t *n)
 {
 	uint16_t sent;
 
-	if (q->n == 0)
+	if (*n == 0)
 		return 0;
-	sent = rte_eth_tx_burst(q->port_id, q->queue_id, q->pkts, q->n);
+	sent = rte_eth_tx_burst(q->port_id, q->queue_id, pkts, *n);
 	for (uint16_t i = 0; i < sent; i++)
-		q->tx_bytes += q->pkts[i]->pkt_len;
+		q->tx_bytes += pkts[i]->pkt_len;
 	q->tx_pkts += sent;
-	if (sent < q->n) {
-		/* The port is backed up: keep the rest for the next pass, in
-		 * order. TCP retransmits whatever is eventually dropped. */
-		memmove(q->pkts, q->pkts + sent, (q->n - sent) * sizeof(q->pkts[0]));
-	}
-	q->n -= sent;
+	if (sent < *n)
+		memmove(pkts, pkts + sent, (size_t)(*n - sent) * sizeof(pkts[0]));
+	*n = (uint16_t)(*n - sent);
+	return sent;
+}
+
+uint16_t mlw__txq_flush(struct mlw_txq *q)
+{
+	/* The port is backed up when frames remain: they wait for the next
+	 * pass, in order; the ACKs kept aside follow once pkts is empty. */
+	uint16_t sent = send_some(q, q->pkts, &q->n);
+
+	if (q->n == 0 && q->nacks > 0)
+		sent = (uint16_t)(sent + send_some(q, q->acks, &q->nacks));
 	return sent;
 }
 

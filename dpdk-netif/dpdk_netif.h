@@ -19,6 +19,9 @@
 struct netif;
 
 #define MLW_TX_BATCH	64u	/* frames buffered per queue before a forced flush */
+/* Pure ACKs kept per queue while the port is backed up (see struct mlw_txq). */
+#define MLW_TX_ACKS	64u
+#define MLW_ACK_FRAME_MAX 134u	/* Ethernet + IPv6 + TCP with 40 bytes of options */
 #define MLW_RSS_KEY_MAX	52u
 
 /* What a port can do, read from rte_eth_dev_info_get() at open time. */
@@ -44,12 +47,24 @@ struct mlw_port {
 	bool configured, started;
 };
 
-/* Per-shard TX state of one queue. Only the owning shard touches it. */
+/*
+ * Per-shard TX state of one queue. Only the owning shard touches it.
+ *
+ * When the port is backed up (pkts full and the port takes none), a frame
+ * is refused with ERR_MEM: lwIP keeps a refused data segment queued, but a
+ * refused ACK is retried only once, from its 250 ms timer, and then
+ * forgotten; a lost window update leaves the peer waiting for its persist
+ * timer (seconds). So pure ACKs are not refused: the newest one per
+ * connection waits in acks[] (an older one for the same connection is
+ * freed, ack_merged counts it) and goes out once pkts has drained.
+ */
 struct mlw_txq {
 	uint16_t port_id, queue_id;
 	uint16_t n;
+	uint16_t nacks;
 	struct rte_mbuf *pkts[MLW_TX_BATCH];
-	uint64_t tx_pkts, tx_bytes, tx_drops;
+	struct rte_mbuf *acks[MLW_TX_ACKS];
+	uint64_t tx_pkts, tx_bytes, tx_drops, ack_merged;
 };
 
 /* The mbuf private area holds the custom pbuf that wraps the mbuf's data

@@ -289,8 +289,10 @@ static void teardown(struct mlw_shard *sh)
 
 		for (uint16_t i = 0; i < q->n; i++)
 			rte_pktmbuf_free(q->pkts[i]);
-		q->tx_drops += q->n;
-		q->n = 0;
+		for (uint16_t i = 0; i < q->nacks; i++)
+			rte_pktmbuf_free(q->acks[i]);
+		q->tx_drops += q->n + q->nacks;
+		q->n = q->nacks = 0;
 	}
 }
 
