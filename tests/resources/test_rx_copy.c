@@ -41,7 +41,6 @@ static struct {
 	bool zero_copy_again;		/* the next frame is zero-copy again */
 } res;
 
-static struct mlw_stack *g_stack;
 static struct pbuf *pb[NFRAMES];
 
 static uint8_t pat(unsigned frame, unsigned off)
@@ -124,12 +123,11 @@ static int shard_init(unsigned shard, void *arg)
 	(void)shard;
 	(void)arg;
 	run();
-	mlw_stack_stop(g_stack);
+	mlw_stack_stop(test_stack_current());
 	return 0;
 }
 
 static unsigned bad_heaps;
-static char reason[600];
 
 static void test_zero_copy_up_to_the_limit(void **state)
 {
@@ -168,19 +166,10 @@ int main(void)
 		cmocka_unit_test(test_copied_past_the_limit),
 		cmocka_unit_test(test_recovers),
 	};
-	int rc = test_stack_create(&g_stack, "mlwrxc", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n",
-				   reason, sizeof(reason));
+	int rc = test_stack_run("mlwrxc", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", shard_init,
+				&bad_heaps);
 
-	if (rc != 0) {
-		printf("SKIP: the stack did not start: %s\n", reason);
-		return 77;
-	}
-	rc = mlw_stack_run(g_stack, shard_init, NULL, NULL);
-	bad_heaps = mlw_stack_check_heaps(g_stack, stderr);
-	test_stack_destroy(g_stack, "mlwrxc");
-	if (rc != 0) {
-		fprintf(stderr, "rx_copy: the stack ended with %d\n", rc);
-		return 1;
-	}
+	if (rc != 0)
+		return rc;
 	return cmocka_run_group_tests_name("rx_copy", tests, NULL, NULL);
 }

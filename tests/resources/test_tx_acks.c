@@ -41,7 +41,6 @@ static struct {
 	bool drained;			/* every kept ACK left within 5 s */
 } res;
 
-static struct mlw_stack *g_stack;
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -146,12 +145,11 @@ static int shard_init(unsigned shard, void *arg)
 	(void)shard;
 	(void)arg;
 	run();
-	mlw_stack_stop(g_stack);
+	mlw_stack_stop(test_stack_current());
 	return 0;
 }
 
 static unsigned bad_heaps;
-static char reason[600];
 
 static void test_acks_kept_not_refused(void **state)
 {
@@ -199,20 +197,10 @@ int main(void)
 		cmocka_unit_test(test_other_frames_refused),
 		cmocka_unit_test(test_kept_acks_leave),
 	};
-	int rc = test_stack_create(&g_stack, "mlwacks", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n",
-				   reason, sizeof(reason));
+	int rc = test_stack_run("mlwacks", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", shard_init,
+				&bad_heaps);
 
-	if (rc != 0) {
-		printf("SKIP: the stack did not start: %s\n", reason);
-		return 77;
-	}
-	rc = mlw_stack_run(g_stack, shard_init, NULL, NULL);
-	bad_heaps = mlw_stack_check_heaps(g_stack, stderr);
-	mlw_stack_print_stats(g_stack, stdout);
-	test_stack_destroy(g_stack, "mlwacks");
-	if (rc != 0) {
-		fprintf(stderr, "tx_acks: the stack ended with %d\n", rc);
-		return 1;
-	}
+	if (rc != 0)
+		return rc;
 	return cmocka_run_group_tests_name("tx_acks", tests, NULL, NULL);
 }

@@ -69,6 +69,35 @@ void test_stack_destroy(struct mlw_stack *st, const char *name)
 	remove_runtime_dir(name);
 }
 
+static struct mlw_stack *current;
+
+struct mlw_stack *test_stack_current(void)
+{
+	return current;
+}
+
+int test_stack_run(const char *name, const char *sections, mlw_shard_init_fn init,
+		   unsigned *bad_heaps)
+{
+	char reason[600];
+	int rc = test_stack_create(&current, name, sections, reason, sizeof(reason));
+
+	if (rc != 0) {
+		printf("SKIP: the stack did not start: %s\n", reason);
+		return 77;
+	}
+	rc = mlw_stack_run(current, init, NULL, NULL);
+	*bad_heaps = mlw_stack_check_heaps(current, stderr);
+	mlw_stack_print_stats(current, stdout);
+	test_stack_destroy(current, name);
+	current = NULL;
+	if (rc != 0) {
+		fprintf(stderr, "%s: the stack ended with %d\n", name, rc);
+		return 1;
+	}
+	return 0;
+}
+
 int64_t test_now_ms(void)
 {
 	struct timespec t;

@@ -22,6 +22,20 @@ int test_stack_create(struct mlw_stack **st, const char *name, const char *secti
  * $XDG_RUNTIME_DIR when not root, behind). */
 void test_stack_destroy(struct mlw_stack *st, const char *name);
 
+/**
+ * The whole life of a test stack: test_stack_create(), mlw_stack_run() with
+ * @p init on every shard (which stops it with mlw_stack_stop(
+ * test_stack_current())), the stats table on stdout, *@p bad_heaps =
+ * mlw_stack_check_heaps(), test_stack_destroy(). Returns 77 if the stack
+ * did not start (the reason printed as "SKIP: ..."), 1 if the run failed,
+ * else 0: a main() hands that on, or goes on to its CMocka group on 0.
+ */
+int test_stack_run(const char *name, const char *sections, mlw_shard_init_fn init,
+		   unsigned *bad_heaps);
+
+/** The stack test_stack_run() runs (NULL outside it). */
+struct mlw_stack *test_stack_current(void);
+
 /** CLOCK_MONOTONIC in milliseconds. */
 int64_t test_now_ms(void);
 
