@@ -149,9 +149,7 @@ static int bind_rss(struct mlw_shard *sh, struct tcp_pcb *pcb, const ip_addr_t *
 		src4 = ip4_addr_get_u32(netif_ip4_addr(nif));
 		src = &src4;
 	}
-	mlw__tw_trim(sh);	/* keeps the walk below short */
 	port_map_build(&pp);
-	pp.reuse_tw = false;
 	port = pick(sh, remote, rport, src, &pp);
 	if (port == -EADDRNOTAVAIL) {
 		pp.reuse_tw = true;

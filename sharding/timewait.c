@@ -9,7 +9,8 @@
  * once ~10k PCBs waited. Linux hashes its TIME-WAIT sockets and still caps
  * them (net.ipv4.tcp_max_tw_buckets, ending the oldest); mTCP keeps none by
  * default. Here each shard keeps at most max_time_wait: the shard trims the
- * list every 10 ms and before every ephemeral port choice.
+ * list every 10 ms (so a burst of closes can exceed the cap by what 10 ms
+ * brings, never for longer).
  *
  * tcp_abort() of a TIME-WAIT PCB sends nothing and calls no callback: the
  * PCB just goes. The cost is TIME-WAIT's protection for that 4-tuple (a

@@ -1,6 +1,6 @@
 /* test_rx_copy.c - received frames are handed to lwIP without copying until the shard holds MLW_RX_ZC_MAX of them, then copied into the shard heap so the mbuf pool stays free for the ports.
  *
- * main -> mlw_stack_run(one shard on net_ring0) -> shard_init: a mempool of
+ * main -> mlw_stack_run(one shard on net_ring0) -> run(): a mempool of
  * its own (the shard's mbuf layout), MLW_RX_ZC_MAX + EXTRA frames through
  * mlw__mbuf_to_pbuf() while lwIP "holds" them all (unread data) -> checks
  * kept in `res` -> pbufs freed -> one more frame -> mlw_stack_stop ->
@@ -118,15 +118,6 @@ out:
 	rte_mempool_free(pool);
 }
 
-static int shard_init(unsigned shard, void *arg)
-{
-	(void)shard;
-	(void)arg;
-	run();
-	mlw_stack_stop(test_stack_current());
-	return 0;
-}
-
 static unsigned bad_heaps;
 
 static void test_zero_copy_up_to_the_limit(void **state)
@@ -166,7 +157,7 @@ int main(void)
 		cmocka_unit_test(test_copied_past_the_limit),
 		cmocka_unit_test(test_recovers),
 	};
-	int rc = test_stack_run("mlwrxc", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", shard_init,
+	int rc = test_stack_run("mlwrxc", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
 				&bad_heaps);
 
 	if (rc != 0)

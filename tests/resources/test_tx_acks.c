@@ -1,7 +1,7 @@
 /* test_tx_acks.c - with the port backed up, pure ACKs are not refused: the newest per connection waits beside the TX queue and goes out once the queue drains; other frames are refused as before.
  *
  * main -> mlw_stack_run(one shard on net_ring0, whose TX ring loops back to
- * its RX ring) -> shard_init: without polling, junk frames through the
+ * its RX ring) -> run(): without polling, junk frames through the
  * port's linkoutput until the ring and the queue are full -> pure ACKs of
  * two connections, a SYN and a big frame -> checks -> polling until every
  * kept ACK left -> mlw_stack_stop -> CMocka asserts what the shard saw.
@@ -140,15 +140,6 @@ static void run(void)
 	res.ran = true;
 }
 
-static int shard_init(unsigned shard, void *arg)
-{
-	(void)shard;
-	(void)arg;
-	run();
-	mlw_stack_stop(test_stack_current());
-	return 0;
-}
-
 static unsigned bad_heaps;
 
 static void test_acks_kept_not_refused(void **state)
@@ -197,7 +188,7 @@ int main(void)
 		cmocka_unit_test(test_other_frames_refused),
 		cmocka_unit_test(test_kept_acks_leave),
 	};
-	int rc = test_stack_run("mlwacks", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", shard_init,
+	int rc = test_stack_run("mlwacks", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
 				&bad_heaps);
 
 	if (rc != 0)

@@ -70,14 +70,18 @@ void test_stack_destroy(struct mlw_stack *st, const char *name)
 }
 
 static struct mlw_stack *current;
+static void (*current_body)(void);
 
-struct mlw_stack *test_stack_current(void)
+static int run_body(unsigned shard, void *arg)
 {
-	return current;
+	(void)shard;
+	(void)arg;
+	current_body();
+	mlw_stack_stop(current);
+	return 0;
 }
 
-int test_stack_run(const char *name, const char *sections, mlw_shard_init_fn init,
-		   unsigned *bad_heaps)
+int test_stack_run(const char *name, const char *sections, void (*body)(void), unsigned *bad_heaps)
 {
 	char reason[600];
 	int rc = test_stack_create(&current, name, sections, reason, sizeof(reason));
@@ -86,7 +90,8 @@ int test_stack_run(const char *name, const char *sections, mlw_shard_init_fn ini
 		printf("SKIP: the stack did not start: %s\n", reason);
 		return 77;
 	}
-	rc = mlw_stack_run(current, init, NULL, NULL);
+	current_body = body;
+	rc = mlw_stack_run(current, run_body, NULL, NULL);
 	*bad_heaps = mlw_stack_check_heaps(current, stderr);
 	mlw_stack_print_stats(current, stdout);
 	test_stack_destroy(current, name);

@@ -23,18 +23,14 @@ int test_stack_create(struct mlw_stack **st, const char *name, const char *secti
 void test_stack_destroy(struct mlw_stack *st, const char *name);
 
 /**
- * The whole life of a test stack: test_stack_create(), mlw_stack_run() with
- * @p init on every shard (which stops it with mlw_stack_stop(
- * test_stack_current())), the stats table on stdout, *@p bad_heaps =
- * mlw_stack_check_heaps(), test_stack_destroy(). Returns 77 if the stack
- * did not start (the reason printed as "SKIP: ..."), 1 if the run failed,
- * else 0: a main() hands that on, or goes on to its CMocka group on 0.
+ * The whole life of a one-shard test stack: test_stack_create(), @p body
+ * run once on the shard, the stack stopped, the stats table on stdout,
+ * *@p bad_heaps = mlw_stack_check_heaps(), test_stack_destroy(). Returns
+ * 77 if the stack did not start (the reason printed as "SKIP: ..."), 1 if
+ * the run failed, else 0: a main() hands that on, or goes on to its CMocka
+ * group on 0.
  */
-int test_stack_run(const char *name, const char *sections, mlw_shard_init_fn init,
-		   unsigned *bad_heaps);
-
-/** The stack test_stack_run() runs (NULL outside it). */
-struct mlw_stack *test_stack_current(void);
+int test_stack_run(const char *name, const char *sections, void (*body)(void), unsigned *bad_heaps);
 
 /** CLOCK_MONOTONIC in milliseconds. */
 int64_t test_now_ms(void);
