@@ -163,6 +163,16 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 
 void mlw__port_close(struct mlw_port *port)
 {
+	struct rte_eth_link link;
+
+	/* DPDK 22.11's memif disconnect is not safe against itself: if the
+	 * peer has just gone, the interrupt thread may still be tearing the
+	 * shared regions down, and our dev_stop would free them a second time.
+	 * A link already down means that teardown has begun; give it a moment
+	 * to finish (it takes microseconds). */
+	if (port->started && strcmp(port->caps.driver, "net_memif") == 0 &&
+	    rte_eth_link_get_nowait(port->port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_DOWN)
+		usleep(50000);
 	if (port->started) {
 		rte_eth_dev_stop(port->port_id);
 		port->started = false;
