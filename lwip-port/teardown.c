@@ -1,4 +1,6 @@
-/* teardown.c - end of a shard's lwIP: remove its timeouts (lwIP has no deinit). */
+/* teardown.c - end of a shard's lwIP: loopback queue, netifs, pending fragments and timeouts (lwIP has no deinit). */
+#include "lwip/ip4_frag.h"
+#include "lwip/ip6_frag.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "mlwip/lwip_shard.h"
@@ -33,5 +35,16 @@ int mlw_lwip_teardown(void)
 	 * multicast memberships are freed only by netif_remove(). */
 	while (netif_list != NULL)
 		netif_remove(netif_list);
+	/* Fragments waiting for the rest of their datagram: age them out, as
+	 * their timers would (with no netif left, the "time exceeded" lwIP
+	 * would send for a first fragment goes nowhere). */
+#if IP_REASSEMBLY
+	for (int i = 0; i <= IP_REASS_MAXAGE; i++)
+		ip_reass_tmr();
+#endif
+#if LWIP_IPV6 && LWIP_IPV6_REASS
+	for (int i = 0; i <= IPV6_REASS_MAXAGE; i++)
+		ip6_reass_tmr();
+#endif
 	return mlw_lwip_timers_clear();
 }

@@ -152,8 +152,7 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 	if (s->rx_bytes > 0)
 		return (ssize_t)rx_copy(s, buf, len, (flags & MSG_PEEK) != 0, 0);
 	if (s->so_error != 0) {
-		errno = s->so_error;
-		s->so_error = 0;
+		errno = mlw__sock_take_error(s);
 		return -1;
 	}
 	return 0;
@@ -200,8 +199,7 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 		 * error first, then EPIPE once the send side is shut or the
 		 * socket never connected. */
 		if (s->so_error != 0 && done == 0) {
-			errno = s->so_error;
-			s->so_error = 0;
+			errno = mlw__sock_take_error(s);
 			return -1;
 		}
 		if (s->wr_shut || s->pcb == NULL ||

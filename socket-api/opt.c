@@ -263,8 +263,7 @@ static int get_value(struct mlw__sock *s, int level, int name, union opt_val *ou
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_ERROR:
-			*v = s->so_error;
-			s->so_error = 0;
+			*v = mlw__sock_take_error(s);
 			return 0;
 		case SO_TYPE:
 			*v = s->f.kind == MLW__KIND_UDP ? SOCK_DGRAM : SOCK_STREAM;

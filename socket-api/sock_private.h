@@ -58,6 +58,7 @@ struct mlw__sock {
 	bool v6only;		/* IPV6_V6ONLY (AF_INET6 only) */
 	uint64_t rcvtimeo_us, sndtimeo_us;	/* SO_RCVTIMEO/SO_SNDTIMEO; 0: forever */
 	int so_error;		/* pending error (errno value), 0 if none */
+	int abort_err;		/* errno for the err callback when we abort the PCB (0: lwIP's err) */
 	/* The local address of an established connection, for getsockname
 	 * once the PCB is gone (Linux keeps reporting it, too). */
 	ip_addr_t name_ip;
@@ -83,6 +84,16 @@ struct mlw__sock {
 	struct mlw__sock *dirty_next;
 	struct mlw__epitem *watch;	/* epoll entries watching this socket */
 };
+
+/* Take the pending error, once (Linux's sock_error()): recv, send,
+ * connect and SO_ERROR report it. */
+static inline int mlw__sock_take_error(struct mlw__sock *s)
+{
+	int e = s->so_error;
+
+	s->so_error = 0;
+	return e;
+}
 
 /* Per-shard state of the socket layer, on the shard heap. */
 struct mlw__shard_socks {

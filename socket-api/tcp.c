@@ -12,6 +12,7 @@
 #include "lwip/ip.h"
 #include "lwip/priv/tcp_priv.h"	/* tcp_abandon() */
 #include "lwip/tcp.h"
+#include "mlw_lwip_hooks.h"
 
 #include "mlwip/alloc.h"
 #include "mlwip/socket.h"
@@ -105,7 +106,9 @@ static void on_err(void *arg, err_t err)
 
 	/* lwIP has freed the PCB already. ERR_CLSD is the graceful end of
 	 * a connection both sides closed (LAST_ACK acked): no error. */
-	if (err != ERR_CLSD)
+	if (s->abort_err != 0)
+		s->so_error = s->abort_err;
+	else if (err != ERR_CLSD)
 		s->so_error = mlw__errno_from_tcp_err(err, s->state == MLW__S_CONNECTING);
 	s->pcb = NULL;
 	s->state = MLW__S_CLOSED;
@@ -132,6 +135,31 @@ static err_t on_syn_poll(void *arg, struct tcp_pcb *pcb)
 		return ERR_ABRT;
 	}
 	return ERR_OK;
+}
+
+/* An ICMP error quoting a segment of ours (lwip-port/icmp_err.c decided
+ * Linux's TCP acts on it). As Linux's tcp_v4_err/tcp_v6_err: a connection
+ * in SYN_SENT whose SYN is quoted (sequence number between the oldest
+ * unacknowledged and the next) fails at once with the error, without a
+ * RST. Later states keep trying; Linux only remembers the error to report
+ * in place of ETIMEDOUT, which is not done here. */
+void mlw__tcp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr_t *remote,
+			 u16_t remote_port, u32_t seq, int err)
+{
+	struct tcp_pcb *pcb;
+
+	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
+		if (pcb->local_port != local_port || pcb->remote_port != remote_port ||
+		    !ip_addr_cmp_zoneless(&pcb->remote_ip, remote) ||
+		    !ip_addr_cmp_zoneless(&pcb->local_ip, local))
+			continue;
+		if (pcb->state == SYN_SENT && pcb->errf == on_err &&
+		    TCP_SEQ_BETWEEN(seq, pcb->lastack, pcb->snd_nxt)) {
+			((struct mlw__sock *)pcb->callback_arg)->abort_err = err;
+			tcp_abandon(pcb, 0);
+		}
+		return;
+	}
 }
 
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -510,16 +538,8 @@ static int reopen(struct mlw__sock *s)
 	s->state = MLW__S_NEW;
 	s->rd_eof = s->rd_shut = s->wr_shut = false;
 	s->so_error = 0;
+	s->abort_err = 0;
 	return 0;
-}
-
-/* Take the pending error: connect and SO_ERROR report it once. */
-static int take_error(struct mlw__sock *s)
-{
-	int e = s->so_error;
-
-	s->so_error = 0;
-	return e;
 }
 
 int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
@@ -562,7 +582,7 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		 * on a fresh PCB. */
 		if (s->connect_pending) {
 			s->connect_pending = false;
-			errno = s->so_error ? take_error(s) : ECONNABORTED;
+			errno = s->so_error ? mlw__sock_take_error(s) : ECONNABORTED;
 			return -1;
 		}
 		if (s->was_connected) {
@@ -624,7 +644,7 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		/* As Linux's __inet_stream_connect, which disconnects the
 		 * socket after a failed blocking connect: it is unconnected
 		 * again (read: ENOTCONN), not at end of stream. */
-		errno = take_error(s);
+		errno = mlw__sock_take_error(s);
 		s->rd_eof = false;
 		return -1;
 	}

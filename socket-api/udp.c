@@ -14,6 +14,7 @@
 
 #include "lwip/ip.h"
 #include "lwip/udp.h"
+#include "mlw_lwip_hooks.h"
 
 #include "mlwip/alloc.h"
 #include "mlwip/socket.h"
@@ -112,6 +113,29 @@ static bool udp_connected(const struct mlw__sock *s)
 	return (udp_flags(s->upcb) & UDP_FLAGS_CONNECTED) != 0;
 }
 
+/* An ICMP error about a datagram this shard sent (lwip-port/icmp_err.c
+ * decided it is one Linux reports). As Linux without IP_RECVERR: only a
+ * connected socket hears of it, and the next recv, send or SO_ERROR
+ * reports it once; epoll shows EPOLLERR until then. */
+void mlw__udp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr_t *remote,
+			 u16_t remote_port, int err)
+{
+	struct udp_pcb *pcb;
+
+	for (pcb = udp_pcbs; pcb != NULL; pcb = pcb->next) {
+		struct mlw__sock *s = pcb->recv_arg;
+
+		if (pcb->recv != on_dgram || !(udp_flags(pcb) & UDP_FLAGS_CONNECTED) ||
+		    pcb->local_port != local_port || pcb->remote_port != remote_port ||
+		    !ip_addr_cmp_zoneless(&pcb->remote_ip, remote) ||
+		    (!ip_addr_isany(&pcb->local_ip) && !ip_addr_cmp_zoneless(&pcb->local_ip, local)))
+			continue;
+		s->so_error = err;
+		mlw__sock_notify(s);
+		return;
+	}
+}
+
 int mlw__udp_bind(struct mlw__sock *s, const struct sockaddr *addr, socklen_t len)
 {
 	ip_addr_t ip;
@@ -180,6 +204,10 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 		errno = EOPNOTSUPP;
 		return -1;
 	}
+	if (s->so_error != 0) {
+		errno = mlw__sock_take_error(s);	/* and nothing is sent, as on Linux */
+		return -1;
+	}
 	if (s->wr_shut) {
 		errno = EPIPE;
 		return -1;
@@ -240,7 +268,12 @@ ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	while (s->dqh == NULL) {
+	/* As Linux's __skb_recv_udp: a pending error comes before the data. */
+	while (s->so_error != 0 || s->dqh == NULL) {
+		if (s->so_error != 0) {
+			errno = mlw__sock_take_error(s);
+			return -1;
+		}
 		if (s->rd_shut)
 			return 0;
 		if (s->nonblock || (flags & MSG_DONTWAIT)) {

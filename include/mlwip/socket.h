@@ -48,8 +48,16 @@
  * AF_INET6 sockets are dual-stack unless IPV6_V6ONLY is set before they
  * are bound (then an IPv4 and an IPv6-only socket may share a port).
  *
- * Not yet provided: ancillary data (control messages), ICMP errors on
- * connected UDP sockets (no ECONNREFUSED for UDP).
+ * ICMP/ICMPv6 destination unreachable: a connected UDP socket gets Linux's
+ * hard errors (port unreachable: ECONNREFUSED) once, from the next recv,
+ * send (nothing is sent) or SO_ERROR, and EPOLLERR until then; unconnected
+ * sockets and soft errors (host unreachable, fragmentation needed) are not
+ * reported, as on Linux without IP_RECVERR. A TCP connect still in
+ * SYN_SENT fails with the error an ICMP message quoting its SYN carries
+ * (EHOSTUNREACH, ENETUNREACH, ECONNREFUSED, ...); established connections
+ * ignore ICMP errors.
+ *
+ * Not yet provided: ancillary data (control messages), IP_RECVERR.
  */
 #ifndef MLWIP_SOCKET_H
 #define MLWIP_SOCKET_H

@@ -8,4 +8,25 @@ u32_t mlw__tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
 		   const ip_addr_t *remote_ip, u16_t remote_port);
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) mlw__tcp_isn(lip, lport, rip, rport)
 
+/* ICMP/ICMPv6 errors for the transport that sent the quoted datagram
+ * (icmp_err.c). The inline test keeps the packet path at one byte compare;
+ * the packet always continues into lwIP (the hooks return 0). */
+struct pbuf;
+struct netif;
+int mlw__icmp4_input(struct pbuf *p, struct netif *inp);
+int mlw__icmp6_input(struct pbuf *p, struct netif *inp);
+#define LWIP_HOOK_IP4_INPUT(p, inp) \
+	((p)->len > 9 && ((const u8_t *)(p)->payload)[9] == 1 /* ICMP */ ? mlw__icmp4_input(p, inp) : 0)
+#define LWIP_HOOK_IP6_INPUT(p, inp) \
+	((p)->len > 6 && ((const u8_t *)(p)->payload)[6] == 58 /* ICMPv6 */ ? mlw__icmp6_input(p, inp) : 0)
+
+/* Receive those errors (socket-api/udp.c and tcp.c; weak no-ops in
+ * icmp_err.c when the socket layer is not linked): the quoted datagram's
+ * addresses and ports as seen from this host, TCP's sequence number, and
+ * the errno value to report. */
+void mlw__udp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr_t *remote,
+			 u16_t remote_port, int err);
+void mlw__tcp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr_t *remote,
+			 u16_t remote_port, u32_t seq, int err);
+
 #endif /* MLW_LWIP_HOOKS_H */

@@ -908,22 +908,48 @@ static void t_udp_connected(const struct sem_ops *o, int fam)
 	o->close(c);
 }
 
-/* A connected UDP socket and a port nobody listens on. */
+/* A connected UDP socket and a port nobody listens on: the ICMP port
+ * unreachable comes back as ECONNREFUSED, once, to whichever call looks
+ * first (recv, send, SO_ERROR), and epoll shows EPOLLERR meanwhile. An
+ * unconnected socket hears nothing of it. */
 static void t_udp_refused(const struct sem_ops *o, int fam)
 {
 	struct sockaddr_storage to;
-	socklen_t tolen;
-	int a = udp_bound(o, fam, "socket.a"), b = udp_bound(o, fam, "socket.b");
+	socklen_t tolen, vl = sizeof(int);
+	int a = udp_bound(o, fam, "socket.a"), b = udp_bound(o, fam, "socket.b"), c, ep, v = -1;
 	uint16_t closed = local_port(o, b);
 	char buf[8];
 
 	R("close.b", o->close(b));
 	tolen = loop_addr(fam, closed, &to);
 	R("connect", o->connect(a, (struct sockaddr *)&to, tolen));
+	ep = epoll_for(o, a, EPOLLIN | EPOLLOUT);
 	R("send", o->send(a, "x", 1, 0));
 	o->settle();
+	rec_wait(o, "wait.after_icmp", ep, 0);
 	R("recv.after_icmp", o->recv(a, buf, sizeof(buf), 0));
+	rec_wait(o, "wait.after_recv", ep, 0);
+	R("recv.again", o->recv(a, buf, sizeof(buf), 0));
 	R("send.again", o->send(a, "x", 1, 0));
+	o->settle();
+	R("send.after_icmp", o->send(a, "x", 1, 0));
+	R("send.after_error", o->send(a, "x", 1, 0));
+	o->settle();
+	R("so_error", o->getsockopt(a, SOL_SOCKET, SO_ERROR, &v, &vl));
+	sem_recf("so_error.value", "%s", v == ECONNREFUSED ? "ECONNREFUSED" : v ? "other" : "0");
+	vl = sizeof(v);
+	R("so_error.again", o->getsockopt(a, SOL_SOCKET, SO_ERROR, &v, &vl));
+	sem_recf("so_error.again.value", "%d", v);
+	/* Not connected: the same error is not reported. */
+	c = udp_bound(o, fam, "socket.c");
+	R("sendto.unconnected", o->sendto(c, "x", 1, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recv.unconnected", o->recv(c, buf, sizeof(buf), 0));
+	vl = sizeof(v);
+	R("so_error.unconnected", o->getsockopt(c, SOL_SOCKET, SO_ERROR, &v, &vl));
+	sem_recf("so_error.unconnected.value", "%d", v);
+	o->close(c);
+	o->close(ep);
 	o->close(a);
 }
 
@@ -1251,6 +1277,7 @@ const struct sem_test sem_tests[] = {
 	{ "udp_connected", t_udp_connected, AF_INET, 1 },
 	{ "udp_connected6", t_udp_connected, AF_INET6, 1 },
 	{ "udp_refused", t_udp_refused, AF_INET, 1 },
+	{ "udp_refused6", t_udp_refused, AF_INET6, 1 },
 	{ "msg", t_msg, AF_INET, 0 },
 	{ "msg6", t_msg, AF_INET6, 0 },
 	{ "udp_msg", t_udp_msg, AF_INET, 1 },

@@ -55,11 +55,6 @@ static const struct {
 	  "Linux completes a loopback handshake inside connect(); mlwip's loopif delivers at the next loop pass" },
 	{ "connect_states", "connect.settled",
 	  "follows from connect.immediate: the first connect() after the handshake reports 0, later ones EISCONN" },
-	/* lwIP 2.1.3's icmp_input() hands "port unreachable" to nobody (no
-	 * hook into UDP PCBs), so a connected UDP socket never learns of it.
-	 * Not intended for good: listed so the suite keeps showing it. */
-	{ "udp_refused", "recv.after_icmp",
-	  "NOT IMPLEMENTED: ICMP port unreachable is not reported to connected UDP sockets (Linux: ECONNREFUSED once)" },
 };
 
 struct trace {
