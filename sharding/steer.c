@@ -1,4 +1,4 @@
-/* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] for TCP/UDP, every shard for ARP/ND. */
+/* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] for TCP/UDP and for ICMP errors (the quoted flow's), every shard for ARP/ND. */
 #include <netinet/in.h>
 
 #include <rte_ether.h>
@@ -12,6 +12,36 @@ struct l4_ports {
 	uint16_t src, dst;
 };
 
+/* An ICMP(v6) error goes to the shard that owns the flow of the datagram
+ * it quotes: that datagram went from us to the peer, so the owner is the
+ * one a frame from the peer would hash to (quoted destination first). */
+static int steer_quoted_v4(const struct mlw_rss *rss, const uint8_t *q, uint32_t len)
+{
+	const struct rte_ipv4_hdr *qip = (const struct rte_ipv4_hdr *)q;
+	const struct l4_ports *l4;
+	uint32_t qhl;
+
+	if (len < sizeof(*qip))
+		return MLW_STEER_LOCAL;
+	qhl = rte_ipv4_hdr_len(qip);
+	if ((qip->next_proto_id != IPPROTO_TCP && qip->next_proto_id != IPPROTO_UDP) ||
+	    qhl < sizeof(*qip) || len < qhl + sizeof(*l4))
+		return MLW_STEER_LOCAL;
+	l4 = (const struct l4_ports *)(q + qhl);
+	return (int)mlw_rss_owner_v4(rss, qip->dst_addr, qip->src_addr, l4->dst, l4->src);
+}
+
+static int steer_quoted_v6(const struct mlw_rss *rss, const uint8_t *q, uint32_t len)
+{
+	const struct rte_ipv6_hdr *qip = (const struct rte_ipv6_hdr *)q;
+	const struct l4_ports *l4 = (const struct l4_ports *)(qip + 1);
+
+	if (len < sizeof(*qip) + sizeof(*l4) ||
+	    (qip->proto != IPPROTO_TCP && qip->proto != IPPROTO_UDP))
+		return MLW_STEER_LOCAL;
+	return (int)mlw_rss_owner_v6(rss, qip->dst_addr, qip->src_addr, l4->dst, l4->src);
+}
+
 static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, uint32_t len)
 {
 	const struct l4_ports *l4;
@@ -20,6 +50,17 @@ static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, 
 	if (len < sizeof(*ip))
 		return MLW_STEER_LOCAL;
 	hl = rte_ipv4_hdr_len(ip);
+	if (ip->next_proto_id == IPPROTO_ICMP) {
+		const uint8_t *icmp = (const uint8_t *)ip + hl;
+
+		/* Destination unreachable, time exceeded, parameter problem
+		 * (not fragmented: a fragment's ports are not there). */
+		if (hl < sizeof(*ip) || len < hl + 8 ||
+		    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) ||
+		    (icmp[0] != 3 && icmp[0] != 11 && icmp[0] != 12))
+			return MLW_STEER_LOCAL;
+		return steer_quoted_v4(rss, icmp + 8, len - hl - 8);
+	}
 	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return MLW_STEER_LOCAL;
 	/* Fragments carry no ports. They stay on the shard that received
@@ -47,6 +88,10 @@ static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, 
 		 * every shard keeps its own neighbour table. */
 		if (len >= sizeof(*ip) + 1 && l4[0] >= 133 && l4[0] <= 137)
 			return MLW_STEER_ALL;
+		/* Destination unreachable, packet too big, time exceeded,
+		 * parameter problem: to the owner of the quoted flow. */
+		if (len >= sizeof(*ip) + 8 && l4[0] >= 1 && l4[0] <= 4)
+			return steer_quoted_v6(rss, l4 + 8, len - (uint32_t)sizeof(*ip) - 8);
 		return MLW_STEER_LOCAL;
 	}
 	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||

@@ -6,7 +6,7 @@
 
 #include "mlwip/flow.h"
 
-#define MLW_STEER_LOCAL	(-1)	/* this shard (ICMP, fragments, anything without ports) */
+#define MLW_STEER_LOCAL	(-1)	/* this shard (echo and other ICMP, fragments, anything without ports) */
 #define MLW_STEER_ALL	(-2)	/* ARP / IPv6 ND: every shard */
 
 /* Returns the owner shard (>= 0) or one of MLW_STEER_LOCAL/MLW_STEER_ALL. */
