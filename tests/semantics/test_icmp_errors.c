@@ -246,42 +246,44 @@ static struct pbuf *icmp6(const struct icmp_case *c, uint16_t sport, uint32_t se
 	return p;
 }
 
+/* @p addr (4 or 16 bytes, by @p family) and @p port as a sockaddr. */
+static socklen_t sockaddr_of(int family, const uint8_t *addr, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		memcpy(&a->sin_addr, addr, 4);
+		return sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		memcpy(&a->sin6_addr, addr, 16);
+		return sizeof(*a);
+	}
+}
+
+/* A UDP socket connected to the peer, or bound to the shard's address (as
+ * the connected one is) and not connected; *@p port its local port. */
 static int udp_socket(int family, bool connect_it, uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd = mlw_socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(PEER_PORT);
-		memcpy(&a->sin_addr, v4_peer, 4);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(PEER_PORT);
-		memcpy(&a->sin6_addr, v6_peer, 16);
-		len = sizeof(*a);
-	}
 	if (fd < 0)
 		return -1;
 	if (connect_it) {
+		len = sockaddr_of(family, family == AF_INET ? v4_peer : v6_peer, PEER_PORT, &ss);
 		if (mlw_connect(fd, (struct sockaddr *)&ss, len) != 0)
 			return -1;
 	} else {
-		/* Bound to the shard's address, as the connected one is. */
-		if (family == AF_INET)
-			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, v4_us, 4);
-		else
-			memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, v6_us, 16);
-		((struct sockaddr_in *)&ss)->sin_port = 0;
-		if (family == AF_INET6)
-			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+		len = sockaddr_of(family, family == AF_INET ? v4_us : v6_us, 0, &ss);
 		if (mlw_bind(fd, (struct sockaddr *)&ss, len) != 0)
 			return -1;
 	}
@@ -306,25 +308,9 @@ static struct tcp_pcb *connecting_pcb(void)
 static int tcp_connecting(int family)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	socklen_t len = sockaddr_of(family, family == AF_INET ? v4_peer : v6_peer, TCP_PEER_PORT, &ss);
 	int fd = mlw_socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(TCP_PEER_PORT);
-		memcpy(&a->sin_addr, v4_peer, 4);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(TCP_PEER_PORT);
-		memcpy(&a->sin6_addr, v6_peer, 16);
-		len = sizeof(*a);
-	}
 	if (fd < 0)
 		return -1;
 	if (mlw_connect(fd, (struct sockaddr *)&ss, len) == 0 || errno != EINPROGRESS) {
