@@ -96,9 +96,7 @@ static void run(void)
 	struct mlw_txq *q;
 	int64_t end;
 
-	for (nif = netif_list; nif != NULL; nif = nif->next)
-		if (nif->name[0] == 'd' && nif->name[1] == 'p')
-			break;
+	nif = test_dpdk_netif();
 	if (nif == NULL) {
 		snprintf(res.why, sizeof(res.why), "no DPDK netif");
 		return;

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lwip/netif.h"
 #include "mlwip/config.h"
 #include "mlwip/socket.h"
 #include "test_stack.h"
@@ -123,4 +124,15 @@ void test_pump_ms(int ms)
 
 	while (test_now_ms() < end)
 		test_pump();
+}
+
+struct netif *test_dpdk_netif(void)
+{
+	struct netif *nif;
+
+	NETIF_FOREACH(nif) {
+		if (nif->name[0] == 'd' && nif->name[1] == 'p')
+			return nif;
+	}
+	return NULL;
 }

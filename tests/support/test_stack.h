@@ -42,4 +42,9 @@ void test_pump(void);
 /** test_pump() for @p ms milliseconds. */
 void test_pump_ms(int ms);
 
+struct netif;
+/** The calling shard's lwIP netif of its DPDK port (named "dp" by
+ * dpdk-netif), or NULL if it has none. */
+struct netif *test_dpdk_netif(void);
+
 #endif
