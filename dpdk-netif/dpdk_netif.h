@@ -42,8 +42,8 @@ struct mlw_port {
 	uint16_t port_id;
 	uint16_t nqueues;
 	struct mlw_port_caps caps;
-	uint8_t rss_key[MLW_RSS_KEY_MAX];	/* programmed key (hardware RSS) */
-	uint16_t reta[512];	/* read back from the port */
+	uint8_t rss_key[MLW_RSS_KEY_MAX];	/* programmed key (hardware RSS), caps.key_len bytes */
+	uint16_t want_rx_desc, want_tx_desc;	/* after -ERANGE: what the driver asked for */
 	bool configured, started;
 };
 
@@ -72,17 +72,25 @@ struct mlw_txq {
 struct mlw_rx_pbuf {
 	struct pbuf_custom pc;
 	struct rte_mbuf *m;
+	uint16_t pool;		/* index of the shard whose pool m is from */
 };
 #define MLW_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct mlw_rx_pbuf), RTE_MBUF_PRIV_ALIGN)
 
-/* Received frames a shard's lwIP may hold as zero-copy pbufs at once.
- * Unread data and out-of-order segments stay in lwIP until the application
- * reads them; with 2 MiB windows a few slow readers would hold every mbuf
- * of the pool and the port would drop frames for all connections. Past
- * this count frames are copied into the shard heap (where [stack]
- * heap_limit_mb bounds them) and their mbufs go back at once. Half the
- * pool: the rest is for the RX rings and TX. */
-#define MLW_RX_ZC_MAX	4000u
+/* Received frames a shard's lwIP may hold as zero-copy pbufs at once are
+ * limited per pool: unread data and out-of-order segments stay in lwIP
+ * until the application reads them, and with 2 MiB windows a few slow
+ * readers would hold every mbuf of a pool, so its port would drop frames
+ * for all connections. A frame forwarded from another shard (or an ARP/ND
+ * copy) belongs to that shard's pool, so it counts there: a shard holds at
+ * most zc_own frames of its own pool and zc_fwd of each other shard's
+ * ([stack] rx_zero_copy, mlw_config_forward_zero_copy()). Past the limit
+ * frames are copied into the shard heap (where [stack] heap_limit_mb
+ * bounds them) and their mbufs go back at once. The pools are sized for
+ * these limits (mlw_config_mbufs_needed()). */
+#define MLW_ZC_POOLS	64u	/* = MLW_MAX_SHARDS: one counter per shard's pool */
+
+/* Set the calling shard's limits (before its first frame). */
+void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd);
 
 /* Per-shard, per-port lwIP netif state. */
 struct mlw_netif_state {
@@ -91,19 +99,32 @@ struct mlw_netif_state {
 	bool tx_cksum;
 };
 
+struct mlw_rss;
+
+/* What port @p port_id can do, without configuring it. Returns 0 or
+ * -ENODEV. */
+int mlw__port_probe(uint16_t port_id, struct mlw_port_caps *caps);
+
 /**
  * Configure and start a port with @p nqueues RX/TX queue pairs, RX queue i
- * filling from @p pools[i]. When the port has RSS, program @p key (length
- * @p key_len) and a RETA spreading entries round-robin over the queues, and
- * read both back into @p port. Waits up to @p link_wait_ms for link up.
+ * filling from @p pools[i]. When the port has RSS that can agree with
+ * @p rss (a key of at least 40 bytes, a RETA whose size is a multiple of
+ * rss->reta_size), program the symmetric key at the port's length and the
+ * RETA (rss->reta repeated), and read both back; otherwise caps.rss is
+ * cleared and the shards steer in software. Waits up to @p link_wait_ms for
+ * link up.
+ *
+ * Each queue gets @p rx_desc / @p tx_desc descriptors, or fewer if the
+ * driver rounds them down.
  *
  * @return 0, or -errno: -ENODEV no such port; -EINVAL too many queues for
- *   the port or a bad key; -EIO the port refused its configuration or its
- *   RSS settings did not read back as written.
+ *   the port; -ERANGE the driver needs more descriptors than given (what it
+ *   wants is in port->want_rx_desc/want_tx_desc); -EIO the port refused
+ *   its configuration or its RSS settings did not read back as written.
  */
 int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
-		   struct rte_mempool *const *pools, const uint8_t *key, uint8_t key_len,
-		   unsigned link_wait_ms);
+		   struct rte_mempool *const *pools, const struct mlw_rss *rss,
+		   uint16_t rx_desc, uint16_t tx_desc, unsigned link_wait_ms);
 
 /* Stop and close the port (idempotent). */
 void mlw__port_close(struct mlw_port *port);
@@ -116,15 +137,17 @@ uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
 void mlw__tx_offload(struct rte_mbuf *m);
 
 /**
- * Hand a received mbuf (single segment) to lwIP as a pbuf: without copying
- * while the calling shard holds fewer than MLW_RX_ZC_MAX such pbufs,
- * otherwise copied into a PBUF_RAM pbuf from the shard heap and the mbuf
- * freed. Returns NULL (and frees the mbuf) if neither is possible.
+ * Hand a received mbuf (single segment) from shard @p pool's pool to lwIP
+ * as a pbuf: without copying while the calling shard holds fewer than its
+ * limit for that pool (mlw__rx_zc_setup), otherwise copied into a PBUF_RAM
+ * pbuf from the shard heap and the mbuf freed. Returns NULL (and frees the
+ * mbuf) if neither is possible.
  */
-struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m);
+struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool);
 
-/* The calling shard's zero-copy RX pbufs held now, and frames copied so far. */
-unsigned mlw__rx_zc_held(void);
+/* The calling shard's zero-copy RX pbufs held now of shard @p pool's pool,
+ * and frames copied so far. */
+unsigned mlw__rx_zc_held(unsigned pool);
 uint64_t mlw__rx_copied(void);
 
 /* lwIP netif init function (netif.c): netif->state must point to a struct

@@ -11,27 +11,37 @@
 
 #include "dpdk_netif.h"
 
-/* Per shard thread: zero-copy RX pbufs lwIP holds, frames copied instead. */
-static __thread unsigned rx_zc_held;
-static __thread uint64_t rx_copied;
+/* Per shard thread: zero-copy RX pbufs lwIP holds, by the pool they are
+ * from, the limits, and frames copied instead. */
+static _Thread_local struct {
+	unsigned held[MLW_ZC_POOLS];
+	unsigned limit[MLW_ZC_POOLS];
+	uint64_t copied;
+} zc;
 
-unsigned mlw__rx_zc_held(void)
+void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd)
 {
-	return rx_zc_held;
+	for (unsigned i = 0; i < MLW_ZC_POOLS; i++)
+		zc.limit[i] = i == self ? zc_own : zc_fwd;
+}
+
+unsigned mlw__rx_zc_held(unsigned pool)
+{
+	return pool < MLW_ZC_POOLS ? zc.held[pool] : 0;
 }
 
 uint64_t mlw__rx_copied(void)
 {
-	return rx_copied;
+	return zc.copied;
 }
 
 /* Called by lwIP when the last reference to the pbuf goes: the mbuf goes
- * back to the pool it came from (its owner shard's). */
+ * back to the pool it came from. */
 static void rx_pbuf_free(struct pbuf *p)
 {
 	struct mlw_rx_pbuf *rp = (struct mlw_rx_pbuf *)p;
 
-	rx_zc_held--;
+	zc.held[rp->pool]--;
 	rte_pktmbuf_free(rp->m);
 }
 
@@ -42,13 +52,13 @@ static struct pbuf *copy_out(struct rte_mbuf *m)
 
 	if (likely(p != NULL)) {
 		memcpy(p->payload, rte_pktmbuf_mtod(m, void *), m->data_len);
-		rx_copied++;
+		zc.copied++;
 	}
 	rte_pktmbuf_free(m);
 	return p;
 }
 
-struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m)
+struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool)
 {
 	struct mlw_rx_pbuf *rp;
 	struct pbuf *p;
@@ -56,21 +66,23 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m)
 	RTE_BUILD_BUG_ON(MLW_MBUF_PRIV_SIZE < sizeof(struct mlw_rx_pbuf));
 	/* Multi-segment frames (jumbo on some PMDs) would need a pbuf chain;
 	 * the ports are configured without scatter, so this is a driver bug. */
-	if (unlikely(m->nb_segs != 1 || m->priv_size < sizeof(*rp) || m->data_len > UINT16_MAX)) {
+	if (unlikely(m->nb_segs != 1 || m->priv_size < sizeof(*rp) || m->data_len > UINT16_MAX ||
+		     pool >= MLW_ZC_POOLS)) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	if (unlikely(rx_zc_held >= MLW_RX_ZC_MAX))
+	if (unlikely(zc.held[pool] >= zc.limit[pool]))
 		return copy_out(m);
 	rp = rte_mbuf_to_priv(m);
 	rp->m = m;
+	rp->pool = (uint16_t)pool;
 	rp->pc.custom_free_function = rx_pbuf_free;
 	p = pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->pc,
 				rte_pktmbuf_mtod(m, void *), m->data_len);
 	if (unlikely(p == NULL))
 		rte_pktmbuf_free(m);
 	else
-		rx_zc_held++;
+		zc.held[pool]++;
 	return p;
 }
 

@@ -7,9 +7,8 @@
 #include <rte_ethdev.h>
 
 #include "dpdk_netif.h"
+#include "mlwip/flow.h"
 
-#define RX_DESC 1024
-#define TX_DESC 1024
 
 static void read_caps(struct mlw_port *port, const struct rte_eth_dev_info *info)
 {
@@ -22,53 +21,70 @@ static void read_caps(struct mlw_port *port, const struct rte_eth_dev_info *info
 	memset(c, 0, sizeof(*c));
 	/* Programmable RSS needs a RETA and a key we can write; several
 	 * virtual devices report one without the other. */
-	c->rss = info->reta_size > 0 && info->hash_key_size > 0 &&
+	c->rss = info->reta_size > 0 &&
 		 (info->flow_type_rss_offloads & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV6_TCP));
 	c->reta_size = c->rss ? info->reta_size : 0;
-	c->key_len = c->rss ? info->hash_key_size : 0;
+	/* Some drivers (net_null) take a key without saying how long: assume
+	 * the common 40 bytes; the key is read back after programming, so a
+	 * wrong guess fails the port's start rather than steering wrongly. */
+	c->key_len = !c->rss ? 0 : info->hash_key_size ? info->hash_key_size : MLW_RSS_KEY_LEN_DEFAULT;
 	c->rx_cksum = (info->rx_offload_capa & rx_ck) == rx_ck;
 	c->tx_cksum = (info->tx_offload_capa & tx_ck) == tx_ck;
 	snprintf(c->driver, sizeof(c->driver), "%s", info->driver_name ? info->driver_name : "?");
 }
 
-static int program_reta(struct mlw_port *port)
+/* The largest RETA programmed: bigger tables are left as the driver made
+ * them and the port is used without RSS (no DPDK driver has one yet). */
+#define RETA_MAX 4096
+_Static_assert(RETA_MAX % RTE_ETH_RETA_GROUP_SIZE == 0, "RETA_MAX is whole groups");
+
+/*
+ * Program the port's RETA from @p rss: entry i = rss->reta[i mod
+ * rss->reta_size]. The NIC indexes its table with the low bits of the hash,
+ * so a table that repeats the stack's (whose size divides the port's) sends
+ * every flow to the queue of the shard that software steering names. Read
+ * back: software steering and port choice rely on it.
+ */
+static int program_reta(struct mlw_port *port, const struct mlw_rss *rss)
 {
-	struct rte_eth_rss_reta_entry64 conf[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_reta_entry64 conf[RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
 	uint16_t size = port->caps.reta_size;
 	unsigned groups = (size + RTE_ETH_RETA_GROUP_SIZE - 1) / RTE_ETH_RETA_GROUP_SIZE;
 
-	if (size > RTE_ETH_RSS_RETA_SIZE_512)
+	if (size > RETA_MAX || size % rss->reta_size != 0)
 		return -EINVAL;
-	memset(conf, 0, sizeof(conf));
+	memset(conf, 0, sizeof(conf[0]) * groups);
 	for (unsigned i = 0; i < size; i++) {
 		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
-		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % port->nqueues;
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			rss->reta[i & (rss->reta_size - 1)];
 	}
 	if (rte_eth_dev_rss_reta_update(port->port_id, conf, size) != 0)
 		return -EIO;
-	/* Read back: software steering and port choice use this table, so it
-	 * must be what the hardware really uses. */
 	for (unsigned g = 0; g < groups; g++) {
 		conf[g].mask = ~0ULL;
 		memset(conf[g].reta, 0xff, sizeof(conf[g].reta));
 	}
 	if (rte_eth_dev_rss_reta_query(port->port_id, conf, size) != 0)
 		return -EIO;
-	for (unsigned i = 0; i < size; i++) {
-		uint16_t q = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
-
-		if (q != i % port->nqueues)
+	for (unsigned i = 0; i < size; i++)
+		if (conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] !=
+		    rss->reta[i & (rss->reta_size - 1)])
 			return -EIO;
-		port->reta[i] = q;
-	}
 	return 0;
 }
 
-static int verify_key(struct mlw_port *port, const uint8_t *key, uint8_t key_len)
+/* Set the key explicitly after start (some drivers, net_null among them,
+ * ignore the key given to dev_configure) and read it back. */
+static int program_key(struct mlw_port *port, const uint8_t *key, uint8_t key_len, uint64_t rss_hf)
 {
 	uint8_t got[MLW_RSS_KEY_MAX];
+	struct rte_eth_rss_conf set = { .rss_key = (uint8_t *)key, .rss_key_len = key_len, .rss_hf = rss_hf };
 	struct rte_eth_rss_conf rc = { .rss_key = got, .rss_key_len = sizeof(got) };
+	int r = rte_eth_dev_rss_hash_update(port->port_id, &set);
 
+	if (r != 0 && r != -ENOTSUP)
+		return -EIO;
 	if (rte_eth_dev_rss_hash_conf_get(port->port_id, &rc) != 0)
 		return -EIO;
 	if (rc.rss_key_len < key_len || memcmp(got, key, key_len) != 0)
@@ -77,10 +93,23 @@ static int verify_key(struct mlw_port *port, const uint8_t *key, uint8_t key_len
 	return 0;
 }
 
-int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
-		   struct rte_mempool *const *pools, const uint8_t *key, uint8_t key_len,
-		   unsigned link_wait_ms)
+int mlw__port_probe(uint16_t port_id, struct mlw_port_caps *caps)
 {
+	struct mlw_port port;
+	struct rte_eth_dev_info info;
+
+	if (!rte_eth_dev_is_valid_port(port_id) || rte_eth_dev_info_get(port_id, &info) != 0)
+		return -ENODEV;
+	read_caps(&port, &info);
+	*caps = port.caps;
+	return 0;
+}
+
+int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
+		   struct rte_mempool *const *pools, const struct mlw_rss *rss,
+		   uint16_t rx_desc, uint16_t tx_desc, unsigned link_wait_ms)
+{
+	struct mlw_rss pkey;	/* the symmetric key at the port's length */
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	struct rte_eth_link link;
@@ -96,14 +125,24 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 	read_caps(port, &info);
 	if (nqueues == 0 || nqueues > info.max_rx_queues || nqueues > info.max_tx_queues)
 		return -EINVAL;
-	if (port->caps.rss && (key_len != port->caps.key_len || key_len > MLW_RSS_KEY_MAX))
-		return -EINVAL;
+	/* Hardware RSS is used when the port's key length holds an IPv6
+	 * 4-tuple (so its hash equals the stack's at every length: the
+	 * symmetric key is one 16-bit pattern repeated) and its RETA is a
+	 * multiple of the stack's. Otherwise the port runs without RSS and
+	 * the shards steer in software. */
+	if (port->caps.rss && (nqueues == 1 || port->caps.key_len < MLW_RSS_KEY_LEN_DEFAULT ||
+			       port->caps.key_len > MLW_RSS_KEY_MAX ||
+			       port->caps.reta_size > RETA_MAX ||
+			       port->caps.reta_size % rss->reta_size != 0 ||
+			       mlw_rss_init(&pkey, rss->nshards, rss->reta_size, NULL, port->caps.key_len) != 0 ||
+			       memcmp(pkey.key, rss->key, RTE_MIN(pkey.key_len, rss->key_len)) != 0))
+		port->caps.rss = false;
 
 	memset(&conf, 0, sizeof(conf));
-	if (port->caps.rss && nqueues > 1) {
+	if (port->caps.rss) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)key;
-		conf.rx_adv_conf.rss_conf.rss_key_len = key_len;
+		conf.rx_adv_conf.rss_conf.rss_key = pkey.key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = port->caps.key_len;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	} else {
@@ -118,12 +157,26 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 	if (rte_eth_dev_configure(port_id, nqueues, nqueues, &conf) != 0)
 		return -EIO;
 	port->configured = true;
+	/* The driver's limits: it may round the counts. The pools were sized
+	 * for the configured ones, so a driver that wants more is an error. */
+	{
+		uint16_t rxd = rx_desc, txd = tx_desc;
+
+		if (rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd) != 0 || rxd > rx_desc || txd > tx_desc) {
+			port->want_rx_desc = rxd;
+			port->want_tx_desc = txd;
+			mlw__port_close(port);
+			return -ERANGE;
+		}
+		rx_desc = rxd;
+		tx_desc = txd;
+	}
 	socket = rte_eth_dev_socket_id(port_id);
 	for (uint16_t q = 0; q < nqueues; q++) {
 		/* Descriptors on the port's node; mbufs from the owning shard's
 		 * pool, which lives on the shard's node. */
-		if (rte_eth_rx_queue_setup(port_id, q, RX_DESC, socket, NULL, pools[q]) != 0 ||
-		    rte_eth_tx_queue_setup(port_id, q, TX_DESC, socket, NULL) != 0) {
+		if (rte_eth_rx_queue_setup(port_id, q, rx_desc, socket, NULL, pools[q]) != 0 ||
+		    rte_eth_tx_queue_setup(port_id, q, tx_desc, socket, NULL) != 0) {
 			mlw__port_close(port);
 			return -EIO;
 		}
@@ -134,9 +187,10 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 	}
 	port->started = true;
 	if (port->caps.rss) {
-		rc = program_reta(port);
+		rc = program_reta(port, rss);
 		if (rc == 0)
-			rc = verify_key(port, key, key_len);
+			rc = program_key(port, pkey.key, port->caps.key_len,
+					 conf.rx_adv_conf.rss_conf.rss_hf);
 		if (rc != 0) {
 			mlw__port_close(port);
 			return rc;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "mlwip/config.h"
+#include "mbuf_budget.h"
 #include "mlwip/socket.h"
 
 #define IDLE_SLEEP_MIN	1
@@ -47,11 +48,12 @@
 /* Sections and keys. Arrays of char, not of pointers, so they stay in .rodata. */
 enum {
 	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
-	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_NKEYS
+	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_RX_DESC, STACK_TX_DESC, STACK_RX_ZERO_COPY,
+	STACK_MBUFS, STACK_MBUF_CACHE, STACK_NKEYS
 };
 static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
-	"max_time_wait",
+	"max_time_wait", "rx_desc", "tx_desc", "rx_zero_copy", "mbufs", "mbuf_cache",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -252,11 +254,12 @@ static bool parse_mac(const char *v, uint8_t mac[6])
 
 /*
  * "0-3,6" -> cores[] in the order written. Blanks around items are allowed.
- * Errors (repeated core, too many, out of range) go through fail().
+ * Errors (too many, out of range) go through fail(). A core may be listed
+ * more than once: shards then share it (validate_stack() allows that only
+ * when they do not busy-poll).
  */
 static int parse_cores(struct parse *p, const char *sec, const char *key, const char *v)
 {
-	uint64_t seen[(MLW_CONFIG_MAX_CORE + 64) / 64] = {0};
 	unsigned int n = 0;
 	const char *s = v;
 
@@ -295,9 +298,6 @@ static int parse_cores(struct parse *p, const char *sec, const char *key, const 
 		if (hi > MLW_CONFIG_MAX_CORE)
 			return fail(p, sec, key, "core %lu is out of range (0..%d)", hi, MLW_CONFIG_MAX_CORE);
 		for (unsigned long c = lo; c <= hi; c++) {
-			if (seen[c / 64] & (UINT64_C(1) << (c % 64)))
-				return fail(p, sec, key, "core %lu is listed twice", c);
-			seen[c / 64] |= UINT64_C(1) << (c % 64);
 			if (n == MLW_MAX_SHARDS)
 				return fail(p, sec, key, "lists more than %d cores", MLW_MAX_SHARDS);
 			p->cfg.cores[n++] = (uint16_t)c;
@@ -359,7 +359,8 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 
 	if (k < 0)
 		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
-			    "burst, max_sockets, heap_limit_mb, max_time_wait)");
+			    "burst, max_sockets, heap_limit_mb, max_time_wait, rx_desc, tx_desc, "
+			    "rx_zero_copy, mbufs, mbuf_cache)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -403,6 +404,27 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_MAX_TIME_WAIT_MAX, &n))
 			return 0;
 		p->cfg.max_time_wait = (uint32_t)n;
+		return 1;
+	case STACK_RX_DESC:
+	case STACK_TX_DESC:
+		if (!parse_range(p, sec, key, v, MLW_CONFIG_DESC_MIN, MLW_CONFIG_DESC_MAX, &n))
+			return 0;
+		*(k == STACK_RX_DESC ? &p->cfg.rx_desc : &p->cfg.tx_desc) = (uint32_t)n;
+		return 1;
+	case STACK_RX_ZERO_COPY:
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_RX_ZERO_COPY_MAX, &n))
+			return 0;
+		p->cfg.rx_zero_copy = (uint32_t)n;
+		return 1;
+	case STACK_MBUFS:
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_MBUFS_MAX, &n))
+			return 0;
+		p->cfg.mbufs = (uint32_t)n;
+		return 1;
+	case STACK_MBUF_CACHE:
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_MBUF_CACHE_MAX, &n))
+			return 0;
+		p->cfg.mbuf_cache = (uint32_t)n;
 		return 1;
 	}
 	return fail(p, sec, key, "internal error: unhandled key");
@@ -662,6 +684,9 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->burst = BURST_DEF;
 	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
 	cfg->max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_DEFAULT;
+	cfg->rx_desc = cfg->tx_desc = MLW_CONFIG_DESC_DEFAULT;
+	cfg->rx_zero_copy = MLW_CONFIG_RX_ZERO_COPY_DEFAULT;
+	cfg->mbuf_cache = MLW_CONFIG_MBUF_CACHE_DEFAULT;
 	for (unsigned int i = 0; i < MLW_MAX_PORTS; i++)
 		cfg->ports[i].mtu = MTU_DEF;
 }
@@ -790,8 +815,11 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 
 		if (c > MLW_CONFIG_MAX_CORE)
 			return verr(err, "stack", "cores", "core %u is out of range (0..%d)", c, MLW_CONFIG_MAX_CORE);
-		if (seen[c / 64] & (UINT64_C(1) << (c % 64)))
-			return verr(err, "stack", "cores", "core %u is used by two shards", c);
+		/* Shards that share a core take turns; busy-polling ones would
+		 * hold it for a whole scheduler slice each. */
+		if ((seen[c / 64] & (UINT64_C(1) << (c % 64))) && cfg->idle == MLW_IDLE_POLL)
+			return verr(err, "stack", "cores", "core %u is used by two shards, which with "
+				    "idle = poll starve each other (use idle = backoff or sleep to share a core)", c);
 		seen[c / 64] |= UINT64_C(1) << (c % 64);
 	}
 	if ((unsigned int)cfg->idle >= NIDLE)
@@ -811,7 +839,41 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	if (cfg->heap_limit_mb > MLW_CONFIG_HEAP_LIMIT_MB_MAX)
 		return verr(err, "stack", "heap_limit_mb", "%u is out of range (0..%u)",
 			    (unsigned int)cfg->heap_limit_mb, (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);
+	if (cfg->rx_desc < MLW_CONFIG_DESC_MIN || cfg->rx_desc > MLW_CONFIG_DESC_MAX)
+		return verr(err, "stack", "rx_desc", "%u is out of range (%u..%u)", (unsigned int)cfg->rx_desc,
+			    MLW_CONFIG_DESC_MIN, MLW_CONFIG_DESC_MAX);
+	if (cfg->tx_desc < MLW_CONFIG_DESC_MIN || cfg->tx_desc > MLW_CONFIG_DESC_MAX)
+		return verr(err, "stack", "tx_desc", "%u is out of range (%u..%u)", (unsigned int)cfg->tx_desc,
+			    MLW_CONFIG_DESC_MIN, MLW_CONFIG_DESC_MAX);
+	if (cfg->rx_zero_copy > MLW_CONFIG_RX_ZERO_COPY_MAX)
+		return verr(err, "stack", "rx_zero_copy", "%u is out of range (0..%u)",
+			    (unsigned int)cfg->rx_zero_copy, MLW_CONFIG_RX_ZERO_COPY_MAX);
+	if (cfg->mbufs > MLW_CONFIG_MBUFS_MAX)
+		return verr(err, "stack", "mbufs", "%u is out of range (0..%u)", (unsigned int)cfg->mbufs,
+			    MLW_CONFIG_MBUFS_MAX);
+	if (cfg->mbuf_cache > MLW_CONFIG_MBUF_CACHE_MAX)
+		return verr(err, "stack", "mbuf_cache", "%u is out of range (0..%u)",
+			    (unsigned int)cfg->mbuf_cache, MLW_CONFIG_MBUF_CACHE_MAX);
 	return 0;
+}
+
+/* What one pool holds at most, part by part (see config.h). The constants
+ * are the data path's own sizes: TX buffering per queue (MLW_TX_BATCH +
+ * MLW_TX_ACKS, dpdk-netif/dpdk_netif.h), the ring per pair of shards
+ * (MLW_RING_SIZE, sharding/stack_private.h), which assert that they fit. */
+uint32_t mlw_config_forward_zero_copy(const struct mlw_config *cfg)
+{
+	return cfg->rx_zero_copy < MLW_CONFIG_FWD_ZC_MAX ? cfg->rx_zero_copy : MLW_CONFIG_FWD_ZC_MAX;
+}
+
+uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg)
+{
+	uint64_t ports = cfg->port_count, others = cfg->shards ? cfg->shards - 1 : 0;
+	uint64_t n = ports * ((uint64_t)cfg->rx_desc + cfg->tx_desc + MLW_CONFIG_TXQ_HELD + cfg->burst) +
+		     cfg->rx_zero_copy + others * (MLW_CONFIG_RING_HELD + mlw_config_forward_zero_copy(cfg)) +
+		     (uint64_t)cfg->shards * cfg->mbuf_cache * 3 / 2 + MLW_CONFIG_SPARE;
+
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
 static int validate_port(const struct mlw_config_port *port, const char *sec, struct mlw_config_error *err)
@@ -925,6 +987,11 @@ int mlw_config_validate(const struct mlw_config *cfg, struct mlw_config_error *e
 				return verr(err, sec, "mac", "the same MAC as [port%u]", j);
 		}
 	}
+	if (cfg->mbufs != 0 && cfg->mbufs < mlw_config_mbufs_needed(cfg))
+		return verr(err, "stack", "mbufs", "%u is fewer than the %u each shard needs here (%u ports, "
+			    "%u shards): set 0 to size pools from the configuration, or lower rx_desc, "
+			    "tx_desc, rx_zero_copy, mbuf_cache", (unsigned int)cfg->mbufs,
+			    (unsigned int)mlw_config_mbufs_needed(cfg), cfg->port_count, cfg->shards);
 	return 0;
 }
 

@@ -134,11 +134,16 @@ int mlw_rss_init(struct mlw_rss *rss, unsigned nshards, unsigned reta_size,
 	if (key_len % 4 != 0 || key_len < MLW_RSS_KEY_LEN_MIN || key_len > MLW_RSS_KEY_LEN_MAX)
 		return -EINVAL;
 
-	memset(rss, 0, sizeof(*rss));
+	/* The key may be rss->key itself (re-initialising with the key in
+	 * use): take it before the struct is cleared. */
+	uint8_t k[MLW_RSS_KEY_LEN_MAX];
+
 	if (key != NULL)
-		memcpy(rss->key, key, key_len);
+		memmove(k, key, key_len);
 	else
-		symmetric_key(rss->key, key_len);
+		symmetric_key(k, key_len);
+	memset(rss, 0, sizeof(*rss));
+	memcpy(rss->key, k, key_len);
 	rss->key_len = (unsigned)key_len;
 	rss->reta_size = reta_size;
 	rss->nshards = nshards;

@@ -49,6 +49,12 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->max_sockets = cfg->max_sockets;
 	p->max_time_wait = cfg->max_time_wait;
 	p->heap_limit = (size_t)cfg->heap_limit_mb << 20;
+	p->rx_desc = cfg->rx_desc;
+	p->tx_desc = cfg->tx_desc;
+	p->zc_own = cfg->rx_zero_copy;
+	p->zc_fwd = mlw_config_forward_zero_copy(cfg);
+	p->pool_mbufs = cfg->mbufs ? cfg->mbufs : mlw_config_mbufs_needed(cfg);
+	p->mbuf_cache = cfg->mbuf_cache;
 	p->nports = cfg->port_count;
 	for (unsigned i = 0; i < cfg->port_count; i++) {
 		const struct mlw_config_port *c = &cfg->ports[i];
@@ -70,12 +76,19 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 			 "mlwip passes the [stack] cores to DPDK itself");
 		return -EINVAL;
 	}
-	/* "-l c0,c1,...": the first core becomes DPDK's main lcore, which is
-	 * where mlw_stack_run() runs shard 0. */
-	off += (size_t)snprintf(p->lcores_arg, sizeof(p->lcores_arg), "-l");
+	/* "--lcores=0@c0,1@c1,...": lcore i is shard i, pinned to the CPU the
+	 * configuration gives it. Lcore ids are the shard indices (not the CPU
+	 * numbers) so that shards may share a CPU (more shards than cores, for
+	 * tests and small boards); lcore 0, DPDK's main lcore, is where
+	 * mlw_stack_run() runs shard 0. */
+	off += (size_t)snprintf(p->lcores_arg, sizeof(p->lcores_arg), "--lcores=");
 	for (unsigned i = 0; i < p->nshards && off < sizeof(p->lcores_arg); i++)
-		off += (size_t)snprintf(p->lcores_arg + off, sizeof(p->lcores_arg) - off, "%s%u",
-					i ? "," : "", p->cores[i]);
+		off += (size_t)snprintf(p->lcores_arg + off, sizeof(p->lcores_arg) - off, "%s%u@%u",
+					i ? "," : "", i, p->cores[i]);
+	if (off >= sizeof(p->lcores_arg)) {
+		snprintf(err, errlen, "config: too many shards for the EAL lcore list");
+		return -EINVAL;
+	}
 	if (p->eal.argc + 1 > MLW_CONFIG_EAL_ARGV_MAX + 1) {
 		snprintf(err, errlen, "config: [eal] args has too many words");
 		return -EINVAL;

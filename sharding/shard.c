@@ -43,7 +43,10 @@ struct mlw_shard *mlw__current_shard(void)
 	return current_shard;
 }
 
-static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m)
+/* @p pool: the shard whose mbuf pool @p m is from (the receiving shard's:
+ * an RX queue fills from its shard's pool, a forwarded frame or ARP/ND copy
+ * comes from the sender's). */
+static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 {
 	struct netif *nif;
 	struct pbuf *p;
@@ -60,8 +63,13 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m)
 		sh->stats.rx_drops++;
 		return;
 	}
+	/* Every shard sees ARP and neighbour solicitations, one answers. */
+	if (!sh->neigh_responder && mlw__neigh_quiet(m) == MLW_NEIGH_DROP) {
+		rte_pktmbuf_free(m);
+		return;
+	}
 	nif = &sh->netif[m->port];
-	p = mlw__mbuf_to_pbuf(m);
+	p = mlw__mbuf_to_pbuf(m, pool);
 	if (p == NULL) {
 		sh->stats.rx_drops++;
 		return;
@@ -125,14 +133,15 @@ static unsigned poll_rx(struct mlw_shard *sh)
 			sh->stats.rx_pkts++;
 			sh->stats.rx_bytes += m->pkt_len;
 			m->port = (uint16_t)pi;	/* netif index, not DPDK port id */
-			owner = st->p.nshards > 1 ? mlw__steer_classify(&st->rss, m) : MLW_STEER_LOCAL;
+			owner = st->p.nshards > 1 ? mlw__steer_classify(&st->rss, m, st->ports[pi].caps.rss) :
+						    MLW_STEER_LOCAL;
 			if (owner == MLW_STEER_ALL)
 				fan_out(sh, m);
 			else if (owner >= 0 && (unsigned)owner != sh->id) {
 				forward(sh, (unsigned)owner, m);
 				continue;
 			}
-			input_frame(sh, m);
+			input_frame(sh, m, sh->id);
 		}
 	}
 	for (unsigned s = 0; s < st->p.nshards; s++) {
@@ -146,7 +155,7 @@ static unsigned poll_rx(struct mlw_shard *sh)
 		work += n;
 		sh->stats.fwd_in += n;
 		for (unsigned i = 0; i < n; i++)
-			input_frame(sh, pkts[i]);
+			input_frame(sh, pkts[i], s);
 	}
 	return work;
 }
@@ -392,6 +401,7 @@ int mlw__shard_main(void *arg)
 	struct mlw_shard *sh = arg;
 	struct mlw_stack *st = sh->stack;
 	unsigned idle_passes = 0;
+	bool app_started;
 	int rc;
 
 	MLW_TSAN_ACQUIRE(sh);	/* mlw_stack_run() released it before the launch */
@@ -408,9 +418,15 @@ int mlw__shard_main(void *arg)
 		start_failed(st, rc);
 		goto out;
 	}
+	mlw__rx_zc_setup(sh->id, st->p.zc_own, st->p.zc_fwd);
+	sh->neigh_responder = st->rss.reta[0] == sh->id;
 	lwip_init();
 	rc = netifs_up(sh);
-	if (rc == 0 && st->init != NULL)
+	/* No application code starts once the stack is stopping (a shard
+	 * failed to start or launch, or the application stopped it); fini
+	 * runs only where init did. */
+	app_started = rc == 0 && !atomic_load_explicit(&st->stop, memory_order_relaxed);
+	if (app_started && st->init != NULL)
 		rc = st->init(sh->id, st->init_arg);
 	if (rc != 0)
 		start_failed(st, rc);
@@ -421,7 +437,7 @@ int mlw__shard_main(void *arg)
 			idle_passes = 0;
 	}
 	abort_connections();
-	if (st->fini != NULL)
+	if (app_started && st->fini != NULL)
 		st->fini(sh->id, st->init_arg);
 	teardown(sh);
 	collect_stats(sh);

@@ -37,7 +37,7 @@ static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t err
 {
 	struct mlw_shard *sh;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	unsigned lcore = st->p.cores[id];
+	unsigned lcore = id;	/* lcore ids are shard indices (params.c) */
 	int socket = (int)rte_lcore_to_socket_id(lcore);
 
 	/* One struct per shard, on the shard's own node. */
@@ -49,12 +49,13 @@ static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t err
 	sh->node = socket;
 	sh->stack = st;
 	snprintf(name, sizeof(name), "mlw_pool_%u", id);
-	sh->pool = rte_pktmbuf_pool_create(name, MLW_POOL_MBUFS, 256, MLW_MBUF_PRIV_SIZE,
+	sh->pool = rte_pktmbuf_pool_create(name, st->p.pool_mbufs, st->p.mbuf_cache, MLW_MBUF_PRIV_SIZE,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (sh->pool == NULL) {
 		rte_free(sh);
-		return fail(err, errlen, -ENOMEM, "cannot create mbuf pool for shard %u: %s "
-			    "(give DPDK more memory with -m)", id, rte_strerror(rte_errno));
+		return fail(err, errlen, -ENOMEM, "cannot create a pool of %u mbufs for shard %u: %s "
+			    "(give DPDK more memory with -m in [eal] args, or lower [stack] rx_desc, "
+			    "tx_desc, rx_zero_copy)", st->p.pool_mbufs, id, rte_strerror(rte_errno));
 	}
 	st->shards[id] = sh;
 	return 0;
@@ -85,44 +86,63 @@ static int create_rings(struct mlw_stack *st, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The stack's RSS table: the symmetric key, and a RETA spreading entries
+ * round-robin over the shards whose size is the smallest RETA among the
+ * ports with RSS (128 if none has it). Every port with RSS is programmed
+ * with this table repeated to its own size, so a flow hashes to the same
+ * shard whichever port it uses, and software steering on ports without RSS
+ * names the same shard.
+ */
+static int rss_table(struct mlw_stack *st, char *err, size_t errlen)
+{
+	unsigned reta = 0;
+
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		struct mlw_port_caps caps;
+
+		if (mlw__port_probe((uint16_t)pi, &caps) != 0)
+			return fail(err, errlen, -ENODEV, "[port%u] is configured but DPDK has no port %u "
+				    "(add a device with -a/--vdev in [eal] args)", pi, pi);
+		/* A RETA that is no power of two cannot repeat ours. */
+		if (caps.rss && caps.reta_size >= st->p.nshards && (caps.reta_size & (caps.reta_size - 1)) == 0 &&
+		    (reta == 0 || caps.reta_size < reta))
+			reta = caps.reta_size;
+	}
+	if (reta == 0 || reta > MLW_RSS_RETA_SIZE_MAX)
+		reta = reta == 0 ? 128 : MLW_RSS_RETA_SIZE_MAX;
+	if (reta < st->p.nshards)
+		reta = MLW_RSS_RETA_SIZE_MAX;
+	if (mlw_rss_init(&st->rss, st->p.nshards, reta, NULL, MLW_RSS_KEY_LEN_DEFAULT) != 0)
+		return fail(err, errlen, -EINVAL, "no RSS table of %u entries for %u shards", reta,
+			    st->p.nshards);
+	return 0;
+}
+
 static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 {
 	struct rte_mempool *pools[MLW_MAX_SHARDS_INTERNAL];
-	int rc;
+	int rc = rss_table(st, err, errlen);
 
+	if (rc != 0)
+		return rc;
 	for (unsigned i = 0; i < st->p.nshards; i++)
 		pools[i] = st->shards[i]->pool;
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		struct mlw_port *port = &st->ports[pi];
 
-		rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools,
-				    st->rss.key, (uint8_t)st->rss.key_len, LINK_WAIT_MS);
-		if (rc == -EINVAL && port->caps.rss && port->caps.key_len != st->rss.key_len) {
-			/* The port wants a key of another length: rebuild the
-			 * symmetric key at that length and try again. */
-			rc = mlw_rss_init(&st->rss, st->p.nshards, st->rss.reta_size, NULL,
-					  port->caps.key_len);
-			if (rc == 0)
-				rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools,
-						    st->rss.key, (uint8_t)st->rss.key_len, LINK_WAIT_MS);
-		}
+		rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools, &st->rss,
+				    (uint16_t)st->p.rx_desc, (uint16_t)st->p.tx_desc, LINK_WAIT_MS);
 		if (rc == -ENODEV)
 			return fail(err, errlen, rc, "[port%u] is configured but DPDK has no port %u "
 				    "(add a device with -a/--vdev in [eal] args)", pi, pi);
+		if (rc == -ERANGE)
+			return fail(err, errlen, rc, "port %u (%s) needs at least %u RX and %u TX descriptors "
+				    "per queue ([stack] rx_desc = %u, tx_desc = %u)", pi, port->caps.driver,
+				    port->want_rx_desc, port->want_tx_desc, st->p.rx_desc, st->p.tx_desc);
 		if (rc != 0)
 			return fail(err, errlen, rc, "cannot set up port %u (%s) with %u queues: %s",
 				    pi, port->caps.driver, st->p.nshards, strerror(-rc));
-		if (port->caps.rss) {
-			/* Software steering must agree with the hardware: use the
-			 * RETA the port reports. */
-			rc = mlw_rss_init(&st->rss, st->p.nshards, port->caps.reta_size,
-					  st->rss.key, st->rss.key_len);
-			if (rc == 0)
-				rc = mlw_rss_reta_fill(&st->rss, port->reta, port->caps.reta_size);
-			if (rc != 0)
-				return fail(err, errlen, rc, "port %u RETA of %u entries is unusable",
-					    pi, port->caps.reta_size);
-		}
 	}
 	return 0;
 }
@@ -162,15 +182,10 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 	memcpy(&st->p, p, sizeof(*p));
 	st->eal_params = p;
 	for (unsigned i = 0; i < st->p.nshards; i++) {
-		if (!rte_lcore_is_enabled(st->p.cores[i])) {
-			rc = fail(err, errlen, -EINVAL, "core %u of shard %u is not an EAL lcore", st->p.cores[i], i);
+		if (!rte_lcore_is_enabled(i)) {
+			rc = fail(err, errlen, -EINVAL, "shard %u (core %u) has no EAL lcore", i, st->p.cores[i]);
 			goto fail;
 		}
-	}
-	rc = mlw_rss_init(&st->rss, st->p.nshards, 128, NULL, MLW_RSS_KEY_LEN_DEFAULT);
-	if (rc != 0) {
-		fail(err, errlen, rc, "bad RSS parameters for %u shards", st->p.nshards);
-		goto fail;
 	}
 	for (unsigned i = 0; i < st->p.nshards; i++) {
 		rc = create_shard(st, i, err, errlen);
@@ -218,12 +233,19 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_f
 	st->fini = fini;
 	st->init_arg = arg;
 	/* Shard 0 runs here; the EAL's main lcore must be shard 0's core. */
-	if (rte_lcore_id() != st->p.cores[0])
+	if (rte_lcore_id() != 0)
 		return -EINVAL;
 	for (unsigned i = 1; i < st->p.nshards; i++) {
 		MLW_TSAN_RELEASE(st->shards[i]);
-		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], st->p.cores[i]);
+		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], i);
 		if (rc != 0) {
+			/* The lcore is busy (the application launched something
+			 * there): the stack cannot run as configured. Shards
+			 * already launched see the stop; shard 0 below runs no
+			 * application code. */
+			int expected = 0;
+
+			atomic_compare_exchange_strong(&st->init_rc, &expected, rc < 0 ? rc : -EBUSY);
 			mlw_stack_stop(st);
 			break;
 		}

@@ -16,13 +16,14 @@
 #include "mlwip/config.h"
 #include "mlwip/flow.h"
 #include "mlwip/stack.h"
+#include "mbuf_budget.h"
 
 #define MLW_MAX_SHARDS_INTERNAL 64
 #define MLW_MAX_PORTS_INTERNAL	8
 #define MLW_RING_SIZE		1024	/* per ordered pair of shards */
-#define MLW_POOL_MBUFS		8191	/* per shard: RX descriptors + data lwIP holds (at most
-					   MLW_RX_ZC_MAX, dpdk_netif.h) + TX */
-_Static_assert(MLW_RX_ZC_MAX <= MLW_POOL_MBUFS / 2, "zero-copy RX must leave half the pool");
+_Static_assert(MLW_RING_SIZE <= MLW_CONFIG_RING_HELD, "pool sizing counts a full ring per shard pair");
+_Static_assert(MLW_TX_BATCH + MLW_TX_ACKS <= MLW_CONFIG_TXQ_HELD, "pool sizing counts the TX buffers");
+_Static_assert(MLW_MAX_SHARDS_INTERNAL <= MLW_MAX_SHARDS, "zero-copy counters per pool (dpdk-netif)");
 
 /* Addresses of one port, as every shard configures its own netif. */
 struct mlw__port_params {
@@ -37,7 +38,7 @@ struct mlw__port_params {
 /* Everything mlw_stack_create needs, taken from struct mlw_config. */
 struct mlw__stack_params {
 	unsigned nshards;
-	unsigned cores[MLW_MAX_SHARDS_INTERNAL];
+	unsigned cores[MLW_MAX_SHARDS_INTERNAL];	/* CPU of shard i; its EAL lcore id is i */
 	unsigned nports;
 	struct mlw__port_params ports[MLW_MAX_PORTS_INTERNAL];
 	enum mlw_idle_policy idle;
@@ -46,8 +47,12 @@ struct mlw__stack_params {
 	unsigned max_sockets;		/* descriptors per shard (socket layer) */
 	unsigned max_time_wait;		/* TIME-WAIT PCBs per shard (timewait.c) */
 	size_t heap_limit;		/* cap on each shard heap in bytes, 0: none */
+	unsigned rx_desc, tx_desc;	/* descriptors per queue */
+	unsigned pool_mbufs;		/* mbufs per shard pool ([stack] mbufs or computed) */
+	unsigned mbuf_cache;		/* per-lcore mempool cache */
+	unsigned zc_own, zc_fwd;	/* zero-copy RX budget: own pool, each other shard's */
 	struct mlw_config_argv eal;	/* argv points into it: never copy the struct */
-	char lcores_arg[16 + 6 * MLW_MAX_SHARDS_INTERNAL];
+	char lcores_arg[16 + 9 * MLW_MAX_SHARDS_INTERNAL];	/* "--lcores=0@c0,..." */
 };
 
 /* Counters other threads read: published by the shard with relaxed atomic
@@ -76,6 +81,7 @@ struct mlw_shard {
 	/* connect.c: the next ephemeral port offset (sequential, random start). */
 	uint32_t port_next;
 	bool port_next_set;
+	bool neigh_responder;		/* answers ARP and ND for the shared addresses */
 	struct mlw__published pub;
 };
 

@@ -1,4 +1,4 @@
-/* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] for TCP/UDP and for ICMP errors (the quoted flow's), every shard for ARP/ND. */
+/* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] (or the NIC's own hash of it) for TCP/UDP and for ICMP errors (the quoted flow's), every shard for ARP/ND, and which one of them answers. */
 #include <netinet/in.h>
 
 #include <rte_ether.h>
@@ -42,7 +42,14 @@ static int steer_quoted_v6(const struct mlw_rss *rss, const uint8_t *q, uint32_t
 	return (int)mlw_rss_owner_v6(rss, qip->dst_addr, qip->src_addr, l4->dst, l4->src);
 }
 
-static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, uint32_t len)
+/* The NIC's hash of a frame, when it has one that is ours. */
+static inline bool nic_hash(const struct rte_mbuf *m, bool hw_hash)
+{
+	return hw_hash && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
+}
+
+static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, uint32_t len,
+		      const struct rte_mbuf *m, bool hw_hash)
 {
 	const struct l4_ports *l4;
 	uint32_t hl;
@@ -71,13 +78,17 @@ static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, 
 		return MLW_STEER_LOCAL;
 	if (hl < sizeof(*ip) || len < hl + sizeof(*l4))
 		return MLW_STEER_LOCAL;
+	/* The NIC hashed the same 4-tuple with the same key. */
+	if (nic_hash(m, hw_hash))
+		return rss->reta[m->hash.rss & (rss->reta_size - 1)];
 	l4 = (const struct l4_ports *)((const uint8_t *)ip + hl);
 	/* A received frame: its source is the remote end. The hash is taken
 	 * exactly as the NIC takes it (src, dst, sport, dport). */
 	return (int)mlw_rss_owner_v4(rss, ip->src_addr, ip->dst_addr, l4->src, l4->dst);
 }
 
-static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, uint32_t len)
+static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, uint32_t len,
+		      const struct rte_mbuf *m, bool hw_hash)
 {
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 
@@ -97,12 +108,14 @@ static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, 
 	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||
 	    len < sizeof(*ip) + sizeof(struct l4_ports))
 		return MLW_STEER_LOCAL;
+	if (nic_hash(m, hw_hash))
+		return rss->reta[m->hash.rss & (rss->reta_size - 1)];
 	return (int)mlw_rss_owner_v6(rss, ip->src_addr, ip->dst_addr,
 				     ((const struct l4_ports *)l4)->src,
 				     ((const struct l4_ports *)l4)->dst);
 }
 
-int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m)
+int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_hash)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	uint32_t len = m->data_len;
@@ -114,10 +127,35 @@ int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m)
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
 		return MLW_STEER_ALL;
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
-		return steer_ipv4(rss, (const struct rte_ipv4_hdr *)(eth + 1), len);
+		return steer_ipv4(rss, (const struct rte_ipv4_hdr *)(eth + 1), len, m, hw_hash);
 	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
-		return steer_ipv6(rss, (const struct rte_ipv6_hdr *)(eth + 1), len);
+		return steer_ipv6(rss, (const struct rte_ipv6_hdr *)(eth + 1), len, m, hw_hash);
 	default:
 		return MLW_STEER_LOCAL;
 	}
+}
+
+enum mlw__neigh_action mlw__neigh_quiet(struct rte_mbuf *m)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = m->data_len;
+	const uint32_t l3 = sizeof(struct rte_ether_hdr);
+
+	if (len < l3 + 28)
+		return MLW_NEIGH_PASS;
+	/* ARP over Ethernet/IPv4, opcode 1 (request) at bytes 6-7: as a
+	 * reply (2) lwIP records the sender's address (and, when the request
+	 * was for our address, creates the entry) but sends nothing. */
+	if (f[12] == 0x08 && f[13] == 0x06) {
+		if (f[l3 + 6] == 0 && f[l3 + 7] == 1)
+			f[l3 + 7] = 2;
+		return f[l3 + 7] == 2 ? MLW_NEIGH_LEARN_ONLY : MLW_NEIGH_PASS;
+	}
+	/* IPv6 without extension headers, ICMPv6 type 135. A solicitation
+	 * cannot be turned into something lwIP learns from silently; this
+	 * shard resolves the neighbour itself when it needs it. */
+	if (f[12] == 0x86 && f[13] == 0xdd && len >= l3 + 41 && f[l3 + 6] == IPPROTO_ICMPV6 &&
+	    f[l3 + 40] == 135)
+		return MLW_NEIGH_DROP;
+	return MLW_NEIGH_PASS;
 }

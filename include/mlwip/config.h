@@ -21,6 +21,18 @@ extern "C" {
 /** Largest [stack] max_time_wait, and its default. */
 #define MLW_CONFIG_MAX_TIME_WAIT_MAX		1048576u
 #define MLW_CONFIG_MAX_TIME_WAIT_DEFAULT	1024u
+/** [stack] rx_desc / tx_desc: descriptors per RX / TX queue of every port. */
+#define MLW_CONFIG_DESC_MIN		64u
+#define MLW_CONFIG_DESC_MAX		16384u
+#define MLW_CONFIG_DESC_DEFAULT		1024u
+/** [stack] rx_zero_copy: received frames a shard's lwIP may hold without copying. */
+#define MLW_CONFIG_RX_ZERO_COPY_MAX	1048576u
+#define MLW_CONFIG_RX_ZERO_COPY_DEFAULT	4000u
+/** [stack] mbufs: mbufs in each shard's pool; 0 sizes it from the configuration. */
+#define MLW_CONFIG_MBUFS_MAX		16777216u
+/** [stack] mbuf_cache: mbufs each core keeps of every pool (DPDK mempool cache). */
+#define MLW_CONFIG_MBUF_CACHE_MAX	512u
+#define MLW_CONFIG_MBUF_CACHE_DEFAULT	256u
 /** Largest [stack] heap_limit_mb: 1 TiB, or what a size_t holds on 32-bit targets. */
 #define MLW_CONFIG_HEAP_LIMIT_MB_MAX	(SIZE_MAX >> 20 < 1048576u ? (uint32_t)(SIZE_MAX >> 20) : 1048576u)
 
@@ -77,6 +89,24 @@ struct mlw_config {
 	 * so every one kept costs each new connection a step. Default
 	 * MLW_CONFIG_MAX_TIME_WAIT_DEFAULT; 0 keeps none (mTCP's default). */
 	uint32_t max_time_wait;
+	/** Descriptors per RX and per TX queue of every port,
+	 * MLW_CONFIG_DESC_MIN..MLW_CONFIG_DESC_MAX, default MLW_CONFIG_DESC_DEFAULT.
+	 * Every RX descriptor holds an mbuf of the shard's pool, and so may
+	 * every TX descriptor until the NIC has sent it. */
+	uint32_t rx_desc, tx_desc;
+	/** Received frames each shard's lwIP may hold as zero-copy pbufs
+	 * (unread data, out-of-order segments) before it copies frames into
+	 * its heap, 0..MLW_CONFIG_RX_ZERO_COPY_MAX (0: always copy); default
+	 * MLW_CONFIG_RX_ZERO_COPY_DEFAULT. Counted per pool: of another
+	 * shard's pool (forwarded frames) a shard holds at most
+	 * mlw_config_forward_zero_copy() frames. */
+	uint32_t rx_zero_copy;
+	/** mbufs in each shard's pool, 0 (default): mlw_config_mbufs_needed();
+	 * a number below that is refused. */
+	uint32_t mbufs;
+	/** mbufs each core caches of every pool, 0..MLW_CONFIG_MBUF_CACHE_MAX,
+	 * default MLW_CONFIG_MBUF_CACHE_DEFAULT. */
+	uint32_t mbuf_cache;
 	unsigned int port_count;		/**< 1..MLW_MAX_PORTS once valid */
 	struct mlw_config_port ports[MLW_MAX_PORTS];
 };
@@ -178,6 +208,22 @@ MLW_EXPORT int mlw_config_eal_argv(const struct mlw_config *cfg, const char *pro
  */
 MLW_EXPORT int mlw_config_format_error(const struct mlw_config_error *err, const char *source_name,
 				       char *buf, size_t len);
+
+/**
+ * mbufs one shard's pool needs so that no port runs dry with this
+ * configuration: for every port, its RX ring full (rx_desc), its TX ring
+ * full (tx_desc), the frames the shard buffers for TX (128) and one RX
+ * burst; the frames its lwIP holds without copying (rx_zero_copy); for
+ * every other shard, a full forwarding ring (1024) and what that shard may
+ * hold of this pool (mlw_config_forward_zero_copy()); each core's cache
+ * (1.5 x mbuf_cache, DPDK's flush threshold); 64 for ARP/ND copies.
+ * Ports and shards as in @p cfg (port_count, shards). Never fails.
+ */
+MLW_EXPORT uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg);
+
+/** Frames a shard holds without copying of each other shard's pool:
+ * min(rx_zero_copy, 512). */
+MLW_EXPORT uint32_t mlw_config_forward_zero_copy(const struct mlw_config *cfg);
 
 #ifdef __cplusplus
 }

@@ -89,13 +89,20 @@ MLW_EXPORT int mlw_stack_create_from_file(struct mlw_stack **out, const char *pa
 
 /**
  * Run every shard until mlw_stack_stop(). Shard 0 runs on the calling
- * thread, the others on their pinned cores. @p init and @p fini (either may
- * be NULL) run on each shard thread with @p arg. On stop each shard aborts its
- * connections, removes its netifs, frees lwIP's memory and records whether
- * its heap ended empty (mlw_shard_stats.alloc_fini_rc).
+ * thread (which must be the one that created the stack: DPDK's main lcore),
+ * the others on their pinned cores. @p init and @p fini (either may be NULL)
+ * run on each shard thread with @p arg. A shard that starts after the stack
+ * began stopping (another shard failed to start, or mlw_stack_stop() came
+ * first) runs neither; otherwise fini runs after the loop wherever init ran,
+ * also when init failed. On stop each shard aborts its connections, removes
+ * its netifs, frees lwIP's memory and records whether its heap ended empty
+ * (mlw_shard_stats.alloc_fini_rc).
  *
- * @return 0, or the first non-zero value an init function returned, or
- *   -EALREADY if the stack already ran.
+ * @return 0, or the first failure: the first non-zero value an init
+ *   function returned; -EBUSY a shard's lcore was busy (the application
+ *   had launched work on it) so the shard could not be started; a negative
+ *   errno from a shard's heap set-up; -EINVAL @p st is NULL or the calling
+ *   thread is not DPDK's main lcore; -EALREADY if the stack already ran.
  */
 MLW_EXPORT int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init,
 			     mlw_shard_fini_fn fini, void *arg);

@@ -1,7 +1,7 @@
-/* test_rx_copy.c - received frames are handed to lwIP without copying until the shard holds MLW_RX_ZC_MAX of them, then copied into the shard heap so the mbuf pool stays free for the ports.
+/* test_rx_copy.c - received frames are handed to lwIP without copying until the shard holds ZC_OWN of them, then copied into the shard heap so the mbuf pool stays free for the ports.
  *
  * main -> mlw_stack_run(one shard on net_ring0) -> run(): a mempool of
- * its own (the shard's mbuf layout), MLW_RX_ZC_MAX + EXTRA frames through
+ * its own (the shard's mbuf layout), ZC_OWN + EXTRA frames through
  * mlw__mbuf_to_pbuf() while lwIP "holds" them all (unread data) -> checks
  * kept in `res` -> pbufs freed -> one more frame -> mlw_stack_stop ->
  * CMocka asserts what the shard saw and that its heap ended empty.
@@ -22,11 +22,16 @@
 
 #include "dpdk_netif.h"
 #include "lwip/pbuf.h"
+#include "mlwip/config.h"
 #include "mlwip/stack.h"
 #include "test_stack.h"
 
+/* The test stack's limits: the defaults of [stack] rx_zero_copy, and what
+ * one shard may hold of another's pool. */
+#define ZC_OWN	MLW_CONFIG_RX_ZERO_COPY_DEFAULT
+#define ZC_FWD	(ZC_OWN < 512u ? ZC_OWN : 512u)
 #define EXTRA	100		/* frames past the zero-copy limit */
-#define NFRAMES	(MLW_RX_ZC_MAX + EXTRA)
+#define NFRAMES	(ZC_OWN + EXTRA)
 #define FRAME	200		/* bytes per frame */
 
 static struct {
@@ -39,6 +44,8 @@ static struct {
 	unsigned bad_payload;		/* frames whose bytes differ */
 	unsigned held_after, mbufs_after;	/* after freeing every pbuf */
 	bool zero_copy_again;		/* the next frame is zero-copy again */
+	unsigned fwd_zero_copy;		/* forwarded frames kept zero-copy */
+	unsigned fwd_held, fwd_own_held, fwd_mbufs, fwd_held_after;
 } res;
 
 static struct pbuf *pb[NFRAMES];
@@ -48,8 +55,9 @@ static uint8_t pat(unsigned frame, unsigned off)
 	return (uint8_t)(frame * 31u + off);
 }
 
-/* A frame of FRAME bytes from @p pool, through the RX hand-over. */
-static struct pbuf *receive(struct rte_mempool *pool, unsigned frame)
+/* A frame of FRAME bytes from @p pool, through the RX hand-over, as if
+ * from shard @p from's pool (0: this shard's own; 1: forwarded). */
+static struct pbuf *receive(struct rte_mempool *pool, unsigned frame, unsigned from)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	uint8_t *d;
@@ -60,7 +68,7 @@ static struct pbuf *receive(struct rte_mempool *pool, unsigned frame)
 	}
 	for (unsigned i = 0; i < FRAME; i++)
 		d[i] = pat(frame, i);
-	return mlw__mbuf_to_pbuf(m);
+	return mlw__mbuf_to_pbuf(m, from);
 }
 
 static void run(void)
@@ -76,7 +84,7 @@ static void run(void)
 		return;
 	}
 	for (unsigned i = 0; i < NFRAMES; i++) {
-		pb[i] = receive(pool, i);
+		pb[i] = receive(pool, i, 0);
 		if (pb[i] == NULL) {
 			if (res.why[0] == '\0')
 				snprintf(res.why, sizeof(res.why), "frame %u: no pbuf", i);
@@ -96,20 +104,38 @@ static void run(void)
 				break;
 			}
 	}
-	res.held_at_peak = mlw__rx_zc_held();
+	res.held_at_peak = mlw__rx_zc_held(0);
 	res.mbufs_at_peak = rte_mempool_in_use_count(pool);
 	res.copied_count = mlw__rx_copied() - copied0;
 	for (unsigned i = 0; i < NFRAMES; i++) {
 		pbuf_free(pb[i]);
 		pb[i] = NULL;
 	}
-	res.held_after = mlw__rx_zc_held();
+	res.held_after = mlw__rx_zc_held(0);
 	res.mbufs_after = rte_mempool_in_use_count(pool);
-	p = receive(pool, 0);
+	p = receive(pool, 0, 0);
 	if (p != NULL) {
 		res.zero_copy_again = (p->flags & PBUF_FLAG_IS_CUSTOM) != 0;
 		pbuf_free(p);
 	}
+	/* Frames of another shard's pool (forwarded to this one): counted
+	 * against that pool, of which this shard holds at most ZC_FWD, even
+	 * though it holds nothing of its own. */
+	for (unsigned i = 0; i < ZC_FWD + EXTRA; i++) {
+		pb[i] = receive(pool, i, 1);
+		if (pb[i] == NULL)
+			goto out;
+		if (pb[i]->flags & PBUF_FLAG_IS_CUSTOM)
+			res.fwd_zero_copy++;
+	}
+	res.fwd_held = mlw__rx_zc_held(1);
+	res.fwd_own_held = mlw__rx_zc_held(0);
+	res.fwd_mbufs = rte_mempool_in_use_count(pool);
+	for (unsigned i = 0; i < ZC_FWD + EXTRA; i++) {
+		pbuf_free(pb[i]);
+		pb[i] = NULL;
+	}
+	res.fwd_held_after = mlw__rx_zc_held(1);
 	res.ran = true;
 out:
 	for (unsigned i = 0; i < NFRAMES; i++)
@@ -125,8 +151,8 @@ static void test_zero_copy_up_to_the_limit(void **state)
 	(void)state;
 	if (!res.ran)
 		fail_msg("%s", res.why);
-	assert_int_equal(res.zero_copy, MLW_RX_ZC_MAX);
-	assert_int_equal(res.held_at_peak, MLW_RX_ZC_MAX);
+	assert_int_equal(res.zero_copy, ZC_OWN);
+	assert_int_equal(res.held_at_peak, ZC_OWN);
 }
 
 static void test_copied_past_the_limit(void **state)
@@ -136,7 +162,7 @@ static void test_copied_past_the_limit(void **state)
 	assert_int_equal(res.copied, EXTRA);
 	assert_int_equal(res.copied_count, EXTRA);
 	/* The copies gave their mbufs back at once. */
-	assert_int_equal(res.mbufs_at_peak, MLW_RX_ZC_MAX);
+	assert_int_equal(res.mbufs_at_peak, ZC_OWN);
 	assert_int_equal(res.bad_payload, 0);
 }
 
@@ -150,12 +176,24 @@ static void test_recovers(void **state)
 	assert_int_equal(bad_heaps, 0);
 }
 
+static void test_forwarded_count_against_their_pool(void **state)
+{
+	(void)state;
+	assert_true(res.ran);
+	assert_int_equal(res.fwd_zero_copy, ZC_FWD);
+	assert_int_equal(res.fwd_held, ZC_FWD);
+	assert_int_equal(res.fwd_own_held, 0);
+	assert_int_equal(res.fwd_mbufs, ZC_FWD);
+	assert_int_equal(res.fwd_held_after, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zero_copy_up_to_the_limit),
 		cmocka_unit_test(test_copied_past_the_limit),
 		cmocka_unit_test(test_recovers),
+		cmocka_unit_test(test_forwarded_count_against_their_pool),
 	};
 	int rc = test_stack_run("mlwrxc", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
 				&bad_heaps);

@@ -36,17 +36,16 @@ static void remove_runtime_dir(const char *name)
 	rmdir(dir);
 }
 
-int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
-		      size_t errlen)
+int test_stack_create_eal(struct mlw_stack **st, const char *name, const char *eal_args,
+			  const char *sections, char *err, size_t errlen)
 {
 	struct mlw_config cfg;
 	struct mlw_config_error e;
-	char ini[2048], why[512];
+	char ini[4096], why[512];
 	int n, rc;
 
-	n = snprintf(ini, sizeof(ini),
-		     "[eal]\nargs = --no-huge --no-pci -m 256 --file-prefix=%s%d --vdev=net_ring0\n%s",
-		     name, (int)getpid(), sections);
+	n = snprintf(ini, sizeof(ini), "[eal]\nargs = --no-huge --no-pci --file-prefix=%s%d %s\n%s",
+		     name, (int)getpid(), eal_args, sections);
 	if (n < 0 || (size_t)n >= sizeof(ini)) {
 		snprintf(err, errlen, "INI text longer than %zu bytes", sizeof(ini) - 1);
 		return -EINVAL;
@@ -62,6 +61,12 @@ int test_stack_create(struct mlw_stack **st, const char *name, const char *secti
 		remove_runtime_dir(name);
 	}
 	return rc;
+}
+
+int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
+		      size_t errlen)
+{
+	return test_stack_create_eal(st, name, "-m 256 --vdev=net_ring0", sections, err, errlen);
 }
 
 void test_stack_destroy(struct mlw_stack *st, const char *name)

@@ -17,6 +17,14 @@
 int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
 		      size_t errlen);
 
+/**
+ * As test_stack_create(), with the EAL arguments after
+ * "--no-huge --no-pci --file-prefix=<name><pid>" given by the caller
+ * (memory and devices, e.g. "-m 512 --vdev=net_null0").
+ */
+int test_stack_create_eal(struct mlw_stack **st, const char *name, const char *eal_args,
+			  const char *sections, char *err, size_t errlen);
+
 /** Destroy @p st (may be NULL) and remove the DPDK runtime directory of
  * <name><pid> (DPDK leaves /var/run/dpdk/<prefix>, or the one under
  * $XDG_RUNTIME_DIR when not root, behind). */

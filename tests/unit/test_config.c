@@ -205,6 +205,45 @@ static void test_defaults_when_absent(void **state)
 	assert_int_equal(mlw_config_validate(&d, &err), -EINVAL);
 }
 
+/* Pool keys: defaults, values, and the size a shard's pool needs. */
+static void test_pool_sizes(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.rx_desc, 1024);
+	assert_int_equal(cfg.tx_desc, 1024);
+	assert_int_equal(cfg.rx_zero_copy, 4000);
+	assert_int_equal(cfg.mbufs, 0);
+	assert_int_equal(cfg.mbuf_cache, 256);
+	assert_int_equal(mlw_config_forward_zero_copy(&cfg), 512);
+	/* 1 port: 1024 + 1024 + 128 + burst 32; 4000 zero-copy; one cache
+	 * (384); 64 spare. */
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 2208 + 4000 + 384 + 64);
+	/* Each port adds its rings, each shard a ring to every other, what
+	 * it may hold of this pool, and a cache. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 2\n[port0]\nipv4 = 10.0.0.1/24\n"
+						"[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 3 * 2208 + 4000 + (1024 + 512) + 2 * 384 + 64);
+	/* Smaller parts, and an explicit pool that holds them. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nrx_desc = 256\ntx_desc = 512\nrx_zero_copy = 100\n"
+						"mbuf_cache = 0\nmbufs = 1200\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.rx_desc, 256);
+	assert_int_equal(cfg.tx_desc, 512);
+	assert_int_equal(cfg.rx_zero_copy, 100);
+	assert_int_equal(cfg.mbuf_cache, 0);
+	assert_int_equal(cfg.mbufs, 1200);
+	assert_int_equal(mlw_config_forward_zero_copy(&cfg), 100);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 256 + 512 + 128 + 32 + 100 + 64);
+	cfg.mbufs = 1091;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "mbufs");
+	cfg.mbufs = 1092;
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+}
+
 static void test_shards_and_cores(void **state)
 {
 	struct mlw_config cfg;
@@ -216,6 +255,12 @@ static void test_shards_and_cores(void **state)
 	assert_int_equal(cfg.shards, 3);
 	for (unsigned int i = 0; i < 3; i++)
 		assert_int_equal(cfg.cores[i], i);
+	/* A core listed twice: two shards share it. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ncores = 0,1,0-1\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), 0);
+	assert_int_equal(cfg.shards, 4);
+	assert_int_equal(cfg.cores[2], 0);
+	assert_int_equal(cfg.cores[3], 1);
 	/* cores alone: shards = how many, in the order written. */
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ncores = 7, 3-4 ,1\n[port0]\nipv4 = 10.0.0.1/24\n",
 						&err), 0);
@@ -372,12 +417,20 @@ ERROR_TEST(shards_too_many, "[stack]\nshards = 65\n" P0, 2, "stack", "shards", "
 ERROR_TEST(shards_not_number, "[stack]\nshards = -1\n" P0, 2, "stack", "shards", "is not a number")
 ERROR_TEST(cores_shards_mismatch, "[stack]\nshards = 2\ncores = 0-2\n" P0, 3, "stack", "cores",
 	   "lists 3 cores but shards = 2 (line 2)")
-ERROR_TEST(duplicate_cores, "[stack]\ncores = 0-2,1\n" P0, 2, "stack", "cores", "core 1 is listed twice")
 ERROR_TEST(cores_backwards, "[stack]\ncores = 3-1\n" P0, 2, "stack", "cores", "runs backwards")
 ERROR_TEST(cores_syntax, "[stack]\ncores = 0,,1\n" P0, 2, "stack", "cores", "is not a list of cores")
 ERROR_TEST(cores_too_many, "[stack]\ncores = 0-64\n" P0, 2, "stack", "cores", "more than 64 cores")
 ERROR_TEST(core_out_of_range, "[stack]\ncores = 1024\n" P0, 2, "stack", "cores", "out of range (0..1023)")
 ERROR_TEST(bad_idle, "[stack]\nidle = spin\n" P0, 2, "stack", "idle", "\"spin\" is not an idle policy")
+ERROR_TEST(rx_desc_range, "[stack]\nrx_desc = 32\n" P0, 2, "stack", "rx_desc", "out of range (64..16384)")
+ERROR_TEST(tx_desc_range, "[stack]\ntx_desc = 16385\n" P0, 2, "stack", "tx_desc", "out of range (64..16384)")
+ERROR_TEST(mbuf_cache_range, "[stack]\nmbuf_cache = 513\n" P0, 2, "stack", "mbuf_cache", "out of range (0..512)")
+ERROR_TEST(rx_zero_copy_range, "[stack]\nrx_zero_copy = -1\n" P0, 2, "stack", "rx_zero_copy", "")
+/* The fixed 8191 of earlier versions does not hold three ports. */
+ERROR_TEST(mbufs_too_few, "[stack]\nshards = 2\nmbufs = 8191\n" P0
+	   "[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", 3, "stack", "mbufs",
+	   "8191 is fewer than the 12992 each shard needs here (3 ports, 2 shards): set 0 to size pools "
+	   "from the configuration, or lower rx_desc, tx_desc, rx_zero_copy, mbuf_cache")
 ERROR_TEST(idle_sleep_range, "[stack]\nidle_sleep_us = 100001\n" P0, 2, "stack", "idle_sleep_us", "out of range")
 ERROR_TEST(burst_range, "[stack]\nburst = 513\n" P0, 2, "stack", "burst", "513 is out of range (1..512)")
 ERROR_TEST(max_sockets_zero, "[stack]\nmax_sockets = 0\n" P0, 2, "stack", "max_sockets",
@@ -392,7 +445,7 @@ ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\
 	   "heap_limit_mb", "duplicate key (first set on line 2)")
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
-	   "max_time_wait)")
+	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(unknown_eal_key, "[eal]\nargv = -l 0\n" P0, 2, "eal", "argv", "unknown key in [eal]")
 ERROR_TEST(unknown_section, P0 "\n[prot1]\nipv4 = 10.0.1.2/24\n", 5, "prot1", "ipv4", "unknown section [prot1]")
@@ -562,13 +615,18 @@ static void test_validate_struct(void **state)
 	assert_int_equal(err.line, 0);
 	cfg.ports[0].ipv4_netmask = ip4("255.240.0.0");
 
-	/* Two shards on one core. */
+	/* Two shards on one core: they take turns when they back off or
+	 * sleep when idle; two busy-polling shards would starve each other. */
 	cfg.cores[1] = 0;
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+	cfg.idle = MLW_IDLE_POLL;
 	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
 	assert_string_equal(err.section, "stack");
 	assert_string_equal(err.key, "cores");
 	assert_non_null(strstr(err.message, "core 0 is used by two shards"));
 	cfg.cores[1] = 1;
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+	cfg.idle = MLW_IDLE_BACKOFF;
 
 	/* Out-of-range enum and counts. */
 	cfg.idle = (enum mlw_idle_policy)7;
@@ -658,12 +716,17 @@ int main(void)
 		cmocka_unit_test(test_err_shards_too_many),
 		cmocka_unit_test(test_err_shards_not_number),
 		cmocka_unit_test(test_err_cores_shards_mismatch),
-		cmocka_unit_test(test_err_duplicate_cores),
 		cmocka_unit_test(test_err_cores_backwards),
 		cmocka_unit_test(test_err_cores_syntax),
 		cmocka_unit_test(test_err_cores_too_many),
 		cmocka_unit_test(test_err_core_out_of_range),
 		cmocka_unit_test(test_err_bad_idle),
+		cmocka_unit_test(test_err_rx_desc_range),
+		cmocka_unit_test(test_err_tx_desc_range),
+		cmocka_unit_test(test_err_mbuf_cache_range),
+		cmocka_unit_test(test_err_rx_zero_copy_range),
+		cmocka_unit_test(test_err_mbufs_too_few),
+		cmocka_unit_test(test_pool_sizes),
 		cmocka_unit_test(test_err_idle_sleep_range),
 		cmocka_unit_test(test_err_burst_range),
 		cmocka_unit_test(test_err_max_sockets_zero),

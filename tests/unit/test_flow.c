@@ -157,6 +157,18 @@ static void test_init_defaults(void **state)
 	assert_int_equal(mlw_rss_init(&rss, 1, 1, ms_key, 16), 0);
 	assert_memory_equal(rss.key, ms_key, 16);
 	assert_int_equal(rss.key[16], 0);
+
+	/* Re-initialising with the struct's own key (another RETA size or
+	 * shard count, same key) keeps the key: the stack did this for ports
+	 * with RSS and got an all-zero key, so every flow hashed to 0. */
+	assert_int_equal(mlw_rss_init(&rss, 2, 128, NULL, 40), 0);
+	assert_int_equal(mlw_rss_init(&rss, 4, 64, rss.key, rss.key_len), 0);
+	assert_int_equal(rss.key_len, 40);
+	for (unsigned i = 0; i < 40; i++)
+		assert_int_equal(rss.key[i], i % 2 ? 0x5a : 0x6d);
+	assert_int_equal(rss.reta_size, 64);
+	assert_int_equal(rss.reta[63], 3);
+	assert_int_not_equal(mlw_rss_hash_v4(&rss, 0x0100000a, 0x0200000a, htons(1234), htons(80)), 0);
 }
 
 static void test_init_errors(void **state)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -35,7 +36,21 @@ static int classify(unsigned len)
 	m.data_off = 0;
 	m.data_len = (uint16_t)len;
 	m.pkt_len = len;
-	return mlw__steer_classify(&rss, &m);
+	return mlw__steer_classify(&rss, &m, false);
+}
+
+/* As classify(), for a frame that carries the NIC's RSS hash @p hash. */
+static int classify_hw(unsigned len, uint32_t hash, bool hw_hash)
+{
+	struct rte_mbuf m;
+
+	memset(&m, 0, sizeof(m));
+	m.buf_addr = frame;
+	m.data_len = (uint16_t)len;
+	m.pkt_len = len;
+	m.ol_flags = RTE_MBUF_F_RX_RSS_HASH;
+	m.hash.rss = hash;
+	return mlw__steer_classify(&rss, &m, hw_hash);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -195,9 +210,44 @@ static void t_other_icmp_stays_local(void **state)
 	assert_int_equal(classify(42), MLW_STEER_ALL);			/* ARP */
 }
 
+/* A port programmed with our key and RETA gives the hash it computed: TCP
+ * and UDP frames are steered by it (no software Toeplitz), everything that
+ * the NIC hashes otherwise (ICMP errors, ARP, fragments) as before. */
+static void t_nic_hash_used(void **state)
+{
+	struct flow f;
+	unsigned len;
+	int sw;
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		random_flow(&f);
+		len = rx4(&f);
+		sw = classify(len);
+		/* The NIC's own hash agrees with the software one ... */
+		{
+			uint32_t peer, us;
+
+			memcpy(&peer, f.peer, 4);
+			memcpy(&us, f.us, 4);
+			assert_int_equal(classify_hw(len, mlw_rss_hash_v4(&rss, peer, us, htons(f.peer_port),
+									   htons(f.our_port)), true), sw);
+		}
+		/* ... and it is the one used: another hash, another owner. */
+		assert_int_equal(classify_hw(len, (uint32_t)i, true), rss.reta[i & (rss.reta_size - 1)]);
+		/* Not when the port's hash is not ours. */
+		assert_int_equal(classify_hw(len, (uint32_t)i, false), sw);
+		len = rx6(&f);
+		assert_int_equal(classify_hw(len, (uint32_t)i, true), rss.reta[i & (rss.reta_size - 1)]);
+		len = icmp4(&f, 3, false);
+		assert_int_equal(classify_hw(len, (uint32_t)i, true), classify(len));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_nic_hash_used),
 		cmocka_unit_test(t_icmp_errors_follow_their_flow),
 		cmocka_unit_test(t_other_icmp_stays_local),
 	};
