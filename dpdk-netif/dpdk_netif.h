@@ -56,9 +56,10 @@ struct mlw_port {
  * Frames wait in pkts until the flush at the end of the loop pass (or until
  * pkts is full). When the port is backed up (pkts full and the port takes
  * none), linkoutput refuses a frame with ERR_MEM (counted in tx_drops):
- * lwIP keeps a refused data segment queued, but a refused ACK is retried
- * only once, from its 250 ms timer, and then forgotten; a lost window
- * update leaves the peer waiting for its persist timer (seconds), and lost
+ * lwIP keeps a refused data segment queued and the socket layer retries
+ * it on a following pass (mlw__flush), but a refused ACK is retried only
+ * once, from its 250 ms timer, and then forgotten; a lost window update
+ * leaves the peer waiting for its persist timer (seconds), and lost
  * duplicate ACKs cost it its fast retransmit. So pure ACKs are not refused
  * while acks[] has room: they wait there, per connection only those the
  * peer still needs (keep_ack() in netif.c: the newest ack number, up to

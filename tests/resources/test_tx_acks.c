@@ -1,4 +1,4 @@
-/* test_tx_acks.c - with the port backed up: pure ACKs are not refused, duplicate ACKs (up to three per connection) reach the wire, an advancing ACK supersedes older ones.
+/* test_tx_acks.c - with the port backed up: pure ACKs are not refused, duplicate ACKs (up to three per connection) reach the wire, an advancing ACK supersedes older ones, and a socket write refused with ERR_MEM is sent within a pass or two once the port drains.
  *
  * main -> mlw_stack_run(one shard on net_ring0, whose TX ring loops back to
  * its RX ring) -> run():
@@ -7,12 +7,18 @@
  *   connections (advancing, duplicates, duplicates then an advance, window
  *   updates), a SYN and a big frame -> passes until the queue is empty,
  *   reading the ring (the wire) before each pass's RX does.
+ *   write_case(): a listening socket, a peer at 10.0.0.99 played by frames
+ *   put into lwIP's input (ARP request, SYN, ACK) -> port filled -> a write
+ *   whose tcp_output() is refused -> the ring drained -> passes counted
+ *   until the data is on the wire.
  * -> mlw_stack_stop -> CMocka asserts what the shard and the wire saw.
  * A "pass" is what an application loop does: mlw_socket_flush(), then
  * mlw_shard_poll(); the test reads the ring in between, so lwIP never sees
  * its own frames.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -34,7 +40,8 @@
 #define MAX_FILL	100000	/* frames tried before giving up on filling the port */
 #define NFLOWS		4
 #define MAX_SEEN	16	/* ACKs recorded per connection on the wire */
-#define MAX_PASSES	100000	/* passes waited for the port to drain */
+#define WRITE_LEN	1000
+#define MAX_PASSES	100000	/* passes waited for the refused write (a few are needed) */
 
 /* The pure ACKs put through linkoutput: connection (source port 40000 +
  * flow), ack number and window, in this order. */
@@ -77,6 +84,14 @@ static struct {
 	unsigned seen_n[NFLOWS];	/* the wire: pure ACKs of each connection */
 	struct seen_ack seen[NFLOWS][MAX_SEEN];
 	unsigned seen_syn, seen_big;	/* the refused frames (must be 0) */
+	/* write_case */
+	bool write_ran;
+	char write_why[256];
+	uint64_t write_refused;		/* tx_drops during the flush after the write */
+	bool data_before_drain;		/* the data was on the wire before the drain */
+	unsigned data_pass;		/* passes after the drain until it was (0: never) */
+	unsigned data_frames;		/* frames carrying the data */
+	bool data_ok;			/* its bytes are the ones written */
 } res;
 
 static uint8_t our_mac[6];
@@ -179,6 +194,13 @@ static int send_frame(struct netif *nif, struct pbuf *p)
 	return rc;
 }
 
+/* Into lwIP, as if received from the port (ethernet_input). */
+static void receive(struct netif *nif, struct pbuf *p)
+{
+	if (p != NULL && nif->input(p, nif) != ERR_OK)
+		pbuf_free(p);
+}
+
 /* Junk frames through linkoutput until the port and the queue refuse one:
  * false (and res.why) if the port never filled. */
 static bool fill_port(struct netif *nif, struct mlw_txq *q, unsigned *taken)
@@ -203,6 +225,14 @@ static bool fill_port(struct netif *nif, struct mlw_txq *q, unsigned *taken)
 	return true;
 }
 
+/* What the shard sent on the server connection of write_case. */
+static struct {
+	bool synack;
+	uint32_t isn;
+	unsigned data_frames;
+	bool data_ok;
+} conn;
+
 static void look_at(const uint8_t *f, unsigned len)
 {
 	const uint8_t *tcp = f + 34;
@@ -226,6 +256,16 @@ static void look_at(const uint8_t *f, unsigned len)
 		res.seen_syn++;
 	} else if (sport == 40000 && plen > 0) {
 		res.seen_big++;
+	} else if (sport == 80 && (tcp[13] & 0x12) == 0x12) {
+		conn.synack = true;
+		conn.isn = get32(tcp + 4);
+	} else if (sport == 80 && plen > 0) {
+		bool ok = plen == WRITE_LEN && len >= 34 + hlen + plen;
+
+		for (unsigned i = 0; ok && i < plen; i++)
+			ok = tcp[hlen + i] == (uint8_t)(i * 7u);
+		conn.data_frames++;
+		conn.data_ok = ok;
 	}
 }
 
@@ -278,6 +318,88 @@ static void acks_case(struct netif *nif, struct mlw_txq *q)
 	res.ran = true;
 }
 
+static void write_case(struct netif *nif, struct mlw_txq *q)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
+	uint8_t opt_mss[4] = {2, 4, 0x05, 0xb4}, buf[WRITE_LEN];
+	int lfd, fd = -1;
+	unsigned taken;
+	uint64_t drops;
+	struct pbuf *p;
+
+	lfd = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (lfd < 0 || mlw_bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || mlw_listen(lfd, 4) != 0) {
+		snprintf(res.write_why, sizeof(res.write_why), "listen: %s", strerror(errno));
+		goto out;
+	}
+	/* The peer asks for our address (lwIP learns its MAC), then opens. */
+	p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
+	if (p != NULL) {
+		uint8_t *f = p->payload;
+
+		memset(f, 0xff, 6);
+		memcpy(f + 6, peer_mac, 6);
+		put16(f + 12, 0x0806);
+		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+		memcpy(f + 22, peer_mac, 6);
+		inet_pton(AF_INET, "10.0.0.99", f + 28);
+		memset(f + 32, 0, 6);
+		inet_pton(AF_INET, "10.0.0.2", f + 38);
+		receive(nif, p);
+	}
+	/* MSS option: lwIP's default of 536 would split the write. */
+	receive(nif, tcp_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x02, 7000, 0,
+			       0xffff, opt_mss, sizeof(opt_mss), 0));
+	for (unsigned i = 0; i < 100 && !conn.synack; i++)
+		pass(q);
+	if (!conn.synack) {
+		snprintf(res.write_why, sizeof(res.write_why), "no SYN-ACK on the wire");
+		goto out;
+	}
+	receive(nif, tcp_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x10, 7001,
+			       conn.isn + 1, 0xffff, NULL, 0, 0));
+	fd = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	if (fd < 0) {
+		snprintf(res.write_why, sizeof(res.write_why), "accept: %s", strerror(errno));
+		goto out;
+	}
+	pass(q);
+	wire_read(q);
+
+	/* Port full: the write's segment is refused (ERR_MEM from tcp_output). */
+	if (!fill_port(nif, q, &taken)) {
+		snprintf(res.write_why, sizeof(res.write_why), "%s", res.why);
+		goto out;
+	}
+	for (unsigned i = 0; i < WRITE_LEN; i++)
+		buf[i] = (uint8_t)(i * 7u);
+	if (mlw_write(fd, buf, WRITE_LEN) != WRITE_LEN) {
+		snprintf(res.write_why, sizeof(res.write_why), "write: %s", strerror(errno));
+		goto out;
+	}
+	drops = q->tx_drops;
+	mlw_socket_flush();
+	res.write_refused = q->tx_drops - drops;
+	/* The port drains: the ring is emptied, the queue's 64 frames wait. */
+	wire_read(q);
+	res.data_before_drain = conn.data_frames > 0;
+	for (unsigned i = 1; i <= MAX_PASSES && conn.data_frames == 0; i++) {
+		pass(q);
+		if (conn.data_frames > 0)
+			res.data_pass = i;
+	}
+	res.data_frames = conn.data_frames;
+	res.data_ok = conn.data_ok;
+	res.write_ran = true;
+out:
+	if (fd >= 0)
+		mlw_close(fd);
+	if (lfd >= 0)
+		mlw_close(lfd);
+	for (unsigned i = 0; i < 10; i++)
+		pass(q);
+}
+
 static void run(void)
 {
 	struct netif *nif;
@@ -286,11 +408,13 @@ static void run(void)
 	nif = test_dpdk_netif();
 	if (nif == NULL) {
 		snprintf(res.why, sizeof(res.why), "no DPDK netif");
+		snprintf(res.write_why, sizeof(res.write_why), "no DPDK netif");
 		return;
 	}
 	memcpy(our_mac, nif->hwaddr, 6);
 	q = ((struct mlw_netif_state *)nif->state)->txq;
 	acks_case(nif, q);
+	write_case(nif, q);
 }
 
 static unsigned bad_heaps;
@@ -386,6 +510,21 @@ static void test_kept_acks_leave(void **state)
 	assert_true(res.drained);
 }
 
+/* The write's segment was refused while the port was full; once the port
+ * drains it must leave within a few passes, not at lwIP's next timer. */
+static void test_refused_write_retried(void **state)
+{
+	(void)state;
+	if (!res.write_ran)
+		fail_msg("%s", res.write_why);
+	assert_int_equal(res.write_refused, 1);
+	assert_false(res.data_before_drain);
+	print_message("data on the wire after %u passes\n", res.data_pass);
+	assert_in_range(res.data_pass, 1, 3);
+	assert_int_equal(res.data_frames, 1);
+	assert_true(res.data_ok);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -403,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_ack_counts),
 		cmocka_unit_test(test_other_frames_refused),
 		cmocka_unit_test(test_kept_acks_leave),
+		cmocka_unit_test(test_refused_write_retried),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwacks", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
