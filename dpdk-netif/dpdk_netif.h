@@ -21,6 +21,9 @@ struct netif;
 #define MLW_TX_BATCH	64u	/* frames buffered per queue before a forced flush */
 /* Pure ACKs kept per queue while the port is backed up (see struct mlw_txq). */
 #define MLW_TX_ACKS	64u
+/* Duplicate ACKs kept per connection meanwhile: the peer's fast retransmit
+ * threshold (RFC 5681, 3.2). */
+#define MLW_TX_DUPACKS	3u
 #define MLW_ACK_FRAME_MAX 134u	/* Ethernet + IPv6 + TCP with 40 bytes of options */
 #define MLW_RSS_KEY_MAX	52u
 
@@ -50,13 +53,20 @@ struct mlw_port {
 /*
  * Per-shard TX state of one queue. Only the owning shard touches it.
  *
- * When the port is backed up (pkts full and the port takes none), a frame
- * is refused with ERR_MEM: lwIP keeps a refused data segment queued, but a
- * refused ACK is retried only once, from its 250 ms timer, and then
- * forgotten; a lost window update leaves the peer waiting for its persist
- * timer (seconds). So pure ACKs are not refused: the newest one per
- * connection waits in acks[] (an older one for the same connection is
- * freed, ack_merged counts it) and goes out once pkts has drained.
+ * Frames wait in pkts until the flush at the end of the loop pass (or until
+ * pkts is full). When the port is backed up (pkts full and the port takes
+ * none), linkoutput refuses a frame with ERR_MEM (counted in tx_drops):
+ * lwIP keeps a refused data segment queued and the socket layer retries
+ * it on a following pass (mlw__flush), but a refused ACK is retried only
+ * once, from its 250 ms timer, and then forgotten; a lost window update
+ * leaves the peer waiting for its persist timer (seconds), and lost
+ * duplicate ACKs cost it its fast retransmit. So pure ACKs are not refused
+ * while acks[] has room: they wait there, per connection only those the
+ * peer still needs (keep_ack() in netif.c: the newest ack number, up to
+ * MLW_TX_DUPACKS duplicates of it, the newest window), and go out once
+ * pkts has drained. ack_merged counts kept ACKs freed because a newer one
+ * carries what they said, ack_dup_drops the duplicates freed past
+ * MLW_TX_DUPACKS.
  */
 struct mlw_txq {
 	uint16_t port_id, queue_id;
@@ -64,7 +74,7 @@ struct mlw_txq {
 	uint16_t nacks;
 	struct rte_mbuf *pkts[MLW_TX_BATCH];
 	struct rte_mbuf *acks[MLW_TX_ACKS];
-	uint64_t tx_pkts, tx_bytes, tx_drops, ack_merged;
+	uint64_t tx_pkts, tx_bytes, tx_drops, ack_merged, ack_dup_drops;
 };
 
 /* The mbuf private area holds the custom pbuf that wraps the mbuf's data
@@ -155,9 +165,14 @@ uint64_t mlw__rx_copied(void);
  * Returns ERR_OK (lwIP's err_t is an int8_t). */
 int8_t mlw__dpdk_netif_init(struct netif *netif);
 
-/* Send what the queue has buffered. Returns frames handed to the port;
- * frames the port would not take stay buffered for the next flush, unless
- * the buffer is full, then the oldest are dropped and counted. */
+/* Send what the queue has buffered: pkts in order, then, once pkts is
+ * empty, the ACKs kept aside. Returns frames handed to the port. Nothing
+ * is dropped here: frames the port does not take stay buffered, in order,
+ * for the next flush. While pkts stays full, linkoutput refuses new frames
+ * instead (ERR_MEM, counted in tx_drops; pure ACKs wait in acks[]):
+ * dropping the oldest would lose segments lwIP counts as sent, which only
+ * its retransmission timer recovers, where a refused one stays queued in
+ * lwIP and goes on a later pass (struct mlw_txq). */
 uint16_t mlw__txq_flush(struct mlw_txq *q);
 
 #endif /* MLW_DPDK_NETIF_H */

@@ -133,24 +133,99 @@ static bool same_flow(const uint8_t *a, const uint8_t *b, unsigned tcp)
 	       memcmp(a + addr, b + addr, tcp - addr) == 0 && memcmp(a + tcp, b + tcp, 4) == 0;
 }
 
-/* With the port backed up: keep @p m aside if it is a pure ACK (see
- * struct mlw_txq). False if it is not one, or no room is left. */
+static uint32_t ack_of(const uint8_t *f, unsigned tcp)
+{
+	return (uint32_t)f[tcp + 8] << 24 | (uint32_t)f[tcp + 9] << 16 | (uint32_t)f[tcp + 10] << 8 |
+	       f[tcp + 11];
+}
+
+static uint16_t wnd_of(const uint8_t *f, unsigned tcp)
+{
+	return (uint16_t)(f[tcp + 14] << 8 | f[tcp + 15]);
+}
+
+/*
+ * With the port backed up: keep @p m aside if it is a pure ACK (see
+ * struct mlw_txq). False if it is not one, or no room is left.
+ *
+ * Which older ACKs of the same connection a new one makes unnecessary
+ * follows from what the peer does with them (RFC 5681, 2 and 3.2). An ACK
+ * with the same ack number and window as the previous one, and no data, is
+ * a duplicate: the peer counts them and retransmits at the third, then
+ * grows its window by one segment per further duplicate. So duplicates are
+ * kept, up to MLW_TX_DUPACKS per connection after the first kept ACK (that
+ * first one may be the ACK that moved the ack number, not a duplicate of
+ * it). Past that, the newest replaces the last kept one: the peer has had
+ * its three, and the newest carries the newest timestamp. An ACK that
+ * moves the ack number makes every kept ACK of the connection obsolete:
+ * the peer's snd_una moves past them, it ignores them as old. A window
+ * update (same ack number, another window) is no duplicate; it replaces
+ * the last kept ACK only if that one is a window update too (its window
+ * differs from the kept ACK before it), since replacing a duplicate would
+ * take a count from the peer, and replacing the first kept ACK could too
+ * (it may repeat the window the peer has). Freed ACKs whose information a
+ * newer kept one carries count as ack_merged; duplicates freed past the
+ * third count as ack_dup_drops. Kept ACKs of one connection all have the
+ * same ack number, and stay in the order lwIP sent them.
+ */
 static bool keep_ack(struct mlw_txq *q, struct rte_mbuf *m)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	unsigned tcp = pure_ack_tcp_off(f, m->data_len);
+	uint16_t last = 0, n = 0, dups = 0, wnd, last_wnd = 0, prev_wnd = 0;
+	uint32_t ack;
 
 	if (tcp == 0)
 		return false;
+	ack = ack_of(f, tcp);
+	wnd = wnd_of(f, tcp);
 	for (uint16_t i = 0; i < q->nacks; i++) {
 		const uint8_t *g = rte_pktmbuf_mtod(q->acks[i], const uint8_t *);
+		uint16_t w;
 
-		if (pure_ack_tcp_off(g, q->acks[i]->data_len) == tcp && same_flow(f, g, tcp)) {
-			rte_pktmbuf_free(q->acks[i]);
-			q->acks[i] = m;
+		if (pure_ack_tcp_off(g, q->acks[i]->data_len) != tcp || !same_flow(f, g, tcp))
+			continue;
+		w = wnd_of(g, tcp);
+		if (n > 0 && w == last_wnd)
+			dups++;
+		prev_wnd = last_wnd;
+		last_wnd = w;
+		last = i;
+		n++;
+	}
+	if (n > 0 && ack != ack_of(rte_pktmbuf_mtod(q->acks[last], const uint8_t *), tcp)) {
+		/* lwIP never moves rcv_nxt back: the new ACK is the newer one.
+		 * Free the connection's kept ACKs, keep the others in order. */
+		uint16_t k = 0;
+
+		for (uint16_t i = 0; i < q->nacks; i++) {
+			const uint8_t *g = rte_pktmbuf_mtod(q->acks[i], const uint8_t *);
+
+			if (pure_ack_tcp_off(g, q->acks[i]->data_len) == tcp && same_flow(f, g, tcp)) {
+				rte_pktmbuf_free(q->acks[i]);
+				q->ack_merged++;
+			} else {
+				q->acks[k++] = q->acks[i];
+			}
+		}
+		q->nacks = k;
+	} else if (n > 0 && wnd != last_wnd) {
+		if (n >= 2 && last_wnd != prev_wnd) {
+			rte_pktmbuf_free(q->acks[last]);
+			q->acks[last] = m;
 			q->ack_merged++;
 			return true;
 		}
+	} else if (dups >= MLW_TX_DUPACKS) {
+		/* The last kept one is a duplicate, or a window update whose
+		 * window @p m repeats and so carries on (dups > 0: n >= 2). */
+		if (last_wnd == prev_wnd)
+			q->ack_dup_drops++;
+		else
+			q->ack_merged++;
+		rte_pktmbuf_free(q->acks[last]);
+		q->acks[last] = m;
+		return true;
 	}
 	if (q->nacks == MLW_TX_ACKS)
 		return false;

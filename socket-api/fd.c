@@ -1,4 +1,4 @@
-/* fd.c - the per-shard descriptor table, output batching (dirty list) and the loop blocking calls run.
+/* fd.c - the per-shard descriptor table, output batching (dirty and retry lists) and the loop blocking calls run.
  *
  * Each shard has its own table, allocated on its heap at the first
  * descriptor and freed when the last one closes; the thread-local pointer
@@ -184,17 +184,66 @@ void mlw__mark_dirty(struct mlw__sock *s)
 void mlw__undirty(struct mlw__sock *s)
 {
 	struct mlw__shard_socks *t = tls_socks;
+	struct mlw__sock *prev = NULL;
 
-	if (!s->dirty || t == NULL)
+	if (t == NULL)
 		return;
-	for (struct mlw__sock **pp = &t->dirty; *pp != NULL; pp = &(*pp)->dirty_next) {
-		if (*pp == s) {
-			*pp = s->dirty_next;
-			break;
+	if (s->dirty) {
+		for (struct mlw__sock **pp = &t->dirty; *pp != NULL; pp = &(*pp)->dirty_next) {
+			if (*pp == s) {
+				*pp = s->dirty_next;
+				break;
+			}
 		}
+		s->dirty = false;
+		s->dirty_next = NULL;
 	}
-	s->dirty = false;
-	s->dirty_next = NULL;
+	if (s->retry) {
+		for (struct mlw__sock **pp = &t->retry; *pp != NULL; prev = *pp, pp = &(*pp)->retry_next) {
+			if (*pp == s) {
+				*pp = s->retry_next;
+				if (t->retry_tail == s)
+					t->retry_tail = prev;
+				break;
+			}
+		}
+		s->retry = false;
+		s->retry_next = NULL;
+	}
+}
+
+/* To the end of the retry list, unless already on it. */
+static void retry_later(struct mlw__shard_socks *t, struct mlw__sock *s)
+{
+	if (s->retry)
+		return;
+	s->retry = true;
+	s->retry_next = NULL;
+	if (t->retry_tail != NULL)
+		t->retry_tail->retry_next = s;
+	else
+		t->retry = s;
+	t->retry_tail = s;
+}
+
+/*
+ * Output of one socket: tcp_output(), and the empty ACK it may have left
+ * unsent (see mlw__flush). Returns ERR_MEM if the port refused a frame
+ * (so something is still waiting in lwIP), else ERR_OK or another error
+ * that a retry would not cure (no route, a frame too big for an mbuf, no
+ * pbuf for the ACK).
+ */
+static err_t output(struct tcp_pcb *pcb)
+{
+	err_t err = tcp_output(pcb);
+
+	if (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) {
+		err_t e = tcp_send_empty_ack(pcb);
+
+		if (err == ERR_OK)
+			err = e;
+	}
+	return err;
 }
 
 /*
@@ -212,6 +261,20 @@ void mlw__undirty(struct mlw__sock *s)
  * request/response). It is still one ACK per socket per pass, and none
  * when the application answered in the same pass (the ACK rides on the
  * data tcp_output() sent).
+ *
+ * When the port is backed up, the netif refuses a segment with ERR_MEM and
+ * tcp_output() returns that at once: the segment and all after it stay on
+ * lwIP's unsent queue (with TF_NAGLEMEMERR, so Nagle will not hold them
+ * back). Nothing in lwIP sends them soon: its fast timer only sends
+ * delayed ACKs, its slow timer retransmits after the RTO it started for
+ * the refused segment, and an ACK from the peer may never come (nothing
+ * else is in flight). So such a socket goes on the retry list, and each
+ * pass tries the list, oldest first, before the written sockets, until one
+ * is refused again: the port is still full then, and trying the rest
+ * would cost a refused tcp_output() each for nothing. A pass finds the
+ * port drained as soon as the previous pass's TX flush emptied its queue;
+ * the retried segments then go out in that pass's flush. Only ERR_MEM is
+ * retried: no route or a frame too big for an mbuf do not get better.
  */
 int mlw__flush(void)
 {
@@ -221,15 +284,26 @@ int mlw__flush(void)
 
 	if (t == NULL)
 		return 0;
+	while ((s = t->retry) != NULL) {
+		if (s->pcb != NULL && s->state != MLW__S_LISTEN) {
+			if (output(s->pcb) == ERR_MEM)
+				break;
+			n++;
+		}
+		t->retry = s->retry_next;
+		if (t->retry == NULL)
+			t->retry_tail = NULL;
+		s->retry = false;
+		s->retry_next = NULL;
+	}
 	while ((s = t->dirty) != NULL) {
 		t->dirty = s->dirty_next;
 		s->dirty = false;
 		s->dirty_next = NULL;
 		if (s->pcb == NULL || s->state == MLW__S_LISTEN)
 			continue;
-		tcp_output(s->pcb);
-		if (s->pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY))
-			tcp_send_empty_ack(s->pcb);
+		if (output(s->pcb) == ERR_MEM)
+			retry_later(t, s);
 		n++;
 	}
 	return n;

@@ -47,6 +47,7 @@ struct mlw__sock {
 	bool rd_shut;		/* shutdown(SHUT_RD) */
 	bool wr_shut;		/* shutdown(SHUT_WR), or connection gone */
 	bool dirty;		/* on the shard's dirty list */
+	bool retry;		/* on the shard's retry list (tcp_output said ERR_MEM) */
 	bool connect_pending;	/* non-blocking connect said EINPROGRESS (Linux's SS_CONNECTING) */
 	bool was_connected;	/* connect succeeded or accepted (Linux's SS_CONNECTED) */
 	bool nodelay, keepalive, reuse;
@@ -82,6 +83,7 @@ struct mlw__sock {
 	size_t dq_bytes;
 
 	struct mlw__sock *dirty_next;
+	struct mlw__sock *retry_next;
 	struct mlw__epitem *watch;	/* epoll entries watching this socket */
 };
 
@@ -104,6 +106,8 @@ struct mlw__shard_socks {
 	unsigned hint;		/* no free slot below this index */
 	struct mlw__file **slot;
 	struct mlw__sock *dirty;	/* written sockets, flushed once per pass */
+	/* Sockets whose output the port refused, oldest first (see mlw__flush). */
+	struct mlw__sock *retry, *retry_tail;
 };
 
 static inline bool mlw__is_sock(const struct mlw__file *f)

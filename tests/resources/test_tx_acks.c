@@ -1,13 +1,24 @@
-/* test_tx_acks.c - with the port backed up, pure ACKs are not refused: the newest per connection waits beside the TX queue and goes out once the queue drains; other frames are refused as before.
+/* test_tx_acks.c - with the port backed up: pure ACKs are not refused, duplicate ACKs (up to three per connection) reach the wire, an advancing ACK supersedes older ones, and a socket write refused with ERR_MEM is sent within a pass or two once the port drains.
  *
  * main -> mlw_stack_run(one shard on net_ring0, whose TX ring loops back to
- * its RX ring) -> run(): without polling, junk frames through the
- * port's linkoutput until the ring and the queue are full -> pure ACKs of
- * two connections, a SYN and a big frame -> checks -> polling until every
- * kept ACK left -> mlw_stack_stop -> CMocka asserts what the shard saw.
- * The looped-back frames are addressed to 10.0.0.99 (not the shard's), so
- * lwIP drops them.
+ * its RX ring) -> run():
+ *   acks_case(): without polling, junk frames through the port's
+ *   linkoutput until the ring and the queue are full -> pure ACKs of four
+ *   connections (advancing, duplicates, duplicates then an advance, window
+ *   updates), a SYN and a big frame -> passes until the queue is empty,
+ *   reading the ring (the wire) before each pass's RX does.
+ *   write_case(): a listening socket, a peer at 10.0.0.99 played by frames
+ *   put into lwIP's input (ARP request, SYN, ACK) -> port filled -> a write
+ *   whose tcp_output() is refused -> the ring drained -> passes counted
+ *   until the data is on the wire.
+ * -> mlw_stack_stop -> CMocka asserts what the shard and the wire saw.
+ * A "pass" is what an application loop does: mlw_socket_flush(), then
+ * mlw_shard_poll(); the test reads the ring in between, so lwIP never sees
+ * its own frames.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,64 +26,164 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
 #include "dpdk_netif.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "mlwip/socket.h"
 #include "mlwip/stack.h"
 #include "test_stack.h"
 
-#define ACKS_PER_FLOW	5
 #define MAX_FILL	100000	/* frames tried before giving up on filling the port */
+#define NFLOWS		4
+#define MAX_SEEN	16	/* ACKs recorded per connection on the wire */
+#define WRITE_LEN	1000
+#define MAX_PASSES	100000	/* passes waited for the refused write (a few are needed) */
+
+/* The pure ACKs put through linkoutput: connection (source port 40000 +
+ * flow), ack number and window, in this order. */
+struct ack_in {
+	unsigned flow;
+	uint32_t ackno;
+	uint16_t wnd;
+};
+static const struct ack_in acks_in[] = {
+	/* flow 0 advances, flow 1 repeats one ack number (six duplicates of
+	 * its first), interleaved. */
+	{0, 0, 0xffff}, {1, 100, 0xffff}, {0, 1, 0xffff}, {1, 100, 0xffff},
+	{0, 2, 0xffff}, {1, 100, 0xffff}, {0, 3, 0xffff}, {1, 100, 0xffff},
+	{0, 4, 0xffff}, {1, 100, 0xffff}, {1, 100, 0xffff},
+	/* flow 2: duplicates, then an ACK that advances. */
+	{2, 200, 0xffff}, {2, 200, 0xffff}, {2, 200, 0xffff}, {2, 201, 0xffff},
+	/* flow 3: window updates of one ack number, then a duplicate of the
+	 * last window. */
+	{3, 300, 1000}, {3, 300, 2000}, {3, 300, 3000}, {3, 300, 3000},
+};
+#define NACKS_IN (sizeof(acks_in) / sizeof(acks_in[0]))
+
+struct seen_ack {
+	uint32_t ackno;
+	uint16_t wnd;
+};
 
 static struct {
 	bool ran;
 	char why[256];
+	/* acks_case */
 	unsigned filled_with;		/* junk frames taken before the first refusal */
-	int ack_rc[2][ACKS_PER_FLOW];	/* linkoutput's answers to the ACKs */
+	int ack_rc[NACKS_IN];		/* linkoutput's answers to the ACKs */
 	uint64_t drops_before, drops_after_acks;
-	unsigned kept;			/* ACKs waiting */
-	uint64_t merged;
-	uint32_t kept_ackno[2];		/* ack numbers of the kept ones */
+	unsigned kept;			/* ACKs waiting after the last one */
+	uint64_t merged, dup_drops;
 	int syn_rc, big_rc;
 	uint64_t drops_after_others;
-	bool drained;			/* every kept ACK left within 5 s */
+	bool drained;			/* every kept ACK left */
+	unsigned seen_n[NFLOWS];	/* the wire: pure ACKs of each connection */
+	struct seen_ack seen[NFLOWS][MAX_SEEN];
+	unsigned seen_syn, seen_big;	/* the refused frames (must be 0) */
+	/* write_case */
+	bool write_ran;
+	char write_why[256];
+	uint64_t write_refused;		/* tx_drops during the flush after the write */
+	bool data_before_drain;		/* the data was on the wire before the drain */
+	unsigned data_pass;		/* passes after the drain until it was (0: never) */
+	unsigned data_frames;		/* frames carrying the data */
+	bool data_ok;			/* its bytes are the ones written */
 } res;
 
+static uint8_t our_mac[6];
+static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x63};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
 
 static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
 }
 
-/* An Ethernet + IPv4 + TCP frame from 10.0.0.2:@p sport to 10.0.0.99:80
- * with @p flags, @p ackno and @p payload bytes of data. Checksums are not
- * filled in: nobody checks them here. */
-static struct pbuf *tcp_frame(uint16_t sport, uint8_t flags, uint32_t ackno, unsigned payload)
+static uint16_t get16(const uint8_t *p)
 {
-	unsigned len = 14 + 20 + 20 + payload;
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t sum16(uint32_t s, const uint8_t *p, unsigned len)
+{
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		s += get16(p + i);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* An Ethernet + IPv4 + TCP frame with @p optlen bytes of options @p opts
+ * and @p payload bytes of data, from @p src:@p sport to @p dst:@p dport,
+ * with valid checksums. */
+static struct pbuf *tcp_frame(const uint8_t *dmac, const uint8_t *smac, const char *src,
+			      uint16_t sport, const char *dst, uint16_t dport, uint8_t flags,
+			      uint32_t seqno, uint32_t ackno, uint16_t wnd, const uint8_t *opts,
+			      unsigned optlen, unsigned payload)
+{
+	unsigned tcplen = 20 + optlen + payload, len = 14 + 20 + tcplen;
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-	uint8_t *f;
+	uint8_t *f, *ip, *tcp;
+	uint32_t s;
 
 	if (p == NULL)
 		return NULL;
 	f = p->payload;
 	memset(f, 0, len);
-	memcpy(f, "\x02\x00\x00\x00\x00\x63\x02\x00\x00\x00\x00\x02\x08\x00", 14);
-	f[14] = 0x45;
-	f[16] = (uint8_t)((len - 14) >> 8), f[17] = (uint8_t)(len - 14);
-	f[22] = 64, f[23] = 6;
-	memcpy(f + 26, "\x0a\x00\x00\x02\x0a\x00\x00\x63", 8);
-	f[34] = (uint8_t)(sport >> 8), f[35] = (uint8_t)sport;
-	f[37] = 80;
-	put32(f + 38, 1000);
-	put32(f + 42, ackno);
-	f[46] = 5 << 4;
-	f[47] = flags;
-	f[48] = 0xff, f[49] = 0xff;
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	put16(f + 12, 0x0800);
+	ip = f + 14;
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(20 + tcplen));
+	ip[8] = 64, ip[9] = 6;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	put16(ip + 10, fold(sum16(0, ip, 20)));
+	tcp = ip + 20;
+	put16(tcp, sport);
+	put16(tcp + 2, dport);
+	put32(tcp + 4, seqno);
+	put32(tcp + 8, ackno);
+	tcp[12] = (uint8_t)((20 + optlen) / 4 << 4);
+	tcp[13] = flags;
+	put16(tcp + 14, wnd);
+	if (optlen > 0)
+		memcpy(tcp + 20, opts, optlen);
+	for (unsigned i = 0; i < payload; i++)
+		tcp[20 + optlen + i] = (uint8_t)i;
+	s = sum16(0, ip + 12, 8) + 6 + tcplen;
+	put16(tcp + 16, fold(sum16(s, tcp, tcplen)));
 	return p;
+}
+
+/* A pure ACK (or other segment) of connection @p flow, as the shard would
+ * send it: 10.0.0.2:(40000 + flow) -> 10.0.0.99:80. */
+static struct pbuf *out_frame(unsigned flow, uint8_t flags, uint32_t ackno, uint16_t wnd,
+			      unsigned payload)
+{
+	return tcp_frame(peer_mac, our_mac, "10.0.0.2", (uint16_t)(40000 + flow), "10.0.0.99", 80,
+			 flags, 1000, ackno, wnd, NULL, 0, payload);
 }
 
 static int send_frame(struct netif *nif, struct pbuf *p)
@@ -83,27 +194,21 @@ static int send_frame(struct netif *nif, struct pbuf *p)
 	return rc;
 }
 
-static uint32_t ackno_of(struct rte_mbuf *m)
+/* Into lwIP, as if received from the port (ethernet_input). */
+static void receive(struct netif *nif, struct pbuf *p)
 {
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-
-	return (uint32_t)f[42] << 24 | (uint32_t)f[43] << 16 | (uint32_t)f[44] << 8 | f[45];
+	if (p != NULL && nif->input(p, nif) != ERR_OK)
+		pbuf_free(p);
 }
 
-static void run(void)
+/* Junk frames through linkoutput until the port and the queue refuse one:
+ * false (and res.why) if the port never filled. */
+static bool fill_port(struct netif *nif, struct mlw_txq *q, unsigned *taken)
 {
-	struct netif *nif;
-	struct mlw_txq *q;
-	int64_t end;
+	uint64_t drops = q->tx_drops;
 
-	nif = test_dpdk_netif();
-	if (nif == NULL) {
-		snprintf(res.why, sizeof(res.why), "no DPDK netif");
-		return;
-	}
-	q = ((struct mlw_netif_state *)nif->state)->txq;
-	res.drops_before = q->tx_drops;
-	while (q->tx_drops == res.drops_before && res.filled_with < MAX_FILL) {
+	*taken = 0;
+	while (q->tx_drops == drops && *taken < MAX_FILL) {
 		struct pbuf *p = pbuf_alloc(PBUF_RAW, 1000, PBUF_RAM);
 
 		if (p == NULL)
@@ -111,31 +216,205 @@ static void run(void)
 		memset(p->payload, 0, 1000);
 		((uint8_t *)p->payload)[12] = 0x88, ((uint8_t *)p->payload)[13] = 0xb5;
 		if (send_frame(nif, p) == ERR_OK)
-			res.filled_with++;
+			(*taken)++;
 	}
-	if (q->tx_drops == res.drops_before) {
-		snprintf(res.why, sizeof(res.why), "the port took %u frames without filling up",
-			 res.filled_with);
+	if (q->tx_drops == drops) {
+		snprintf(res.why, sizeof(res.why), "the port took %u frames without filling up", *taken);
+		return false;
+	}
+	return true;
+}
+
+/* What the shard sent on the server connection of write_case. */
+static struct {
+	bool synack;
+	uint32_t isn;
+	unsigned data_frames;
+	bool data_ok;
+} conn;
+
+static void look_at(const uint8_t *f, unsigned len)
+{
+	const uint8_t *tcp = f + 34;
+	unsigned hlen, plen;
+	uint16_t sport;
+
+	if (len < 54 || get16(f + 12) != 0x0800 || f[23] != 6 || (f[14] & 0xf) != 5)
 		return;
+	sport = get16(tcp);
+	hlen = (tcp[12] >> 4) * 4u;
+	plen = get16(f + 16) - 20u - hlen;
+	if (sport >= 40000 && sport < 40000 + NFLOWS && tcp[13] == 0x10 && plen == 0) {
+		unsigned fl = sport - 40000u;
+
+		if (res.seen_n[fl] < MAX_SEEN) {
+			res.seen[fl][res.seen_n[fl]].ackno = get32(tcp + 8);
+			res.seen[fl][res.seen_n[fl]].wnd = get16(tcp + 14);
+		}
+		res.seen_n[fl]++;
+	} else if (sport == 40000 + 9) {
+		res.seen_syn++;
+	} else if (sport == 40000 && plen > 0) {
+		res.seen_big++;
+	} else if (sport == 80 && (tcp[13] & 0x12) == 0x12) {
+		conn.synack = true;
+		conn.isn = get32(tcp + 4);
+	} else if (sport == 80 && plen > 0) {
+		bool ok = plen == WRITE_LEN && len >= 34 + hlen + plen;
+
+		for (unsigned i = 0; ok && i < plen; i++)
+			ok = tcp[hlen + i] == (uint8_t)(i * 7u);
+		conn.data_frames++;
+		conn.data_ok = ok;
 	}
+}
+
+/* Take everything off the ring (the wire) and look at it; returns frames. */
+static unsigned wire_read(struct mlw_txq *q)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned total = 0;
+	uint16_t n;
+
+	while ((n = mlw__rx_burst(q->port_id, q->queue_id, pkts, 64)) > 0) {
+		for (uint16_t i = 0; i < n; i++) {
+			look_at(rte_pktmbuf_mtod(pkts[i], const uint8_t *), pkts[i]->data_len);
+			rte_pktmbuf_free(pkts[i]);
+		}
+		total += n;
+	}
+	return total;
+}
+
+/* One application pass, the ring read before the shard's RX could. */
+static void pass(struct mlw_txq *q)
+{
+	mlw_socket_flush();
+	wire_read(q);
+	mlw_shard_poll();
+}
+
+static void acks_case(struct netif *nif, struct mlw_txq *q)
+{
+	unsigned passes = 0;
+
+	if (!fill_port(nif, q, &res.filled_with))
+		return;
 	res.drops_before = q->tx_drops;
-	for (unsigned i = 0; i < ACKS_PER_FLOW; i++)
-		for (unsigned fl = 0; fl < 2; fl++)
-			res.ack_rc[fl][i] = send_frame(nif, tcp_frame((uint16_t)(40000 + fl), 0x10,
-								  100 * fl + i, 0));
+	for (unsigned i = 0; i < NACKS_IN; i++)
+		res.ack_rc[i] = send_frame(nif, out_frame(acks_in[i].flow, 0x10, acks_in[i].ackno,
+							  acks_in[i].wnd, 0));
 	res.drops_after_acks = q->tx_drops;
 	res.kept = q->nacks;
 	res.merged = q->ack_merged;
-	for (unsigned i = 0; i < q->nacks && i < 2; i++)
-		res.kept_ackno[i] = ackno_of(q->acks[i]);
-	res.syn_rc = send_frame(nif, tcp_frame(40002, 0x02, 0, 0));
-	res.big_rc = send_frame(nif, tcp_frame(40000, 0x10, 7, 100));
+	res.dup_drops = q->ack_dup_drops;
+	res.syn_rc = send_frame(nif, out_frame(9, 0x02, 0, 0xffff, 0));
+	res.big_rc = send_frame(nif, out_frame(0, 0x10, 7, 0xffff, 100));
 	res.drops_after_others = q->tx_drops;
-	end = test_now_ms() + 5000;
-	while ((q->n > 0 || q->nacks > 0) && test_now_ms() < end)
-		test_pump();
+	while ((q->n > 0 || q->nacks > 0) && passes++ < MAX_PASSES)
+		pass(q);
+	wire_read(q);
 	res.drained = q->n == 0 && q->nacks == 0;
 	res.ran = true;
+}
+
+static void write_case(struct netif *nif, struct mlw_txq *q)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
+	uint8_t opt_mss[4] = {2, 4, 0x05, 0xb4}, buf[WRITE_LEN];
+	int lfd, fd = -1;
+	unsigned taken;
+	uint64_t drops;
+	struct pbuf *p;
+
+	lfd = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (lfd < 0 || mlw_bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || mlw_listen(lfd, 4) != 0) {
+		snprintf(res.write_why, sizeof(res.write_why), "listen: %s", strerror(errno));
+		goto out;
+	}
+	/* The peer asks for our address (lwIP learns its MAC), then opens. */
+	p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
+	if (p != NULL) {
+		uint8_t *f = p->payload;
+
+		memset(f, 0xff, 6);
+		memcpy(f + 6, peer_mac, 6);
+		put16(f + 12, 0x0806);
+		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+		memcpy(f + 22, peer_mac, 6);
+		inet_pton(AF_INET, "10.0.0.99", f + 28);
+		memset(f + 32, 0, 6);
+		inet_pton(AF_INET, "10.0.0.2", f + 38);
+		receive(nif, p);
+	}
+	/* MSS option: lwIP's default of 536 would split the write. */
+	receive(nif, tcp_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x02, 7000, 0,
+			       0xffff, opt_mss, sizeof(opt_mss), 0));
+	for (unsigned i = 0; i < 100 && !conn.synack; i++)
+		pass(q);
+	if (!conn.synack) {
+		snprintf(res.write_why, sizeof(res.write_why), "no SYN-ACK on the wire");
+		goto out;
+	}
+	receive(nif, tcp_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x10, 7001,
+			       conn.isn + 1, 0xffff, NULL, 0, 0));
+	fd = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	if (fd < 0) {
+		snprintf(res.write_why, sizeof(res.write_why), "accept: %s", strerror(errno));
+		goto out;
+	}
+	pass(q);
+	wire_read(q);
+
+	/* Port full: the write's segment is refused (ERR_MEM from tcp_output). */
+	if (!fill_port(nif, q, &taken)) {
+		snprintf(res.write_why, sizeof(res.write_why), "%s", res.why);
+		goto out;
+	}
+	for (unsigned i = 0; i < WRITE_LEN; i++)
+		buf[i] = (uint8_t)(i * 7u);
+	if (mlw_write(fd, buf, WRITE_LEN) != WRITE_LEN) {
+		snprintf(res.write_why, sizeof(res.write_why), "write: %s", strerror(errno));
+		goto out;
+	}
+	drops = q->tx_drops;
+	mlw_socket_flush();
+	res.write_refused = q->tx_drops - drops;
+	/* The port drains: the ring is emptied, the queue's 64 frames wait. */
+	wire_read(q);
+	res.data_before_drain = conn.data_frames > 0;
+	for (unsigned i = 1; i <= MAX_PASSES && conn.data_frames == 0; i++) {
+		pass(q);
+		if (conn.data_frames > 0)
+			res.data_pass = i;
+	}
+	res.data_frames = conn.data_frames;
+	res.data_ok = conn.data_ok;
+	res.write_ran = true;
+out:
+	if (fd >= 0)
+		mlw_close(fd);
+	if (lfd >= 0)
+		mlw_close(lfd);
+	for (unsigned i = 0; i < 10; i++)
+		pass(q);
+}
+
+static void run(void)
+{
+	struct netif *nif;
+	struct mlw_txq *q;
+
+	nif = test_dpdk_netif();
+	if (nif == NULL) {
+		snprintf(res.why, sizeof(res.why), "no DPDK netif");
+		snprintf(res.write_why, sizeof(res.write_why), "no DPDK netif");
+		return;
+	}
+	memcpy(our_mac, nif->hwaddr, 6);
+	q = ((struct mlw_netif_state *)nif->state)->txq;
+	acks_case(nif, q);
+	write_case(nif, q);
 }
 
 static unsigned bad_heaps;
@@ -145,20 +424,72 @@ static void test_acks_kept_not_refused(void **state)
 	(void)state;
 	if (!res.ran)
 		fail_msg("%s", res.why);
-	for (unsigned fl = 0; fl < 2; fl++)
-		for (unsigned i = 0; i < ACKS_PER_FLOW; i++)
-			assert_int_equal(res.ack_rc[fl][i], ERR_OK);
+	for (unsigned i = 0; i < NACKS_IN; i++)
+		assert_int_equal(res.ack_rc[i], ERR_OK);
 	assert_int_equal(res.drops_after_acks, res.drops_before);
 }
 
-static void test_newest_ack_per_connection(void **state)
+/* Flow 0's ACKs advance: only the newest (4) goes out. */
+static void test_advancing_ack_supersedes(void **state)
 {
 	(void)state;
 	assert_true(res.ran);
-	assert_int_equal(res.kept, 2);
-	assert_int_equal(res.merged, 2 * (ACKS_PER_FLOW - 1));
-	assert_int_equal(res.kept_ackno[0], ACKS_PER_FLOW - 1);
-	assert_int_equal(res.kept_ackno[1], 100 + ACKS_PER_FLOW - 1);
+	assert_int_equal(res.seen_n[0], 1);
+	assert_int_equal(res.seen[0][0].ackno, 4);
+}
+
+/* Flow 1 sent six ACKs of one ack number: the first and three duplicates
+ * reach the wire (the peer's fast retransmit needs three). */
+static void test_duplicate_acks_reach_wire(void **state)
+{
+	(void)state;
+	assert_true(res.ran);
+	assert_int_equal(res.seen_n[1], 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(res.seen[1][i].ackno, 100);
+		assert_int_equal(res.seen[1][i].wnd, 0xffff);
+	}
+}
+
+/* Flow 2: three duplicates of 200 are obsolete once 201 comes. */
+static void test_advance_after_duplicates(void **state)
+{
+	(void)state;
+	assert_true(res.ran);
+	assert_int_equal(res.seen_n[2], 1);
+	assert_int_equal(res.seen[2][0].ackno, 201);
+}
+
+/* Flow 3: windows 1000, 2000, 3000, 3000 of ack 300: the first stays (it
+ * may be a duplicate of what the peer had), 2000 is replaced by 3000 (a
+ * window update is no duplicate), the last is a duplicate of 3000. */
+static void test_window_updates(void **state)
+{
+	(void)state;
+	assert_true(res.ran);
+	assert_int_equal(res.seen_n[3], 3);
+	assert_int_equal(res.seen[3][0].ackno, 300);
+	assert_int_equal(res.seen[3][0].wnd, 1000);
+	assert_int_equal(res.seen[3][1].ackno, 300);
+	assert_int_equal(res.seen[3][1].wnd, 3000);
+	assert_int_equal(res.seen[3][2].ackno, 300);
+	assert_int_equal(res.seen[3][2].wnd, 3000);
+}
+
+/* Every ACK given to linkoutput is kept, merged or counted as a dropped
+ * duplicate, and the counts match what reached the wire. */
+static void test_ack_counts(void **state)
+{
+	unsigned wire = 0;
+
+	(void)state;
+	assert_true(res.ran);
+	for (unsigned fl = 0; fl < NFLOWS; fl++)
+		wire += res.seen_n[fl];
+	assert_int_equal(res.kept, wire);
+	assert_int_equal(res.kept + res.merged + res.dup_drops, NACKS_IN);
+	assert_int_equal(res.merged, 4 + 3 + 1);
+	assert_int_equal(res.dup_drops, 2);
 }
 
 static void test_other_frames_refused(void **state)
@@ -168,6 +499,8 @@ static void test_other_frames_refused(void **state)
 	assert_int_equal(res.syn_rc, ERR_MEM);
 	assert_int_equal(res.big_rc, ERR_MEM);
 	assert_int_equal(res.drops_after_others, res.drops_after_acks + 2);
+	assert_int_equal(res.seen_syn, 0);
+	assert_int_equal(res.seen_big, 0);
 }
 
 static void test_kept_acks_leave(void **state)
@@ -175,6 +508,26 @@ static void test_kept_acks_leave(void **state)
 	(void)state;
 	assert_true(res.ran);
 	assert_true(res.drained);
+}
+
+/* The write's segment was refused while the port was full; once the port
+ * drains it must leave within a few passes, not at lwIP's next timer. */
+static void test_refused_write_retried(void **state)
+{
+	(void)state;
+	if (!res.write_ran)
+		fail_msg("%s", res.write_why);
+	assert_int_equal(res.write_refused, 1);
+	assert_false(res.data_before_drain);
+	print_message("data on the wire after %u passes\n", res.data_pass);
+	assert_in_range(res.data_pass, 1, 3);
+	assert_int_equal(res.data_frames, 1);
+	assert_true(res.data_ok);
+}
+
+static void test_no_leak(void **state)
+{
+	(void)state;
 	assert_int_equal(bad_heaps, 0);
 }
 
@@ -182,9 +535,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acks_kept_not_refused),
-		cmocka_unit_test(test_newest_ack_per_connection),
+		cmocka_unit_test(test_advancing_ack_supersedes),
+		cmocka_unit_test(test_duplicate_acks_reach_wire),
+		cmocka_unit_test(test_advance_after_duplicates),
+		cmocka_unit_test(test_window_updates),
+		cmocka_unit_test(test_ack_counts),
 		cmocka_unit_test(test_other_frames_refused),
 		cmocka_unit_test(test_kept_acks_leave),
+		cmocka_unit_test(test_refused_write_retried),
+		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwacks", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
 				&bad_heaps);
