@@ -1,63 +1,87 @@
 #!/bin/bash
-# it_multiport.sh ECHO_BIN NPORTS - one mlw_epoll_echo process (2 shards) on
-# NPORTS DPDK ports at once: NPORTS veth pairs, each mlwip end a
-# net_af_packet port (2 queue pairs) in one mlwip namespace with its own
-# subnet 10.97.<i>.0/24, each Linux end in a peer namespace of its own.
+# it_multiport.sh ECHO_BIN NPORTS [af_packet|tap] - one mlw_epoll_echo
+# process (2 shards) on NPORTS DPDK ports at once, each port in its own
+# subnet 10.97.<i>.0/24 with a Linux peer at .1:
+#   af_packet (default): NPORTS veth pairs, each mlwip end a net_af_packet
+#     port (2 queue pairs) in one mlwip namespace, each Linux end in a peer
+#     namespace of its own;
+#   tap: NPORTS net_tap ports (2 queues; DPDK creates the tap interfaces in
+#     the mlwip namespace, whose kernel is the peer of every port). Unlike
+#     af_packet, a tap queue takes its 1024 RX descriptors from the shard's
+#     mbuf pool, as a NIC does, and counts rx_nombuf.
 # Linux clients on every port at the same time: CONNS connections per port
 # each send BYTES random bytes and must get exactly them back (length and
-# SHA-256 of what came back = of what was sent). After the stop, from the
-# stats printout: the server echoed every byte and counted no error, both
+# SHA-256 of what came back = of what was sent). From the stats printout
+# after the stop: the server echoed every byte and counted no error, both
 # shards accepted connections, the port table has a row per port, every
 # port carried at least its payload both ways, no port counted a loss
-# (rx_missed, rx_nombuf, rx/tx errors), and each port received every frame
-# the kernel delivered to its veth end and sent what it counted.
+# (rx_missed, rx_nombuf, rx/tx errors); and from the kernel's counters of
+# each port's interface: the port received every frame Linux handed it and
+# sent what it counted, and Linux dropped none on the way.
+DRIVER=${3:-af_packet}
 IT_NAME=it_multiport${2:-}
+[ "$DRIVER" = af_packet ] || IT_NAME=${IT_NAME}_$DRIVER
 export IT_NAME
 . "$(dirname "$0")/lib.sh"
 
 ECHO=${1:?usage: it_multiport.sh MLW_EPOLL_ECHO NPORTS}
 NPORTS=${2:?usage: it_multiport.sh MLW_EPOLL_ECHO NPORTS}
 [ "$NPORTS" -ge 1 ] && [ "$NPORTS" -le 8 ] || it_fail "NPORTS must be 1..8"
+case $DRIVER in af_packet | tap) ;; *) it_fail "driver must be af_packet or tap" ;; esac
 it_require_no_tsan
 it_require_root_netns
 it_require_cmd python3 ping ethtool timeout
+[ "$DRIVER" != tap ] || [ -c /dev/net/tun ] || it_skip "no /dev/net/tun (net_tap needs it)"
 
 CONNS=${MLW_IT_CONNS:-8}
 BYTES=${MLW_IT_BYTES:-$((1024 * 1024))}
 DURATION=55
-# Frames each af_packet queue's kernel ring holds (DPDK's default: 512).
-# The clients keep at most SOCKBUF bytes per connection in flight each way
-# (SO_SNDBUF/SO_RCVBUF, which Linux doubles: about 45 data frames and 23
-# ACKs), so even all CONNS connections of a port on one queue fit into its
-# ring while a shard is not scheduled: a frame lost at a port is then the
-# stack's fault, not the machine's load. (With 512 frames and Linux's default
-# buffers against lwIP's 2 MiB window, a busy machine loses a few dozen
-# frames per port per run; TCP recovers, the loss check below fails.)
+# Frames each af_packet queue's kernel ring holds (DPDK's default: 512; a
+# tap queue holds 1000, its txqueuelen). The clients keep at most SOCKBUF
+# bytes per connection in flight each way (SO_SNDBUF/SO_RCVBUF, which Linux
+# doubles: about 45 data frames and 23 ACKs), so even all CONNS connections
+# of a port on one queue fit into its ring while a shard is not scheduled:
+# a frame lost at a port is then the stack's fault, not the machine's load.
+# (With 512 frames and Linux's default buffers against lwIP's 2 MiB window,
+# a busy machine loses a few dozen frames per port per run; TCP recovers,
+# the loss check below fails.)
 FRAMES=1024
 SOCKBUF=32768
 PREFIX="mlwit_mp${NPORTS}_$$"
 
 # Port i: mlwip 10.97.i.2/24 on IF_MS[i], its peer 10.97.i.1 in NS_PS[i].
 NS_PS=() IF_MS=()
-for ((i = 0; i < NPORTS; i++)); do
-	if [ "$i" -eq 0 ]; then
-		it_netns_pair "mp$i" "10.97.$i.1/24"
-	else
-		it_netns_port "mp$i" "10.97.$i.1/24"
-	fi
-	NS_PS+=("$NS_P")
-	IF_MS+=("$IF_M")
-done
+if [ "$DRIVER" = tap ]; then
+	it_netns_mlwip mt
+	for ((i = 0; i < NPORTS; i++)); do
+		NS_PS+=("$NS_M")
+		IF_MS+=("mtp$i$$")
+	done
+else
+	for ((i = 0; i < NPORTS; i++)); do
+		if [ "$i" -eq 0 ]; then
+			it_netns_pair "mp$i" "10.97.$i.1/24"
+		else
+			it_netns_port "mp$i" "10.97.$i.1/24"
+		fi
+		NS_PS+=("$NS_P")
+		IF_MS+=("$IF_M")
+	done
+fi
 
-# Port order is vdev order on the command line: net_af_packet<i> is DPDK
-# port i, configured by [port<i>]. One vdev per continuation line (an INI
+# Port order is vdev order on the command line: the i-th vdev is DPDK port
+# i, configured by [port<i>]. One vdev per continuation line (an INI
 # line holds at most 198 characters).
 IT_PREFIXES="$IT_PREFIXES $PREFIX"
 {
 	echo "[eal]"
 	echo "args = --no-huge --no-pci -m 512 --file-prefix=$PREFIX"
 	for ((i = 0; i < NPORTS; i++)); do
-		echo "       --vdev=net_af_packet$i,iface=${IF_MS[$i]},qpairs=2,framecnt=$FRAMES"
+		if [ "$DRIVER" = tap ]; then
+			echo "       --vdev=net_tap$i,iface=${IF_MS[$i]}"
+		else
+			echo "       --vdev=net_af_packet$i,iface=${IF_MS[$i]},qpairs=2,framecnt=$FRAMES"
+		fi
 	done
 	echo "[stack]"
 	echo "shards = 2"
@@ -72,8 +96,28 @@ it_start mlw_epoll_echo "$IT_TMP/server.log" \
 SPID=$IT_LAST_PID
 it_wait_log "$IT_TMP/server.log" "shard 1: echo listening" 30 "$SPID"
 it_wait_log "$IT_TMP/server.log" "shard 0: echo listening" 5 "$SPID"
+if [ "$DRIVER" = tap ]; then
+	# The taps exist now: give the kernel's ends their addresses.
+	for ((i = 0; i < NPORTS; i++)); do
+		ip netns exec "$NS_M" sysctl -qw "net.ipv6.conf.${IF_MS[$i]}.disable_ipv6=1"
+		ip netns exec "$NS_M" ip addr add "10.97.$i.1/24" dev "${IF_MS[$i]}" ||
+			it_fail "cannot configure ${IF_MS[$i]}"
+		ip netns exec "$NS_M" ip link set "${IF_MS[$i]}" up
+		ip netns exec "$NS_M" ethtool -K "${IF_MS[$i]}" tx off rx off tso off gso off gro off \
+			>/dev/null 2>&1
+	done
+fi
+# A port that does not answer: stop the server and show its stats (the
+# port table says whether it received anything, and what it lost).
 for ((i = 0; i < NPORTS; i++)); do
-	it_wait_ping "${NS_PS[$i]}" "10.97.$i.2" 10
+	for ((t = 0; t < 10; t++)); do
+		ip netns exec "${NS_PS[$i]}" ping -c 1 -W 1 "10.97.$i.2" >/dev/null 2>&1 && break
+	done
+	if [ $t -eq 10 ]; then
+		it_stop "$SPID" "$IT_TMP/server.log"
+		cat "$IT_TMP/server.log"
+		it_fail "port$i: 10.97.$i.2 does not answer pings from ${NS_PS[$i]} within 10 s"
+	fi
 done
 
 cat >"$IT_TMP/client.py" <<'EOF'
@@ -144,14 +188,20 @@ for ((i = 0; i < NPORTS; i++)); do
 done
 secs=$((SECONDS - t0))
 
+# The kernel's own counters of each port's interface, read before the stop
+# (a tap goes with its port): what Linux handed to the port, what the port
+# sent, and what Linux dropped on the way (dropped counts both directions,
+# e.g. a full tap queue or a peer's full backlog).
+for ((i = 0; i < NPORTS; i++)); do
+	d="/sys/class/net/${IF_MS[$i]}/statistics"
+	if [ "$DRIVER" = tap ]; then	# the kernel transmits what the port receives
+		ip netns exec "$NS_M" cat "$d/tx_packets" "$d/rx_packets" "$d/tx_dropped" "$d/rx_dropped"
+	else
+		ip netns exec "$NS_M" cat "$d/rx_packets" "$d/tx_packets" "$d/rx_dropped" "$d/tx_dropped"
+	fi | tr '\n' ' ' >"$IT_TMP/kernel$i"
+done
 it_stop "$SPID" "$IT_TMP/server.log"
 rc=$?
-# The kernel's own counters of each mlwip-side veth end, read before the
-# namespaces go: what Linux handed to the port and what the port sent.
-for ((i = 0; i < NPORTS; i++)); do
-	ip netns exec "$NS_M" cat "/sys/class/net/${IF_MS[$i]}/statistics/rx_packets" \
-		"/sys/class/net/${IF_MS[$i]}/statistics/tx_packets" | tr '\n' ' ' >"$IT_TMP/kernel$i"
-done
 cat "$IT_TMP/server.log"
 [ $cfail -eq 0 ] || it_fail "clients failed on $cfail of $NPORTS ports"
 [ $rc -eq 0 ] || it_fail "mlw_epoll_echo exited $rc"
@@ -187,18 +237,20 @@ done
 # net_af_packet in DPDK 22.11 counts neither rx_missed nor rx_nombuf (it
 # never reads the socket's PACKET_STATISTICS; without an mbuf it leaves the
 # frame in the kernel's ring, which drops what no longer fits): so compare
-# with the veth's own counters. Only the test's peers send, and only while
-# the server runs, so every frame Linux delivered must have been received,
-# and every frame the port sent must have left.
+# with the kernel's counters. Only the test's peers send, and only while
+# the server runs, so every frame Linux handed to a port must have been
+# received, and every frame the port sent must have left.
 for ((i = 0; i < NPORTS; i++)); do
-	read -r krx ktx <"$IT_TMP/kernel$i"
+	read -r krx ktx kdrop1 kdrop2 <"$IT_TMP/kernel$i"
 	drx=$(it_port_stats "$IT_TMP/server.log" rx_pkts | awk -v p="port$i" '$1 == p { print $2 }')
 	dtx=$(it_port_stats "$IT_TMP/server.log" tx_pkts | awk -v p="port$i" '$1 == p { print $2 }')
-	it_log "port$i: kernel veth rx $krx tx $ktx frames, DPDK port rx $drx tx $dtx"
-	[ "$krx" = "$drx" ] || it_fail "port$i received $drx frames of the $krx Linux delivered to ${IF_MS[$i]}"
-	[ "$ktx" = "$dtx" ] || it_fail "port$i counted $dtx frames sent, ${IF_MS[$i]} sent $ktx"
+	it_log "port$i: kernel ${IF_MS[$i]} to port $krx, from port $ktx, dropped $kdrop1/$kdrop2 frames;" \
+		"DPDK port rx $drx tx $dtx"
+	[ "$krx" = "$drx" ] || it_fail "port$i received $drx frames of the $krx Linux handed to ${IF_MS[$i]}"
+	[ "$ktx" = "$dtx" ] || it_fail "port$i counted $dtx frames sent, ${IF_MS[$i]} got $ktx"
+	[ "$kdrop1" = 0 ] && [ "$kdrop2" = 0 ] || it_fail "Linux dropped frames at ${IF_MS[$i]}"
 done
-it_log "PASS: $NPORTS ports x $CONNS connections x $BYTES bytes echoed byte-exact (sha256) in ${secs}s;" \
+it_log "PASS: $NPORTS $DRIVER ports x $CONNS connections x $BYTES bytes echoed byte-exact (sha256) in ${secs}s;" \
 	"accepted per shard: $(awk '/: echo accepted/ { sub(":", "", $2); printf "%s=%s ", $2, $5 }' "$IT_TMP/server.log")"
 awk '/^port +driver +rx_pkts/ { t = 1 } t && /^port/ { print "[" ENVIRON["IT_NAME"] "] " $0; next } { t = 0 }' \
 	"$IT_TMP/server.log"

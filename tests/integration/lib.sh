@@ -78,12 +78,17 @@ it_require_cmd() {
 # it_netns_pair TAG PEER_CIDR: two namespaces (mlwip side, Linux peer side)
 # joined by a veth pair. Sets NS_M, NS_P, IF_M, IF_P.
 it_netns_pair() {
-	local tag=$1 peer_cidr=$2
-	NS_M="mlw${tag}m$$"
+	it_netns_mlwip "$1"
+	it_netns_port "$1" "$2"
+}
+
+# it_netns_mlwip TAG: the mlwip side's namespace alone (for ports whose
+# interfaces the DPDK process creates itself, e.g. net_tap). Sets NS_M.
+it_netns_mlwip() {
+	NS_M="mlw${1}m$$"
 	ip netns add "$NS_M" || it_fail "ip netns add $NS_M"
 	IT_NETNS="$IT_NETNS $NS_M"
 	ip netns exec "$NS_M" ip link set lo up
-	it_netns_port "$tag" "$peer_cidr"
 }
 
 # it_netns_port TAG PEER_CIDR: one more veth pair from the mlwip namespace
