@@ -301,17 +301,36 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 			(unsigned long long)s.tcp_tw_reused, (unsigned long long)s.tcp_tw_dropped,
 			(unsigned long long)s.rx_copied, (unsigned long long)s.tcp_retrans);
 	}
-	/* What the ports themselves lost: frames they had no mbuf or no room
-	 * for (the shards never saw them). */
-	for (unsigned pi = 0; st != NULL && pi < st->p.nports; pi++) {
+	/* One line per port, from the port's own counters (rte_eth_stats_get):
+	 * what it carried, and what it lost before any shard saw it (no room:
+	 * rx_missed; no mbuf to receive into: rx_nombuf). Rows are named
+	 * "portN", never a bare number, so readers of the shard table above
+	 * (tests, bench/run.py) stop at the header. */
+	if (st == NULL || st->p.nports == 0)
+		return;
+	fprintf(f, "%-5s %-16s %10s %10s %13s %13s %9s %9s %9s %9s\n", "port", "driver",
+		"rx_pkts", "tx_pkts", "rx_bytes", "tx_bytes", "rx_missed", "rx_nombuf",
+		"rx_errors", "tx_errors");
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		const struct mlw_port *port = &st->ports[pi];
 		struct rte_eth_stats es;
+		char name[16];
+		int rc = -ENODEV;
 
-		if (!st->ports[pi].started || rte_eth_stats_get(st->ports[pi].port_id, &es) != 0)
+		snprintf(name, sizeof(name), "port%u", pi);
+		if (port->started)
+			rc = rte_eth_stats_get(port->port_id, &es);
+		if (rc != 0) {
+			fprintf(f, "%-5s %-16s %s\n", name, port->caps.driver,
+				port->started ? "no counters" : "not started");
 			continue;
-		if (es.imissed || es.rx_nombuf || es.ierrors || es.oerrors)
-			fprintf(f, "port%u: rx missed %llu, rx no mbuf %llu, rx errors %llu, tx errors %llu\n",
-				pi, (unsigned long long)es.imissed, (unsigned long long)es.rx_nombuf,
-				(unsigned long long)es.ierrors, (unsigned long long)es.oerrors);
+		}
+		fprintf(f, "%-5s %-16s %10llu %10llu %13llu %13llu %9llu %9llu %9llu %9llu\n",
+			name, port->caps.driver, (unsigned long long)es.ipackets,
+			(unsigned long long)es.opackets, (unsigned long long)es.ibytes,
+			(unsigned long long)es.obytes, (unsigned long long)es.imissed,
+			(unsigned long long)es.rx_nombuf, (unsigned long long)es.ierrors,
+			(unsigned long long)es.oerrors);
 	}
 }
 

@@ -78,14 +78,29 @@ it_require_cmd() {
 # it_netns_pair TAG PEER_CIDR: two namespaces (mlwip side, Linux peer side)
 # joined by a veth pair. Sets NS_M, NS_P, IF_M, IF_P.
 it_netns_pair() {
+	it_netns_mlwip "$1"
+	it_netns_port "$1" "$2"
+}
+
+# it_netns_mlwip TAG: the mlwip side's namespace alone (for ports whose
+# interfaces the DPDK process creates itself, e.g. net_tap). Sets NS_M.
+it_netns_mlwip() {
+	NS_M="mlw${1}m$$"
+	ip netns add "$NS_M" || it_fail "ip netns add $NS_M"
+	IT_NETNS="$IT_NETNS $NS_M"
+	ip netns exec "$NS_M" ip link set lo up
+}
+
+# it_netns_port TAG PEER_CIDR: one more veth pair from the mlwip namespace
+# $NS_M (made by it_netns_pair) to a new Linux peer namespace, for a further
+# mlwip port. TAG must differ from every other pair's. Sets NS_P, IF_M, IF_P
+# to the new pair's (save the previous ones first).
+it_netns_port() {
 	local tag=$1 peer_cidr=$2
-	NS_M="mlw${tag}m$$"
 	NS_P="mlw${tag}p$$"
 	IF_M="m${tag}$$"
 	IF_P="p${tag}$$"
 	[ ${#IF_M} -le 15 ] || it_fail "interface name $IF_M too long"
-	ip netns add "$NS_M" || it_fail "ip netns add $NS_M"
-	IT_NETNS="$IT_NETNS $NS_M"
 	ip netns add "$NS_P" || it_fail "ip netns add $NS_P"
 	IT_NETNS="$IT_NETNS $NS_P"
 	ip link add "$IF_M" type veth peer name "$IF_P" || it_fail "cannot create veth $IF_M/$IF_P"
@@ -93,7 +108,6 @@ it_netns_pair() {
 	ip link set "$IF_P" netns "$NS_P" || it_fail "move $IF_P"
 	# The mlwip side: up, no address, no IPv6 chatter from Linux.
 	ip netns exec "$NS_M" sysctl -qw "net.ipv6.conf.$IF_M.disable_ipv6=1"
-	ip netns exec "$NS_M" ip link set lo up
 	ip netns exec "$NS_M" ip link set "$IF_M" up
 	ip netns exec "$NS_P" sysctl -qw "net.ipv6.conf.$IF_P.disable_ipv6=1"
 	ip netns exec "$NS_P" ip link set lo up
@@ -180,6 +194,17 @@ it_stats() {
 # it_stats_sum LOG COLUMN
 it_stats_sum() {
 	it_stats "$1" "$2" | awk '{ s += $2 } END { print s + 0 }'
+}
+
+# it_port_stats LOG COLUMN: print "portN value" for every port of the port
+# table in LOG (under the shard table). Columns: driver rx_pkts tx_pkts
+# rx_bytes tx_bytes rx_missed rx_nombuf rx_errors tx_errors. A port without
+# counters ("not started") prints "-".
+it_port_stats() {
+	awk -v col="$2" '
+		/^port +driver +rx_pkts/ { for (i = 1; i <= NF; i++) idx[$i] = i; intable = 1; next }
+		intable && $1 ~ /^port[0-9]+$/ { print $1, (NF >= 10 ? $(idx[col]) : "-"); next }
+		intable { intable = 0 }' "$1"
 }
 
 # it_check_clean LOG: every shard's heap empty, "stopped (clean)" printed,

@@ -46,7 +46,7 @@ static int create_rc = -1;
 
 static struct {
 	bool rss;			/* the stack uses the port's RSS */
-	uint8_t key[64];
+	_Alignas(4) uint8_t key[64];	/* rte_softrss reads it as words */
 	unsigned key_len;
 	uint16_t reta[RETA_MAX];
 	unsigned reta_size;
