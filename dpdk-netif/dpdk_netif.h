@@ -30,6 +30,8 @@ struct netif;
 /* What a port can do, read from rte_eth_dev_info_get() at open time. */
 struct mlw_port_caps {
 	bool rss;		/* hardware RSS with a programmable key + RETA */
+	bool hash_l4;		/* with rss: TCP and UDP over IPv4 and IPv6 hashed on their 4-tuple,
+				   so the RSS hash in an mbuf is the one software steering computes */
 	uint16_t reta_size;	/* 0 without RSS */
 	uint8_t key_len;
 	bool rx_cksum;		/* RX IPv4/TCP/UDP checksum offload */

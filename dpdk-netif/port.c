@@ -36,6 +36,8 @@ static void read_caps(struct mlw_port *port, const struct rte_eth_dev_info *info
 /* The largest RETA programmed: bigger tables are left as the driver made
  * them and the port is used without RSS (no DPDK driver has one yet). */
 #define RETA_MAX 4096
+#define MLW_RSS_L4 (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP | \
+		    RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP)
 _Static_assert(RETA_MAX % RTE_ETH_RETA_GROUP_SIZE == 0, "RETA_MAX is whole groups");
 
 /*
@@ -145,6 +147,11 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 		conf.rx_adv_conf.rss_conf.rss_key_len = port->caps.key_len;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+		/* The NIC's hash of a TCP or UDP frame is the 4-tuple hash
+		 * software steering computes only when the port hashes all
+		 * four kinds by their ports (otherwise some are hashed on the
+		 * addresses alone). */
+		port->caps.hash_l4 = (conf.rx_adv_conf.rss_conf.rss_hf & MLW_RSS_L4) == MLW_RSS_L4;
 	} else {
 		port->caps.rss = false;
 		port->caps.reta_size = 0;

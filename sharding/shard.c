@@ -133,7 +133,7 @@ static unsigned poll_rx(struct mlw_shard *sh)
 			sh->stats.rx_pkts++;
 			sh->stats.rx_bytes += m->pkt_len;
 			m->port = (uint16_t)pi;	/* netif index, not DPDK port id */
-			owner = st->p.nshards > 1 ? mlw__steer_classify(&st->rss, m, st->ports[pi].caps.rss) :
+			owner = st->p.nshards > 1 ? mlw__steer_classify(&st->rss, m, st->ports[pi].caps.hash_l4) :
 						    MLW_STEER_LOCAL;
 			if (owner == MLW_STEER_ALL)
 				fan_out(sh, m);

@@ -12,9 +12,10 @@
 #define MLW_STEER_ALL	(-2)	/* ARP / IPv6 ND: every shard */
 
 /* Returns the owner shard (>= 0) or one of MLW_STEER_LOCAL/MLW_STEER_ALL.
- * With @p hw_hash (the port was programmed with rss's key and RETA), a TCP
- * or UDP frame that carries the NIC's RSS hash (RTE_MBUF_F_RX_RSS_HASH) is
- * steered by that hash instead of a software Toeplitz. */
+ * With @p hw_hash (the port was programmed with rss's key and RETA and
+ * hashes TCP and UDP on their 4-tuple), a TCP or UDP frame that carries the
+ * NIC's RSS hash (RTE_MBUF_F_RX_RSS_HASH) is steered by that hash instead
+ * of a software Toeplitz. */
 int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_hash);
 
 /* What a shard does with an ARP or ND frame that every shard sees: one
