@@ -65,7 +65,14 @@ struct mlw_txq {
 	struct rte_mbuf *pkts[MLW_TX_BATCH];
 	struct rte_mbuf *acks[MLW_TX_ACKS];
 	uint64_t tx_pkts, tx_bytes, tx_drops, ack_merged;
+	/* Bit i set: pkts[i] is a pure ACK. A newer ACK of the same
+	 * connection replaces it while it waits (netif.c, queue_frame), so a
+	 * burst of received segments is answered by one ACK per connection,
+	 * as Linux's GRO answers it; ack_coalesced counts the replaced ones. */
+	uint64_t ack_slots;
+	uint64_t ack_coalesced;
 };
+_Static_assert(MLW_TX_BATCH <= 64, "mlw_txq.ack_slots has a bit per pkts[] entry");
 
 /* The mbuf private area holds the custom pbuf that wraps the mbuf's data
  * for lwIP (zero-copy RX): freeing the pbuf frees the mbuf. */

@@ -146,6 +146,54 @@ static bool keep_ack(struct mlw_txq *q, struct rte_mbuf *m)
 	return true;
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Append @p m to the TX batch. A pure ACK first looks for the last pure ACK
+ * of its connection still waiting in the batch: if the new one acknowledges
+ * more, it takes that one's place and the old one is freed. lwIP answers
+ * every second received segment with an ACK, so a burst of 32 segments
+ * would produce 16 ACKs in one pass; the peer then runs its ACK processing
+ * (in lwIP: tcp_output walking the whole unacked queue) 16 times for what
+ * one ACK says. An ACK with the same number as the waiting one is a
+ * duplicate ACK (the peer counts them for fast retransmit) or a window
+ * update: it is appended, never merged.
+ */
+static void queue_frame(struct mlw_txq *q, struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint64_t slots = q->ack_slots;
+	unsigned tcp;
+
+	if (m->data_len > MLW_ACK_FRAME_MAX || (tcp = pure_ack_tcp_off(f, m->data_len)) == 0) {
+		q->pkts[q->n++] = m;
+		return;
+	}
+	while (slots != 0) {
+		unsigned i = 63u - (unsigned)__builtin_clzll(slots);
+		struct rte_mbuf *old = q->pkts[i];
+		const uint8_t *g = rte_pktmbuf_mtod(old, const uint8_t *);
+
+		slots &= ~(UINT64_C(1) << i);
+		/* Same length and first IP byte: the TCP header is at the
+		 * same offset in both. */
+		if (old->data_len != m->data_len || g[14] != f[14] || !same_flow(f, g, tcp))
+			continue;
+		if ((int32_t)(get32(f + tcp + 8) - get32(g + tcp + 8)) > 0) {
+			rte_pktmbuf_free(old);
+			q->pkts[i] = m;
+			q->ack_coalesced++;
+			return;
+		}
+		break;
+	}
+	q->ack_slots |= UINT64_C(1) << q->n;
+	q->pkts[q->n++] = m;
+}
+
 static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct mlw_netif_state *st = netif->state;
@@ -182,7 +230,7 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 		q->tx_drops++;
 		return ERR_MEM;
 	}
-	q->pkts[q->n++] = m;
+	queue_frame(q, m);
 	return ERR_OK;
 }
 

@@ -41,6 +41,32 @@ uint16_t mlw__lwip_chksum(const void *data, int len)
 
 	if (len <= 0)
 		return 0;
+#if defined(__x86_64__)
+	/* One add-with-carry chain over 64 bytes: 10 instructions where the
+	 * compiler's 128-bit adds take about 40 (it zeroes the high halves
+	 * again for every word). */
+	{
+		uint64_t s64 = 0;
+
+		while (len >= 64) {
+			__asm__("addq 0(%[p]), %[s]\n\t"
+				"adcq 8(%[p]), %[s]\n\t"
+				"adcq 16(%[p]), %[s]\n\t"
+				"adcq 24(%[p]), %[s]\n\t"
+				"adcq 32(%[p]), %[s]\n\t"
+				"adcq 40(%[p]), %[s]\n\t"
+				"adcq 48(%[p]), %[s]\n\t"
+				"adcq 56(%[p]), %[s]\n\t"
+				"adcq $0, %[s]"
+				: [s] "+r"(s64)
+				: [p] "r"(p), "m"(*(const unsigned char(*)[64])p)
+				: "cc");
+			p += 64;
+			len -= 64;
+		}
+		acc = s64;
+	}
+#endif
 	/* Four words per pass keeps the add-with-carry chain busy; memcpy
 	 * is an unaligned load, nothing more. */
 	while (len >= (int)(4 * sizeof(WORD))) {

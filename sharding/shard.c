@@ -293,6 +293,7 @@ static void teardown(struct mlw_shard *sh)
 			rte_pktmbuf_free(q->acks[i]);
 		q->tx_drops += q->n + q->nacks;
 		q->n = q->nacks = 0;
+		q->ack_slots = 0;
 	}
 }
 
