@@ -96,6 +96,11 @@ struct mlw_netif_state {
 	struct mlw_txq *txq;
 	struct rte_mempool *pool;	/* the shard's own mbufs for TX copies */
 	bool tx_cksum;
+	bool trust_cksum;		/* [portN] checksum = trust: none computed or verified */
+	/* netif->chksum_flags between frames (set by mlw__dpdk_netif_init);
+	 * the run loop clears the CHECK bits for one frame the port has
+	 * already verified (sharding/shard.c, input_frame). */
+	uint16_t cksum_flags;
 };
 
 /**

@@ -221,7 +221,7 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 		return ERR_BUF;
 	}
 	pbuf_copy_partial(p, dst, p->tot_len, 0);
-	if (st->tx_cksum)
+	if (st->tx_cksum && !st->trust_cksum)
 		mlw__tx_offload(m);
 	if (unlikely(backed_up)) {
 		if (keep_ack(q, m))
@@ -251,11 +251,15 @@ int8_t mlw__dpdk_netif_init(struct netif *netif)
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
 		       NETIF_FLAG_IGMP | NETIF_FLAG_MLD6 | NETIF_FLAG_LINK_UP;
 	/* Checksums the port computes are not computed twice. RX checks stay
-	 * in software: the run loop drops frames the port marked bad, but
-	 * "unknown" still needs lwIP's check. */
-	NETIF_SET_CHECKSUM_CTRL(netif, st->tx_cksum ?
-		(NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_TCP |
-					       NETIF_CHECKSUM_GEN_UDP)) :
-		NETIF_CHECKSUM_ENABLE_ALL);
+	 * on here: the run loop turns them off for each frame the port
+	 * verified, and drops frames it marked bad. A trusted link has none. */
+	if (st->trust_cksum)
+		st->cksum_flags = NETIF_CHECKSUM_DISABLE_ALL;
+	else if (st->tx_cksum)
+		st->cksum_flags = NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_TCP |
+								NETIF_CHECKSUM_GEN_UDP);
+	else
+		st->cksum_flags = NETIF_CHECKSUM_ENABLE_ALL;
+	NETIF_SET_CHECKSUM_CTRL(netif, st->cksum_flags);
 	return ERR_OK;
 }
