@@ -31,6 +31,12 @@ struct mlw_port_caps {
 	uint8_t key_len;
 	bool rx_cksum;		/* RX IPv4/TCP/UDP checksum offload */
 	bool tx_cksum;		/* TX IPv4/TCP/UDP checksum offload */
+	/* tx_burst copies a frame out and frees its mbuf before it returns
+	 * (net_memif in copy mode, net_af_packet): an mbuf may then point at
+	 * lwIP's own buffer instead of a copy (netif.c, zc_mbuf). Never for
+	 * ports that hand the mbuf on (net_ring: to whichever shard receives
+	 * it) or DMA from it later (NICs: lwIP's heap is not DMA memory). */
+	bool tx_zero_copy;
 	uint16_t mtu;
 	uint8_t mac[6];
 	char driver[32];
@@ -81,6 +87,13 @@ struct mlw_rx_pbuf {
 	struct rte_mbuf *m;
 };
 #define MLW_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct mlw_rx_pbuf), RTE_MBUF_PRIV_ALIGN)
+/* A zero-copy TX mbuf keeps the shared info of its external buffer (the
+ * pbuf's data) in the same private area. */
+_Static_assert(sizeof(struct rte_mbuf_ext_shared_info) <= MLW_MBUF_PRIV_SIZE,
+	       "the TX external buffer info fits in the mbuf private area");
+/* Frames up to this size are copied even where zero-copy TX is possible:
+ * a copy of a small frame costs less than attaching and releasing it. */
+#define MLW_TX_COPY_MAX	256u
 
 /* Received frames a shard's lwIP may hold as zero-copy pbufs at once.
  * Unread data and out-of-order segments stay in lwIP until the application
@@ -97,6 +110,7 @@ struct mlw_netif_state {
 	struct rte_mempool *pool;	/* the shard's own mbufs for TX copies */
 	bool tx_cksum;
 	bool trust_cksum;		/* [portN] checksum = trust: none computed or verified */
+	bool tx_zero_copy;		/* mlw_port_caps.tx_zero_copy */
 	/* netif->chksum_flags between frames (set by mlw__dpdk_netif_init);
 	 * the run loop clears the CHECK bits for one frame the port has
 	 * already verified (sharding/shard.c, input_frame). */

@@ -1,4 +1,4 @@
-/* netif.c - the lwIP side of the data path: zero-copy RX pbufs over mbufs, and the netif whose linkoutput copies into mbufs. */
+/* netif.c - the lwIP side of the data path: zero-copy RX pbufs over mbufs, and the netif whose linkoutput hands frames to the port (copied, or attached where the port copies them itself). */
 #include <string.h>
 
 #include <rte_mbuf.h>
@@ -194,6 +194,39 @@ static void queue_frame(struct mlw_txq *q, struct rte_mbuf *m)
 	q->pkts[q->n++] = m;
 }
 
+/* The port let go of a zero-copy TX mbuf: release lwIP's buffer. Runs on
+ * the shard that sent it (tx_zero_copy ports free mbufs in tx_burst). */
+static void tx_pbuf_free(void *addr, void *opaque)
+{
+	(void)addr;
+	pbuf_free(opaque);
+}
+
+/*
+ * An mbuf over the data of @p p (one pbuf) instead of a copy, holding a
+ * reference on it until the port frees the mbuf. While lwIP sees that
+ * reference it does not retransmit the segment in place
+ * (tcp_output_segment_busy), so the bytes stay as they were sent.
+ */
+static struct rte_mbuf *zc_mbuf(struct mlw_netif_state *st, struct pbuf *p)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	struct rte_mbuf_ext_shared_info *sh;
+
+	if (unlikely(m == NULL))
+		return NULL;
+	sh = rte_mbuf_to_priv(m);
+	sh->free_cb = tx_pbuf_free;
+	sh->fcb_opaque = p;
+	rte_mbuf_ext_refcnt_set(sh, 1);
+	/* The ports that take these never use the IO address. */
+	rte_pktmbuf_attach_extbuf(m, p->payload, RTE_BAD_IOVA, p->len, sh);
+	m->data_len = p->len;
+	m->pkt_len = p->len;
+	pbuf_ref(p);
+	return m;
+}
+
 static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct mlw_netif_state *st = netif->state;
@@ -208,6 +241,18 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 			q->tx_drops++;
 			return ERR_MEM;
 		}
+	}
+	/* Backed up, only ACK-sized frames get here: they are copied. */
+	if (st->tx_zero_copy && p->next == NULL && p->len > MLW_TX_COPY_MAX) {
+		m = zc_mbuf(st, p);
+		if (unlikely(m == NULL)) {
+			q->tx_drops++;
+			return ERR_MEM;
+		}
+		if (st->tx_cksum && !st->trust_cksum)
+			mlw__tx_offload(m);
+		q->pkts[q->n++] = m;
+		return ERR_OK;
 	}
 	m = rte_pktmbuf_alloc(st->pool);
 	if (unlikely(m == NULL)) {

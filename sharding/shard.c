@@ -226,6 +226,7 @@ static int netifs_up(struct mlw_shard *sh)
 		sh->nst[pi].pool = sh->pool;
 		sh->nst[pi].tx_cksum = st->ports[pi].caps.tx_cksum;
 		sh->nst[pi].trust_cksum = pp->trust_checksums;
+		sh->nst[pi].tx_zero_copy = st->ports[pi].caps.tx_zero_copy;
 		ip.addr = pp->has_ipv4 ? pp->ip4 : 0;
 		mask.addr = pp->has_ipv4 ? pp->mask4 : 0;
 		gw.addr = pp->has_ipv4 ? pp->gw4 : 0;
