@@ -149,6 +149,14 @@ void mlw__tx_offload(struct rte_mbuf *m);
  */
 struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m);
 
+/**
+ * In a burst of @p n received frames, free every pure TCP ACK that a later
+ * pure ACK of the same connection in the burst supersedes (acknowledges
+ * more); duplicate ACKs stay. The rest stay in order at pkts[0..return).
+ * Adds the freed frames' bytes to *@p dropped_bytes (netif.c).
+ */
+uint16_t mlw__rx_coalesce_acks(struct rte_mbuf **pkts, uint16_t n, uint64_t *dropped_bytes);
+
 /* The calling shard's zero-copy RX pbufs held now, and frames copied so far. */
 unsigned mlw__rx_zc_held(void);
 uint64_t mlw__rx_copied(void);

@@ -121,6 +121,11 @@ static bool same_flow(const uint8_t *a, const uint8_t *b, unsigned tcp)
 	       memcmp(a + addr, b + addr, tcp - addr) == 0 && memcmp(a + tcp, b + tcp, 4) == 0;
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* With the port backed up: keep @p m aside if it is a pure ACK (see
  * struct mlw_txq). False if it is not one, or no room is left. */
 static bool keep_ack(struct mlw_txq *q, struct rte_mbuf *m)
@@ -146,10 +151,6 @@ static bool keep_ack(struct mlw_txq *q, struct rte_mbuf *m)
 	return true;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * Append @p m to the TX batch. A pure ACK first looks for the last pure ACK
@@ -192,6 +193,59 @@ static void queue_frame(struct mlw_txq *q, struct rte_mbuf *m)
 	}
 	q->ack_slots |= UINT64_C(1) << q->n;
 	q->pkts[q->n++] = m;
+}
+
+/*
+ * Received ACKs, the mirror of queue_frame: in one RX burst, a pure ACK
+ * followed by a pure ACK of the same connection that acknowledges more says
+ * nothing the later one does not, and lwIP would run its ACK processing
+ * (tcp_output walking the whole unacked queue, a cache miss per segment with
+ * several connections) for each. Equal ack numbers (duplicate ACKs, window
+ * updates) are all kept. Walks the burst backwards remembering the nearest
+ * later ACK of up to RX_ACK_FLOWS connections.
+ */
+#define RX_ACK_FLOWS 8
+
+uint16_t mlw__rx_coalesce_acks(struct rte_mbuf **pkts, uint16_t n, uint64_t *dropped_bytes)
+{
+	struct {
+		const uint8_t *f;
+		unsigned tcp;
+		uint16_t len;
+	} later[RX_ACK_FLOWS];
+	unsigned nlater = 0, out = n;
+	bool gap = false;
+
+	for (unsigned i = n; i-- > 0;) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		unsigned tcp = m->data_len <= MLW_ACK_FRAME_MAX ? pure_ack_tcp_off(f, m->data_len) : 0;
+		unsigned k;
+
+		if (tcp != 0) {
+			for (k = 0; k < nlater; k++)
+				if (later[k].tcp == tcp && later[k].len == m->data_len &&
+				    later[k].f[14] == f[14] && same_flow(f, later[k].f, tcp))
+					break;
+			if (k < nlater && (int32_t)(get32(later[k].f + tcp + 8) - get32(f + tcp + 8)) > 0) {
+				*dropped_bytes += m->pkt_len;
+				rte_pktmbuf_free(m);
+				gap = true;
+				continue;
+			}
+			if (k == nlater && nlater < RX_ACK_FLOWS)
+				nlater++;
+			if (k < nlater)
+				later[k].f = f, later[k].tcp = tcp, later[k].len = m->data_len;
+		}
+		/* Keep the frames in order, packed at the end of the array. */
+		out--;
+		if (gap)
+			pkts[out] = m;
+	}
+	if (out > 0)
+		memmove(pkts, pkts + out, (size_t)(n - out) * sizeof(pkts[0]));
+	return (uint16_t)(n - out);
 }
 
 /* The port let go of a zero-copy TX mbuf: release lwIP's buffer. Runs on

@@ -153,6 +153,16 @@ static unsigned poll_rx(struct mlw_shard *sh)
 					   (uint16_t)st->p.burst);
 
 		work += n;
+		if (n > 1) {
+			uint64_t bytes = 0;
+			uint16_t left = mlw__rx_coalesce_acks(pkts, n, &bytes);
+
+			/* Taken from the queue all the same: counted as received. */
+			sh->stats.rx_pkts += (uint16_t)(n - left);
+			sh->stats.rx_bytes += bytes;
+			sh->stats.rx_acks_coalesced += (uint16_t)(n - left);
+			n = left;
+		}
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			int owner;

@@ -47,6 +47,9 @@ struct mlw_shard_stats {
 	uint64_t rx_cksum_drops;	/**< received frames dropped for a wrong IPv4, TCP, UDP,
 					     ICMP or ICMPv6 checksum: marked bad by the port, or
 					     found wrong by lwIP (never with checksum = trust) */
+	uint64_t rx_acks_coalesced;	/**< received pure ACKs not given to lwIP because a later
+					     ACK of the same connection in the same burst
+					     acknowledged more (also counted in rx_pkts) */
 };
 
 /**
