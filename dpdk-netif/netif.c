@@ -74,83 +74,14 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m)
 	return p;
 }
 
-/* The TCP header's offset in frame @p f if it is a pure ACK (TCP over
- * IPv4, or IPv6 without extension headers; no payload; ACK without SYN,
- * FIN or RST), else 0. */
-static unsigned pure_ack_tcp_off(const uint8_t *f, unsigned len)
-{
-	const unsigned l3 = 14;
-	unsigned tcp, seglen, doff;
-	uint16_t type;
-
-	if (len < l3 + 40)
-		return 0;
-	type = (uint16_t)(f[12] << 8 | f[13]);
-	if (type == 0x0800) {
-		unsigned ihl = (f[l3] & 0xfu) * 4u;
-
-		if (f[l3 + 9] != 6 || ihl < 20)
-			return 0;
-		tcp = l3 + ihl;
-		seglen = (unsigned)(f[l3 + 2] << 8 | f[l3 + 3]);
-		if (seglen < ihl)
-			return 0;
-		seglen -= ihl;
-	} else if (type == 0x86dd) {
-		if (f[l3 + 6] != 6)
-			return 0;
-		tcp = l3 + 40;
-		seglen = (unsigned)(f[l3 + 4] << 8 | f[l3 + 5]);
-	} else {
-		return 0;
-	}
-	if (len < tcp + 20)
-		return 0;
-	doff = (f[tcp + 12] >> 4) * 4u;
-	if (doff < 20 || seglen != doff || (f[tcp + 13] & 0x17) != 0x10)
-		return 0;
-	return tcp;
-}
-
-/* Same connection: ethertype, both addresses and both ports. */
-static bool same_flow(const uint8_t *a, const uint8_t *b, unsigned tcp)
-{
-	unsigned addr = a[12] == 0x08 ? 14 + 12 : 14 + 8;	/* IPv4 : IPv6 */
-
-	return a[12] == b[12] && a[13] == b[13] &&
-	       memcmp(a + addr, b + addr, tcp - addr) == 0 && memcmp(a + tcp, b + tcp, 4) == 0;
-}
+/* Frame parsing shared with keep_ack (defined below). */
+static unsigned pure_ack_tcp_off(const uint8_t *f, unsigned len);
+static bool same_flow(const uint8_t *a, const uint8_t *b, unsigned tcp);
 
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-
-/* With the port backed up: keep @p m aside if it is a pure ACK (see
- * struct mlw_txq). False if it is not one, or no room is left. */
-static bool keep_ack(struct mlw_txq *q, struct rte_mbuf *m)
-{
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	unsigned tcp = pure_ack_tcp_off(f, m->data_len);
-
-	if (tcp == 0)
-		return false;
-	for (uint16_t i = 0; i < q->nacks; i++) {
-		const uint8_t *g = rte_pktmbuf_mtod(q->acks[i], const uint8_t *);
-
-		if (pure_ack_tcp_off(g, q->acks[i]->data_len) == tcp && same_flow(f, g, tcp)) {
-			rte_pktmbuf_free(q->acks[i]);
-			q->acks[i] = m;
-			q->ack_merged++;
-			return true;
-		}
-	}
-	if (q->nacks == MLW_TX_ACKS)
-		return false;
-	q->acks[q->nacks++] = m;
-	return true;
-}
-
 
 /*
  * Append @p m to the TX batch. A pure ACK first looks for the last pure ACK
@@ -279,6 +210,78 @@ static struct rte_mbuf *zc_mbuf(struct mlw_netif_state *st, struct pbuf *p)
 	m->pkt_len = p->len;
 	pbuf_ref(p);
 	return m;
+}
+
+/* The TCP header's offset in frame @p f if it is a pure ACK (TCP over
+ * IPv4, or IPv6 without extension headers; no payload; ACK without SYN,
+ * FIN or RST), else 0. */
+static unsigned pure_ack_tcp_off(const uint8_t *f, unsigned len)
+{
+	const unsigned l3 = 14;
+	unsigned tcp, seglen, doff;
+	uint16_t type;
+
+	if (len < l3 + 40)
+		return 0;
+	type = (uint16_t)(f[12] << 8 | f[13]);
+	if (type == 0x0800) {
+		unsigned ihl = (f[l3] & 0xfu) * 4u;
+
+		if (f[l3 + 9] != 6 || ihl < 20)
+			return 0;
+		tcp = l3 + ihl;
+		seglen = (unsigned)(f[l3 + 2] << 8 | f[l3 + 3]);
+		if (seglen < ihl)
+			return 0;
+		seglen -= ihl;
+	} else if (type == 0x86dd) {
+		if (f[l3 + 6] != 6)
+			return 0;
+		tcp = l3 + 40;
+		seglen = (unsigned)(f[l3 + 4] << 8 | f[l3 + 5]);
+	} else {
+		return 0;
+	}
+	if (len < tcp + 20)
+		return 0;
+	doff = (f[tcp + 12] >> 4) * 4u;
+	if (doff < 20 || seglen != doff || (f[tcp + 13] & 0x17) != 0x10)
+		return 0;
+	return tcp;
+}
+
+/* Same connection: ethertype, both addresses and both ports. */
+static bool same_flow(const uint8_t *a, const uint8_t *b, unsigned tcp)
+{
+	unsigned addr = a[12] == 0x08 ? 14 + 12 : 14 + 8;	/* IPv4 : IPv6 */
+
+	return a[12] == b[12] && a[13] == b[13] &&
+	       memcmp(a + addr, b + addr, tcp - addr) == 0 && memcmp(a + tcp, b + tcp, 4) == 0;
+}
+
+/* With the port backed up: keep @p m aside if it is a pure ACK (see
+ * struct mlw_txq). False if it is not one, or no room is left. */
+static bool keep_ack(struct mlw_txq *q, struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	unsigned tcp = pure_ack_tcp_off(f, m->data_len);
+
+	if (tcp == 0)
+		return false;
+	for (uint16_t i = 0; i < q->nacks; i++) {
+		const uint8_t *g = rte_pktmbuf_mtod(q->acks[i], const uint8_t *);
+
+		if (pure_ack_tcp_off(g, q->acks[i]->data_len) == tcp && same_flow(f, g, tcp)) {
+			rte_pktmbuf_free(q->acks[i]);
+			q->acks[i] = m;
+			q->ack_merged++;
+			return true;
+		}
+	}
+	if (q->nacks == MLW_TX_ACKS)
+		return false;
+	q->acks[q->nacks++] = m;
+	return true;
 }
 
 static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
