@@ -38,6 +38,8 @@ uint16_t mlw__txq_flush(struct mlw_txq *q)
 	 * pass, in order; the ACKs kept aside follow once pkts is empty. */
 	uint16_t sent = send_some(q, q->pkts, &q->n);
 
+	/* The frames left moved to the front; their ACK bits move with them. */
+	q->ack_slots = sent >= 64 ? 0 : q->ack_slots >> sent;
 	if (q->n == 0 && q->nacks > 0)
 		sent = (uint16_t)(sent + send_some(q, q->acks, &q->nacks));
 	return sent;

@@ -36,6 +36,12 @@ struct mlw_port_caps {
 	uint8_t key_len;
 	bool rx_cksum;		/* RX IPv4/TCP/UDP checksum offload */
 	bool tx_cksum;		/* TX IPv4/TCP/UDP checksum offload */
+	/* tx_burst copies a frame out and frees its mbuf before it returns
+	 * (net_memif in copy mode, net_af_packet): an mbuf may then point at
+	 * lwIP's own buffer instead of a copy (netif.c, zc_mbuf). Never for
+	 * ports that hand the mbuf on (net_ring: to whichever shard receives
+	 * it) or DMA from it later (NICs: lwIP's heap is not DMA memory). */
+	bool tx_zero_copy;
 	uint16_t mtu;
 	uint8_t mac[6];
 	char driver[32];
@@ -77,7 +83,14 @@ struct mlw_txq {
 	struct rte_mbuf *pkts[MLW_TX_BATCH];
 	struct rte_mbuf *acks[MLW_TX_ACKS];
 	uint64_t tx_pkts, tx_bytes, tx_drops, ack_merged, ack_dup_drops;
+	/* Bit i set: pkts[i] is a pure ACK. A newer ACK of the same
+	 * connection replaces it while it waits (netif.c, queue_frame), so a
+	 * burst of received segments is answered by one ACK per connection,
+	 * as Linux's GRO answers it; ack_coalesced counts the replaced ones. */
+	uint64_t ack_slots;
+	uint64_t ack_coalesced;
 };
+_Static_assert(MLW_TX_BATCH <= 64, "mlw_txq.ack_slots has a bit per pkts[] entry");
 
 /* The mbuf private area holds the custom pbuf that wraps the mbuf's data
  * for lwIP (zero-copy RX): freeing the pbuf frees the mbuf. */
@@ -87,6 +100,13 @@ struct mlw_rx_pbuf {
 	uint16_t pool;		/* index of the shard whose pool m is from */
 };
 #define MLW_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct mlw_rx_pbuf), RTE_MBUF_PRIV_ALIGN)
+/* A zero-copy TX mbuf keeps the shared info of its external buffer (the
+ * pbuf's data) in the same private area. */
+_Static_assert(sizeof(struct rte_mbuf_ext_shared_info) <= MLW_MBUF_PRIV_SIZE,
+	       "the TX external buffer info fits in the mbuf private area");
+/* Frames up to this size are copied even where zero-copy TX is possible:
+ * a copy of a small frame costs less than attaching and releasing it. */
+#define MLW_TX_COPY_MAX	256u
 
 /* Received frames a shard's lwIP may hold as zero-copy pbufs at once are
  * limited per pool: unread data and out-of-order segments stay in lwIP
@@ -109,6 +129,12 @@ struct mlw_netif_state {
 	struct mlw_txq *txq;
 	struct rte_mempool *pool;	/* the shard's own mbufs for TX copies */
 	bool tx_cksum;
+	bool trust_cksum;		/* [portN] checksum = trust: none computed or verified */
+	bool tx_zero_copy;		/* mlw_port_caps.tx_zero_copy */
+	/* netif->chksum_flags between frames (set by mlw__dpdk_netif_init);
+	 * the run loop clears the CHECK bits for one frame the port has
+	 * already verified (sharding/shard.c, input_frame). */
+	uint16_t cksum_flags;
 };
 
 struct mlw_rss;
@@ -156,6 +182,14 @@ void mlw__tx_offload(struct rte_mbuf *m);
  * mbuf) if neither is possible.
  */
 struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool);
+
+/**
+ * In a burst of @p n received frames, free every pure TCP ACK that a later
+ * pure ACK of the same connection in the burst supersedes (acknowledges
+ * more); duplicate ACKs stay. The rest stay in order at pkts[0..return).
+ * Adds the freed frames' bytes to *@p dropped_bytes (netif.c).
+ */
+uint16_t mlw__rx_coalesce_acks(struct rte_mbuf **pkts, uint16_t n, uint64_t *dropped_bytes);
 
 /* The calling shard's zero-copy RX pbufs held now of shard @p pool's pool,
  * and frames copied so far. */

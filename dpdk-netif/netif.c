@@ -1,4 +1,4 @@
-/* netif.c - the lwIP side of the data path: zero-copy RX pbufs over mbufs, and the netif whose linkoutput copies into mbufs. */
+/* netif.c - the lwIP side of the data path: zero-copy RX pbufs over mbufs, and the netif whose linkoutput hands frames to the port (copied, or attached where the port copies them itself). */
 #include <string.h>
 
 #include <rte_mbuf.h>
@@ -84,6 +84,144 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool)
 	else
 		zc.held[pool]++;
 	return p;
+}
+
+/* Frame parsing shared with keep_ack (defined below). */
+static unsigned pure_ack_tcp_off(const uint8_t *f, unsigned len);
+static bool same_flow(const uint8_t *a, const uint8_t *b, unsigned tcp);
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Append @p m to the TX batch. A pure ACK first looks for the last pure ACK
+ * of its connection still waiting in the batch: if the new one acknowledges
+ * more, it takes that one's place and the old one is freed. lwIP answers
+ * every second received segment with an ACK, so a burst of 32 segments
+ * would produce 16 ACKs in one pass; the peer then runs its ACK processing
+ * (in lwIP: tcp_output walking the whole unacked queue) 16 times for what
+ * one ACK says. An ACK with the same number as the waiting one is a
+ * duplicate ACK (the peer counts them for fast retransmit) or a window
+ * update: it is appended, never merged.
+ */
+static void queue_frame(struct mlw_txq *q, struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint64_t slots = q->ack_slots;
+	unsigned tcp;
+
+	if (m->data_len > MLW_ACK_FRAME_MAX || (tcp = pure_ack_tcp_off(f, m->data_len)) == 0) {
+		q->pkts[q->n++] = m;
+		return;
+	}
+	while (slots != 0) {
+		unsigned i = 63u - (unsigned)__builtin_clzll(slots);
+		struct rte_mbuf *old = q->pkts[i];
+		const uint8_t *g = rte_pktmbuf_mtod(old, const uint8_t *);
+
+		slots &= ~(UINT64_C(1) << i);
+		/* Same length and first IP byte: the TCP header is at the
+		 * same offset in both. */
+		if (old->data_len != m->data_len || g[14] != f[14] || !same_flow(f, g, tcp))
+			continue;
+		if ((int32_t)(get32(f + tcp + 8) - get32(g + tcp + 8)) > 0) {
+			rte_pktmbuf_free(old);
+			q->pkts[i] = m;
+			q->ack_coalesced++;
+			return;
+		}
+		break;
+	}
+	q->ack_slots |= UINT64_C(1) << q->n;
+	q->pkts[q->n++] = m;
+}
+
+/*
+ * Received ACKs, the mirror of queue_frame: in one RX burst, a pure ACK
+ * followed by a pure ACK of the same connection that acknowledges more says
+ * nothing the later one does not, and lwIP would run its ACK processing
+ * (tcp_output walking the whole unacked queue, a cache miss per segment with
+ * several connections) for each. Equal ack numbers (duplicate ACKs, window
+ * updates) are all kept. Walks the burst backwards remembering the nearest
+ * later ACK of up to RX_ACK_FLOWS connections.
+ */
+#define RX_ACK_FLOWS 8
+
+uint16_t mlw__rx_coalesce_acks(struct rte_mbuf **pkts, uint16_t n, uint64_t *dropped_bytes)
+{
+	struct {
+		const uint8_t *f;
+		unsigned tcp;
+		uint16_t len;
+	} later[RX_ACK_FLOWS];
+	unsigned nlater = 0, out = n;
+	bool gap = false;
+
+	for (unsigned i = n; i-- > 0;) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		unsigned tcp = m->data_len <= MLW_ACK_FRAME_MAX ? pure_ack_tcp_off(f, m->data_len) : 0;
+		unsigned k;
+
+		if (tcp != 0) {
+			for (k = 0; k < nlater; k++)
+				if (later[k].tcp == tcp && later[k].len == m->data_len &&
+				    later[k].f[14] == f[14] && same_flow(f, later[k].f, tcp))
+					break;
+			if (k < nlater && (int32_t)(get32(later[k].f + tcp + 8) - get32(f + tcp + 8)) > 0) {
+				*dropped_bytes += m->pkt_len;
+				rte_pktmbuf_free(m);
+				gap = true;
+				continue;
+			}
+			if (k == nlater && nlater < RX_ACK_FLOWS)
+				nlater++;
+			if (k < nlater)
+				later[k].f = f, later[k].tcp = tcp, later[k].len = m->data_len;
+		}
+		/* Keep the frames in order, packed at the end of the array. */
+		out--;
+		if (gap)
+			pkts[out] = m;
+	}
+	if (out > 0)
+		memmove(pkts, pkts + out, (size_t)(n - out) * sizeof(pkts[0]));
+	return (uint16_t)(n - out);
+}
+
+/* The port let go of a zero-copy TX mbuf: release lwIP's buffer. Runs on
+ * the shard that sent it (tx_zero_copy ports free mbufs in tx_burst). */
+static void tx_pbuf_free(void *addr, void *opaque)
+{
+	(void)addr;
+	pbuf_free(opaque);
+}
+
+/*
+ * An mbuf over the data of @p p (one pbuf) instead of a copy, holding a
+ * reference on it until the port frees the mbuf. While lwIP sees that
+ * reference it does not retransmit the segment in place
+ * (tcp_output_segment_busy), so the bytes stay as they were sent.
+ */
+static struct rte_mbuf *zc_mbuf(struct mlw_netif_state *st, struct pbuf *p)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	struct rte_mbuf_ext_shared_info *sh;
+
+	if (unlikely(m == NULL))
+		return NULL;
+	sh = rte_mbuf_to_priv(m);
+	sh->free_cb = tx_pbuf_free;
+	sh->fcb_opaque = p;
+	rte_mbuf_ext_refcnt_set(sh, 1);
+	/* The ports that take these never use the IO address. */
+	rte_pktmbuf_attach_extbuf(m, p->payload, RTE_BAD_IOVA, p->len, sh);
+	m->data_len = p->len;
+	m->pkt_len = p->len;
+	pbuf_ref(p);
+	return m;
 }
 
 /* The TCP header's offset in frame @p f if it is a pure ACK (TCP over
@@ -248,6 +386,18 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 			return ERR_MEM;
 		}
 	}
+	/* Backed up, only ACK-sized frames get here: they are copied. */
+	if (st->tx_zero_copy && p->next == NULL && p->len > MLW_TX_COPY_MAX) {
+		m = zc_mbuf(st, p);
+		if (unlikely(m == NULL)) {
+			q->tx_drops++;
+			return ERR_MEM;
+		}
+		if (st->tx_cksum && !st->trust_cksum)
+			mlw__tx_offload(m);
+		q->pkts[q->n++] = m;
+		return ERR_OK;
+	}
 	m = rte_pktmbuf_alloc(st->pool);
 	if (unlikely(m == NULL)) {
 		q->tx_drops++;
@@ -260,7 +410,7 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 		return ERR_BUF;
 	}
 	pbuf_copy_partial(p, dst, p->tot_len, 0);
-	if (st->tx_cksum)
+	if (st->tx_cksum && !st->trust_cksum)
 		mlw__tx_offload(m);
 	if (unlikely(backed_up)) {
 		if (keep_ack(q, m))
@@ -269,7 +419,7 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 		q->tx_drops++;
 		return ERR_MEM;
 	}
-	q->pkts[q->n++] = m;
+	queue_frame(q, m);
 	return ERR_OK;
 }
 
@@ -290,11 +440,15 @@ int8_t mlw__dpdk_netif_init(struct netif *netif)
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
 		       NETIF_FLAG_IGMP | NETIF_FLAG_MLD6 | NETIF_FLAG_LINK_UP;
 	/* Checksums the port computes are not computed twice. RX checks stay
-	 * in software: the run loop drops frames the port marked bad, but
-	 * "unknown" still needs lwIP's check. */
-	NETIF_SET_CHECKSUM_CTRL(netif, st->tx_cksum ?
-		(NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_TCP |
-					       NETIF_CHECKSUM_GEN_UDP)) :
-		NETIF_CHECKSUM_ENABLE_ALL);
+	 * on here: the run loop turns them off for each frame the port
+	 * verified, and drops frames it marked bad. A trusted link has none. */
+	if (st->trust_cksum)
+		st->cksum_flags = NETIF_CHECKSUM_DISABLE_ALL;
+	else if (st->tx_cksum)
+		st->cksum_flags = NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_TCP |
+								NETIF_CHECKSUM_GEN_UDP);
+	else
+		st->cksum_flags = NETIF_CHECKSUM_ENABLE_ALL;
+	NETIF_SET_CHECKSUM_CTRL(netif, st->cksum_flags);
 	return ERR_OK;
 }

@@ -4,11 +4,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 
 #include "dpdk_netif.h"
 #include "mlwip/flow.h"
 
+
+/* net_memif with zero-copy=yes sends the mbuf's own buffer, which must lie
+ * in the memory it shares with the peer; lwIP's heap does not. */
+static bool memif_zero_copy(const struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da = info->device ? rte_dev_devargs(info->device) : NULL;
+	const char *a = da ? da->args : NULL;
+
+	return a != NULL && strstr(a, "zero-copy=yes") != NULL;
+}
 
 static void read_caps(struct mlw_port *port, const struct rte_eth_dev_info *info)
 {
@@ -31,6 +42,8 @@ static void read_caps(struct mlw_port *port, const struct rte_eth_dev_info *info
 	c->rx_cksum = (info->rx_offload_capa & rx_ck) == rx_ck;
 	c->tx_cksum = (info->tx_offload_capa & tx_ck) == tx_ck;
 	snprintf(c->driver, sizeof(c->driver), "%s", info->driver_name ? info->driver_name : "?");
+	c->tx_zero_copy = strcmp(c->driver, "net_af_packet") == 0 ||
+			  (strcmp(c->driver, "net_memif") == 0 && !memif_zero_copy(info));
 }
 
 /* The largest RETA programmed: bigger tables are left as the driver made

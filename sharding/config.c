@@ -55,10 +55,14 @@ static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
 	"max_time_wait", "rx_desc", "tx_desc", "rx_zero_copy", "mbufs", "mbuf_cache",
 };
-enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_NKEYS };
+enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
-	"ipv4", "gateway", "ipv6", "mac", "mtu",
+	"ipv4", "gateway", "ipv6", "mac", "mtu", "checksum",
 };
+static const char checksum_names[][8] = {
+	[MLW_CHECKSUM_VERIFY] = "verify", [MLW_CHECKSUM_TRUST] = "trust",
+};
+#define NCHECKSUM	(sizeof(checksum_names) / sizeof(checksum_names[0]))
 static const char idle_names[][8] = {
 	[MLW_IDLE_POLL] = "poll", [MLW_IDLE_BACKOFF] = "backoff", [MLW_IDLE_SLEEP] = "sleep",
 };
@@ -443,7 +447,8 @@ static int port_entry(struct parse *p, unsigned int idx, const char *sec, const 
 		p->port_first_line[idx] = p->line;
 	}
 	if (k < 0)
-		return fail(p, sec, key, "unknown key in [%s] (known: ipv4, gateway, ipv6, mac, mtu)", sec);
+		return fail(p, sec, key, "unknown key in [%s] (known: ipv4, gateway, ipv6, mac, mtu, checksum)",
+			    sec);
 	if (p->port_line[idx][k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->port_line[idx][k]);
 	p->port_line[idx][k] = p->line;
@@ -489,6 +494,14 @@ static int port_entry(struct parse *p, unsigned int idx, const char *sec, const 
 			return 0;
 		port->mtu = (uint16_t)n;
 		return 1;
+	case PORT_CHECKSUM:
+		for (size_t i = 0; i < NCHECKSUM; i++) {
+			if (strcmp(v, checksum_names[i]) == 0) {
+				port->checksum = (enum mlw_checksum_mode)i;
+				return 1;
+			}
+		}
+		return fail(p, sec, key, QUOTE " is not a checksum mode (verify or trust)", QUOTED(v));
 	}
 	return fail(p, sec, key, "internal error: unhandled key");
 }
@@ -945,6 +958,8 @@ static int validate_port(const struct mlw_config_port *port, const char *sec, st
 	if (port->has_ipv6 && port->mtu < MTU_MIN_IPV6)
 		return verr(err, sec, "mtu", "%u is below %d, the minimum for IPv6", (unsigned int)port->mtu,
 			    MTU_MIN_IPV6);
+	if ((unsigned int)port->checksum >= NCHECKSUM)
+		return verr(err, sec, "checksum", "%d is not a checksum mode", (int)port->checksum);
 	return 0;
 }
 

@@ -70,6 +70,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 		pp->has_mac = c->has_mac;
 		memcpy(pp->mac, c->mac, 6);
 		pp->mtu = c->mtu;
+		pp->trust_checksums = c->checksum == MLW_CHECKSUM_TRUST;
 	}
 	if (has_core_option(&p->eal)) {
 		snprintf(err, errlen, "config: [eal] args must not choose cores (-l/-c/--lcores): "

@@ -43,41 +43,78 @@ struct mlw_shard *mlw__current_shard(void)
 	return current_shard;
 }
 
+/*
+ * lwIP's checksum checks for one received frame: the netif's own, less the
+ * ones the port did. RTE_MBUF_F_RX_*_CKSUM_GOOD means the port verified
+ * the checksum, _NONE that it verified the data some other way (the field
+ * itself may be wrong, e.g. virtio from the same host); both make lwIP's
+ * check redundant. The port checks TCP and UDP only, never ICMP. Returns
+ * -1 if the port found a checksum wrong.
+ */
+static int frame_cksum_flags(const struct mlw_netif_state *ns, uint64_t ol)
+{
+	uint16_t flags = ns->cksum_flags;
+	uint64_t ip = ol & RTE_MBUF_F_RX_IP_CKSUM_MASK, l4 = ol & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD || l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return -1;
+	if (ip != RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN)
+		flags &= (uint16_t)~NETIF_CHECKSUM_CHECK_IP;
+	if (l4 != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN)
+		flags &= (uint16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
+	return flags;
+}
+
 /* @p pool: the shard whose mbuf pool @p m is from (the receiving shard's:
  * an RX queue fills from its shard's pool, a forwarded frame or ARP/ND copy
  * comes from the sender's). */
 static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 {
+	const struct mlw_netif_state *ns;
 	struct netif *nif;
 	struct pbuf *p;
+	int flags = -2;
 
 	if (m->port >= sh->stack->p.nports) {
 		rte_pktmbuf_free(m);
 		sh->stats.rx_drops++;
 		return;
 	}
-	/* The port verified the checksum and found it wrong: drop here rather
-	 * than spend lwIP's time on it. */
-	if (m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
-		rte_pktmbuf_free(m);
-		sh->stats.rx_drops++;
-		return;
+	nif = &sh->netif[m->port];
+	ns = &sh->nst[m->port];
+	/* A trusted link ignores what the port says: its peer does not fill
+	 * checksums in. Otherwise a frame the port found wrong is dropped
+	 * here rather than spend lwIP's time on it. */
+	if (!ns->trust_cksum && unlikely(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+							RTE_MBUF_F_RX_L4_CKSUM_MASK))) {
+		flags = frame_cksum_flags(ns, m->ol_flags);
+		if (flags < 0) {
+			rte_pktmbuf_free(m);
+			sh->rx_cksum_flagged++;
+			return;
+		}
 	}
 	/* Every shard sees ARP and neighbour solicitations, one answers. */
 	if (!sh->neigh_responder && mlw__neigh_quiet(m) == MLW_NEIGH_DROP) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-	nif = &sh->netif[m->port];
 	p = mlw__mbuf_to_pbuf(m, pool);
 	if (p == NULL) {
 		sh->stats.rx_drops++;
 		return;
 	}
+	/* netif->input runs the frame through lwIP before it returns, so the
+	 * flags apply to this frame only; the netif's own are put back for
+	 * the next one and for lwIP's loopback queue. */
+	if (flags >= 0)
+		NETIF_SET_CHECKSUM_CTRL(nif, (uint16_t)flags);
 	if (nif->input(p, nif) != ERR_OK) {
 		pbuf_free(p);
 		sh->stats.rx_drops++;
 	}
+	if (flags >= 0)
+		NETIF_SET_CHECKSUM_CTRL(nif, ns->cksum_flags);
 }
 
 static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
@@ -124,6 +161,16 @@ static unsigned poll_rx(struct mlw_shard *sh)
 					   (uint16_t)st->p.burst);
 
 		work += n;
+		if (n > 1) {
+			uint64_t bytes = 0;
+			uint16_t left = mlw__rx_coalesce_acks(pkts, n, &bytes);
+
+			/* Taken from the queue all the same: counted as received. */
+			sh->stats.rx_pkts += (uint16_t)(n - left);
+			sh->stats.rx_bytes += bytes;
+			sh->stats.rx_acks_coalesced += (uint16_t)(n - left);
+			n = left;
+		}
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			int owner;
@@ -197,6 +244,8 @@ static int netifs_up(struct mlw_shard *sh)
 		sh->nst[pi].txq = &sh->txq[pi];
 		sh->nst[pi].pool = sh->pool;
 		sh->nst[pi].tx_cksum = st->ports[pi].caps.tx_cksum;
+		sh->nst[pi].trust_cksum = pp->trust_checksums;
+		sh->nst[pi].tx_zero_copy = st->ports[pi].caps.tx_zero_copy;
 		ip.addr = pp->has_ipv4 ? pp->ip4 : 0;
 		mask.addr = pp->has_ipv4 ? pp->mask4 : 0;
 		gw.addr = pp->has_ipv4 ? pp->gw4 : 0;
@@ -302,6 +351,7 @@ static void teardown(struct mlw_shard *sh)
 			rte_pktmbuf_free(q->acks[i]);
 		q->tx_drops += q->n + q->nacks;
 		q->n = q->nacks = 0;
+		q->ack_slots = 0;
 	}
 }
 
@@ -322,6 +372,12 @@ static void collect_stats(struct mlw_shard *sh)
 	s->tcp_retrans = lwip_stats.mib2.tcpretranssegs;
 #endif
 	s->rx_copied = mlw__rx_copied();
+	s->rx_cksum_drops = sh->rx_cksum_flagged;
+#if LWIP_STATS
+	/* lwIP's own verification, where the port did not check. */
+	s->rx_cksum_drops += lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr +
+			     lwip_stats.icmp.chkerr + lwip_stats.icmp6.chkerr;
+#endif
 	mlw_alloc_stats(&s->alloc);
 }
 

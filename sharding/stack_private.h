@@ -33,6 +33,7 @@ struct mlw__port_params {
 	uint8_t prefix6;
 	uint8_t mac[6];
 	uint16_t mtu;
+	bool trust_checksums;	/* [portN] checksum = trust */
 };
 
 /* Everything mlw_stack_create needs, taken from struct mlw_config. */
@@ -82,6 +83,8 @@ struct mlw_shard {
 	uint32_t port_next;
 	bool port_next_set;
 	bool neigh_responder;		/* answers ARP and ND for the shared addresses */
+	/* Received frames the port marked with a bad checksum (dropped). */
+	uint64_t rx_cksum_flagged;
 	struct mlw__published pub;
 };
 

@@ -35,14 +35,23 @@ DEFAULT_BUILD = os.path.join(REPO, "build", "bench-release")
 CONFIGS = {
     "mlwip-1": {
         "stack": "mlwip", "shards": 1, "server_cores": "0", "client_cores": "1", "idle": "poll",
+        "checksum": "verify",
         "describe": "mlwip client <-> mlwip server over net_memif, 1 shard each: "
-                    "server shard on core 0, client shard on core 1 (idle = poll)",
+                    "server shard on core 0, client shard on core 1 (idle = poll; checksum = verify: "
+                    "every checksum computed and verified in software, memif offloads none)",
+    },
+    "mlwip-1-trust": {
+        "stack": "mlwip", "shards": 1, "server_cores": "0", "client_cores": "1", "idle": "poll",
+        "checksum": "trust",
+        "describe": "mlwip-1 with checksum = trust on both ends: no checksum computed or verified, "
+                    "as Linux does on veth",
     },
     "mlwip-2": {
         "stack": "mlwip", "shards": 2, "server_cores": "0,1", "client_cores": "0,1", "idle": "backoff",
+        "checksum": "verify",
         "describe": "mlwip client <-> mlwip server over net_memif, 2 shards each: server shards "
                     "on cores 0,1 and client shards on cores 0,1, i.e. four polling shard threads "
-                    "share 2 cores, two per core (idle = backoff)",
+                    "share 2 cores, two per core (idle = backoff; checksum = verify)",
     },
     "linux-veth-1": {
         "stack": "linux", "net": "veth", "threads": 1, "server_cpus": "0", "client_cpus": "1",
@@ -65,9 +74,9 @@ CONFIGS = {
                     "(one direction: tx on core 1, rx on core 0; both directions: one process per core)",
     },
 }
-CONFIG_ORDER = ["mlwip-1", "mlwip-2", "linux-veth-1", "linux-veth", "linux-lo", "rawio"]
+CONFIG_ORDER = ["mlwip-1", "mlwip-1-trust", "mlwip-2", "linux-veth-1", "linux-veth", "linux-lo", "rawio"]
 # The ratio columns: (mlwip configuration, Linux configuration with the same thread count).
-RATIO_PAIRS = [("mlwip-1", "linux-veth-1"), ("mlwip-2", "linux-veth")]
+RATIO_PAIRS = [("mlwip-1", "linux-veth-1"), ("mlwip-1-trust", "linux-veth-1"), ("mlwip-2", "linux-veth")]
 
 WORKLOADS = ["rr", "crr", "stream", "conns"]
 DEFAULT_SIZES = {"rr": [1, 64, 1024], "crr": [16], "stream": [1, 8], "conns": [1000, 10000, 100000]}
@@ -414,7 +423,7 @@ class Suite:
 # one benchmark run
 
 
-def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac):
+def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac, checksum="verify"):
     """Write an mlwip stack configuration for one end of the memif link."""
     with open(path, "w") as f:
         f.write("[eal]\n")
@@ -423,7 +432,7 @@ def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac):
         f.write("[stack]\n")
         f.write(f"shards = {shards}\ncores = {cores}\nidle = {idle}\n")
         f.write("[port0]\n")
-        f.write(f"ipv4 = {ip}/24\nmac = {mac}\n")
+        f.write(f"ipv4 = {ip}/24\nmac = {mac}\nchecksum = {checksum}\n")
 
 
 def nports_for(workload, size):
@@ -547,9 +556,10 @@ def run_bench(suite, cfg_name, workload, size, logdir):
             sini, cini = os.path.join(logdir, "server.ini"), os.path.join(logdir, "client.ini")
             os.makedirs(logdir, exist_ok=True)
             mlwip_ini(sini, sp, "server", sock, cfg["shards"], cfg["server_cores"], cfg["idle"],
-                      MLWIP_SERVER_IP, "02:00:00:4d:00:01")
+                      MLWIP_SERVER_IP, "02:00:00:4d:00:01", cfg["checksum"])
             mlwip_ini(cini, cp, "client", sock, cfg["shards"], cfg["client_cores"], cfg["idle"],
-                      MLWIP_CLIENT_IP, "02:00:00:4d:00:02")
+                      MLWIP_CLIENT_IP, "02:00:00:4d:00:02", cfg["checksum"])
+            rec["checksum"] = cfg["checksum"]
             sargv = ["timeout", "-k", "5", str(sduration + 10), args.bench, "--stack", "mlwip",
                      "--role", "server", "--config", sini, "--duration", str(sduration)] + common
             cargv = ["timeout", "-k", "5", str(int(ctimeout) + 5), args.bench, "--stack", "mlwip",

@@ -43,6 +43,21 @@ enum mlw_idle_policy {
 	MLW_IDLE_SLEEP,		/**< sleep idle_sleep_us after every idle pass */
 };
 
+/** What a port does with IPv4/TCP/UDP/ICMP checksums ([portN] checksum). */
+enum mlw_checksum_mode {
+	/** Compute every checksum sent and verify every one received: in the
+	 * port where it offers offloads (received frames it marked good are
+	 * not checked again, frames it marked bad are dropped), in software
+	 * otherwise. The default. */
+	MLW_CHECKSUM_VERIFY = 0,
+	/** Neither compute nor verify any (frames leave with zero checksum
+	 * fields, received ones are taken as they are), as Linux does on
+	 * veth and loopback. Only for a link whose both ends run this way and
+	 * trust each other, e.g. net_memif or net_ring between processes of
+	 * one host: any other receiver drops the frames. */
+	MLW_CHECKSUM_TRUST,
+};
+
 /**
  * One network port ([portN]). Addresses are in network byte order, so
  * ipv4_addr of 10.0.0.1 is the bytes 0a 00 00 01 in memory.
@@ -59,6 +74,7 @@ struct mlw_config_port {
 	bool has_ipv6;
 	bool has_mac;
 	uint16_t mtu;			/**< 576..9000 (IPv6 needs >= 1280), default 1500 */
+	enum mlw_checksum_mode checksum;	/**< default MLW_CHECKSUM_VERIFY */
 };
 
 /**

@@ -21,7 +21,8 @@ struct mlw_config;
 struct mlw_shard_stats {
 	uint64_t rx_pkts, rx_bytes;	/**< frames taken from the shard's RX queues */
 	uint64_t tx_pkts, tx_bytes;	/**< frames handed to the port */
-	uint64_t rx_drops;		/**< frames dropped on input (bad checksum flag, no memory) */
+	uint64_t rx_drops;		/**< frames dropped on input (no memory, no such port);
+					     bad checksums are counted in rx_cksum_drops */
 	uint64_t rx_copied;		/**< frames copied into the shard heap because lwIP
 					     already held MLW_RX_ZC_MAX (4000) received mbufs
 					     (unread data): keeps the mbuf pool for the ports */
@@ -43,6 +44,12 @@ struct mlw_shard_stats {
 	struct mlw_alloc_stats alloc;	/**< the shard heap (lwIP's memory); alloc.failures
 					     counts allocations refused, e.g. at heap_limit_mb */
 	int alloc_fini_rc;		/**< after stop: 0, or -EBUSY if memory was still in use */
+	uint64_t rx_cksum_drops;	/**< received frames dropped for a wrong IPv4, TCP, UDP,
+					     ICMP or ICMPv6 checksum: marked bad by the port, or
+					     found wrong by lwIP (never with checksum = trust) */
+	uint64_t rx_acks_coalesced;	/**< received pure ACKs not given to lwIP because a later
+					     ACK of the same connection in the same burst
+					     acknowledged more (also counted in rx_pkts) */
 };
 
 /**

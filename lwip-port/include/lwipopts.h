@@ -72,7 +72,14 @@ void mlw__lwip_free(void *ptr);
 /* ---- Checksums: per netif, so a port with checksum offload skips the
  * software checksum and a virtual device without it does not. ---- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF    1
-#define LWIP_CHECKSUM_ON_COPY           1
+/* Not summed while tcp_write copies: that sum is taken whatever the netif,
+ * and a port that offloads checksums or a trusted link ([portN] checksum =
+ * trust) needs none. tcp_output sums each segment once instead, only where
+ * the netif asks for it; the bytes are still in cache then. */
+#define LWIP_CHECKSUM_ON_COPY           0
+/* lwip-port/chksum.c: 64-bit adds instead of lwIP's 16-bit ones. */
+uint16_t mlw__lwip_chksum(const void *data, int len);
+#define LWIP_CHKSUM                     mlw__lwip_chksum
 
 /* ---- TCP, sized for 10 Gbit/s+ flows.
  * Bandwidth-delay product: 10 Gbit/s x 1 ms RTT = 1.25 MB. A 2 MiB window

@@ -109,6 +109,11 @@ int test_stack_run(const char *name, const char *sections, void (*body)(void), u
 	return 0;
 }
 
+struct mlw_stack *test_stack_current(void)
+{
+	return current;
+}
+
 int64_t test_now_ms(void)
 {
 	struct timespec t;

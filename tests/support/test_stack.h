@@ -40,6 +40,10 @@ void test_stack_destroy(struct mlw_stack *st, const char *name);
  */
 int test_stack_run(const char *name, const char *sections, void (*body)(void), unsigned *bad_heaps);
 
+/** The stack test_stack_run() runs now (for mlw_stack_stats() from the
+ * body), NULL outside it. */
+struct mlw_stack *test_stack_current(void);
+
 /** CLOCK_MONOTONIC in milliseconds. */
 int64_t test_now_ms(void);
 

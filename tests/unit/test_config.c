@@ -447,6 +447,11 @@ ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
 	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
+ERROR_TEST(checksum_bad_value, P0 "mtu = 1500\nchecksum = off\n", 4, "port0", "checksum",
+	   "\"off\" is not a checksum mode (verify or trust)")
+ERROR_TEST(checksum_case, P0 "checksum = Trust\n", 3, "port0", "checksum", "is not a checksum mode")
+ERROR_TEST(checksum_duplicate, P0 "checksum = trust\nchecksum = verify\n", 4, "port0", "checksum",
+	   "duplicate key (first set on line 3)")
 ERROR_TEST(unknown_eal_key, "[eal]\nargv = -l 0\n" P0, 2, "eal", "argv", "unknown key in [eal]")
 ERROR_TEST(unknown_section, P0 "\n[prot1]\nipv4 = 10.0.1.2/24\n", 5, "prot1", "ipv4", "unknown section [prot1]")
 ERROR_TEST(port_out_of_range, P0 "[port8]\nipv4 = 10.0.1.2/24\n", 4, "port8", "ipv4", "at most 8 ports")
@@ -659,6 +664,33 @@ static void test_validate_struct(void **state)
 	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
 }
 
+/* [portN] checksum: verify by default, trust per port, and a hand-built
+ * struct with a value outside the enum is refused naming the key. */
+static void test_port_checksum(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n"
+						"[port1]\nchecksum = trust\nipv4 = 10.0.1.1/24\n"
+						"[port2]\nipv4 = 10.0.2.1/24\nchecksum = verify\n", &err), 0);
+	assert_int_equal(cfg.port_count, 3);
+	assert_int_equal(cfg.ports[0].checksum, MLW_CHECKSUM_VERIFY);
+	assert_int_equal(cfg.ports[1].checksum, MLW_CHECKSUM_TRUST);
+	assert_int_equal(cfg.ports[2].checksum, MLW_CHECKSUM_VERIFY);
+	mlw_config_defaults(&cfg);
+	assert_int_equal(cfg.ports[0].checksum, MLW_CHECKSUM_VERIFY);
+
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\nchecksum = trust\n",
+						&err), 0);
+	cfg.ports[0].checksum = (enum mlw_checksum_mode)2;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.section, "port0");
+	assert_string_equal(err.key, "checksum");
+	assert_string_equal(err.message, "2 is not a checksum mode");
+}
+
 /* contrib/config/example.ini is documentation; it must stay loadable. */
 static void test_example_ini(void **state)
 {
@@ -736,6 +768,10 @@ int main(void)
 		cmocka_unit_test(test_err_heap_limit_duplicate),
 		cmocka_unit_test(test_err_unknown_stack_key),
 		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_port_checksum),
+		cmocka_unit_test(test_err_checksum_bad_value),
+		cmocka_unit_test(test_err_checksum_case),
+		cmocka_unit_test(test_err_checksum_duplicate),
 		cmocka_unit_test(test_err_unknown_eal_key),
 		cmocka_unit_test(test_err_unknown_section),
 		cmocka_unit_test(test_err_port_out_of_range),
