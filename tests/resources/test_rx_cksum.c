@@ -28,6 +28,7 @@
 #include "lwip/priv/tcp_priv.h"	/* tcp_active_pcbs */
 #include "lwip/tcp.h"
 #include "mlwip/stack.h"
+#include "test_frame.h"
 #include "test_stack.h"
 
 enum bend { NONE = 0, BAD_TCP = 1, BAD_IP = 2 };
@@ -66,28 +67,12 @@ static struct {
 
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 
-static uint32_t sum16(const uint8_t *p, unsigned len, uint32_t s)
-{
-	for (; len > 1; p += 2, len -= 2)
-		s += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* One's complement sum of a TCP segment with its IPv4 pseudo-header. */
 static uint16_t tcp_sum(const uint8_t *ip, unsigned tcplen)
 {
-	uint32_t s = sum16(ip + 12, 8, 0) + 6 + tcplen;
+	uint32_t s = test_sum16(ip + 12, 8, 0) + 6 + tcplen;
 
-	return fold(sum16(ip + 20, tcplen, s));
+	return test_fold(test_sum16(ip + 20, tcplen, s));
 }
 
 /* Put @p len bytes of frame on the port's TX ring (-> our RX) with RX
@@ -144,7 +129,7 @@ static unsigned syn(uint8_t *f, const uint8_t *our_mac, const struct syn_case *c
 	f[12] = 0x08, f[13] = 0x00;
 	ip[0] = 0x45, ip[3] = 40, ip[8] = 64, ip[9] = 6;
 	memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-	s = (uint16_t)~fold(sum16(ip, 20, 0));
+	s = (uint16_t)~test_fold(test_sum16(ip, 20, 0));
 	if (c->bend & BAD_IP)
 		s ^= 0x0101;
 	ip[10] = (uint8_t)(s >> 8), ip[11] = (uint8_t)s;
@@ -221,7 +206,7 @@ static void run(void)
 			res.syn_seen = true;
 			res.syn_ip_field = (uint16_t)(g[24] << 8 | g[25]);
 			res.syn_tcp_field = (uint16_t)(g[50] << 8 | g[51]);
-			res.syn_ip_sum = fold(sum16(g + 14, 20, 0));
+			res.syn_ip_sum = test_fold(test_sum16(g + 14, 20, 0));
 			res.syn_tcp_sum = tcp_sum(g + 14, tcplen);
 		}
 	}

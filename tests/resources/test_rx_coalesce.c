@@ -23,6 +23,7 @@
 #include "dpdk_netif.h"
 #include "lwip/netif.h"
 #include "mlwip/stack.h"
+#include "test_frame.h"
 #include "test_stack.h"
 
 /* In the order sent: source port, TCP flags, ack number, payload bytes. */
@@ -55,27 +56,6 @@ static struct {
 
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
-
-static uint32_t sum16(const uint8_t *p, unsigned len, uint32_t s)
-{
-	for (; len > 1; p += 2, len -= 2)
-		s += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* Queue a frame in the shard's TX batch (sent to our RX by the next flush). */
 static bool put(struct mlw_netif_state *ns, const uint8_t *f, unsigned len)
 {
@@ -104,15 +84,15 @@ static unsigned segment(uint8_t *f, const uint8_t *our_mac, const struct seg *s)
 	f[12] = 0x08;
 	ip[0] = 0x45, ip[2] = (uint8_t)((20 + tl) >> 8), ip[3] = (uint8_t)(20 + tl), ip[8] = 64, ip[9] = 6;
 	memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-	c = (uint16_t)~fold(sum16(ip, 20, 0));
+	c = (uint16_t)~test_fold(test_sum16(ip, 20, 0));
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	tcp[0] = (uint8_t)(s->sport >> 8), tcp[1] = (uint8_t)s->sport;
 	tcp[3] = 81;
-	put32(tcp + 4, 7000);
-	put32(tcp + 8, s->ackno);
+	test_put32(tcp + 4, 7000);
+	test_put32(tcp + 8, s->ackno);
 	tcp[12] = 5 << 4, tcp[13] = s->flags;
 	tcp[14] = 0xff, tcp[15] = 0xff;
-	c = (uint16_t)~fold(sum16(tcp, tl, sum16(ip + 12, 8, 0) + 6 + tl));
+	c = (uint16_t)~test_fold(test_sum16(tcp, tl, test_sum16(ip + 12, 8, 0) + 6 + tl));
 	tcp[16] = (uint8_t)(c >> 8), tcp[17] = (uint8_t)c;
 	return 54 + s->payload;
 }

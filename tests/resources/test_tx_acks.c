@@ -35,6 +35,7 @@
 #include "lwip/pbuf.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
+#include "test_frame.h"
 #include "test_stack.h"
 
 #define MAX_FILL	100000	/* frames tried before giving up on filling the port */
@@ -102,37 +103,6 @@ static void put16(uint8_t *p, uint16_t v)
 	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t sum16(uint32_t s, const uint8_t *p, unsigned len)
-{
-	for (unsigned i = 0; i + 1 < len; i += 2)
-		s += get16(p + i);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* An Ethernet + IPv4 + TCP frame with @p optlen bytes of options @p opts
  * and @p payload bytes of data, from @p src:@p sport to @p dst:@p dport,
  * with valid checksums. */
@@ -159,12 +129,12 @@ static struct pbuf *tcp_frame(const uint8_t *dmac, const uint8_t *smac, const ch
 	ip[8] = 64, ip[9] = 6;
 	inet_pton(AF_INET, src, ip + 12);
 	inet_pton(AF_INET, dst, ip + 16);
-	put16(ip + 10, fold(sum16(0, ip, 20)));
+	put16(ip + 10, (uint16_t)~test_fold(test_sum16(ip, 20, 0)));
 	tcp = ip + 20;
 	put16(tcp, sport);
 	put16(tcp + 2, dport);
-	put32(tcp + 4, seqno);
-	put32(tcp + 8, ackno);
+	test_put32(tcp + 4, seqno);
+	test_put32(tcp + 8, ackno);
 	tcp[12] = (uint8_t)((20 + optlen) / 4 << 4);
 	tcp[13] = flags;
 	put16(tcp + 14, wnd);
@@ -172,8 +142,8 @@ static struct pbuf *tcp_frame(const uint8_t *dmac, const uint8_t *smac, const ch
 		memcpy(tcp + 20, opts, optlen);
 	for (unsigned i = 0; i < payload; i++)
 		tcp[20 + optlen + i] = (uint8_t)i;
-	s = sum16(0, ip + 12, 8) + 6 + tcplen;
-	put16(tcp + 16, fold(sum16(s, tcp, tcplen)));
+	s = test_sum16(ip + 12, 8, 0) + 6 + tcplen;
+	put16(tcp + 16, (uint16_t)~test_fold(test_sum16(tcp, tcplen, s)));
 	return p;
 }
 
@@ -239,17 +209,17 @@ static void look_at(const uint8_t *f, unsigned len)
 	unsigned hlen, plen;
 	uint16_t sport;
 
-	if (len < 54 || get16(f + 12) != 0x0800 || f[23] != 6 || (f[14] & 0xf) != 5)
+	if (len < 54 || test_get16(f + 12) != 0x0800 || f[23] != 6 || (f[14] & 0xf) != 5)
 		return;
-	sport = get16(tcp);
+	sport = test_get16(tcp);
 	hlen = (tcp[12] >> 4) * 4u;
-	plen = get16(f + 16) - 20u - hlen;
+	plen = test_get16(f + 16) - 20u - hlen;
 	if (sport >= 40000 && sport < 40000 + NFLOWS && tcp[13] == 0x10 && plen == 0) {
 		unsigned fl = sport - 40000u;
 
 		if (res.seen_n[fl] < MAX_SEEN) {
-			res.seen[fl][res.seen_n[fl]].ackno = get32(tcp + 8);
-			res.seen[fl][res.seen_n[fl]].wnd = get16(tcp + 14);
+			res.seen[fl][res.seen_n[fl]].ackno = test_get32(tcp + 8);
+			res.seen[fl][res.seen_n[fl]].wnd = test_get16(tcp + 14);
 		}
 		res.seen_n[fl]++;
 	} else if (sport == 40000 + 9) {
@@ -258,7 +228,7 @@ static void look_at(const uint8_t *f, unsigned len)
 		res.seen_big++;
 	} else if (sport == 80 && (tcp[13] & 0x12) == 0x12) {
 		conn.synack = true;
-		conn.isn = get32(tcp + 4);
+		conn.isn = test_get32(tcp + 4);
 	} else if (sport == 80 && plen > 0) {
 		bool ok = plen == WRITE_LEN && len >= 34 + hlen + plen;
 

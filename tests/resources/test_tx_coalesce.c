@@ -22,6 +22,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "mlwip/stack.h"
+#include "test_frame.h"
 #include "test_stack.h"
 
 #define MAX_SEEN 16
@@ -63,16 +64,6 @@ static struct {
 	bool drained;
 } res;
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Ethernet + IPv4 + TCP from 10.0.0.2:@p s->sport to 10.0.0.99:80.
  * Checksums are left zero: nobody checks them here. */
 static struct pbuf *tcp_frame(const struct step *s)
@@ -92,8 +83,8 @@ static struct pbuf *tcp_frame(const struct step *s)
 	memcpy(f + 26, "\x0a\x00\x00\x02\x0a\x00\x00\x63", 8);
 	f[34] = (uint8_t)(s->sport >> 8), f[35] = (uint8_t)s->sport;
 	f[37] = 80;
-	put32(f + 38, 1000);
-	put32(f + 42, s->ackno);
+	test_put32(f + 38, 1000);
+	test_put32(f + 42, s->ackno);
 	f[46] = 5 << 4;
 	f[47] = s->flags;
 	f[48] = 0xff, f[49] = 0xff;
@@ -133,7 +124,7 @@ static void run(void)
 
 		res.seen[i].sport = (uint16_t)(f[34] << 8 | f[35]);
 		res.seen[i].flags = f[47];
-		res.seen[i].ackno = get32(f + 42);
+		res.seen[i].ackno = test_get32(f + 42);
 		res.seen[i].payload = q->pkts[i]->data_len - 54u;
 	}
 	res.coalesced = q->ack_coalesced - res.coalesced;

@@ -1,0 +1,22 @@
+/* test_frame.h - helpers for tests that build and read frames by hand: big-endian fields and the Internet checksum (RFC 1071), computed independently of lwIP's and DPDK's. */
+#ifndef MLW_TEST_FRAME_H
+#define MLW_TEST_FRAME_H
+
+#include <stdint.h>
+
+/** Store @p v at @p p in network byte order. */
+void test_put32(uint8_t *p, uint32_t v);
+
+/** Load 16 / 32 bits in network byte order from @p p. */
+uint16_t test_get16(const uint8_t *p);
+uint32_t test_get32(const uint8_t *p);
+
+/** Add @p len bytes at @p p to the running one's complement sum @p s as
+ * big-endian 16-bit words (an odd last byte padded with zero). */
+uint32_t test_sum16(const uint8_t *p, unsigned len, uint32_t s);
+
+/** Fold the carries of @p s into 16 bits (not inverted: 0xffff over data
+ * with a right checksum in it). */
+uint16_t test_fold(uint32_t s);
+
+#endif
