@@ -210,6 +210,11 @@ static int netifs_up(struct mlw_shard *sh)
 		nif->hwaddr_len = 6;
 #if LWIP_IPV6
 		nif->mtu6 = nif->mtu;
+		/* Addresses come from the configuration only. lwIP 2.1.3's
+		 * netif_add() left stateless autoconfiguration off; 2.2.1's
+		 * turns it on, and a router advertisement would then add
+		 * the same address on every shard. Off on both. */
+		netif_set_ip6_autoconfig_enabled(nif, 0);
 		netif_create_ip6_linklocal_address(nif, 1);
 		if (pp->has_ipv6) {
 			ip6_addr_t a;
