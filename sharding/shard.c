@@ -244,8 +244,8 @@ static int netifs_up(struct mlw_shard *sh)
  * while its PCB is still valid, then the PCB is aborted without callbacks.
  * lwIP itself calls the error callback after freeing the PCB, and
  * applications that still touch the PCB there (lwIP 2.1.3's lwiperf closes
- * it) would free it twice; for applications that follow lwIP's rule the
- * two orders look the same. */
+ * it; 2.2.1's no longer does) would free it twice; for applications that
+ * follow lwIP's rule the two orders look the same. */
 static void abort_list(struct tcp_pcb **list)
 {
 	struct tcp_pcb *pcb;

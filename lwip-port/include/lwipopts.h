@@ -15,9 +15,10 @@
 /* The C library's htons() & co. are used; lwIP's own macros would clash with
  * <arpa/inet.h>, which DPDK's headers include. lwIP uses lwip_htons(). */
 #define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
-/* In lwIP 2.1.3 this only exports the timeout list and lwip_cyclic_timer()
- * (timeouts.c), which shard teardown needs to free every timeout
- * (lwip-port/teardown.c). It changes no protocol behaviour. */
+/* In lwIP 2.1.3 and 2.2.1 this only exports the timeout list and
+ * lwip_cyclic_timer() (timeouts.c), which shard teardown needs to free every
+ * timeout (lwip-port/teardown.c), and in 2.2.1 netif_get_loopif() (netif.c).
+ * It changes no protocol behaviour. */
 #define LWIP_TESTMODE                   1
 
 /* ---- Memory: every lwIP allocation goes to the shard's own allocator
