@@ -57,8 +57,9 @@ if(MLW_LWIP_SOURCE_DIR)
   message(STATUS "lwIP source: ${LWIP_DIR} (lwIP ${MLW_LWIP_VERSION_FOUND} by its init.h; "
     "MLW_LWIP_VERSION is not used with MLW_LWIP_SOURCE_DIR)")
   if(NOT MLW_LWIP_VERSION_FOUND IN_LIST _mlw_lwip_versions)
+    string(REPLACE ";" " and " _tested "${_mlw_lwip_versions}")
     message(WARNING "lwIP ${MLW_LWIP_VERSION_FOUND} in ${LWIP_DIR} is not a version mlwip is tested "
-      "with (${_mlw_lwip_versions}); the build may fail, and tests that compare against a "
+      "with (${_tested}); the build may fail, and tests that compare against a "
       "version's expected variables are skipped.")
   endif()
 else()
