@@ -5,6 +5,7 @@
 #     [DEFINES <NAME=VALUE ...>]
 #     [HEADER_ROOT <dir>]           also derive this header tree (lwIP's src/include)
 #     [INIT_HOOK <function>]        function that runs the per-thread initialiser first
+#     [LABEL <text>]                what is derived, for the report (e.g. "lwIP 2.2.1")
 #     [IMPORT <derived target>])    use another derivation's thread-local names
 #
 # Builds static library <target> from a per-shard copy of SOURCES in which
@@ -19,7 +20,7 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(MLW_DERIVE_PY ${CMAKE_CURRENT_LIST_DIR}/../lwip-port/derive/derive.py)
 
 function(mlw_lwip_derive target)
-  cmake_parse_arguments(D "" "SOURCE_ROOT;HEADER_ROOT;INIT_HOOK;IMPORT" "SOURCES;INCLUDE_DIRS;DEFINES" ${ARGN})
+  cmake_parse_arguments(D "" "SOURCE_ROOT;HEADER_ROOT;INIT_HOOK;IMPORT;LABEL" "SOURCES;INCLUDE_DIRS;DEFINES" ${ARGN})
   if(NOT MLW_CLANG)
     message(FATAL_ERROR "clang not found: the lwIP derivation reads clang's AST. Install the Debian package 'clang'.")
   endif()
@@ -47,6 +48,9 @@ function(mlw_lwip_derive target)
   endif()
   if(D_INIT_HOOK)
     list(APPEND extra --init-hook ${D_INIT_HOOK})
+  endif()
+  if(D_LABEL)
+    list(APPEND extra --label ${D_LABEL})
   endif()
   if(D_IMPORT)
     get_target_property(imp ${D_IMPORT} MLW_DERIVE_NAMES)

@@ -1,7 +1,8 @@
 /* icmp_err.c - ICMP and ICMPv6 errors (destination unreachable, parameter problem, time exceeded, packet too big) handed to the UDP socket or connecting TCP socket that sent the quoted datagram.
  *
- * lwIP 2.1.3's icmp_input() and icmp6_input() count these messages and drop
- * them: no transport ever hears that its datagram was refused. lwIP's IP
+ * lwIP's icmp_input() and icmp6_input() count these messages and drop
+ * them (2.1.3 and 2.2.1 alike): no transport ever hears that its datagram
+ * was refused. lwIP's IP
  * input hooks (LWIP_HOOK_IP4_INPUT / LWIP_HOOK_IP6_INPUT, see
  * mlw_lwip_hooks.h) show every IP packet first; the inline part of the hook
  * passes on only ICMP, so the packet path pays one byte compare. Here the

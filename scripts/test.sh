@@ -1,24 +1,28 @@
 #!/bin/sh
-# test.sh - install dependencies, build mlwip (plain, ThreadSanitizer and
-# AddressSanitizer+UBSan variants) and run every test. Exits non-zero if any
-# test fails. Usage: scripts/test.sh [plain|thread|address ...]
+# test.sh - install dependencies, build mlwip and run every test, in four
+# variants: plain, ThreadSanitizer and AddressSanitizer+UBSan on the default
+# lwIP (2.2.1), and plain on lwIP 2.1.3. Exits non-zero if any test fails.
+# Usage: scripts/test.sh [plain|thread|address|plain-2.1.3 ...]
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 
-variants=${*:-plain thread address}
+variants=${*:-plain thread address plain-2.1.3}
 jobs=$(nproc)
 status=0
 for v in $variants; do
+	lwip=2.2.1
 	case $v in
 	plain)   san="" ;;
 	thread)  san=thread ;;
 	address) san=address ;;
-	*) echo "test.sh: unknown variant '$v' (plain, thread, address)" >&2; exit 2 ;;
+	plain-2.1.3) san=""; lwip=2.1.3 ;;
+	*) echo "test.sh: unknown variant '$v' (plain, thread, address, plain-2.1.3)" >&2; exit 2 ;;
 	esac
-	echo "=== mlwip: $v build"
+	echo "=== mlwip: $v build (lwIP $lwip)"
 	mkdir -p build
-	cmake -S . -B "build/$v" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLW_SANITIZE="$san" >"build/$v.configure.log" 2>&1 ||
+	cmake -S . -B "build/$v" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLW_SANITIZE="$san" \
+		-DMLW_LWIP_VERSION="$lwip" >"build/$v.configure.log" 2>&1 ||
 		{ cat "build/$v.configure.log"; exit 1; }
 	cmake --build "build/$v" -j "$jobs" >"build/$v.build.log" 2>&1 ||
 		{ tail -n 60 "build/$v.build.log"; exit 1; }

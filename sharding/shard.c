@@ -259,6 +259,11 @@ static int netifs_up(struct mlw_shard *sh)
 		nif->hwaddr_len = 6;
 #if LWIP_IPV6
 		nif->mtu6 = nif->mtu;
+		/* Addresses come from the configuration only. lwIP 2.1.3's
+		 * netif_add() left stateless autoconfiguration off; 2.2.1's
+		 * turns it on, and a router advertisement would then add
+		 * the same address on every shard. Off on both. */
+		netif_set_ip6_autoconfig_enabled(nif, 0);
 		netif_create_ip6_linklocal_address(nif, 1);
 		if (pp->has_ipv6) {
 			ip6_addr_t a;
@@ -288,8 +293,8 @@ static int netifs_up(struct mlw_shard *sh)
  * while its PCB is still valid, then the PCB is aborted without callbacks.
  * lwIP itself calls the error callback after freeing the PCB, and
  * applications that still touch the PCB there (lwIP 2.1.3's lwiperf closes
- * it) would free it twice; for applications that follow lwIP's rule the
- * two orders look the same. */
+ * it; 2.2.1's no longer does) would free it twice; for applications that
+ * follow lwIP's rule the two orders look the same. */
 static void abort_list(struct tcp_pcb **list)
 {
 	struct tcp_pcb *pcb;

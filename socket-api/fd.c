@@ -247,12 +247,12 @@ static err_t output(struct tcp_pcb *pcb)
 }
 
 /*
- * tcp_output() once per written socket. lwIP 2.1.3's tcp_output() has a
- * flaw: when Nagle holds back a small unsent segment it leaves without
- * sending the ACK that TF_ACK_NOW asked for (the check for an immediate
- * ACK only happens when no segment fits the window). A window update or
- * the ACK of the peer's data then waits for the next write or timer. If
- * the flag survives tcp_output(), send the empty ACK ourselves.
+ * tcp_output() once per written socket. lwIP's tcp_output() (2.1.3, and
+ * 2.2.1 unchanged) has a flaw: when Nagle holds back a small unsent segment
+ * it leaves without sending the ACK that TF_ACK_NOW asked for (the check
+ * for an immediate ACK only happens when no segment fits the window). A
+ * window update or the ACK of the peer's data then waits for the next write
+ * or timer. If the flag survives tcp_output(), send the empty ACK ourselves.
  *
  * A delayed ACK (TF_ACK_DELAY) is sent here too, at the end of the pass
  * that received the data, instead of at lwIP's next fast timer (up to

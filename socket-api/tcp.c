@@ -166,7 +166,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct mlw__sock *s = arg;
 
-	(void)err;	/* always ERR_OK in lwIP 2.1.3 */
+	(void)err;	/* always ERR_OK in lwIP 2.1.3 and 2.2.1 */
 	if (s->syn_cnt != 0)
 		tcp_poll(pcb, NULL, 0);
 	/* The SYN-ACK's MSS option replaced what apply_options() set. */

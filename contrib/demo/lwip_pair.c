@@ -521,12 +521,13 @@ static void conn_attach(struct pair_conn *c, struct tcp_pcb *pcb)
 	tcp_sent(pcb, conn_sent);
 	tcp_err(pcb, conn_err);
 	tcp_poll(pcb, conn_poll, 2);
-	/* lwIP 2.1.3's tcp_output() does not send a pending immediate ACK
-	 * when Nagle holds back the first unsent segment. Both ends of a
-	 * bulk transfer reach that state at the end of the stream (each
-	 * holds a short last segment, each owes the other an ACK) and then
-	 * wait for a retransmission timeout. Writes are whole segments
-	 * anyway, so Nagle has nothing to coalesce. */
+	/* lwIP's tcp_output() (2.1.3, and 2.2.1 unchanged) does not send a
+	 * pending immediate ACK when Nagle holds back the first unsent
+	 * segment. Both ends of a bulk transfer reach that state at the
+	 * end of the stream (each holds a short last segment, each owes
+	 * the other an ACK) and then wait for a retransmission timeout.
+	 * Writes are whole segments anyway, so Nagle has nothing to
+	 * coalesce. */
 	tcp_nagle_disable(pcb);
 }
 
@@ -545,7 +546,7 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 
 	(void)pcb;
 	if (err != ERR_OK)
-		return err;	/* lwIP 2.1 always passes ERR_OK here */
+		return err;	/* lwIP 2.1 and 2.2 always pass ERR_OK here */
 	c->connected = true;
 	conn_write(c);
 	return ERR_OK;

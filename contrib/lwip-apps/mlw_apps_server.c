@@ -15,6 +15,7 @@
 
 #include "lwip/apps/httpd.h"
 #include "lwip/apps/lwiperf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
 #include "mlwip/config.h"
@@ -108,6 +109,45 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 /* This shard's lwiperf listener (each shard thread has its own). */
 static _Thread_local void *iperf_session;
 
+/* lwiperf's error callback is broken in both lwIP versions mlwip builds:
+ * 2.1.3's lwiperf_tcp_err() reports through the PCB lwIP has just freed and
+ * then closes it (a double free), 2.2.1's sets the PCB to NULL first and then
+ * reports through it (a NULL dereference: mlw_apps_server crashed when it
+ * stopped during an iperf run). Both happen whenever a session ends by error
+ * (a peer's reset, the shard stopping). So lwiperf's sessions get an error
+ * callback that does nothing: lwIP frees the PCB as always, and the session's
+ * state stays on lwiperf's list until lwiperf_abort() frees the listener and
+ * every session of it (shard_fini). lwiperf's code is unchanged. */
+static _Thread_local tcp_accept_fn lwiperf_accept;
+
+static void iperf_err(void *arg, err_t err)
+{
+	(void)arg;
+	(void)err;
+}
+
+static err_t iperf_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	err_t rc = lwiperf_accept(arg, pcb, err);
+
+	if (rc == ERR_OK && pcb != NULL && pcb->errf != NULL)
+		tcp_err(pcb, iperf_err);
+	return rc;
+}
+
+/* Put iperf_accept() in front of the accept callback of lwiperf's listener
+ * (the one on its port; lwIP registers a new listener at the list's head). */
+static int iperf_wrap_accept(void)
+{
+	for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l != NULL; l = l->next)
+		if (l->local_port == LWIPERF_TCP_PORT_DEFAULT && l->accept != NULL) {
+			lwiperf_accept = l->accept;
+			tcp_accept((struct tcp_pcb *)l, iperf_accept);
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static int shard_init(unsigned shard, void *arg)
 {
 	int rc;
@@ -119,6 +159,11 @@ static int shard_init(unsigned shard, void *arg)
 	if (iperf_session == NULL) {
 		fprintf(stderr, "shard %u: cannot start lwiperf\n", shard);
 		return -ENOMEM;
+	}
+	rc = iperf_wrap_accept();
+	if (rc != 0) {
+		fprintf(stderr, "shard %u: lwiperf's listener not found\n", shard);
+		return rc;
 	}
 	httpd_init();
 	rc = echo_start();

@@ -341,6 +341,7 @@ def main():
     ap.add_argument("--import-names", action="append", default=[], help="JSON from another derivation")
     ap.add_argument("--export-names", help="write the thread-local global names here")
     ap.add_argument("--report", help="write a human-readable report here")
+    ap.add_argument("--label", default="", help="what was derived, for the report (e.g. 'lwIP 2.2.1')")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("sources", nargs="+")
     args = ap.parse_args()
@@ -386,6 +387,7 @@ def main():
                               "symbol": name, "bind": bind, "section": sec, "size": size})
     summary = {
         "name": args.name,
+        "label": args.label,
         "variables": variables,
         "thread_local_globals": sorted(g_names),
         "address_tables": sorted(n for _t, n in tables),
@@ -396,14 +398,15 @@ def main():
             json.dump(summary, f, indent=1)
     if args.report:
         with open(args.report, "w") as f:
-            f.write("derivation %s: %d variables made thread-local in %d sources; "
+            f.write("derivation %s%s: %d variables made thread-local in %d sources; "
                     "%d address tables initialised per thread (%s); %d header declarations edited\n"
-                    % (args.name, len(variables), len(tus), len(tables),
+                    % (args.name, " (%s)" % args.label if args.label else "", len(variables), len(tus), len(tables),
                        ", ".join(sorted(n for _t, n in tables)) or "none", nheader))
             for v in variables:
                 f.write("  %-28s %-6s %-8s %5d  %s\n" % (v["symbol"], v["bind"], v["section"], v["size"], v["tu"]))
-    print("derive: %s: %d variables thread-local, %d address tables, %d header edits"
-          % (args.name, len(variables) + len(tables), len(tables), nheader))
+    print("derive: %s%s: %d variables thread-local, %d address tables, %d header edits"
+          % (args.name, " (%s)" % args.label if args.label else "", len(variables) + len(tables),
+             len(tables), nheader))
 
 
 if __name__ == "__main__":

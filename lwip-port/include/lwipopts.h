@@ -15,23 +15,38 @@
 /* The C library's htons() & co. are used; lwIP's own macros would clash with
  * <arpa/inet.h>, which DPDK's headers include. lwIP uses lwip_htons(). */
 #define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
-/* In lwIP 2.1.3 this only exports the timeout list and lwip_cyclic_timer()
- * (timeouts.c), which shard teardown needs to free every timeout
- * (lwip-port/teardown.c). It changes no protocol behaviour. */
+/* In lwIP 2.1.3 and 2.2.1 this only exports the timeout list and
+ * lwip_cyclic_timer() (timeouts.c), which shard teardown needs to free every
+ * timeout (lwip-port/teardown.c), and in 2.2.1 netif_get_loopif() (netif.c).
+ * It changes no protocol behaviour. */
 #define LWIP_TESTMODE                   1
 
 /* ---- Memory: every lwIP allocation goes to the shard's own allocator
  * (lwip-port/mem_hooks.c -> sharding/alloc.c). Pools are not used, so the
  * MEMP_NUM_* limits do not apply; memory is bounded by the shard heap. ---- */
-#define MEM_LIBC_MALLOC                 1
 #define MEMP_MEM_MALLOC                 1
 #define MEM_ALIGNMENT                   8
 void *mlw__lwip_malloc(size_t size);
 void *mlw__lwip_calloc(size_t n, size_t size);
 void mlw__lwip_free(void *ptr);
+/* lwIP 2.2 replaced 2.1's mem_clib_* names with MEM_CUSTOM_ALLOCATOR, and its
+ * opt.h now maps MEM_LIBC_MALLOC=1 to plain malloc/free/calloc, which would
+ * silently bypass the shard heap. lwip/acd.h is new in 2.2.0 and nothing
+ * older has it: lwipopts.h cannot include lwip/init.h for the version (that
+ * includes opt.h, which includes this file), so its presence decides. Both
+ * settings are checked against init.h's LWIP_VERSION in mem_hooks.c. */
+#if __has_include("lwip/acd.h")
+#define MEM_LIBC_MALLOC                 0
+#define MEM_CUSTOM_ALLOCATOR            1
+#define MEM_CUSTOM_MALLOC               mlw__lwip_malloc
+#define MEM_CUSTOM_CALLOC               mlw__lwip_calloc
+#define MEM_CUSTOM_FREE                 mlw__lwip_free
+#else
+#define MEM_LIBC_MALLOC                 1
 #define mem_clib_malloc                 mlw__lwip_malloc
 #define mem_clib_calloc                 mlw__lwip_calloc
 #define mem_clib_free                   mlw__lwip_free
+#endif
 
 /* ---- Zero-copy RX: pbufs over NIC buffers. ---- */
 #define LWIP_SUPPORT_CUSTOM_PBUF        1

@@ -1,18 +1,27 @@
 #!/bin/bash
 # it_httpd.sh SERVER_BIN LWIP_DIR - curl and ab (Linux, in a namespace)
 # against lwIP's httpd on a 2-shard mlwip stack over net_af_packet: status
-# codes and bodies byte-identical to lwIP's built-in pages (src/apps/http/fs),
-# 5000 requests by ab without a failure, clean stop.
+# codes and bodies byte-identical to lwIP's built-in pages (the bytes of
+# src/apps/http/fsdata.c, which are src/apps/http/fs's pages up to line
+# ends: see fsdata_body.py), 5000 requests by ab without a failure, clean stop.
 IT_NAME=it_httpd
 . "$(dirname "$0")/lib.sh"
 
 SERVER=${1:?usage: it_httpd.sh MLW_APPS_SERVER LWIP_DIR}
-FS=${2:?usage: it_httpd.sh MLW_APPS_SERVER LWIP_DIR}/src/apps/http/fs
+HTTP=${2:?usage: it_httpd.sh MLW_APPS_SERVER LWIP_DIR}/src/apps/http
 it_require_no_tsan
 it_require_root_netns
-it_require_cmd curl ab ping ethtool timeout cmp
+it_require_cmd curl ab ping ethtool timeout cmp python3
+# Expected bodies: what httpd serves (fsdata.c), checked against the pages
+# they were made from, line ends aside.
+FS="$IT_TMP/fs"
 for f in index.html 404.html img/sics.gif; do
-	[ -s "$FS/$f" ] || it_fail "expected page $FS/$f is missing"
+	[ -s "$HTTP/fs/$f" ] || it_fail "expected page $HTTP/fs/$f is missing"
+	mkdir -p "$(dirname "$FS/$f")"
+	python3 "$(dirname "$0")/fsdata_body.py" "$HTTP/fsdata.c" "/$f" "$FS/$f" ||
+		it_fail "no body for /$f in $HTTP/fsdata.c"
+	cmp <(tr -d '\r' <"$FS/$f") <(tr -d '\r' <"$HTTP/fs/$f") ||
+		it_fail "$HTTP/fsdata.c's /$f is not $HTTP/fs/$f"
 done
 
 MLW_ADDR=10.92.0.2

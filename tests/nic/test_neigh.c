@@ -1,13 +1,14 @@
-/* test_neigh.c - every shard sees ARP requests and neighbour solicitations for the address they share, one shard answers: one reply on the wire per request, and the other shards still learn the asker's ARP address.
+/* test_neigh.c - every shard sees ARP requests and neighbour solicitations for the address they share, one shard answers: one reply on the wire per request, and the other shards still learn the asker's ARP address; a router advertisement adds no address to any shard.
  *
  * main -> two shards on net_ring0 (each TX queue loops back to its RX queue)
  * -> on each shard: its netif's linkoutput wrapped to count ARP replies and
  * neighbour advertisements it sends -> shard 0, once both run: an ARP
  * request for 10.0.0.2 from 10.0.0.77 and a neighbour solicitation for
- * fd00::2 from fd00::77 out of its queue 0; they come back on RX queue 0 and
+ * fd00::2 from fd00::77 and a router advertisement of 2001:db8:1::/64 (on
+ * link, autonomous) out of its queue 0; they come back on RX queue 0 and
  * shard 0 copies them to shard 1 -> 300 ms of passes -> stop -> in fini each
- * shard records its counts and whether 10.0.0.77 is in its ARP table ->
- * CMocka asserts.
+ * shard records its counts, whether 10.0.0.77 is in its ARP table and
+ * whether it has an address in 2001:db8:1::/64 -> CMocka asserts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,6 +40,7 @@ static atomic_bool injected;
 static struct {
 	unsigned arp_replies, neigh_adverts;
 	bool learned;		/* 10.0.0.77 in the shard's ARP table at stop */
+	bool slaac;		/* an address in the advertised prefix at stop */
 	bool wrapped;
 } res[SHARDS];
 
@@ -80,12 +82,49 @@ static void send_raw(struct netif *nif, const uint8_t *bytes, unsigned len)
 	}
 }
 
+/* Store the ICMPv6 checksum of the message at f + 54 (len bytes). */
+static void icmp6_checksum(uint8_t *f, unsigned len, const ip6_addr_t *src, const ip6_addr_t *dst)
+{
+	struct pbuf *icmp = frame(f + 54, len);
+
+	if (icmp != NULL) {
+		u16_t ck = ip6_chksum_pseudo(icmp, 58, (u16_t)len, src, dst);
+
+		f[56] = (uint8_t)(ck & 0xff), f[57] = (uint8_t)(ck >> 8);	/* as stored by lwIP */
+		pbuf_free(icmp);
+	}
+}
+
+/* Router advertisement from fe80::1 to all nodes: 2001:db8:1::/64, on link
+ * and autonomous (a host doing stateless autoconfiguration takes an address
+ * in it). Shards take addresses from the configuration only: lwIP 2.2.1's
+ * netif_add() turns autoconfiguration on, mlwip turns it off. */
+static void send_ra(struct netif *nif)
+{
+	uint8_t ra[14 + 40 + 48] = { 0 };
+	ip6_addr_t src, dst;
+
+	memcpy(ra, "\x33\x33\x00\x00\x00\x01", 6);
+	memcpy(ra + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	ra[12] = 0x86, ra[13] = 0xdd;
+	ra[14] = 0x60, ra[19] = 48, ra[20] = 58, ra[21] = 255;
+	ra[22] = 0xfe, ra[23] = 0x80, ra[37] = 0x01;		/* fe80::1 */
+	ra[38] = 0xff, ra[39] = 0x02, ra[53] = 0x01;		/* ff02::1 */
+	ra[54] = 134, ra[58] = 64, ra[60] = 0x07, ra[61] = 0x08;	/* lifetime 1800 s */
+	ra[70] = 3, ra[71] = 4, ra[72] = 64, ra[73] = 0xc0;	/* prefix, /64, L and A */
+	memcpy(ra + 74, "\x00\x01\x51\x80\x00\x00\x38\x40", 8);	/* valid 1 d, preferred 4 h */
+	memcpy(ra + 86, "\x20\x01\x0d\xb8\x00\x01", 6);		/* 2001:db8:1:: */
+	IP6_ADDR(&src, PP_HTONL(0xfe800000), 0, 0, PP_HTONL(0x01));
+	IP6_ADDR(&dst, PP_HTONL(0xff020000), 0, 0, PP_HTONL(0x01));
+	icmp6_checksum(ra, 48, &src, &dst);
+	send_raw(nif, ra, sizeof(ra));
+}
+
 static void inject(struct netif *nif)
 {
 	static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x77 };
 	uint8_t arp[42] = { 0 }, ns[14 + 40 + 32] = { 0 };
 	ip6_addr_t src, dst;
-	struct pbuf *icmp;
 
 	/* ARP request, broadcast: who has 10.0.0.2? tell 10.0.0.77. */
 	memset(arp, 0xff, 6);
@@ -113,14 +152,9 @@ static void inject(struct netif *nif)
 	memcpy(ns + 80, peer_mac, 6);
 	IP6_ADDR(&src, PP_HTONL(0xfe800000), 0, 0, PP_HTONL(0x77));
 	IP6_ADDR(&dst, PP_HTONL(0xfd000000), 0, 0, PP_HTONL(0x02));
-	icmp = frame(ns + 54, 32);
-	if (icmp != NULL) {
-		u16_t ck = ip6_chksum_pseudo(icmp, 58, 32, &src, &dst);
-
-		ns[56] = (uint8_t)(ck & 0xff), ns[57] = (uint8_t)(ck >> 8);	/* as stored by lwIP */
-		pbuf_free(icmp);
-	}
+	icmp6_checksum(ns, 32, &src, &dst);
 	send_raw(nif, ns, sizeof(ns));
+	send_ra(nif);
 }
 
 static int on_init(unsigned shard, void *arg)
@@ -158,6 +192,11 @@ static void on_fini(unsigned shard, void *arg)
 	res[shard].arp_replies = arp_replies;
 	res[shard].neigh_adverts = neigh_adverts;
 	res[shard].learned = nif != NULL && etharp_find_addr(nif, &peer, &mac, &ip) >= 0;
+	for (int i = 0; nif != NULL && i < LWIP_IPV6_NUM_ADDRESSES; i++)
+		if (!ip6_addr_isinvalid(netif_ip6_addr_state(nif, i)) &&
+		    netif_ip6_addr(nif, i)->addr[0] == PP_HTONL(0x20010db8) &&
+		    netif_ip6_addr(nif, i)->addr[1] == PP_HTONL(0x00010000))
+			res[shard].slaac = true;
 }
 
 static void test_one_answer(void **state)
@@ -184,11 +223,21 @@ static void test_all_learn(void **state)
 	assert_true(res[1].learned);
 }
 
+static void test_no_autoconfig(void **state)
+{
+	(void)state;
+	if (create_rc != 0)
+		skip();
+	assert_false(res[0].slaac);
+	assert_false(res[1].slaac);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_answer),
 		cmocka_unit_test(test_all_learn),
+		cmocka_unit_test(test_no_autoconfig),
 	};
 	int rc;
 
