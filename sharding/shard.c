@@ -23,6 +23,7 @@
 
 #include "mlwip/alloc.h"
 #include "mlwip/lwip_shard.h"
+#include "mlw_lwip_hooks.h"
 #include "stack_private.h"
 #include "tsan_private.h"
 
@@ -363,6 +364,7 @@ static void teardown(struct mlw_shard *sh)
 static void collect_stats(struct mlw_shard *sh)
 {
 	struct mlw_shard_stats *s = &sh->stats;
+	struct mlw_input_guard_stats g;
 
 	s->tx_pkts = s->tx_bytes = s->tx_drops = 0;
 	for (unsigned pi = 0; pi < sh->stack->p.nports; pi++) {
@@ -384,6 +386,10 @@ static void collect_stats(struct mlw_shard *sh)
 			     lwip_stats.icmp.chkerr + lwip_stats.icmp6.chkerr;
 #endif
 	mlw_alloc_stats(&s->alloc);
+	mlw__input_guard_stats(&g);
+	s->rx_tcp_opts_cut = g.rx_tcp_opts_cut;
+	s->rx_tcp_noack_drops = g.rx_tcp_noack_drops;
+	s->rx_nd_drops = g.rx_nd_drops;
 }
 
 void mlw__shard_publish(struct mlw_shard *sh)

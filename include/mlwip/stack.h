@@ -50,6 +50,14 @@ struct mlw_shard_stats {
 	uint64_t rx_acks_coalesced;	/**< received pure ACKs not given to lwIP because a later
 					     ACK of the same connection in the same burst
 					     acknowledged more (also counted in rx_pkts) */
+	uint64_t rx_tcp_opts_cut;	/**< received TCP segments whose options were cut at a
+					     malformed option (as Linux stops parsing there) */
+	uint64_t rx_tcp_noack_drops;	/**< received TCP segments without ACK, RST or SYN
+					     dropped in SYN_RCVD or a synchronized state
+					     (RFC 9293 3.10.7.4) */
+	uint64_t rx_nd_drops;		/**< IPv6 neighbour discovery messages dropped: an
+					     option of length 0 or past the end, fragmented
+					     (RFC 4861 7.1, RFC 6980) */
 };
 
 /**

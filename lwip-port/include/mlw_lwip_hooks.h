@@ -2,6 +2,7 @@
 #ifndef MLW_LWIP_HOOKS_H
 #define MLW_LWIP_HOOKS_H
 
+#include "lwip/err.h"
 #include "lwip/ip_addr.h"
 
 u32_t mlw__tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
@@ -9,16 +10,47 @@ u32_t mlw__tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) mlw__tcp_isn(lip, lport, rip, rport)
 
 /* ICMP/ICMPv6 errors for the transport that sent the quoted datagram
- * (icmp_err.c). The inline test keeps the packet path at one byte compare;
- * the packet always continues into lwIP (the hooks return 0). */
+ * (icmp_err.c; ICMPv6 comes through mlw__ip6_input below). The inline
+ * test keeps the packet path at one byte compare; the packet always
+ * continues into lwIP (mlw__icmp4/6_input return 0). */
 struct pbuf;
 struct netif;
 int mlw__icmp4_input(struct pbuf *p, struct netif *inp);
 int mlw__icmp6_input(struct pbuf *p, struct netif *inp);
 #define LWIP_HOOK_IP4_INPUT(p, inp) \
 	((p)->len > 9 && ((const u8_t *)(p)->payload)[9] == 1 /* ICMP */ ? mlw__icmp4_input(p, inp) : 0)
+
+/* IPv6: ICMPv6 (errors above, and neighbour discovery checked in
+ * input_guard.c) or an extension header that may lead to it (hop-by-hop 0,
+ * routing 43, fragment 44, destination options 60) go to
+ * mlw__ip6_input(), which may drop the packet (returns 1, freed). A TCP or
+ * UDP packet pays one compare, one shift and one test. */
+int mlw__ip6_input(struct pbuf *p, struct netif *inp);
+#define MLW__IP6_NH_WATCHED(nh) \
+	((nh) < 64 && ((1ull << (nh)) & (1ull << 0 | 1ull << 43 | 1ull << 44 | 1ull << 58 | 1ull << 60)))
 #define LWIP_HOOK_IP6_INPUT(p, inp) \
-	((p)->len > 6 && ((const u8_t *)(p)->payload)[6] == 58 /* ICMPv6 */ ? mlw__icmp6_input(p, inp) : 0)
+	((p)->len > 6 && MLW__IP6_NH_WATCHED(((const u8_t *)(p)->payload)[6]) ? mlw__ip6_input(p, inp) : 0)
+
+/* TCP: every received segment that found a PCB (listening, active or
+ * TIME-WAIT), before lwIP looks at its flags or options (input_guard.c):
+ * malformed options are cut as Linux cuts them, segments without ACK are
+ * dropped in synchronized states. A segment without options and with ACK
+ * set (the common one) passes inline: one compare, one byte test. */
+struct tcp_pcb;
+struct tcp_hdr;
+err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
+		     u8_t *opt2, struct pbuf *p);
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+	((optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x10 /* ACK */) ? ERR_OK \
+	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
+
+/* What input_guard.c changed or dropped, per shard (mlw_shard_stats). */
+struct mlw_input_guard_stats {
+	u64_t rx_tcp_opts_cut;		/* segments whose options were cut at a malformed one */
+	u64_t rx_tcp_noack_drops;	/* segments without ACK/RST/SYN dropped (SYN_RCVD..LAST_ACK) */
+	u64_t rx_nd_drops;		/* ND messages dropped: bad options, fragmented */
+};
+void mlw__input_guard_stats(struct mlw_input_guard_stats *out);
 
 /* Receive those errors (socket-api/udp.c and tcp.c; weak no-ops in
  * icmp_err.c when the socket layer is not linked): the quoted datagram's

@@ -1,0 +1,234 @@
+/* input_guard.c - received TCP segments and IPv6 neighbour discovery messages that lwIP 2.1.3 and 2.2.1 would mis-parse or accept against RFC 9293/4861, fixed up or dropped before lwIP reads them.
+ *
+ * Call chains (hooks in mlw_lwip_hooks.h; lwIP itself is unchanged):
+ *   tcp_input -> LWIP_HOOK_TCP_INPACKET_PCB (inline: no options and ACK
+ *     set passes) -> mlw__tcp_inpkt -> tcp_listen_input / tcp_process /
+ *     tcp_timewait_input (-> tcp_parseopt) unless it returned an error
+ *   ip6_input -> LWIP_HOOK_IP6_INPUT (inline: ICMPv6 or an extension
+ *     header) -> mlw__ip6_input -> nd6_input / icmp6_input (icmp_err.c)
+ *
+ * TCP options. tcp_parseopt() reads an option's length byte without
+ * checking that it lies inside the options (an option kind in the last
+ * option byte makes it read the byte after them: data, or past the
+ * packet). Linux's tcp_parse_options() stops at the first malformed option
+ * (kind without room for its length, length < 2, length past the options)
+ * and keeps the segment with the options before it. mlwip does the same:
+ * an EOL byte is written over the malformed option's kind, so lwIP's parser
+ * stops there too (the checksum was verified before this hook; nothing
+ * checks it again). Counted in rx_tcp_opts_cut.
+ *
+ * Segments without ACK. RFC 9293 3.10.7.4: in SYN-RECEIVED and the
+ * synchronized states, a segment with neither ACK, RST nor SYN is dropped
+ * (Linux: tcp_rcv_state_process / tcp_rcv_established, silently). lwIP
+ * accepts and queues its data. Dropped here, from SYN_RCVD to LAST_ACK
+ * (TIME-WAIT keeps lwIP's answer, an ACK, as Linux does); counted in
+ * rx_tcp_noack_drops.
+ *
+ * Neighbour discovery. nd6_input() takes the first option of an NS or NA
+ * as the link-layer address option without checking its type or that its
+ * length is non-zero (an option of length 0 at the end of an NS makes it
+ * copy 6 bytes after the packet into the neighbour cache), and the
+ * redirect handler the same way except for the type. RFC 4861 7.1: an ND
+ * message with an option of length 0 is silently discarded; Linux's
+ * ndisc_parse_options() also discards one whose options do not end exactly
+ * at the end of the message, and RFC 6980 (and Linux) fragmented ND
+ * messages. All of that is dropped here. A message whose link-layer address
+ * option is not the first option gets it moved to the front (whole 8-byte
+ * units move, so the ICMPv6 checksum still holds); an NS from a unicast
+ * source or an NA whose first option is of another type and that has no
+ * such option at all is dropped, as lwIP would read the other option as the
+ * address (lwIP drops such an NS anyway; Linux takes such an NA without
+ * updating the address). Counted in rx_nd_drops.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lwip/ip6.h"
+#include "lwip/pbuf.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/tcp.h"
+
+#include "mlw_lwip_hooks.h"
+
+#define ICMP6_ND_FIRST 133	/* router solicitation */
+#define ICMP6_ND_NS 135
+#define ICMP6_ND_NA 136
+#define ICMP6_ND_REDIRECT 137
+#define ND_OPT_SRC_LLADDR 1
+#define ND_OPT_TGT_LLADDR 2
+#define ND_LLADDR_MAX 64	/* longest link-layer address option moved */
+
+/* Per shard thread. */
+static _Thread_local struct mlw_input_guard_stats gs;
+
+void mlw__input_guard_stats(struct mlw_input_guard_stats *out)
+{
+	*out = gs;
+}
+
+/* The options of one received segment, in one or two pieces (see
+ * LWIP_HOOK_TCP_INPACKET_PCB in lwIP's opt.h). */
+struct opts {
+	u8_t *a, *b;
+	u16_t alen, len;
+};
+
+static inline u8_t *opt_at(const struct opts *o, u16_t i)
+{
+	return i < o->alen ? &o->a[i] : &o->b[i - o->alen];
+}
+
+/* Index of the first malformed option, or @p o->len if none. */
+static u16_t first_bad_option(const struct opts *o)
+{
+	u16_t i = 0;
+
+	while (i < o->len) {
+		u8_t kind = *opt_at(o, i), l;
+
+		if (kind == 0)	/* EOL: lwIP and Linux stop here */
+			return o->len;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (o->len - i < 2)
+			return i;
+		l = *opt_at(o, (u16_t)(i + 1));
+		if (l < 2 || l > o->len - i)
+			return i;
+		i = (u16_t)(i + l);
+	}
+	return o->len;
+}
+
+err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
+		     u8_t *opt2, struct pbuf *p)
+{
+	u8_t flags = ((const u8_t *)hdr)[13];
+	struct opts o;
+	u16_t bad;
+
+	(void)p;
+	if (!(flags & (TCP_ACK | TCP_RST | TCP_SYN)) && pcb->state >= SYN_RCVD &&
+	    pcb->state <= LAST_ACK) {
+		gs.rx_tcp_noack_drops++;
+		return ERR_ABRT;	/* lwIP frees the segment */
+	}
+	if (optlen == 0)
+		return ERR_OK;
+	o.a = (u8_t *)(hdr + 1);
+	o.b = opt2;
+	o.alen = opt2 != NULL ? opt1len : optlen;
+	o.len = optlen;
+	/* NOP, NOP, timestamps: what Linux puts in every segment. */
+	if (optlen == 12 && o.alen >= 4 && o.a[0] == 1 && o.a[1] == 1 && o.a[2] == 8 && o.a[3] == 10)
+		return ERR_OK;
+	bad = first_bad_option(&o);
+	if (bad < optlen) {
+		*opt_at(&o, bad) = 0;
+		gs.rx_tcp_opts_cut++;
+	}
+	return ERR_OK;
+}
+
+/* Moves the option at @p w (@p wlen bytes) in front of the option at
+ * @p first (both inside the contiguous @p b). */
+static bool move_to_front(u8_t *b, unsigned first, unsigned w, unsigned wlen)
+{
+	u8_t tmp[ND_LLADDR_MAX];
+
+	if (wlen > sizeof(tmp))
+		return false;
+	memcpy(tmp, b + w, wlen);
+	memmove(b + first + wlen, b + first, w - first);
+	memcpy(b + first, tmp, wlen);
+	return true;
+}
+
+/* Checks the ND message of @p type at @p off (up to @p end) in @p p; may
+ * reorder its options. False: discard it. */
+static bool nd_ok(struct pbuf *p, u8_t type, unsigned off, unsigned end, bool src_unspec)
+{
+	static const u8_t hdr_len[5] = { 8, 16, 24, 24, 40 };	/* RS, RA, NS, NA, redirect */
+	unsigned o = off + hdr_len[type - ICMP6_ND_FIRST], first = end, want = end, wlen = 0;
+	u8_t want_type = 0, first_type = 0;
+
+	if (o > end)
+		return true;	/* too short: nd6_input counts and drops it */
+	if (type == ICMP6_ND_NS && !src_unspec)
+		want_type = ND_OPT_SRC_LLADDR;
+	else if (type == ICMP6_ND_NA || type == ICMP6_ND_REDIRECT)
+		want_type = ND_OPT_TGT_LLADDR;
+	while (o < end) {
+		u8_t h[2];
+		unsigned l;
+
+		if (end - o < 2 || pbuf_copy_partial(p, h, 2, (u16_t)o) != 2)
+			return false;
+		l = h[1] * 8u;
+		if (l == 0 || l > end - o)
+			return false;
+		if (first == end)
+			first = o, first_type = h[0];
+		if (h[0] == want_type && want == end)
+			want = o, wlen = l;
+		o += l;
+	}
+	if (want_type == 0 || first == end || first_type == want_type)
+		return true;
+	if (want == end)	/* no such option, another one first */
+		return type == ICMP6_ND_REDIRECT;	/* nd6_input checks the type there */
+	/* The address option later: move it to the front. The checksum is
+	 * not verified yet, so only whole 8-byte units move. */
+	return p->len >= end && move_to_front(p->payload, first, want, wlen);
+}
+
+static u16_t be16(const u8_t *b)
+{
+	return (u16_t)((b[0] << 8) | b[1]);
+}
+
+int mlw__ip6_input(struct pbuf *p, struct netif *inp)
+{
+	const u8_t *ip6 = p->payload;
+	unsigned off = IP6_HLEN, end, hops = 0;
+	u8_t nh = ip6[6], type;
+	bool frag = false;
+	static const u8_t unspec[16];
+
+	if (p->len < IP6_HLEN)
+		return 0;
+	end = IP6_HLEN + be16(ip6 + 4);
+	if (end > p->tot_len)
+		return 0;	/* ip6_input drops it */
+	while (nh != IP6_NEXTH_ICMP6) {
+		u8_t h[4];
+
+		if (++hops > 8 || pbuf_copy_partial(p, h, 4, (u16_t)off) != 4)
+			return 0;
+		if (nh == IP6_NEXTH_FRAGMENT) {
+			if ((be16(h + 2) & 0xfff8u) != 0)
+				return 0;	/* not the first fragment: no ICMPv6 header */
+			frag = true;
+			off += 8;
+		} else if (nh == IP6_NEXTH_HOPBYHOP || nh == IP6_NEXTH_DESTOPTS ||
+			   nh == IP6_NEXTH_ROUTING) {
+			off += (h[1] + 1u) * 8u;
+		} else {
+			return 0;
+		}
+		nh = h[0];
+	}
+	if (off >= end)
+		return 0;
+	type = pbuf_get_at(p, (u16_t)off);
+	if (type >= ICMP6_ND_FIRST && type <= ICMP6_ND_REDIRECT &&
+	    (frag || !nd_ok(p, type, off, end, memcmp(ip6 + 8, unspec, 16) == 0))) {
+		gs.rx_nd_drops++;
+		pbuf_free(p);
+		return 1;
+	}
+	return hops == 0 ? mlw__icmp6_input(p, inp) : 0;
+}
