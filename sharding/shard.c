@@ -390,6 +390,7 @@ static void collect_stats(struct mlw_shard *sh)
 	s->rx_tcp_opts_cut = g.rx_tcp_opts_cut;
 	s->rx_tcp_noack_drops = g.rx_tcp_noack_drops;
 	s->rx_nd_drops = g.rx_nd_drops;
+	s->tx_tcp_rst_replies = mlw__tcp_rst_rewritten();
 }
 
 void mlw__shard_publish(struct mlw_shard *sh)

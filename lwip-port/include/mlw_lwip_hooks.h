@@ -44,6 +44,13 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 	((optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x10 /* ACK */) ? ERR_OK \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
+/* TCP output: a reset built in reply to a received segment gets RFC 9293's
+ * form (tcp_rst.c); every other segment pays one byte test. */
+u32_t *mlw__tcp_out_rst(struct tcp_hdr *out, u32_t *opts);
+u64_t mlw__tcp_rst_rewritten(void);
+#define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
+	((((const u8_t *)(hdr))[13] & 0x04 /* RST */) ? mlw__tcp_out_rst(hdr, opts) : (opts))
+
 /* What input_guard.c changed or dropped, per shard (mlw_shard_stats). */
 struct mlw_input_guard_stats {
 	u64_t rx_tcp_opts_cut;		/* segments whose options were cut at a malformed one */

@@ -74,10 +74,20 @@ static struct {
 	int state_after_noack;
 	uint8_t na_dst[8][6];	/* destination MACs of the NAs sent */
 	unsigned n_na;
+	struct seg {
+		uint16_t dport, wnd;
+		uint32_t seq, ack;
+		uint8_t flags;
+		bool csum_ok;
+	} seg[8];	/* TCP segments sent over IPv6, headers without options */
+	unsigned n_seg;
+	unsigned rst_case_seg[4];	/* index into seg[] + 1 of each reset case's segment */
+	uint64_t rst_rewritten;
 	struct mlw_input_guard_stats st0, st1;	/* the shard's counters before and after */
 } res;
 
 static unsigned recv_bytes;
+static uint16_t dport = LPORT;	/* of the segments build_tcp() makes */
 static struct tcp_pcb *accepted;
 
 static void put16(uint8_t *p, uint16_t v)
@@ -112,7 +122,7 @@ static unsigned build_tcp(uint8_t *m, int v6, const uint8_t *src, uint16_t sport
 		put16(m + 10, (uint16_t)~test_fold(test_sum16(m, 20, 0)));
 	}
 	put16(t, sport);
-	put16(t + 2, LPORT);
+	put16(t + 2, dport);
 	test_put32(t + 4, seq);
 	test_put32(t + 8, ack);
 	t[12] = (uint8_t)((th / 4) << 4);
@@ -187,12 +197,27 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 static err_t capture(struct netif *nif, struct pbuf *p)
 {
-	uint8_t f[14 + 40 + 1];
+	uint8_t f[14 + 40 + 20];
+	u16_t n = pbuf_copy_partial(p, f, sizeof(f), 0);
 
 	(void)nif;
-	if (pbuf_copy_partial(p, f, sizeof(f), 0) == sizeof(f) && f[12] == 0x86 && f[13] == 0xdd &&
-	    f[14 + 6] == 58 && f[14 + 40] == 136 && res.n_na < 8)
+	if (n < 14 + 40 + 1 || f[12] != 0x86 || f[13] != 0xdd)
+		return ERR_OK;
+	if (f[14 + 6] == 58 && f[14 + 40] == 136 && res.n_na < 8)
 		memcpy(res.na_dst[res.n_na++], f, 6);
+	if (f[14 + 6] == 6 && n == sizeof(f) && p->tot_len == sizeof(f) && res.n_seg < 8) {
+		uint8_t all[14 + 40 + 20];
+		struct seg *sg = &res.seg[res.n_seg++];
+
+		pbuf_copy_partial(p, all, sizeof(all), 0);
+		sg->dport = test_get16(all + 54 + 2);
+		sg->seq = test_get32(all + 54 + 4);
+		sg->ack = test_get32(all + 54 + 8);
+		sg->flags = all[54 + 13];
+		sg->wnd = test_get16(all + 54 + 14);
+		/* pseudo header + segment: 0xffff when the checksum is right */
+		sg->csum_ok = test_fold(test_sum16(all + 54, 20, test_sum16(all + 22, 32, 6 + 20))) == 0xffff;
+	}
 	return ERR_OK;
 }
 
@@ -318,6 +343,37 @@ static void run(void)
 		na[24] = 2;
 		nd(0x99, all_nodes, na, sizeof(na), false);
 	}
+
+	/* Resets, over IPv6 from fd00::97 (its address known from its NS). */
+	{
+		uint8_t v6_97[16] = { 0xfd, [15] = 0x97 };
+		uint64_t r0 = mlw__tcp_rst_rewritten();
+		unsigned before;
+
+		dport = 8001;	/* closed: an ACK, then a SYN with a stray ack field */
+		before = res.n_seg;
+		inject(m, build_tcp(m, 1, v6_97, 51000, 5000, 7777, TCP_ACK, NULL, NULL), 0);
+		res.rst_case_seg[0] = res.n_seg > before ? before + 1 : 0;
+		before = res.n_seg;
+		inject(m, build_tcp(m, 1, v6_97, 51001, 5000, 1234, TCP_SYN, NULL, NULL), 0);
+		res.rst_case_seg[1] = res.n_seg > before ? before + 1 : 0;
+		dport = LPORT;	/* the listener: an ACK for no connection */
+		before = res.n_seg;
+		inject(m, build_tcp(m, 1, v6_97, 51002, 5000, 8888, TCP_ACK, NULL, NULL), 0);
+		res.rst_case_seg[2] = res.n_seg > before ? before + 1 : 0;
+		res.rst_rewritten = mlw__tcp_rst_rewritten() - r0;
+		/* An established connection aborted by the application. */
+		accepted = NULL;
+		inject(m, build_tcp(m, 1, v6_97, 51003, 1000, 0, TCP_SYN, NULL, NULL), 0);
+		pcb = find_pcb(51003);
+		if (pcb != NULL)
+			inject(m, build_tcp(m, 1, v6_97, 51003, 1001, pcb->snd_nxt, TCP_ACK, NULL, NULL), 0);
+		if (accepted != NULL) {
+			before = res.n_seg;
+			tcp_abort(accepted);
+			res.rst_case_seg[3] = res.n_seg > before ? before + 1 : 0;
+		}
+	}
 	res.ran = true;
 out:
 	mlw__input_guard_stats(&res.st1);
@@ -388,12 +444,45 @@ static void t_nd(void **state)
 	assert_int_equal(res.st1.rx_nd_drops - res.st0.rx_nd_drops, 3);
 }
 
+static void t_rst(void **state)
+{
+	static const char *const what[4] = { "ACK to a closed port", "SYN to a closed port",
+					     "ACK to the listener", "abort (application)" };
+	/* Linux 6.1: tcp_v6_send_reset for the first three, tcp_send_active_reset. */
+	static const uint8_t want_flags[4] = { TCP_RST, TCP_RST | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK };
+	static const uint32_t want_seq[4] = { 7777, 0, 8888, 0 /* not checked */ };
+	static const uint32_t want_ack[4] = { 0, 5001, 0, 1001 };
+	unsigned bad = 0;
+
+	(void)state;
+	if (!res.ran)
+		fail_msg("the shard did not run the cases: %s", res.why);
+	for (unsigned i = 0; i < 4; i++) {
+		const struct seg *sg = res.rst_case_seg[i] ? &res.seg[res.rst_case_seg[i] - 1] : NULL;
+
+		if (sg == NULL) {
+			printf("  %-22s no segment sent  <-- WRONG\n", what[i]);
+			bad++;
+			continue;
+		}
+		printf("  %-22s flags 0x%02x seq %u ack %u wnd %u checksum %s (want 0x%02x seq %u ack %u)\n",
+		       what[i], sg->flags, sg->seq, sg->ack, sg->wnd, sg->csum_ok ? "ok" : "BAD",
+		       want_flags[i], want_seq[i], want_ack[i]);
+		bad += sg->flags != want_flags[i] || (i != 3 && sg->seq != want_seq[i]) ||
+		       sg->ack != want_ack[i] || !sg->csum_ok || (i != 3 && sg->wnd != 0);
+	}
+	printf("  tx_tcp_rst_replies %llu (want 3)\n", (unsigned long long)res.rst_rewritten);
+	assert_int_equal(bad, 0);
+	assert_int_equal(res.rst_rewritten, 3);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_tcp_options),
 		cmocka_unit_test(t_no_ack),
 		cmocka_unit_test(t_nd),
+		cmocka_unit_test(t_rst),
 	};
 	unsigned bad_heaps = 0;
 	int rc = test_stack_run("mlwguard",
