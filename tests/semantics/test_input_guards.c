@@ -18,7 +18,9 @@
  * copied the 6 bytes after the packet, de:ad:be:ef:00:01, as the sender's
  * address and answered there), an NS whose address option follows a nonce
  * option (lwIP answered the nonce's bytes), a fragmented NS, and an NA with
- * a zero-length option.
+ * a zero-length option. Resets: in reply to an ACK, to a SYN whose
+ * acknowledgment field is not 0, and from an application's abort.
+ * linux_guards.py sends the TCP cases to Linux with the same expectations.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -448,7 +450,8 @@ static void t_rst(void **state)
 {
 	static const char *const what[4] = { "ACK to a closed port", "SYN to a closed port",
 					     "ACK to the listener", "abort (application)" };
-	/* Linux 6.1: tcp_v6_send_reset for the first three, tcp_send_active_reset. */
+	/* As Linux (linux_guards.py): tcp_v6_send_reset for the first three,
+	 * tcp_send_active_reset for the abort. */
 	static const uint8_t want_flags[4] = { TCP_RST, TCP_RST | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK };
 	static const uint32_t want_seq[4] = { 7777, 0, 8888, 0 /* not checked */ };
 	static const uint32_t want_ack[4] = { 0, 5001, 0, 1001 };
