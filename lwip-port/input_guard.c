@@ -38,7 +38,11 @@
  * source or an NA whose first option is of another type and that has no
  * such option at all is dropped, as lwIP would read the other option as the
  * address (lwIP drops such an NS anyway; Linux takes such an NA without
- * updating the address). Counted in rx_nd_drops.
+ * updating the address). RFC 4861's checks lwIP leaves as to-dos and
+ * Linux makes are added: a duplicate address detection NS (source ::)
+ * must go to a solicited-node address and carry no source address option,
+ * an NA to a multicast address must not be solicited. Counted in
+ * rx_nd_drops.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -147,16 +151,34 @@ static bool move_to_front(u8_t *b, unsigned first, unsigned w, unsigned wlen)
 	return true;
 }
 
-/* Checks the ND message of @p type at @p off (up to @p end) in @p p; may
- * reorder its options. False: discard it. */
-static bool nd_ok(struct pbuf *p, u8_t type, unsigned off, unsigned end, bool src_unspec)
+/* ff02::1:ffXX:XXXX */
+static bool solicited_node(const u8_t *a)
 {
+	static const u8_t prefix[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+/* Checks the ND message of @p type at @p off (up to @p end) in @p p, whose
+ * IPv6 header is @p ip6; may reorder its options. False: discard it. */
+static bool nd_ok(struct pbuf *p, const u8_t *ip6, u8_t type, unsigned off, unsigned end)
+{
+	static const u8_t unspec[16];
+	bool src_unspec = memcmp(ip6 + 8, unspec, 16) == 0;
 	static const u8_t hdr_len[5] = { 8, 16, 24, 24, 40 };	/* RS, RA, NS, NA, redirect */
 	unsigned o = off + hdr_len[type - ICMP6_ND_FIRST], first = end, want = end, wlen = 0;
 	u8_t want_type = 0, first_type = 0;
 
 	if (o > end)
 		return true;	/* too short: nd6_input counts and drops it */
+	/* RFC 4861 7.1.1 and 7.1.2, left as to-dos in nd6_input, checked by
+	 * Linux's ndisc_recv_ns/ndisc_recv_na: a duplicate address detection
+	 * NS goes to a solicited-node address; an NA to a multicast address is
+	 * not solicited. */
+	if (type == ICMP6_ND_NS && src_unspec && !solicited_node(ip6 + 24))
+		return false;
+	if (type == ICMP6_ND_NA && ip6[24] == 0xff && (pbuf_get_at(p, (u16_t)(off + 4)) & 0x40))
+		return false;
 	if (type == ICMP6_ND_NS && !src_unspec)
 		want_type = ND_OPT_SRC_LLADDR;
 	else if (type == ICMP6_ND_NA || type == ICMP6_ND_REDIRECT)
@@ -174,6 +196,8 @@ static bool nd_ok(struct pbuf *p, u8_t type, unsigned off, unsigned end, bool sr
 			first = o, first_type = h[0];
 		if (h[0] == want_type && want == end)
 			want = o, wlen = l;
+		if (h[0] == ND_OPT_SRC_LLADDR && type == ICMP6_ND_NS && src_unspec)
+			return false;	/* 7.1.1: no source address option in DAD */
 		o += l;
 	}
 	if (want_type == 0 || first == end || first_type == want_type)
@@ -196,7 +220,6 @@ int mlw__ip6_input(struct pbuf *p, struct netif *inp)
 	unsigned off = IP6_HLEN, end, hops = 0;
 	u8_t nh = ip6[6], type;
 	bool frag = false;
-	static const u8_t unspec[16];
 
 	if (p->len < IP6_HLEN)
 		return 0;
@@ -225,7 +248,7 @@ int mlw__ip6_input(struct pbuf *p, struct netif *inp)
 		return 0;
 	type = pbuf_get_at(p, (u16_t)off);
 	if (type >= ICMP6_ND_FIRST && type <= ICMP6_ND_REDIRECT &&
-	    (frag || !nd_ok(p, type, off, end, memcmp(ip6 + 8, unspec, 16) == 0))) {
+	    (frag || !nd_ok(p, ip6, type, off, end))) {
 		gs.rx_nd_drops++;
 		pbuf_free(p);
 		return 1;

@@ -56,8 +56,9 @@ struct mlw_shard_stats {
 					     dropped in SYN_RCVD or a synchronized state
 					     (RFC 9293 3.10.7.4) */
 	uint64_t rx_nd_drops;		/**< IPv6 neighbour discovery messages dropped: an
-					     option of length 0 or past the end, fragmented
-					     (RFC 4861 7.1, RFC 6980) */
+					     option of length 0 or past the end, fragmented,
+					     invalid for duplicate address detection, a
+					     multicast solicited NA (RFC 4861 7.1, RFC 6980) */
 	uint64_t tx_tcp_rst_replies;	/**< resets sent in reply to a received segment in
 					     RFC 9293's form (no ACK after a segment with
 					     ACK, else sequence number 0) */

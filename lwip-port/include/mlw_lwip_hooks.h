@@ -55,7 +55,7 @@ u64_t mlw__tcp_rst_rewritten(void);
 struct mlw_input_guard_stats {
 	u64_t rx_tcp_opts_cut;		/* segments whose options were cut at a malformed one */
 	u64_t rx_tcp_noack_drops;	/* segments without ACK/RST/SYN dropped (SYN_RCVD..LAST_ACK) */
-	u64_t rx_nd_drops;		/* ND messages dropped: bad options, fragmented */
+	u64_t rx_nd_drops;		/* ND messages dropped: bad options, fragmented, RFC 4861 7.1 */
 };
 void mlw__input_guard_stats(struct mlw_input_guard_stats *out);
 

@@ -17,8 +17,10 @@
  * with ACK it is delivered. ND: an NS with a zero-length option (lwIP
  * copied the 6 bytes after the packet, de:ad:be:ef:00:01, as the sender's
  * address and answered there), an NS whose address option follows a nonce
- * option (lwIP answered the nonce's bytes), a fragmented NS, and an NA with
- * a zero-length option. Resets: in reply to an ACK, to a SYN whose
+ * option (lwIP answered the nonce's bytes), a fragmented NS, an NA with
+ * a zero-length option; duplicate address detection NSs with a source
+ * address option or to a unicast address, and a solicited NA to all nodes
+ * (lwIP answered or took them; a valid DAD NS is answered). Resets: in reply to an ACK, to a SYN whose
  * acknowledgment field is not 0, and from an application's abort.
  * linux_guards.py sends the TCP cases to Linux with the same expectations.
  */
@@ -74,7 +76,8 @@ static struct {
 	uint16_t mss[NOPT];	/* of the SYN_RCVD PCB, 0: none */
 	unsigned delivered_noack, delivered_ack;	/* bytes */
 	int state_after_noack;
-	uint8_t na_dst[8][6];	/* destination MACs of the NAs sent */
+	uint8_t na_dst[16][6];	/* destination MACs of the NAs sent */
+	unsigned na_all_before, na_all_after;	/* count_na_all() around the DAD cases */
 	unsigned n_na;
 	struct seg {
 		uint16_t dport, wnd;
@@ -205,7 +208,7 @@ static err_t capture(struct netif *nif, struct pbuf *p)
 	(void)nif;
 	if (n < 14 + 40 + 1 || f[12] != 0x86 || f[13] != 0xdd)
 		return ERR_OK;
-	if (f[14 + 6] == 58 && f[14 + 40] == 136 && res.n_na < 8)
+	if (f[14 + 6] == 58 && f[14 + 40] == 136 && res.n_na < 16)
 		memcpy(res.na_dst[res.n_na++], f, 6);
 	if (f[14 + 6] == 6 && n == sizeof(f) && p->tot_len == sizeof(f) && res.n_seg < 8) {
 		uint8_t all[14 + 40 + 20];
@@ -238,8 +241,10 @@ static void nd(uint8_t from, const uint8_t *dst, uint8_t *icmp, unsigned ilen, b
 	put16(m + 4, (uint16_t)(fh + ilen));
 	m[6] = frag ? 44 : 58;
 	m[7] = 255;
-	m[8] = 0xfd;
-	m[23] = from;
+	if (from != 0) {	/* else the unspecified address */
+		m[8] = 0xfd;
+		m[23] = from;
+	}
 	memcpy(m + 24, dst, 16);
 	if (frag) {
 		m[40] = 58;
@@ -253,16 +258,33 @@ static void nd(uint8_t from, const uint8_t *dst, uint8_t *icmp, unsigned ilen, b
 	inject(m, 40 + fh + ilen, 6);
 }
 
-/* A neighbour solicitation for fd00::2 with @p opts. */
-static void ns(uint8_t from, const uint8_t *opts, unsigned olen, bool frag)
+/* A neighbour solicitation for fd00::2 to @p dst with @p opts. */
+static void ns_to(uint8_t from, const uint8_t *dst, const uint8_t *opts, unsigned olen, bool frag)
 {
 	uint8_t icmp[24 + 32];
 
 	memset(icmp, 0, 24);
 	icmp[0] = 135;
 	memcpy(icmp + 8, v6_us, 16);
-	memcpy(icmp + 24, opts, olen);
-	nd(from, v6_us, icmp, 24 + olen, frag);
+	if (olen != 0)
+		memcpy(icmp + 24, opts, olen);
+	nd(from, dst, icmp, 24 + olen, frag);
+}
+
+static void ns(uint8_t from, const uint8_t *opts, unsigned olen, bool frag)
+{
+	ns_to(from, v6_us, opts, olen, frag);
+}
+
+/* NAs sent to all nodes (33:33:00:00:00:01) so far. */
+static unsigned count_na_all(void)
+{
+	static const uint8_t mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < res.n_na; i++)
+		n += memcmp(res.na_dst[i], mac, 6) == 0;
+	return n;
 }
 
 static void run(void)
@@ -332,6 +354,7 @@ static void run(void)
 		static const uint8_t good97[8] = { 1, 1, 2, 0, 0, 0, 0, 0x97 };
 		static const uint8_t good96[8] = { 1, 1, 2, 0, 0, 0, 0, 0x96 };
 		static const uint8_t all_nodes[16] = { 0xff, 2, [15] = 1 };
+		static const uint8_t sol_node[16] = { 0xff, 2, [11] = 1, [12] = 0xff, [15] = 2 };
 		uint8_t na[24 + 2];
 
 		ns(0x99, zero_len, 2, false);
@@ -344,6 +367,17 @@ static void run(void)
 		memcpy(na + 8, v6_peer, 16);
 		na[24] = 2;
 		nd(0x99, all_nodes, na, sizeof(na), false);
+		/* Duplicate address detection (source ::): lwIP defends fd00::2
+		 * with an NA to all nodes. With a source address option, or to
+		 * a unicast address, the NS is invalid; a solicited NA to all
+		 * nodes too. */
+		res.na_all_before = count_na_all();
+		ns_to(0, sol_node, good96, 8, false);
+		ns_to(0, v6_us, NULL, 0, false);
+		na[4] = 0x60;	/* solicited, override */
+		nd(0x99, all_nodes, na, sizeof(na), false);
+		ns_to(0, sol_node, NULL, 0, false);	/* valid */
+		res.na_all_after = count_na_all();
 	}
 
 	/* Resets, over IPv6 from fd00::97 (its address known from its NS). */
@@ -436,14 +470,16 @@ static void t_nd(void **state)
 	for (unsigned i = 0; i < res.n_na; i++)
 		printf("  NA sent to %02x:%02x:%02x:%02x:%02x:%02x\n", res.na_dst[i][0], res.na_dst[i][1],
 		       res.na_dst[i][2], res.na_dst[i][3], res.na_dst[i][4], res.na_dst[i][5]);
-	printf("  rx_nd_drops %llu (want 3)\n",
+	printf("  NAs to all nodes for the DAD cases: %u (want 1)\n", res.na_all_after - res.na_all_before);
+	printf("  rx_nd_drops %llu (want 6)\n",
 	       (unsigned long long)(res.st1.rx_nd_drops - res.st0.rx_nd_drops));
 	assert_false(na_sent_to(0, past));	/* zero-length option: dropped */
 	assert_false(na_sent_to(0, nonce));	/* the nonce is no address */
 	assert_true(na_sent_to(0x98, NULL));	/* the address option after it */
 	assert_true(na_sent_to(0x97, NULL));	/* well formed */
 	assert_false(na_sent_to(0x96, NULL));	/* fragmented: dropped */
-	assert_int_equal(res.st1.rx_nd_drops - res.st0.rx_nd_drops, 3);
+	assert_int_equal(res.na_all_after - res.na_all_before, 1);	/* the valid DAD NS only */
+	assert_int_equal(res.st1.rx_nd_drops - res.st0.rx_nd_drops, 6);
 }
 
 static void t_rst(void **state)
