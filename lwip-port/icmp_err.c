@@ -4,8 +4,11 @@
  * them (2.1.3 and 2.2.1 alike): no transport ever hears that its datagram
  * was refused. lwIP's IP
  * input hooks (LWIP_HOOK_IP4_INPUT / LWIP_HOOK_IP6_INPUT, see
- * mlw_lwip_hooks.h) show every IP packet first; the inline part of the hook
- * passes on only ICMP, so the packet path pays one byte compare. Here the
+ * mlw_lwip_hooks.h) show every IP packet first; the inline part of the
+ * IPv4 hook passes on only ICMP (one byte compare), the IPv6 hook's goes
+ * through mlw__ip6_input (input_guard.c), which calls mlw__icmp6_input for
+ * ICMPv6 right after the IPv6 header once neighbour discovery messages
+ * are checked. Here the
  * message is checked (header, length, checksums where the netif asks lwIP
  * to check them, addressed to one of our interfaces, not a fragment), the
  * datagram it quotes is read (addresses, protocol, ports, TCP sequence
