@@ -15,7 +15,10 @@
  * and keeps the segment with the options before it. mlwip does the same:
  * an EOL byte is written over the malformed option's kind, so lwIP's parser
  * stops there too (the checksum was verified before this hook; nothing
- * checks it again). Counted in rx_tcp_opts_cut.
+ * checks it again). An MSS, window scale, SACK permitted or timestamps
+ * option of the wrong length stops lwIP's parser too, where Linux ignores
+ * that option and reads on: its kind is changed to 253 (experimental),
+ * which lwIP skips. Both counted in rx_tcp_opts_cut.
  *
  * Segments without ACK. RFC 9293 3.10.7.4: in SYN-RECEIVED and the
  * synchronized states, a segment with neither ACK, RST nor SYN is dropped
@@ -83,8 +86,25 @@ static inline u8_t *opt_at(const struct opts *o, u16_t i)
 	return i < o->alen ? &o->a[i] : &o->b[i - o->alen];
 }
 
-/* Index of the first malformed option, or @p o->len if none. */
-static u16_t first_bad_option(const struct opts *o)
+/* The length Linux and lwIP require of the options lwIP reads (MSS,
+ * window scale, SACK permitted, timestamps); 0 for the others. */
+static u8_t known_len(u8_t kind)
+{
+	switch (kind) {
+	case 2: return 4;
+	case 3: return 3;
+	case 4: return 2;
+	case 8: return 10;
+	default: return 0;
+	}
+}
+
+/* Index of the first malformed option, or @p o->len if none. An option
+ * lwIP reads with a length other than its own is hidden from lwIP (its
+ * kind becomes 253, experimental, which lwIP skips by its length): lwIP
+ * would stop parsing there, Linux ignores just that option (*@p hidden
+ * counts them). */
+static u16_t first_bad_option(const struct opts *o, unsigned *hidden)
 {
 	u16_t i = 0;
 
@@ -102,6 +122,10 @@ static u16_t first_bad_option(const struct opts *o)
 		l = *opt_at(o, (u16_t)(i + 1));
 		if (l < 2 || l > o->len - i)
 			return i;
+		if (known_len(kind) != 0 && known_len(kind) != l) {
+			*opt_at(o, i) = 253;
+			(*hidden)++;
+		}
 		i = (u16_t)(i + l);
 	}
 	return o->len;
@@ -112,6 +136,7 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 {
 	u8_t flags = ((const u8_t *)hdr)[13];
 	struct opts o;
+	unsigned hidden = 0;
 	u16_t bad;
 
 	(void)p;
@@ -129,11 +154,11 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 	/* NOP, NOP, timestamps: what Linux puts in every segment. */
 	if (optlen == 12 && o.alen >= 4 && o.a[0] == 1 && o.a[1] == 1 && o.a[2] == 8 && o.a[3] == 10)
 		return ERR_OK;
-	bad = first_bad_option(&o);
-	if (bad < optlen) {
+	bad = first_bad_option(&o, &hidden);
+	if (bad < optlen)
 		*opt_at(&o, bad) = 0;
+	if (bad < optlen || hidden != 0)
 		gs.rx_tcp_opts_cut++;
-	}
 	return ERR_OK;
 }
 

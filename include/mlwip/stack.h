@@ -51,7 +51,8 @@ struct mlw_shard_stats {
 					     ACK of the same connection in the same burst
 					     acknowledged more (also counted in rx_pkts) */
 	uint64_t rx_tcp_opts_cut;	/**< received TCP segments whose options were cut at a
-					     malformed option (as Linux stops parsing there) */
+					     malformed option (as Linux stops parsing there)
+					     or had an option of the wrong length hidden */
 	uint64_t rx_tcp_noack_drops;	/**< received TCP segments without ACK, RST or SYN
 					     dropped in SYN_RCVD or a synchronized state
 					     (RFC 9293 3.10.7.4) */

@@ -71,8 +71,9 @@ def main():
             if ip[9] != 6:
                 continue
             t = ip[(ip[0] & 15) * 4:]
-            sp, dp, seq, ack, _, fl, wnd = struct.unpack('!HHIIBBH', t[:16])
+            sp, dp, seq, ack, off, fl, wnd = struct.unpack('!HHIIBBH', t[:16])
             if dp == sport and sp != sport:
+                answer.opts = t[20:(off >> 4) * 4]
                 return fl, seq, ack, wnd
         return None
 
@@ -91,6 +92,17 @@ def main():
                                    ('length past options', [2, 4, 2, 0x18, 1, 30, 8, 0])]):
         r = answer(tcp4(40000 + i, PORT, 1000, 0, 0x02, bytes(o)), 40000 + i)
         check('SYN, options ' + name, r and r[0], 0x12)
+    # An MSS option of length 3 is ignored, the window scale after it taken:
+    # the SYN-ACK carries a window scale option (kind 3) only then.
+    r = answer(tcp4(40010, PORT, 1000, 0, 0x02, bytes([2, 3, 0, 1, 3, 3, 7, 0])), 40010)
+
+    def kinds(o):
+        i, k = 0, []
+        while i < len(o) and o[i] != 0:
+            k.append(o[i])
+            i += 1 if o[i] == 1 else max(o[i + 1], 2)
+        return k
+    check('SYN, MSS length 3 then WS: WS answered', r is not None and 3 in kinds(answer.opts), True)
     # Resets: (flags, seq, ack, window).
     check('ACK to a closed port', answer(tcp4(51000, PORT + 1, 5000, 7777, 0x10), 51000),
           (0x04, 7777, 0, 0))

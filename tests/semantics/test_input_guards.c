@@ -67,6 +67,8 @@ static const struct opt_case opt_cases[] = {
 	{ "v4 length past options", 0, { 2, 4, 2, 0x18, 1, 30, 8, 0 }, true, false },
 	{ "v4 well formed", 0, { 2, 4, 2, 0x18, 1, 3, 3, 7 }, false, false },
 	{ "v6 kind in last byte", 1, { 2, 4, 2, 0x18, 1, 1, 1, 8 }, true, false },
+	/* MSS of length 3 (ignored: 536 by default), then window scale 7. */
+	{ "v4 MSS length 3, WS", 0, { 2, 3, 0, 1, 3, 3, 7, 0 }, true, false },
 };
 #define NOPT (sizeof(opt_cases) / sizeof(opt_cases[0]))
 
@@ -74,6 +76,7 @@ static struct {
 	bool ran;
 	char why[256];
 	uint16_t mss[NOPT];	/* of the SYN_RCVD PCB, 0: none */
+	int snd_scale[NOPT];	/* its window scale, -1: not negotiated */
 	unsigned delivered_noack, delivered_ack;	/* bytes */
 	int state_after_noack;
 	uint8_t na_dst[16][6];	/* destination MACs of the NAs sent */
@@ -321,6 +324,7 @@ static void run(void)
 			inject(m, n, 0);
 		pcb = find_pcb(sport);
 		res.mss[i] = pcb != NULL && pcb->state == SYN_RCVD ? pcb->mss : 0;
+		res.snd_scale[i] = pcb != NULL && (pcb->flags & TF_WND_SCALE) ? pcb->snd_scale : -1;
 		if (pcb != NULL)
 			tcp_abort(pcb);
 	}
@@ -436,8 +440,13 @@ static void t_tcp_options(void **state)
 	if (!res.ran)
 		fail_msg("the shard did not run the cases: %s", res.why);
 	for (unsigned i = 0; i < NOPT; i++) {
-		printf("  %-26s mss %u (want 536)\n", opt_cases[i].name, res.mss[i]);
+		/* Linux takes the window scale after the ignored MSS. */
+		int want_scale = i == NOPT - 1 ? 7 : i == 3 ? 7 : -1;
+
+		printf("  %-26s mss %u window scale %d (want 536, %d)\n", opt_cases[i].name, res.mss[i],
+		       res.snd_scale[i], want_scale);
 		assert_int_equal(res.mss[i], 536);
+		assert_int_equal(res.snd_scale[i], want_scale);
 		cut += opt_cases[i].cut;
 	}
 	printf("  rx_tcp_opts_cut %llu (want %u)\n",
