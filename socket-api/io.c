@@ -506,8 +506,13 @@ static int iov_check(const struct iovec *iov, int iovcnt)
 			return -1;
 		}
 	}
+	/* One vector is checked as a single buffer (import_ubuf: cut to
+	 * MAX_RW_COUNT first), several each at its full length. */
 	for (int i = 0; i < iovcnt; i++) {
-		if (!mlw__user_range_ok(iov[i].iov_base, iov[i].iov_len)) {
+		size_t len = iovcnt == 1 && iov[i].iov_len > MLW__MAX_RW_COUNT ? MLW__MAX_RW_COUNT
+									 : iov[i].iov_len;
+
+		if (!mlw__user_range_ok(iov[i].iov_base, len)) {
 			errno = EFAULT;
 			return -1;
 		}

@@ -201,9 +201,10 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 	u16_t port;
 	err_t err;
 
-	/* Linux's UDP ignores flags it does not know, and refuses MSG_OOB;
-	 * MSG_MORE (corking) is not supported here. */
-	if (flags & (MSG_OOB | MSG_MORE)) {
+	/* Linux's UDP ignores flags it does not know, and IPv4's refuses
+	 * MSG_OOB (IPv6's takes it; to a v4-mapped address it is IPv4's,
+	 * see below); MSG_MORE (corking) is not supported here. */
+	if ((flags & MSG_MORE) || ((flags & MSG_OOB) && s->family == AF_INET)) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
@@ -230,6 +231,10 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 	} else {
 		ip_addr_copy(ip, s->upcb->remote_ip);
 		port = s->upcb->remote_port;
+	}
+	if ((flags & MSG_OOB) && IP_IS_V4(&ip)) {
+		errno = EOPNOTSUPP;
+		return -1;
 	}
 	if (iovcnt < 0 || iovcnt > 1024) {
 		errno = EINVAL;
