@@ -20,11 +20,17 @@ int mlw__sockaddr_to_ip(int family, const struct sockaddr *sa, socklen_t len, ip
 int mlw__sock_addr(int family, bool v6only, const struct sockaddr *sa, socklen_t len,
 		   ip_addr_t *ip, u16_t *port)
 {
-	if (sa == NULL)
-		return EFAULT;
+	/* As Linux: move_addr_to_kernel refuses a length outside 0..128
+	 * (EINVAL) and copies the address (EFAULT), then the family checks
+	 * the length it needs (EINVAL, also for NULL with length 0, which
+	 * copies nothing). */
+	if ((int)len < 0 || len > (socklen_t)sizeof(struct sockaddr_storage))
+		return EINVAL;
 	if (family == AF_INET) {
 		struct sockaddr_in in;
 
+		if (sa == NULL && len > 0)
+			return EFAULT;
 		if (len < (socklen_t)sizeof(in))
 			return EINVAL;
 		memcpy(&in, sa, sizeof(in));
@@ -38,6 +44,8 @@ int mlw__sock_addr(int family, bool v6only, const struct sockaddr *sa, socklen_t
 		struct sockaddr_in6 in6;
 		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
+		if (sa == NULL && len > 0)
+			return EFAULT;
 		/* Linux takes the RFC 2133 size (no sin6_scope_id), 24. */
 		if (len < (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id))
 			return EINVAL;
@@ -102,6 +110,27 @@ void mlw__ip_to_sockaddr(int family, const ip_addr_t *ip, u16_t port, struct soc
 	}
 	memcpy(sa, &u, *len < full ? *len : full);
 	*len = full;
+}
+
+int mlw__addr_to_user(const struct sockaddr_storage *ss, socklen_t full, struct sockaddr *addr,
+		      socklen_t *len)
+{
+	int n;
+
+	if (len == NULL)
+		return EFAULT;
+	n = (int)*len;
+	if (n > (int)full)
+		n = (int)full;
+	if (n < 0)
+		return EINVAL;
+	if (n > 0) {
+		if (addr == NULL)
+			return EFAULT;
+		memcpy(addr, ss, (size_t)n);
+	}
+	*len = full;
+	return 0;
 }
 
 /* Is @p ip the wildcard or an address of one of this shard's netifs? */

@@ -7,6 +7,7 @@
  * when reported and come back only with the next notification (or MOD).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,8 +17,11 @@
 #include "sock_private.h"
 
 #define ALWAYS_REPORTED (EPOLLERR | EPOLLHUP)
-#define KNOWN_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLERR | EPOLLHUP | EPOLLET | EPOLLONESHOT | \
-		      EPOLLPRI | EPOLLRDNORM | EPOLLWRNORM)
+/* What Linux allows beside EPOLLEXCLUSIVE (EPOLLEXCLUSIVE_OK_BITS). */
+#define EXCLUSIVE_OK (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND | \
+		      EPOLLPRI | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+/* Linux's EP_MAX_EVENTS. */
+#define MAX_EVENTS ((int)(INT_MAX / sizeof(struct epoll_event)))
 
 struct mlw__epitem {
 	struct mlw__epoll *ep;
@@ -172,35 +176,42 @@ int mlw_epoll_create1(int flags)
 	return fd;
 }
 
-static struct mlw__epoll *epoll_get(int epfd)
-{
-	struct mlw__file *f = mlw__fd_get(epfd);
-
-	if (f == NULL)
-		return NULL;
-	if (f->kind != MLW__KIND_EPOLL) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return (struct mlw__epoll *)f;
-}
-
+/*
+ * Linux's order (do_epoll_ctl): the event is copied first (EFAULT for
+ * every op but DEL), then both descriptors (EBADF), then fd == epfd or
+ * epfd not an epoll instance (EINVAL), then EPOLLEXCLUSIVE's rules
+ * (EINVAL on MOD, or with other bits than EXCLUSIVE_OK). Event bits Linux
+ * does not know are accepted and never reported.
+ */
 int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	struct mlw__epoll *ep = epoll_get(epfd);
-	struct mlw__file *f;
+	struct mlw__file *ef, *f;
+	struct mlw__epoll *ep;
 	struct mlw__sock *s;
 	struct mlw__epitem *it;
 
-	if (ep == NULL)
+	if (op != EPOLL_CTL_DEL && ev == NULL) {
+		if (!mlw__on_shard())
+			return -1;
+		errno = EFAULT;
+		return -1;
+	}
+	ef = mlw__fd_get(epfd);
+	if (ef == NULL)
 		return -1;
 	f = mlw__fd_get(fd);
 	if (f == NULL)
 		return -1;
-	if (fd == epfd) {
+	if (fd == epfd || ef->kind != MLW__KIND_EPOLL) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (op != EPOLL_CTL_DEL && (ev->events & EPOLLEXCLUSIVE) &&
+	    (op == EPOLL_CTL_MOD || !mlw__is_sock(f) || (ev->events & ~EXCLUSIVE_OK))) {
+		errno = EINVAL;
+		return -1;
+	}
+	ep = (struct mlw__epoll *)ef;
 	if (!mlw__is_sock(f)) {
 		errno = EPERM;	/* nested epoll instances are not supported */
 		return -1;
@@ -211,15 +222,12 @@ int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	switch (op) {
 	case EPOLL_CTL_ADD:
 	case EPOLL_CTL_MOD:
-		if (ev == NULL) {
-			errno = EFAULT;
-			return -1;
-		}
 		if ((op == EPOLL_CTL_ADD) != (it == NULL)) {
 			errno = it != NULL ? EEXIST : ENOENT;
 			return -1;
 		}
-		if (ev->events & ~KNOWN_EVENTS) {
+		/* Linux: an EPOLLEXCLUSIVE entry cannot be modified. */
+		if (it != NULL && (it->events & EPOLLEXCLUSIVE)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -292,23 +300,47 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Is an entry ready to report? Writing it through a NULL array would
+ * fault: Linux then returns EFAULT and keeps the event (ep_send_events). */
+static bool any_ready(struct mlw__epoll *ep)
+{
+	for (struct mlw__epitem *it = ep->rd_head; it != NULL; it = it->rd_next)
+		if (mlw__sock_events(it->sock) & (it->events | ALWAYS_REPORTED))
+			return true;
+	return false;
+}
+
+/*
+ * The order of checks the suite's kernel (6.18) shows: the descriptor
+ * (EBADF), @p maxevents outside 1..EP_MAX_EVENTS (EINVAL), an array
+ * reaching past user space (EFAULT), then EINVAL when @p epfd is not an
+ * epoll instance. (6.1's do_epoll_wait checked maxevents and the array
+ * before the descriptor.) A NULL array faults only when there is an event
+ * to write. A timeout below -1 waits for ever, as -1.
+ */
 int mlw_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
 {
-	struct mlw__epoll *ep = epoll_get(epfd);
+	struct mlw__file *f = mlw__fd_get(epfd);
+	struct mlw__epoll *ep;
 	int64_t deadline = 0;
 	unsigned idle = 0;
 	int n;
 
-	if (ep == NULL)
+	if (f == NULL)
 		return -1;
-	if (maxevents <= 0) {
+	if (maxevents <= 0 || maxevents > MAX_EVENTS) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (events == NULL) {
+	if (!mlw__user_range_ok(events, (size_t)maxevents * sizeof(*events))) {
 		errno = EFAULT;
 		return -1;
 	}
+	if (f->kind != MLW__KIND_EPOLL) {
+		errno = EINVAL;
+		return -1;
+	}
+	ep = (struct mlw__epoll *)f;
 	if (timeout_ms > 0)
 		deadline = now_ms() + timeout_ms;
 	/* Every call runs at least one pass of the shard loop, even with
@@ -316,10 +348,18 @@ int mlw_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int time
 	 * level-triggered entry that stays ready must not starve receive. */
 	for (;;) {
 		if (mlw__loop_once(&idle) < 0) {
-			n = collect(ep, events, maxevents);
+			n = events != NULL ? collect(ep, events, maxevents) : 0;
 			return n > 0 ? n : -1;	/* EINTR: the stack is stopping */
 		}
-		n = collect(ep, events, maxevents);
+		if (events == NULL) {
+			if (any_ready(ep)) {
+				errno = EFAULT;
+				return -1;
+			}
+			n = 0;
+		} else {
+			n = collect(ep, events, maxevents);
+		}
 		if (n > 0 || timeout_ms == 0)
 			return n;
 		if (timeout_ms > 0 && now_ms() >= deadline)

@@ -32,9 +32,18 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* Saturates: a timeout too long for the clock (over about 584 years from
+ * boot) never runs out, instead of wrapping into the past. */
 uint64_t mlw__deadline(uint64_t timeo_us)
 {
-	return timeo_us == 0 ? 0 : now_ns() + timeo_us * 1000u;
+	uint64_t now;
+
+	if (timeo_us == 0)
+		return 0;
+	now = now_ns();
+	if (timeo_us > (UINT64_MAX - now) / 1000u)
+		return UINT64_MAX;
+	return now + timeo_us * 1000u;
 }
 
 int mlw__wait_once(unsigned *idle, uint64_t deadline)
@@ -51,9 +60,17 @@ static bool rx_ready(const struct mlw__sock *s)
 	return s->rx_bytes > 0 || s->rd_eof || s->rd_shut || s->so_error != 0;
 }
 
+bool mlw__user_range_ok(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return len <= MLW__USER_TOP && a <= MLW__USER_TOP - len;
+}
+
 /* Copy up to @p len bytes out of the queue, starting @p skip bytes in
  * (only with @p peek: a consuming read always starts at the head);
- * consume them unless @p peek. */
+ * consume them unless @p peek. @p buf NULL: skip the bytes without
+ * copying them (MSG_TRUNC). */
 static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek, size_t skip)
 {
 	struct pbuf *p = s->rxh;
@@ -75,7 +92,8 @@ static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek, 
 
 		if (n > len - done)
 			n = len - done;
-		memcpy(buf + done, (const uint8_t *)p->payload + off, n);
+		if (buf != NULL)
+			memcpy(buf + done, (const uint8_t *)p->payload + off, n);
 		done += n;
 		off += n;
 		if (off < p->len)
@@ -109,22 +127,54 @@ static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek, 
 	return done;
 }
 
-ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
+static size_t iov_total(const struct iovec *iov, int iovcnt)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
+	size_t total = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/* Would copying @p n bytes into the vectors write through a NULL base?
+ * Linux's copy then faults: EFAULT, and TCP keeps the data queued. */
+bool mlw__iov_faults(const struct iovec *iov, int iovcnt, size_t n)
+{
+	for (int i = 0; i < iovcnt && n > 0; i++) {
+		size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
+
+		if (k > 0 && iov[i].iov_base == NULL)
+			return true;
+		n -= k;
+	}
+	return false;
+}
+
+/*
+ * One TCP receive into @p iov, as Linux's tcp_recvmsg: wait until
+ * something is readable (a zero-length read too: EAGAIN when
+ * non-blocking and nothing queued), then copy what is queued, up to the
+ * vectors' total. Flags Linux's TCP ignores are ignored; MSG_OOB is EINVAL
+ * (there is never urgent data to read: lwIP delivers it inline) and
+ * MSG_ERRQUEUE EAGAIN (the error queue is always empty).
+ */
+static ssize_t stream_recv_once(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags)
+{
 	uint64_t deadline = 0;
 	unsigned idle = 0;
-	bool nonblock;
+	bool nonblock, peek = (flags & MSG_PEEK) != 0;
+	size_t total, n, done = 0;
 
-	if (s == NULL)
+	if (flags & MSG_ERRQUEUE) {
+		errno = EAGAIN;
 		return -1;
-	if (s->f.kind == MLW__KIND_UDP) {
-		struct iovec iov = { buf, len };
-
-		return mlw__udp_recv(s, &iov, 1, flags, NULL, NULL, NULL);
 	}
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK)) {
-		errno = EOPNOTSUPP;
+	if (s->state == MLW__S_LISTEN) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (flags & MSG_OOB) {
+		errno = EINVAL;
 		return -1;
 	}
 	/* A closed socket that is not at end of stream was disconnected by
@@ -135,8 +185,6 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 		errno = ENOTCONN;
 		return -1;
 	}
-	/* A zero-length read waits for readiness like any other, as Linux's
-	 * tcp_recvmsg does (EAGAIN when non-blocking and nothing queued). */
 	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
 	while (!rx_ready(s) || s->state == MLW__S_CONNECTING) {
 		if (nonblock) {
@@ -149,8 +197,22 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 			return -1;
 	}
 	/* As Linux: queued data first, then the error (once), then EOF. */
-	if (s->rx_bytes > 0)
-		return (ssize_t)rx_copy(s, buf, len, (flags & MSG_PEEK) != 0, 0);
+	if (s->rx_bytes > 0) {
+		total = iov_total(iov, iovcnt);
+		n = total < s->rx_bytes ? total : s->rx_bytes;
+		/* MSG_TRUNC: discard (or peek past) without copying. */
+		if (!(flags & MSG_TRUNC) && mlw__iov_faults(iov, iovcnt, n)) {
+			errno = EFAULT;
+			return -1;
+		}
+		for (int i = 0; i < iovcnt && done < n; i++) {
+			size_t k = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
+
+			done += rx_copy(s, (flags & MSG_TRUNC) ? NULL : iov[i].iov_base, k, peek,
+					peek ? done : 0);
+		}
+		return (ssize_t)done;
+	}
 	if (s->so_error != 0) {
 		errno = mlw__sock_take_error(s);
 		return -1;
@@ -158,8 +220,96 @@ ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 	return 0;
 }
 
+/* MSG_WAITALL (blocking, without MSG_PEEK, as Linux): receive until the
+ * vectors are full, copying as data comes (so the window keeps opening);
+ * end of stream, an error or SO_RCVTIMEO end it early with what was
+ * read. */
+static ssize_t stream_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct iovec v[IOV_MAX];
+	size_t total, done = 0;
+	int i = 0;
+
+	if (!(flags & MSG_WAITALL) || (flags & (MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC)) ||
+	    s->nonblock)
+		return stream_recv_once(s, iov, iovcnt, flags);
+	memcpy(v, iov, (size_t)iovcnt * sizeof(*v));
+	total = iov_total(iov, iovcnt);
+	for (;;) {
+		ssize_t n;
+
+		while (i < iovcnt && v[i].iov_len == 0)
+			i++;
+		/* As Linux: with data read, an error or end of stream ends
+		 * the call and stays for the next one. */
+		if (done > 0 && s->rx_bytes == 0 && (s->so_error != 0 || s->rd_eof || s->rd_shut))
+			return (ssize_t)done;
+		n = stream_recv_once(s, v + i, iovcnt - i, flags);
+		if (n <= 0)
+			return done > 0 ? (ssize_t)done : n;
+		done += (size_t)n;
+		if (done == total)
+			return (ssize_t)done;
+		for (size_t left = (size_t)n; left > 0; i++) {
+			size_t k = v[i].iov_len < left ? v[i].iov_len : left;
+
+			v[i].iov_base = (uint8_t *)v[i].iov_base + k;
+			v[i].iov_len -= k;
+			left -= k;
+			if (v[i].iov_len > 0)
+				break;
+		}
+	}
+}
+
+/* Linux's MAX_RW_COUNT: one call moves at most this many bytes. */
+static size_t rw_clamp(size_t len)
+{
+	return len > MLW__MAX_RW_COUNT ? MLW__MAX_RW_COUNT : len;
+}
+
+ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+	struct iovec iov = { buf, rw_clamp(len) };
+
+	if (s == NULL)
+		return -1;
+	if (s->f.kind == MLW__KIND_UDP)
+		return mlw__udp_recv(s, &iov, 1, flags, NULL, NULL, NULL);
+	return stream_recv(s, &iov, 1, flags);
+}
+
+/* read(), readv(), write() and writev() are file calls: on Linux the VFS
+ * checks the buffer's range (EFAULT) and refuses a descriptor that is not
+ * a socket (an epoll instance: EINVAL) before the socket sees the call. */
+static struct mlw__sock *file_sock(int fd)
+{
+	struct mlw__file *f = mlw__fd_get(fd);
+
+	if (f == NULL)
+		return NULL;
+	if (!mlw__is_sock(f)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return (struct mlw__sock *)f;
+}
+
 ssize_t mlw_read(int fd, void *buf, size_t len)
 {
+	struct mlw__sock *s = file_sock(fd);
+
+	if (s == NULL)
+		return -1;
+	if (!mlw__user_range_ok(buf, len)) {
+		errno = EFAULT;
+		return -1;
+	}
+	/* Linux's sock_read_iter returns 0 for an empty read at once
+	 * (recv() of 0 bytes waits for data instead). */
+	if (len == 0)
+		return 0;
 	return mlw_recv(fd, buf, len, 0);
 }
 
@@ -171,23 +321,21 @@ static size_t tx_room(const struct mlw__sock *s)
 	return tcp_sndbuf(s->pcb);
 }
 
-ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
+/*
+ * One TCP send of @p len bytes from @p b. @p fault: the source has a NULL
+ * buffer; as Linux's tcp_sendmsg, the state is checked (and space waited
+ * for) first, and the copy then fails with EFAULT, nothing sent. Flags
+ * Linux's TCP ignores are ignored; MSG_OOB (urgent data, which lwIP
+ * cannot send) is EOPNOTSUPP.
+ */
+static ssize_t stream_send(struct mlw__sock *s, const uint8_t *b, size_t len, int flags, bool fault)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
-	const uint8_t *b = buf;
 	uint64_t deadline = 0;
 	unsigned idle = 0;
 	size_t done = 0;
 	bool nonblock;
 
-	if (s == NULL)
-		return -1;
-	if (s->f.kind == MLW__KIND_UDP) {
-		struct iovec iov = { (void *)(uintptr_t)buf, len };
-
-		return mlw__udp_send(s, &iov, 1, flags, NULL, 0);
-	}
-	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) {
+	if (flags & MSG_OOB) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
@@ -212,6 +360,10 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 		if (done == len)
 			break;
 		room = s->state == MLW__S_CONNECTED ? tx_room(s) : 0;
+		if (room > 0 && fault) {
+			errno = EFAULT;
+			return -1;
+		}
 		if (room > 0) {
 			size_t n = len - done;
 			u8_t wflags = TCP_WRITE_FLAG_COPY;
@@ -258,8 +410,31 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 	return (ssize_t)done;
 }
 
+ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
+{
+	struct mlw__sock *s = mlw__sock_get(fd);
+
+	if (s == NULL)
+		return -1;
+	len = rw_clamp(len);
+	if (s->f.kind == MLW__KIND_UDP) {
+		struct iovec iov = { (void *)(uintptr_t)buf, len };
+
+		return mlw__udp_send(s, &iov, 1, flags, NULL, 0);
+	}
+	return stream_send(s, buf, len, flags, buf == NULL && len > 0);
+}
+
 ssize_t mlw_write(int fd, const void *buf, size_t len)
 {
+	struct mlw__sock *s = file_sock(fd);
+
+	if (s == NULL)
+		return -1;
+	if (!mlw__user_range_ok(buf, len)) {
+		errno = EFAULT;
+		return -1;
+	}
 	return mlw_send(fd, buf, len, 0);
 }
 
@@ -267,19 +442,26 @@ ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *
 		     socklen_t *addrlen)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
+	struct iovec iov = { buf, rw_clamp(len) };
+	struct sockaddr_storage ss;
+	socklen_t full = sizeof(ss);
 	ssize_t n;
+	int e;
 
 	if (s == NULL)
 		return -1;
 	if (s->f.kind == MLW__KIND_UDP) {
-		struct iovec iov = { buf, len };
-
-		return mlw__udp_recv(s, &iov, 1, flags, addr, addrlen, NULL);
+		n = mlw__udp_recv(s, &iov, 1, flags, addr != NULL ? (struct sockaddr *)&ss : NULL,
+				  &full, NULL);
+	} else {
+		n = stream_recv(s, &iov, 1, flags);
+		full = 0;	/* TCP reports no source address, as Linux */
 	}
-	n = mlw_recv(fd, buf, len, flags);
-	/* TCP reports no source address, as Linux (address length 0). */
-	if (n >= 0 && addr != NULL && addrlen != NULL)
-		*addrlen = 0;
+	/* As Linux's move_addr_to_user, after the data was taken. */
+	if (n >= 0 && addr != NULL && (e = mlw__addr_to_user(&ss, full, addr, addrlen)) != 0) {
+		errno = e;
+		return -1;
+	}
 	return n;
 }
 
@@ -290,19 +472,26 @@ ssize_t mlw_sendto(int fd, const void *buf, size_t len, int flags, const struct 
 
 	if (s == NULL)
 		return -1;
+	len = rw_clamp(len);
+	/* Linux's move_addr_to_kernel: a length outside 0..128 is EINVAL
+	 * before the protocol sees the call (TCP too). */
+	if (addr != NULL && ((int)addrlen < 0 || addrlen > sizeof(struct sockaddr_storage))) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (s->f.kind == MLW__KIND_UDP) {
 		struct iovec iov = { (void *)(uintptr_t)buf, len };
 
 		return mlw__udp_send(s, &iov, 1, flags, addr, addrlen);
 	}
 	/* TCP ignores the address, as Linux does without TCP Fast Open. */
-	return mlw_send(fd, buf, len, flags);
+	return stream_send(s, buf, len, flags, buf == NULL && len > 0);
 }
 
+/* Linux's import_iovec: EINVAL for too many vectors or a negative
+ * length, EFAULT for a NULL array or a range outside user space. */
 static int iov_check(const struct iovec *iov, int iovcnt)
 {
-	size_t total = 0;
-
 	if (iovcnt < 0 || iovcnt > IOV_MAX) {
 		errno = EINVAL;
 		return -1;
@@ -312,71 +501,75 @@ static int iov_check(const struct iovec *iov, int iovcnt)
 		return -1;
 	}
 	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len > SSIZE_MAX - total) {
+		if (iov[i].iov_len > SSIZE_MAX) {
 			errno = EINVAL;
 			return -1;
 		}
-		total += iov[i].iov_len;
+	}
+	/* One vector is checked as a single buffer (import_ubuf: cut to
+	 * MAX_RW_COUNT first), several each at its full length. */
+	for (int i = 0; i < iovcnt; i++) {
+		size_t len = iovcnt == 1 && iov[i].iov_len > MLW__MAX_RW_COUNT ? MLW__MAX_RW_COUNT
+									 : iov[i].iov_len;
+
+		if (!mlw__user_range_ok(iov[i].iov_base, len)) {
+			errno = EFAULT;
+			return -1;
+		}
 	}
 	return 0;
 }
 
-/*
- * TCP: the first non-empty vector is read as mlw_recv() would (it may
- * block); the rest take what is already queued, so the call returns as
- * soon as one read would have. With MSG_PEEK the vectors see consecutive
- * bytes, nothing is consumed.
- */
-static ssize_t tcp_readv(int fd, struct mlw__sock *s, const struct iovec *iov, int iovcnt,
-			 int flags)
+/* Linux caps a vector read or write at MAX_RW_COUNT bytes in all: the
+ * vectors, shortened where the cap falls, in @p v. */
+static int iov_clamp(const struct iovec *iov, int iovcnt, struct iovec *v)
 {
-	ssize_t done = 0;
+	size_t total = 0;
+	int i;
 
-	for (int i = 0; i < iovcnt; i++) {
-		ssize_t n;
-
-		if (iov[i].iov_len == 0)
-			continue;
-		if (done > 0) {
-			if (s->rx_bytes <= ((flags & MSG_PEEK) ? (size_t)done : 0))
-				break;
-			n = (ssize_t)rx_copy(s, iov[i].iov_base, iov[i].iov_len,
-					     (flags & MSG_PEEK) != 0, (flags & MSG_PEEK) ? (size_t)done : 0);
-		} else {
-			n = mlw_recv(fd, iov[i].iov_base, iov[i].iov_len, flags);
-			if (n < 0)
-				return -1;
-		}
-		done += n;
-		if ((size_t)n < iov[i].iov_len)
-			break;
+	for (i = 0; i < iovcnt; i++) {
+		v[i] = iov[i];
+		if (v[i].iov_len > MLW__MAX_RW_COUNT - total)
+			v[i].iov_len = MLW__MAX_RW_COUNT - total;
+		total += v[i].iov_len;
 	}
-	return done;
+	return i;
 }
 
 ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
+	struct mlw__sock *s = file_sock(fd);
+	struct iovec v[IOV_MAX];
 
 	if (s == NULL || iov_check(iov, iovcnt) < 0)
 		return -1;
+	/* The VFS returns 0 for an empty vector read or write at once. */
+	if (iov_total(iov, iovcnt) == 0)
+		return 0;
+	iovcnt = iov_clamp(iov, iovcnt, v);
 	if (s->f.kind == MLW__KIND_UDP)
-		return mlw__udp_recv(s, iov, iovcnt, 0, NULL, NULL, NULL);
-	return tcp_readv(fd, s, iov, iovcnt, 0);
+		return mlw__udp_recv(s, v, iovcnt, 0, NULL, NULL, NULL);
+	return stream_recv(s, v, iovcnt, 0);
 }
 
-/* TCP: each vector as mlw_send(); a short write ends the call. */
-static ssize_t tcp_writev(int fd, const struct iovec *iov, int iovcnt, int flags)
+/* TCP: each vector as stream_send(); a short write ends the call. A NULL
+ * base anywhere faults the whole call, as Linux copies a segment's worth
+ * of the vectors at a time (exact up to 64 KiB of data before it). */
+static ssize_t stream_writev(struct mlw__sock *s, const struct iovec *iov, int iovcnt, int flags)
 {
 	ssize_t done = 0;
 
+	if (mlw__iov_faults(iov, iovcnt, iov_total(iov, iovcnt)))
+		return stream_send(s, NULL, 1, flags, true);
+	if (iov_total(iov, iovcnt) == 0)
+		return stream_send(s, NULL, 0, flags, false);
 	for (int i = 0; i < iovcnt; i++) {
 		ssize_t n;
 
 		if (iov[i].iov_len == 0)
 			continue;
-		n = mlw_send(fd, iov[i].iov_base, iov[i].iov_len,
-			     i + 1 < iovcnt ? (flags | MSG_MORE) : flags);
+		n = stream_send(s, iov[i].iov_base, iov[i].iov_len,
+			     i + 1 < iovcnt ? (flags | MSG_MORE) : flags, false);
 		if (n < 0)
 			return done > 0 ? done : -1;
 		done += n;
@@ -388,81 +581,101 @@ static ssize_t tcp_writev(int fd, const struct iovec *iov, int iovcnt, int flags
 
 ssize_t mlw_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
+	struct mlw__sock *s = file_sock(fd);
+	struct iovec v[IOV_MAX];
 
 	if (s == NULL || iov_check(iov, iovcnt) < 0)
 		return -1;
+	if (iov_total(iov, iovcnt) == 0)
+		return 0;
+	iovcnt = iov_clamp(iov, iovcnt, v);
 	if (s->f.kind == MLW__KIND_UDP)
-		return mlw__udp_send(s, iov, iovcnt, 0, NULL, 0);
-	return tcp_writev(fd, iov, iovcnt, 0);
+		return mlw__udp_send(s, v, iovcnt, 0, NULL, 0);
+	return stream_writev(s, v, iovcnt, 0);
 }
 
-/* The checks Linux's copy_msghdr_from_user makes: too many vectors is
- * EMSGSIZE for the msg calls (EINVAL for readv/writev). Ancillary data is
- * not supported: a control buffer is accepted on receive (nothing is ever
- * written to it) and refused on send. */
+/* The checks Linux's copy_msghdr_from_user makes: a negative name length
+ * is EINVAL (one over 128 is cut to 128), too many vectors EMSGSIZE (EINVAL
+ * for readv/writev), then the vectors as readv. Ancillary data is not
+ * supported: a control buffer is accepted on receive (nothing is ever
+ * written to it) and refused on send, after Linux's own checks of it
+ * (over INT_MAX: ENOBUFS; NULL: EFAULT). */
 static int msg_check(const struct msghdr *msg, bool send)
 {
 	if (msg == NULL) {
 		errno = EFAULT;
 		return -1;
 	}
+	if ((int)msg->msg_namelen < 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (msg->msg_iovlen > IOV_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
+	if (iov_check(msg->msg_iov, (int)msg->msg_iovlen) < 0)
+		return -1;
 	if (send && msg->msg_controllen != 0) {
-		errno = EOPNOTSUPP;
+		errno = msg->msg_controllen > INT_MAX ? ENOBUFS
+			: msg->msg_control == NULL ? EFAULT : EOPNOTSUPP;
 		return -1;
 	}
-	return iov_check(msg->msg_iov, (int)msg->msg_iovlen);
+	return 0;
 }
 
 ssize_t mlw_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
+	struct iovec v[IOV_MAX];
+	struct sockaddr_storage ss;
+	socklen_t full = sizeof(ss);
+	int iovcnt, mflags = 0, e;
 	ssize_t n;
 
 	if (s == NULL || msg_check(msg, false) < 0)
 		return -1;
-	msg->msg_flags = 0;
+	iovcnt = iov_clamp(msg->msg_iov, (int)msg->msg_iovlen, v);
 	if (s->f.kind == MLW__KIND_UDP) {
-		socklen_t alen = msg->msg_namelen;
-
-		n = mlw__udp_recv(s, msg->msg_iov, (int)msg->msg_iovlen, flags,
-				  msg->msg_name, msg->msg_name != NULL ? &alen : NULL, &msg->msg_flags);
-		if (n >= 0) {
-			msg->msg_namelen = msg->msg_name != NULL ? alen : 0;
-			msg->msg_controllen = 0;
-		}
-		return n;
+		n = mlw__udp_recv(s, v, iovcnt, flags,
+				  msg->msg_name != NULL ? (struct sockaddr *)&ss : NULL, &full, &mflags);
+	} else {
+		n = stream_recv(s, v, iovcnt, flags);
+		full = 0;	/* TCP reports no source address, as Linux */
 	}
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK)) {
-		errno = EOPNOTSUPP;
+	if (n < 0)
 		return -1;
+	/* msg_namelen is written only with a name buffer, as Linux. */
+	if (msg->msg_name != NULL) {
+		socklen_t len = msg->msg_namelen > sizeof(ss) ? sizeof(ss) : msg->msg_namelen;
+
+		e = mlw__addr_to_user(&ss, full, msg->msg_name, &len);
+		if (e != 0) {
+			errno = e;
+			return -1;
+		}
+		msg->msg_namelen = len;
 	}
-	n = tcp_readv(fd, s, msg->msg_iov, (int)msg->msg_iovlen, flags);
-	if (n >= 0) {
-		/* TCP reports no source address, as Linux (length 0). */
-		msg->msg_namelen = 0;
-		msg->msg_controllen = 0;
-	}
+	msg->msg_flags = mflags;
+	msg->msg_controllen = 0;
 	return n;
 }
 
 ssize_t mlw_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct mlw__sock *s = mlw__sock_get(fd);
+	struct iovec v[IOV_MAX];
+	socklen_t namelen;
+	int iovcnt;
 
 	if (s == NULL || msg_check(msg, true) < 0)
 		return -1;
+	iovcnt = iov_clamp(msg->msg_iov, (int)msg->msg_iovlen, v);
+	namelen = msg->msg_namelen > sizeof(struct sockaddr_storage) ? sizeof(struct sockaddr_storage)
+								     : msg->msg_namelen;
 	if (s->f.kind == MLW__KIND_UDP)
-		return mlw__udp_send(s, msg->msg_iov, (int)msg->msg_iovlen, flags,
-				     msg->msg_name, msg->msg_name != NULL ? msg->msg_namelen : 0);
-	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
+		return mlw__udp_send(s, v, iovcnt, flags, msg->msg_name,
+				     msg->msg_name != NULL ? namelen : 0);
 	/* TCP ignores the address, as mlw_sendto(). */
-	return tcp_writev(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	return stream_writev(s, v, iovcnt, flags);
 }

@@ -27,10 +27,11 @@ static struct tcp_pcb *conn_pcb(const struct mlw__sock *s)
 
 static int get_int(const void *optval, socklen_t optlen, int *v)
 {
+	/* Linux checks the length first, as a signed int. */
+	if ((int)optlen < (int)sizeof(int))
+		return EINVAL;
 	if (optval == NULL)
 		return EFAULT;
-	if (optlen < (socklen_t)sizeof(int))
-		return EINVAL;
 	memcpy(v, optval, sizeof(int));
 	return 0;
 }
@@ -47,15 +48,25 @@ static int set_sol_socket(struct mlw__sock *s, int name, const void *optval, soc
 
 		/* As Linux's sock_set_timeout: EINVAL short, EDOM bad
 		 * microseconds, zero waits forever, a negative time does not
-		 * wait at all (kept as 1 us; Linux reads it back as 0). */
+		 * wait at all (kept as 1 us; Linux reads it back as 0). A
+		 * time whose microseconds overflow 64 bits (over 584,000
+		 * years) waits forever, as Linux's beyond MAX_SCHEDULE_TIMEOUT
+		 * (LONG_MAX jiffies) does, and reads back as 0 as there. */
+		if ((int)optlen < (int)sizeof(int))
+			return EINVAL;	/* Linux reads an int first */
 		if (optval == NULL)
 			return EFAULT;
-		if (optlen < (socklen_t)sizeof(tv))
+		if ((int)optlen < (int)sizeof(tv))
 			return EINVAL;
 		memcpy(&tv, optval, sizeof(tv));
 		if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
 			return EDOM;
-		us = tv.tv_sec < 0 ? 1 : (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+		if (tv.tv_sec < 0)
+			us = 1;
+		else if ((uint64_t)tv.tv_sec >= (UINT64_MAX - 999999) / 1000000)
+			us = 0;
+		else
+			us = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 		if (name == SO_RCVTIMEO)
 			s->rcvtimeo_us = us;
 		else
@@ -63,9 +74,11 @@ static int set_sol_socket(struct mlw__sock *s, int name, const void *optval, soc
 		return 0;
 	}
 	if (name == SO_LINGER) {
+		if ((int)optlen < (int)sizeof(int))
+			return EINVAL;	/* Linux reads an int first */
 		if (optval == NULL)
 			return EFAULT;
-		if (optlen < (socklen_t)sizeof(lg))
+		if ((int)optlen < (int)sizeof(lg))
 			return EINVAL;
 		memcpy(&lg, optval, sizeof(lg));
 		s->linger_on = lg.l_onoff != 0;

@@ -2,6 +2,7 @@
 #ifndef MLW_SOCK_PRIVATE_H
 #define MLW_SOCK_PRIVATE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,6 +135,16 @@ int mlw__loop_once(unsigned *idle);
 uint64_t mlw__deadline(uint64_t timeo_us);
 int mlw__wait_once(unsigned *idle, uint64_t deadline);
 
+/* io.c: the buffer checks Linux makes. The end of user space on x86-64
+ * with 4-level page tables (TASK_SIZE_MAX): a range reaching past it is
+ * EFAULT (access_ok), a NULL buffer faults only when written or read. */
+#define MLW__USER_TOP 0x00007ffffffff000ull
+/* Linux's MAX_RW_COUNT: what one read or write moves at most. */
+#define MLW__MAX_RW_COUNT ((size_t)(INT_MAX & ~4095))
+bool mlw__user_range_ok(const void *p, size_t len);
+/* Would copying @p n bytes to or from the vectors touch a NULL base? */
+bool mlw__iov_faults(const struct iovec *iov, int iovcnt, size_t n);
+
 /* errno.c */
 int mlw__errno_from_err(err_t err);
 int mlw__errno_from_tcp_err(err_t err, bool connecting);
@@ -152,6 +163,11 @@ static inline u8_t mlw__pcb_type(int family, bool v6only)
 }
 void mlw__ip_to_sockaddr(int family, const ip_addr_t *ip, u16_t port, struct sockaddr *sa,
 			 socklen_t *len);
+/* Linux's move_addr_to_user: @p full bytes of @p ss to @p addr, truncated
+ * to *@p len, and *@p len set to @p full. Returns 0 or an errno value:
+ * EFAULT @p len NULL (or @p addr NULL with room), EINVAL *@p len < 0. */
+int mlw__addr_to_user(const struct sockaddr_storage *ss, socklen_t full, struct sockaddr *addr,
+		      socklen_t *len);
 bool mlw__ip_is_local(const ip_addr_t *ip);
 
 /* tcp.c */

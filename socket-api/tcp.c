@@ -322,8 +322,20 @@ int mlw_socket(int domain, int type, int protocol)
 
 	if (!mlw__on_shard())
 		return -1;
+	/* Linux's order: unknown type flags (beyond the 4-bit type) are
+	 * EINVAL, then the family, then a type beyond SOCK_MAX (11) and a
+	 * protocol outside 0..IPPROTO_MAX-1 (inet_create) are EINVAL, before
+	 * the protocol is looked up. */
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (domain != AF_INET && domain != AF_INET6) {
 		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (base >= 11 || protocol < 0 || protocol >= IPPROTO_MAX) {
+		errno = EINVAL;
 		return -1;
 	}
 	if (base == SOCK_DGRAM) {
@@ -336,10 +348,8 @@ int mlw_socket(int domain, int type, int protocol)
 		return mlw__udp_socket(domain, (type & SOCK_NONBLOCK) != 0);
 	}
 	if (base != SOCK_STREAM) {
-		/* Linux: a type beyond SOCK_MAX (11) is EINVAL before the
-		 * family looks at it; a known type inet does not serve is
-		 * ESOCKTNOSUPPORT. */
-		errno = base < 0 || base >= 11 ? EINVAL : ESOCKTNOSUPPORT;
+		/* A known type inet does not serve here. */
+		errno = ESOCKTNOSUPPORT;
 		return -1;
 	}
 	if (protocol != 0 && protocol != IPPROTO_TCP) {
@@ -505,12 +515,25 @@ int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	if (s->pcb != NULL)
 		tcp_backlog_accepted(s->pcb);
 	s->nonblock = (flags & SOCK_NONBLOCK) != 0;
-	if (addr != NULL && addrlen != NULL) {
+	if (addr != NULL) {
+		struct sockaddr_storage ss;
+		socklen_t full = sizeof(ss);
+		int e;
+
 		if (s->pcb != NULL)
-			mlw__ip_to_sockaddr(s->family, &s->pcb->remote_ip, s->pcb->remote_port, addr,
-					    addrlen);
+			mlw__ip_to_sockaddr(s->family, &s->pcb->remote_ip, s->pcb->remote_port,
+					    (struct sockaddr *)&ss, &full);
 		else
-			mlw__ip_to_sockaddr(s->family, IP_ANY_TYPE, 0, addr, addrlen);
+			mlw__ip_to_sockaddr(s->family, IP_ANY_TYPE, 0, (struct sockaddr *)&ss, &full);
+		/* As Linux's do_accept: the connection was taken; an address
+		 * that cannot be stored (addrlen NULL: EFAULT, negative:
+		 * EINVAL) closes it again and fails the call. */
+		e = mlw__addr_to_user(&ss, full, addr, addrlen);
+		if (e != 0) {
+			mlw_close(nfd);
+			errno = e;
+			return -1;
+		}
 	}
 	return nfd;
 }

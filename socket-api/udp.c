@@ -174,7 +174,8 @@ int mlw__udp_connect(struct mlw__sock *s, const struct sockaddr *addr, socklen_t
 	int e;
 
 	/* AF_UNSPEC dissolves the association, as on Linux. */
-	if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
+	if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) &&
+	    len <= (socklen_t)sizeof(struct sockaddr_storage) && addr->sa_family == AF_UNSPEC) {
 		udp_disconnect(s->upcb);
 		return 0;
 	}
@@ -200,7 +201,10 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 	u16_t port;
 	err_t err;
 
-	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) {
+	/* Linux's UDP ignores flags it does not know, and IPv4's refuses
+	 * MSG_OOB (IPv6's takes it; to a v4-mapped address it is IPv4's,
+	 * see below); MSG_MORE (corking) is not supported here. */
+	if ((flags & MSG_MORE) || ((flags & MSG_OOB) && s->family == AF_INET)) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
@@ -215,6 +219,8 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 	if (to != NULL) {
 		int e = mlw__sock_addr(s->family, s->v6only, to, tolen, &ip, &port);
 
+		if (e == 0 && port == 0)
+			e = EINVAL;	/* as Linux's udp_sendmsg */
 		if (e != 0) {
 			errno = e;
 			return -1;
@@ -226,6 +232,10 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 		ip_addr_copy(ip, s->upcb->remote_ip);
 		port = s->upcb->remote_port;
 	}
+	if ((flags & MSG_OOB) && IP_IS_V4(&ip)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (iovcnt < 0 || iovcnt > 1024) {
 		errno = EINVAL;
 		return -1;
@@ -234,6 +244,10 @@ ssize_t mlw__udp_send(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 		total += iov[i].iov_len;
 	if (total > DGRAM_MAX) {
 		errno = EMSGSIZE;
+		return -1;
+	}
+	if (mlw__iov_faults(iov, iovcnt, total)) {
+		errno = EFAULT;	/* Linux's copy into the datagram faults */
 		return -1;
 	}
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)total, PBUF_RAM);
@@ -264,8 +278,10 @@ ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 	unsigned idle = 0;
 	size_t off = 0;
 
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC)) {
-		errno = EOPNOTSUPP;
+	/* Linux's UDP ignores flags it does not know; its error queue is
+	 * always empty here (no IP_RECVERR). */
+	if (flags & MSG_ERRQUEUE) {
+		errno = EAGAIN;
 		return -1;
 	}
 	/* As Linux's __skb_recv_udp: a pending error comes before the data. */
@@ -286,6 +302,20 @@ ssize_t mlw__udp_recv(struct mlw__sock *s, const struct iovec *iov, int iovcnt, 
 			return -1;
 	}
 	d = s->dqh;
+	/* A copy through a NULL buffer faults: EFAULT, and the datagram is
+	 * gone unless peeked, as with Linux's udp_recvmsg. */
+	{
+		size_t total = 0;
+
+		for (int i = 0; i < iovcnt; i++)
+			total += iov[i].iov_len;
+		if (mlw__iov_faults(iov, iovcnt, total < d->p->tot_len ? total : d->p->tot_len)) {
+			if (!(flags & MSG_PEEK))
+				dq_pop(s);
+			errno = EFAULT;
+			return -1;
+		}
+	}
 	for (int i = 0; i < iovcnt && off < d->p->tot_len; i++) {
 		size_t n = d->p->tot_len - off;
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -1240,6 +1241,332 @@ static void t_syn_timeout(const struct sem_ops *o, int fam)
 	o->blackhole_leave();
 }
 
+/* ---- argument checks: NULL buffers, lengths, flags, addresses (issue 10) ---- */
+
+/* Read whatever is queued (non-blocking), recording count and bytes. */
+static void rec_read(const struct sem_ops *o, const char *label, int fd)
+{
+	char buf[64];
+	ssize_t n = R(label, o->recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+
+	if (n > 0)
+		sem_recf(label, "bytes=%.*s", (int)n, buf);
+}
+
+/* A copy through a NULL buffer faults (EFAULT, TCP keeps the data); an
+ * empty buffer never does; what is checked before the copy (readiness,
+ * connection state) comes first. */
+static void t_null_bufs(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, u;
+	char buf[8];
+	struct iovec nul = { NULL, 10 }, two[2] = { { buf, 2 }, { NULL, 10 } };
+	struct iovec wtwo[2] = { { "ab", 2 }, { NULL, 3 } };
+	struct msghdr m;
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("read.null.empty", o->read(sfd, NULL, 10));
+	R("read.null0.empty", o->read(sfd, NULL, 0));
+	R("read.zero.empty", o->read(sfd, buf, 0));
+	R("recv.zero.empty", o->recv(sfd, buf, 0, 0));
+	R("recv.null0.empty", o->recv(sfd, NULL, 0, 0));
+	R("readv.null.empty", o->readv(sfd, &nul, 1));
+	R("write.null", o->write(cfd, NULL, 10));
+	R("write.null0", o->write(cfd, NULL, 0));
+	R("send.null", o->send(cfd, NULL, 10, 0));
+	R("send.null0", o->send(cfd, NULL, 0, 0));
+	R("sendto.null", o->sendto(cfd, NULL, 10, 0, NULL, 0));
+	R("writev.null", o->writev(cfd, &nul, 1));
+	R("writev.ab_null", o->writev(cfd, wtwo, 2));
+	m = (struct msghdr){ .msg_iov = NULL, .msg_iovlen = 1 };
+	R("sendmsg.iov_null", o->sendmsg(cfd, &m, 0));
+	m = (struct msghdr){ .msg_iov = wtwo + 1, .msg_iovlen = 1 };
+	R("sendmsg.base_null", o->sendmsg(cfd, &m, 0));
+	R("sendmsg.null", o->sendmsg(cfd, NULL, 0));
+	R("writev.iov_null", o->writev(cfd, NULL, 1));
+	R("writev.iov_null0", o->writev(cfd, NULL, 0));
+	o->settle();
+	rec_read(o, "read.nothing_sent", sfd);
+
+	R("write", o->write(cfd, "hello", 5));
+	o->settle();
+	R("read.null", o->read(sfd, NULL, 10));
+	R("recv.null", o->recv(sfd, NULL, 10, 0));
+	R("recv.null.peek", o->recv(sfd, NULL, 10, MSG_PEEK));
+	R("recvfrom.null", o->recvfrom(sfd, NULL, 10, 0, NULL, NULL));
+	R("read.null0", o->read(sfd, NULL, 0));
+	R("recv.null0", o->recv(sfd, NULL, 0, 0));
+	R("readv.null", o->readv(sfd, &nul, 1));
+	R("readv.buf_null", o->readv(sfd, two, 2));
+	R("readv.iov_null", o->readv(sfd, NULL, 1));
+	R("readv.iov_null0", o->readv(sfd, NULL, 0));
+	m = (struct msghdr){ .msg_iov = NULL, .msg_iovlen = 1 };
+	R("recvmsg.iov_null", o->recvmsg(sfd, &m, 0));
+	m = (struct msghdr){ .msg_iov = &nul, .msg_iovlen = 1 };
+	R("recvmsg.base_null", o->recvmsg(sfd, &m, 0));
+	R("recvmsg.null", o->recvmsg(sfd, NULL, 0));
+	/* MSG_TRUNC on TCP discards without copying: no buffer needed. */
+	R("recv.trunc.null", o->recv(sfd, NULL, 2, MSG_TRUNC));
+	rec_read(o, "read.rest", sfd);
+
+	/* Not connected: the state is checked before the copy. */
+	u = FD("socket.unconnected", o->socket(fam, SOCK_STREAM, 0));
+	R("write.null.unconnected", o->write(u, NULL, 10));
+	R("read.null.unconnected", o->read(u, NULL, 10));
+	o->close(u);
+	close3(o, lfd, cfd, sfd);
+}
+
+static void t_null_bufs_udp(const struct sem_ops *o, int fam)
+{
+	int a = udp_bound(o, fam, "socket.a"), b = udp_bound(o, fam, "socket.b");
+	struct sockaddr_storage to, from;
+	socklen_t tolen = loop_addr(fam, local_port(o, b), &to), fl;
+	char buf[16];
+
+	R("sendto.null", o->sendto(a, NULL, 10, 0, (struct sockaddr *)&to, tolen));
+	R("sendto.null0", o->sendto(a, NULL, 0, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recv.null0", o->recv(b, NULL, 0, 0));
+	R("recv.after_null0", o->recv(b, buf, sizeof(buf), MSG_DONTWAIT));
+	R("sendto.hello", o->sendto(a, "hello", 5, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recv.null.peek", o->recv(b, NULL, 10, MSG_PEEK));
+	R("recv.null", o->recv(b, NULL, 10, 0));
+	R("recv.null.dropped", o->recv(b, buf, sizeof(buf), MSG_DONTWAIT));
+	R("sendto.hi", o->sendto(a, "hi", 2, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recvfrom.addrlen_null", o->recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, NULL));
+	R("recvfrom.addrlen_null.taken", o->recv(b, buf, sizeof(buf), MSG_DONTWAIT));
+	R("sendto.hi.again", o->sendto(a, "hi", 2, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	fl = (socklen_t)-1;
+	R("recvfrom.addrlen_negative", o->recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl));
+	sem_recf("recvfrom.addrlen_negative.len", "%d", (int)fl);
+	fl = 0;
+	R("sendto.hi.third", o->sendto(a, "hi", 2, 0, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recvfrom.addr_null_len0", o->recvfrom(b, buf, sizeof(buf), 0, NULL, &fl));
+	sem_recf("recvfrom.addr_null_len0.len", "%d", (int)fl);
+	R("sendto.addrlen_negative", o->sendto(a, "x", 1, 0, (struct sockaddr *)&to, (socklen_t)-1));
+	R("sendto.addrlen_200", o->sendto(a, "x", 1, 0, (struct sockaddr *)&to, 200));
+	R("sendto.addrlen_3", o->sendto(a, "x", 1, 0, (struct sockaddr *)&to, 3));
+	R("sendto.addr_null", o->sendto(a, "x", 1, 0, NULL, tolen));
+	loop_addr(fam, 0, &from);
+	R("sendto.port0", o->sendto(a, "x", 1, 0, (struct sockaddr *)&from, tolen));
+	R("sendto.oob", o->sendto(a, "x", 1, MSG_OOB, (struct sockaddr *)&to, tolen));
+	R("sendto.unknown_flag", o->sendto(a, "y", 1, 0x400000, (struct sockaddr *)&to, tolen));
+	o->settle();
+	R("recv.unknown_flag", o->recv(b, buf, sizeof(buf), 0x400000));
+	R("recv.errqueue", o->recv(b, buf, sizeof(buf), MSG_ERRQUEUE));
+	R("connect.null0", o->connect(a, NULL, 0));
+	R("connect.null", o->connect(a, NULL, tolen));
+	R("connect.addrlen_negative", o->connect(a, (struct sockaddr *)&to, (socklen_t)-1));
+	o->close(a);
+	o->close(b);
+}
+
+/* Lengths: the VFS checks of read/write/readv/writev (beyond user space:
+ * EFAULT), recv/send clamped, msghdr and address lengths, flags. */
+static void t_lengths(const struct sem_ops *o, int fam)
+{
+	int lfd, cfd, sfd, ep;
+	char buf[16], nbuf[128];
+	struct iovec v = { buf, SIZE_MAX }, w[2] = { { buf, 1 }, { buf, 1 } };
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct msghdr m;
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("read.size_max", o->read(sfd, buf, SIZE_MAX));
+	R("read.null.size_max", o->read(sfd, NULL, SIZE_MAX));
+	R("write.size_max", o->write(cfd, buf, SIZE_MAX));
+	R("recv.size_max.empty", o->recv(sfd, buf, SIZE_MAX, 0));
+	R("recv.null.size_max.empty", o->recv(sfd, NULL, SIZE_MAX, 0));
+	R("readv.len_size_max", o->readv(sfd, &v, 1));
+	v.iov_len = SSIZE_MAX;
+	R("readv.len_ssize_max", o->readv(sfd, &v, 1));
+	w[0].iov_len = SSIZE_MAX;
+	R("readv.two.len_ssize_max", o->readv(sfd, w, 2));
+	R("writev.two.len_ssize_max", o->writev(cfd, w, 2));
+	w[0].iov_len = 1;
+	R("readv.count_negative", o->readv(sfd, w, -1));
+	R("readv.count_1025", o->readv(sfd, w, 1025));
+	R("recv.oob", o->recv(sfd, buf, sizeof(buf), MSG_OOB));
+	R("recv.errqueue", o->recv(sfd, buf, sizeof(buf), MSG_ERRQUEUE));
+	R("recv.unknown_flag", o->recv(sfd, buf, sizeof(buf), 0x400000));
+	R("send.unknown_flag", o->send(cfd, "a", 1, 0x400000));
+	R("send.waitall_flag", o->send(cfd, "b", 1, MSG_WAITALL));
+	o->settle();
+	rec_read(o, "read.flags", sfd);
+	R("write.hey", o->write(cfd, "hey", 3));
+	o->settle();
+	R("recv.size_max", o->recv(sfd, buf, SIZE_MAX, 0));
+
+	/* MSG_WAITALL: all of it, or what came before end of stream. */
+	R("write.six", o->write(sfd, "abcdef", 6));
+	o->settle();
+	R("recv.waitall", o->recv(cfd, buf, 6, MSG_WAITALL));
+	R("write.two", o->write(sfd, "gh", 2));
+	R("shutdown.wr", o->shutdown(sfd, SHUT_WR));
+	o->settle();
+	R("recv.waitall.eof", o->recv(cfd, buf, 6, MSG_WAITALL));
+	sem_recf("recv.waitall.eof.bytes", "%.2s", buf);
+
+	/* msghdr lengths, and addresses: written after the data is taken. */
+	/* No Nagle: the small writes below must not wait for an ACK. */
+	R("set.nodelay", o->setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)));
+	R("write.yzwv", o->write(cfd, "yzwv", 4));
+	o->settle();
+	m = (struct msghdr){ .msg_name = nbuf, .msg_namelen = (socklen_t)-1, .msg_iov = w, .msg_iovlen = 1 };
+	R("recvmsg.namelen_negative", o->recvmsg(sfd, &m, 0));
+	R("sendmsg.namelen_negative", o->sendmsg(cfd, &m, 0));
+	m = (struct msghdr){ .msg_name = NULL, .msg_namelen = 16, .msg_iov = w, .msg_iovlen = 1 };
+	R("recvmsg.name_null", o->recvmsg(sfd, &m, 0));
+	sem_recf("recvmsg.name_null.namelen", "%d", (int)m.msg_namelen);
+	m = (struct msghdr){ .msg_name = nbuf, .msg_namelen = 200, .msg_iov = w, .msg_iovlen = 1 };
+	R("recvmsg.namelen_200", o->recvmsg(sfd, &m, 0));
+	sem_recf("recvmsg.namelen_200.namelen", "%d", (int)m.msg_namelen);
+	R("sendmsg.namelen_200", o->sendmsg(cfd, &m, 0));
+	m = (struct msghdr){ .msg_iov = w, .msg_iovlen = 1, .msg_control = NULL, .msg_controllen = 16 };
+	R("sendmsg.control_null", o->sendmsg(cfd, &m, 0));
+	R("recvfrom.addrlen_null", o->recvfrom(sfd, buf, 1, 0, (struct sockaddr *)&ss, NULL));
+	sl = (socklen_t)-1;
+	R("recvfrom.addrlen_negative", o->recvfrom(sfd, buf, 1, 0, (struct sockaddr *)&ss, &sl));
+	o->settle();
+	rec_read(o, "read.left", sfd);	/* the byte sendmsg.namelen_200 sent */
+
+	/* Data calls on an epoll descriptor: files without read/write. */
+	ep = FD("epoll_create1", o->epoll_create1(0));
+	R("read.epoll", o->read(ep, buf, 1));
+	R("write.epoll", o->write(ep, buf, 1));
+	R("readv.epoll", o->readv(ep, w, 1));
+	R("recv.epoll", o->recv(ep, buf, 1, 0));
+	o->close(ep);
+	close3(o, lfd, cfd, sfd);
+}
+
+/* accept() with an address it cannot store: the connection is taken,
+ * closed again, and the call fails. */
+static void t_accept_addr(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	uint16_t port;
+	int lfd = listener(o, fam, SOCK_NONBLOCK, &port), c1, c2;
+	socklen_t len = loop_addr(fam, port, &ss), al;
+	char buf[4];
+
+	c1 = FD("socket.c1", o->socket(fam, SOCK_STREAM, 0));
+	R("connect.c1", o->connect(c1, (struct sockaddr *)&ss, len));
+	o->settle();
+	R("accept.addrlen_null", o->accept4(lfd, (struct sockaddr *)&ss, NULL, 0));
+	R("accept.addrlen_null.again", o->accept4(lfd, NULL, NULL, 0));
+	o->settle();
+	R("read.c1", o->read(c1, buf, sizeof(buf)));
+	c2 = FD("socket.c2", o->socket(fam, SOCK_STREAM, 0));
+	len = loop_addr(fam, port, &ss);
+	R("connect.c2", o->connect(c2, (struct sockaddr *)&ss, len));
+	o->settle();
+	al = (socklen_t)-1;
+	R("accept.addrlen_negative", o->accept4(lfd, (struct sockaddr *)&ss, &al, 0));
+	R("accept.addr_null_len", o->accept4(lfd, NULL, &al, 0));
+	o->close(c1);
+	o->close(c2);
+	o->close(lfd);
+}
+
+static void t_bad_args(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loop_addr(fam, 0, &ss);
+	struct epoll_event ev = { .events = EPOLLIN }, evs[2];
+	int fd, ep, lfd, cfd, sfd;
+
+	R("socket.proto_negative", o->socket(fam, SOCK_STREAM, -1));
+	R("socket.proto_300", o->socket(fam, SOCK_DGRAM, 300));
+	R("socket.udp_proto_tcp", o->socket(fam, SOCK_DGRAM, IPPROTO_TCP));
+	R("socket.badflag_badfamily", o->socket(12345, SOCK_STREAM | 0x100000, 0));
+	R("socket.type_negative", o->socket(fam, -1, 0));
+	fd = FD("socket", o->socket(fam, SOCK_STREAM, 0));
+	R("bind.null", o->bind(fd, NULL, len));
+	R("bind.null0", o->bind(fd, NULL, 0));
+	R("bind.len_negative", o->bind(fd, (struct sockaddr *)&ss, (socklen_t)-1));
+	R("bind.len_200", o->bind(fd, (struct sockaddr *)&ss, 200));
+	R("connect.null", o->connect(fd, NULL, len));
+	R("connect.null0", o->connect(fd, NULL, 0));
+	R("connect.len_negative", o->connect(fd, (struct sockaddr *)&ss, (socklen_t)-1));
+	R("connect.len_200", o->connect(fd, (struct sockaddr *)&ss, 200));
+	R("bind.len_128", o->bind(fd, (struct sockaddr *)&ss, 128));
+	o->close(fd);
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	ep = FD("epoll_create1", o->epoll_create1(0));
+	R("epoll_ctl.ev_null", o->epoll_ctl(ep, EPOLL_CTL_ADD, sfd, NULL));
+	R("epoll_ctl.ev_null.badfd", o->epoll_ctl(-1, EPOLL_CTL_ADD, sfd, NULL));
+	R("epoll_ctl.ev_null.badop", o->epoll_ctl(ep, 99, sfd, NULL));
+	R("epoll_ctl.badop", o->epoll_ctl(ep, 99, sfd, &ev));
+	R("epoll_ctl.del.ev_null", o->epoll_ctl(ep, EPOLL_CTL_DEL, sfd, NULL));
+	R("epoll_ctl.notepoll.badfd", o->epoll_ctl(sfd, EPOLL_CTL_ADD, -1, &ev));
+	ev.events = EPOLLIN | 0x00100000;
+	R("epoll_ctl.unknown_bit", o->epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	R("epoll_ctl.mod.exclusive", o->epoll_ctl(ep, EPOLL_CTL_MOD, sfd, &ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT;
+	R("epoll_ctl.add.exclusive_oneshot", o->epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	R("epoll_ctl.add.exclusive", o->epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev));
+	ev.events = EPOLLIN;
+	R("epoll_ctl.mod.of_exclusive", o->epoll_ctl(ep, EPOLL_CTL_MOD, cfd, &ev));
+	R("epoll_wait.maxevents_negative", o->epoll_wait(ep, evs, -1, 0));
+	R("epoll_wait.maxevents_int_max", o->epoll_wait(ep, evs, INT_MAX, 0));
+	R("epoll_wait.maxevents_over", o->epoll_wait(ep, evs, (int)(INT_MAX / sizeof(ev)) + 1, 0));
+	R("epoll_wait.maxevents0.badfd", o->epoll_wait(-1, evs, 0, 0));
+	R("epoll_wait.null.none_ready", o->epoll_wait(ep, NULL, 1, 0));
+	R("write", o->write(cfd, "x", 1));
+	o->settle();
+	R("epoll_wait.null.ready", o->epoll_wait(ep, NULL, 1, 0));
+	rec_wait(o, "epoll_wait.kept", ep, 0);
+	o->close(ep);
+	close3(o, lfd, cfd, sfd);
+}
+
+/* SO_RCVTIMEO/SO_SNDTIMEO beyond what 64-bit microseconds hold: Linux
+ * waits for ever (MAX_SCHEDULE_TIMEOUT) and reads 0 back; a blocking call
+ * that must wait a loop pass (mlwip's loopback) completes. */
+static void t_huge_timeouts(const struct sem_ops *o, int fam)
+{
+	struct timeval huge = { LONG_MAX, 0 }, big = { (time_t)1 << 40, 0 };
+	struct sockaddr_storage ss;
+	int lfd, cfd, sfd, v = 1;
+	uint16_t port;
+	socklen_t len;
+	char buf[4];
+
+	lfd = listener(o, fam, 0, &port);
+	R("set.rcvtimeo.huge", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &huge, sizeof(huge)));
+	R("set.sndtimeo.huge", o->setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &huge, sizeof(huge)));
+	rec_tv("get.rcvtimeo.huge", o, lfd, SO_RCVTIMEO);
+	R("set.rcvtimeo.big", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &big, sizeof(big)));
+	rec_tv("get.rcvtimeo.big", o, lfd, SO_RCVTIMEO);
+	R("set.rcvtimeo.huge.again", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &huge, sizeof(huge)));
+	R("set.rcvtimeo.len_negative", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &huge, (socklen_t)-1));
+	R("set.rcvtimeo.null", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, NULL, sizeof(huge)));
+	R("set.rcvtimeo.null0", o->setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, NULL, 0));
+	R("set.keepalive.len_negative", o->setsockopt(lfd, SOL_SOCKET, SO_KEEPALIVE, &v, (socklen_t)-1));
+	R("set.keepalive.null0", o->setsockopt(lfd, SOL_SOCKET, SO_KEEPALIVE, NULL, 0));
+	R("set.linger.null_int", o->setsockopt(lfd, SOL_SOCKET, SO_LINGER, NULL, sizeof(int)));
+	R("set.linger.int", o->setsockopt(lfd, SOL_SOCKET, SO_LINGER, &v, sizeof(int)));
+	cfd = FD("socket", o->socket(fam, SOCK_STREAM, 0));
+	R("set.sndtimeo.client", o->setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &huge, sizeof(huge)));
+	len = loop_addr(fam, port, &ss);
+	R("connect", o->connect(cfd, (struct sockaddr *)&ss, len));
+	sfd = FD("accept", o->accept4(lfd, NULL, NULL, 0));
+	rec_tv("get.rcvtimeo.accepted", o, sfd, SO_RCVTIMEO);
+	R("write", o->write(cfd, "x", 1));
+	R("read", o->read(sfd, buf, sizeof(buf)));
+	close3(o, lfd, cfd, sfd);
+}
+
 const struct sem_test sem_tests[] = {
 	{ "refused", t_refused, AF_INET, 0 },
 	{ "refused6", t_refused, AF_INET6, 0 },
@@ -1285,5 +1612,13 @@ const struct sem_test sem_tests[] = {
 	{ "v6only", t_v6only, AF_INET6, 0 },
 	{ "timeouts", t_timeouts, AF_INET, 0 },
 	{ "syn_timeout", t_syn_timeout, AF_INET, 0 },
+	{ "null_bufs", t_null_bufs, AF_INET, 0 },
+	{ "null_bufs_udp", t_null_bufs_udp, AF_INET, 1 },
+	{ "null_bufs_udp6", t_null_bufs_udp, AF_INET6, 1 },
+	{ "lengths", t_lengths, AF_INET, 0 },
+	{ "accept_addr", t_accept_addr, AF_INET, 0 },
+	{ "bad_args", t_bad_args, AF_INET, 0 },
+	{ "bad_args6", t_bad_args, AF_INET6, 0 },
+	{ "huge_timeouts", t_huge_timeouts, AF_INET, 0 },
 };
 const size_t sem_ntests = sizeof(sem_tests) / sizeof(sem_tests[0]);
