@@ -59,9 +59,10 @@ uint32_t mlw__rcvbuf_limit(const struct mlw__sock *s)
 	return s->rcvbuf != 0 ? s->rcvbuf / 2 : TCP_WND;
 }
 
-/* lwIP's send buffer counts down from TCP_SND_BUF as tcp_write() queues
- * and back up as the peer acknowledges: TCP_SND_BUF - tcp_sndbuf() bytes
- * are queued. SO_SNDBUF limits that sum plus what TCP_CORK holds. */
+/* lwIP's send buffer (pcb->snd_buf) counts down from TCP_SND_BUF as
+ * tcp_write() queues and back up as the peer acknowledges; tcp_sndbuf()
+ * reports it cut to 16 bits, what one tcp_write() takes. SO_SNDBUF limits
+ * the bytes queued plus what TCP_CORK holds. */
 size_t mlw__tx_room(const struct mlw__sock *s)
 {
 	uint32_t queued, lim;
@@ -70,7 +71,7 @@ size_t mlw__tx_room(const struct mlw__sock *s)
 	if (s->pcb == NULL)
 		return 0;
 	room = tcp_sndbuf(s->pcb);
-	queued = (uint32_t)(TCP_SND_BUF - room) + s->cork_len;
+	queued = (uint32_t)(TCP_SND_BUF - s->pcb->snd_buf) + s->cork_len;
 	lim = mlw__sndbuf_limit(s);
 	if (queued >= lim)
 		return 0;
@@ -123,6 +124,23 @@ void mlw__rcv_limit(struct mlw__sock *s)
 	s->rcv_cut = want;
 }
 
+/* At establishment: nothing beyond the SYN's window (syn_opts.c) has been
+ * announced yet, so the window the next segment offers can be cut to the
+ * limit too; never below the right edge already offered. */
+void mlw__rcv_limit_open(struct mlw__sock *s)
+{
+	struct tcp_pcb *pcb = conn_pcb(s);
+	uint32_t edge, ann;
+
+	if (pcb == NULL || s->rcvbuf == 0)
+		return;
+	mlw__rcv_limit(s);
+	edge = pcb->rcv_ann_right_edge - pcb->rcv_nxt;
+	ann = pcb->rcv_wnd > edge ? pcb->rcv_wnd : edge;
+	if (pcb->rcv_ann_wnd > ann)
+		pcb->rcv_ann_wnd = ann;
+}
+
 void mlw__rcv_open(struct mlw__sock *s, size_t n)
 {
 	if (s->pcb == NULL || n == 0)
@@ -134,6 +152,14 @@ void mlw__rcv_open(struct mlw__sock *s, size_t n)
 		n -= h;
 	}
 	rcv_recved(s->pcb, n);
+	/* lwIP announces a reopened window at once only past
+	 * TCP_WND_UPDATE_THRESHOLD (4 MSS), more than a small SO_RCVBUF can
+	 * ever open: the peer would wait for its window probe. Announce it
+	 * once half the limit is open, as Linux's tcp_cleanup_rbuf does. */
+	if (s->rcv_cut != 0 && n > 0 &&
+	    s->pcb->rcv_wnd >= mlw__rcvbuf_limit(s) / 2 &&
+	    s->pcb->rcv_nxt + s->pcb->rcv_ann_wnd != s->pcb->rcv_ann_right_edge)
+		tcp_ack_now(s->pcb);
 }
 
 /* ---- TCP_CORK ----

@@ -186,6 +186,7 @@ err_t mlw__cork_write(struct mlw__sock *s, const void *buf, size_t len, size_t *
 err_t mlw__cork_flush(struct mlw__sock *s);
 /* Apply SO_RCVBUF to an established connection's window (or a change of it). */
 void mlw__rcv_limit(struct mlw__sock *s);
+void mlw__rcv_limit_open(struct mlw__sock *s);	/* the same when established */
 /* The application read @p n bytes: open the window by what SO_RCVBUF allows. */
 void mlw__rcv_open(struct mlw__sock *s, size_t n);
 bool mlw__sock_writable(const struct mlw__sock *s);

@@ -212,7 +212,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		pcb->mss = s->user_mss;
 	s->state = MLW__S_CONNECTED;
 	mlw__tcp_poll_update(s);
-	mlw__rcv_limit(s);
+	mlw__rcv_limit_open(s);
 	keep_name(s, pcb);
 	mlw__sock_notify(s);
 	return ERR_OK;
@@ -292,7 +292,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	attach(s, newpcb);
 	apply_options(s);
 	mlw__tcp_poll_update(s);
-	mlw__rcv_limit(s);
+	mlw__rcv_limit_open(s);
 	/* Keep the connection counted against lwIP's listen backlog until
 	 * mlw_accept() takes it: a full queue then drops new SYNs (the peer
 	 * retries), as Linux does, instead of completing handshakes that
@@ -775,11 +775,12 @@ bool mlw__sock_writable(const struct mlw__sock *s)
 	       tcp_sndqueuelen(s->pcb) < TCP_SNDQUEUELOWAT;
 }
 
-/* The socket whose TCP_MAXSEG a SYN or SYN-ACK of @p pcb announces
- * (lwip-port/syn_mss.c): a connecting socket's own PCB, or a listener's
- * for the SYN-ACK of a connection not yet accepted (lwIP gives it the
- * listener's callback argument). Other PCBs (lwIP's apps) are not ours. */
-u16_t mlw__tcp_syn_mss(const struct tcp_pcb *pcb)
+/* The TCP_MAXSEG and SO_RCVBUF a SYN or SYN-ACK of @p pcb announces
+ * (lwip-port/syn_opts.c), 0 for none: a connecting socket's own PCB, or a
+ * listener's for the SYN-ACK of a connection not yet accepted (lwIP gives
+ * it the listener's callback argument). Other PCBs (lwIP's apps) are not
+ * ours. */
+void mlw__tcp_syn_limits(const struct tcp_pcb *pcb, u16_t *mss, u32_t *wnd)
 {
 	const struct mlw__sock *s = NULL;
 
@@ -788,5 +789,6 @@ u16_t mlw__tcp_syn_mss(const struct tcp_pcb *pcb)
 	else if (pcb->state == SYN_RCVD && pcb->listener != NULL &&
 		 pcb->listener->accept == on_accept)
 		s = pcb->callback_arg;
-	return s != NULL ? s->user_mss : 0;
+	*mss = s != NULL ? s->user_mss : 0;
+	*wnd = s != NULL && s->rcvbuf != 0 ? mlw__rcvbuf_limit(s) : 0;
 }

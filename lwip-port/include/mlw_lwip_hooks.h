@@ -29,14 +29,15 @@ void mlw__udp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr
 void mlw__tcp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr_t *remote,
 			 u16_t remote_port, u32_t seq, int err);
 
-/* TCP_MAXSEG in the SYN (syn_mss.c): a SYN or SYN-ACK announces the
- * socket's MSS when it is below lwIP's; mlw__tcp_syn_mss() names it
- * (socket-api/tcp.c; a weak default returning 0, "none", in syn_mss.c). The
- * inline test keeps other segments at one flag compare. */
+/* TCP_MAXSEG and SO_RCVBUF in the SYN (syn_opts.c): a SYN or SYN-ACK
+ * announces the socket's MSS and window when below lwIP's;
+ * mlw__tcp_syn_limits() names them (socket-api/tcp.c; a weak default
+ * giving 0, "none", in syn_opts.c). The inline test keeps other segments at
+ * one flag compare. */
 struct tcp_pcb;
 struct tcp_hdr;
-u16_t mlw__tcp_syn_mss(const struct tcp_pcb *pcb);
-void mlw__tcp_syn_opts(const struct tcp_pcb *pcb, struct tcp_hdr *hdr);
+void mlw__tcp_syn_limits(const struct tcp_pcb *pcb, u16_t *mss, u32_t *wnd);
+void mlw__tcp_syn_opts(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
 #define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
 	((TCPH_FLAGS(hdr) & TCP_SYN) ? (mlw__tcp_syn_opts(pcb, hdr), (opts)) : (opts))
 
