@@ -1,4 +1,4 @@
-/* opt.c - socket options, addresses, fcntl and ioctl. */
+/* opt.c - socket options (with the per-socket send and receive limits, TCP_CORK's held bytes and TCP_INFO), addresses, fcntl and ioctl. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -4,6 +4,10 @@
  * recv/sent/connected/accept/err); the callbacks only queue data, record
  * state and wake epoll entries (mlw__sock_notify), never call out to the
  * application.
+ *
+ * mlw__tcp_syn_limits() here overrides the weak default in
+ * lwip-port/syn_opts.c (lwIP's LWIP_HOOK_TCP_OUT_ADD_TCPOPTS): the MSS and
+ * window a SYN or SYN-ACK announces for TCP_MAXSEG and SO_RCVBUF.
  */
 #include <errno.h>
 #include <netinet/in.h>
