@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sys/uio.h>
 
+#include "lwip/sys.h"
 #include "lwip/tcp.h"
 
 #include "mlwip/socket.h"
@@ -115,13 +116,8 @@ static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek, 
 	s->rx_off = off;
 	s->rx_bytes -= done;
 	/* Open the window by what the application took (honest flow
-	 * control: unread data keeps it closed). */
-	for (size_t left = done; left > 0 && s->pcb != NULL;) {
-		u16_t n = left > 0xffffu ? 0xffffu : (u16_t)left;
-
-		tcp_recved(s->pcb, n);
-		left -= n;
-	}
+	 * control: unread data keeps it closed), within SO_RCVBUF. */
+	mlw__rcv_open(s, done);
 	if (done > 0 && s->pcb != NULL)
 		mlw__mark_dirty(s);
 	return done;
@@ -313,12 +309,12 @@ ssize_t mlw_read(int fd, void *buf, size_t len)
 	return mlw_recv(fd, buf, len, 0);
 }
 
-/* Bytes tcp_write() can take now. */
+/* Bytes tcp_write() can take now (SO_SNDBUF: see opt.c). */
 static size_t tx_room(const struct mlw__sock *s)
 {
 	if (s->pcb == NULL || tcp_sndqueuelen(s->pcb) + QUEUE_RESERVE >= TCP_SND_QUEUELEN)
 		return 0;
-	return tcp_sndbuf(s->pcb);
+	return mlw__tx_room(s);
 }
 
 /*
@@ -375,11 +371,33 @@ static ssize_t stream_send(struct mlw__sock *s, const uint8_t *b, size_t len, in
 				n = WRITE_CHUNK;
 			if (n < len - done || (flags & MSG_MORE))
 				wflags |= TCP_WRITE_FLAG_MORE;
-			err = tcp_write(s->pcb, b + done, (u16_t)n, wflags);
-			if (err == ERR_OK) {
-				done += n;
-				mlw__mark_dirty(s);
-				continue;
+			/* TCP_USER_TIMEOUT's clock starts with the first
+			 * byte outstanding (see tcp.c's on_poll). */
+			if (s->user_timeout_ms != 0 && s->pcb->unacked == NULL &&
+			    s->pcb->unsent == NULL) {
+				s->ut_start = sys_now() | 1;
+				s->ut_lastack = s->pcb->lastack;
+			}
+			if (s->cork) {
+				size_t taken;
+
+				err = mlw__cork_write(s, b + done, n, &taken);
+				if (err == ERR_OK) {
+					done += taken;
+					continue;
+				}
+			} else {
+				if (s->cork_len != 0)
+					err = mlw__cork_flush(s);	/* uncorked: held bytes first */
+				else
+					err = ERR_OK;
+				if (err == ERR_OK)
+					err = tcp_write(s->pcb, b + done, (u16_t)n, wflags);
+				if (err == ERR_OK) {
+					done += n;
+					mlw__mark_dirty(s);
+					continue;
+				}
 			}
 			if (err != ERR_MEM) {
 				if (done > 0)

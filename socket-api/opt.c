@@ -1,4 +1,4 @@
-/* opt.c - socket options, addresses, fcntl and ioctl. */
+/* opt.c - socket options (with the per-socket send and receive limits, TCP_CORK's held bytes and TCP_INFO), addresses, fcntl and ioctl. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,9 +12,11 @@
 #include <sys/ioctl.h>
 
 #include "lwip/ip.h"
+#include "lwip/sys.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
+#include "mlwip/alloc.h"
 #include "mlwip/socket.h"
 #include "sock_private.h"
 
@@ -34,6 +36,200 @@ static int get_int(const void *optval, socklen_t optlen, int *v)
 		return EFAULT;
 	memcpy(v, optval, sizeof(int));
 	return 0;
+}
+
+/* ---- SO_SNDBUF / SO_RCVBUF ----
+ *
+ * As Linux: the value set is doubled (Linux counts its bookkeeping in the
+ * buffer) and reported so; at least SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF
+ * (4608 / 2304 on x86-64); a larger value is cut to the most lwIP can use
+ * (TCP_SND_BUF / TCP_WND, where Linux cuts at net.core.wmem_max/rmem_max).
+ * What the connection uses is half the reported size, i.e. the value set,
+ * which is what Linux's default tcp_adv_win_scale gives too. Unset, a
+ * socket may use TCP_SND_BUF and TCP_WND (reported doubled). */
+#define SNDBUF_MIN 4608u
+#define RCVBUF_MIN 2304u
+
+uint32_t mlw__sndbuf_limit(const struct mlw__sock *s)
+{
+	return s->sndbuf != 0 ? s->sndbuf / 2 : TCP_SND_BUF;
+}
+
+uint32_t mlw__rcvbuf_limit(const struct mlw__sock *s)
+{
+	return s->rcvbuf != 0 ? s->rcvbuf / 2 : TCP_WND;
+}
+
+/* lwIP's send buffer (pcb->snd_buf) counts down from TCP_SND_BUF as
+ * tcp_write() queues and back up as the peer acknowledges; tcp_sndbuf()
+ * reports it cut to 16 bits, what one tcp_write() takes. SO_SNDBUF limits
+ * the bytes queued plus what TCP_CORK holds. */
+size_t mlw__tx_room(const struct mlw__sock *s)
+{
+	uint32_t queued, lim;
+	size_t room;
+
+	if (s->pcb == NULL)
+		return 0;
+	room = tcp_sndbuf(s->pcb);
+	queued = (uint32_t)(TCP_SND_BUF - s->pcb->snd_buf) + s->cork_len;
+	lim = mlw__sndbuf_limit(s);
+	if (queued >= lim)
+		return 0;
+	return room < lim - queued ? room : lim - queued;
+}
+
+/*
+ * The receive window. lwIP has one window size for all connections
+ * (TCP_WND, or 64 KiB without window scaling) and opens pcb->rcv_wnd by
+ * what tcp_recved() returns. A smaller SO_RCVBUF keeps rcv_cut bytes off
+ * it: taken from pcb->rcv_wnd at once where the window has them, the rest
+ * (rcv_held) from the next reads, whose tcp_recved() then gives less. lwIP
+ * never shrinks the right edge it announced (tcp_update_rcv_ann_wnd), so a
+ * smaller window shows as the peer's data arrives. tcp_close() resets a
+ * connection whose window is not fully open, so close gives the cut back
+ * first (tcp.c).
+ */
+static void rcv_recved(struct tcp_pcb *pcb, size_t n)
+{
+	while (n > 0) {
+		u16_t k = n > 0xffffu ? 0xffffu : (u16_t)n;
+
+		tcp_recved(pcb, k);
+		n -= k;
+	}
+}
+
+void mlw__rcv_limit(struct mlw__sock *s)
+{
+	struct tcp_pcb *pcb = conn_pcb(s);
+	uint32_t max, lim, want;
+
+	if (pcb == NULL || s->state != MLW__S_CONNECTED)
+		return;
+	max = TCP_WND_MAX(pcb);
+	lim = mlw__rcvbuf_limit(s);
+	want = lim < max ? max - lim : 0;
+	if (want > s->rcv_cut) {
+		uint32_t more = want - s->rcv_cut, now = more < pcb->rcv_wnd ? more : pcb->rcv_wnd;
+
+		pcb->rcv_wnd -= now;
+		s->rcv_held += more - now;
+	} else if (want < s->rcv_cut) {
+		uint32_t back = s->rcv_cut - want, h = back < s->rcv_held ? back : s->rcv_held;
+
+		s->rcv_held -= h;
+		rcv_recved(pcb, back - h);
+		mlw__mark_dirty(s);
+	}
+	s->rcv_cut = want;
+}
+
+/* At establishment: nothing beyond the SYN's window (syn_opts.c) has been
+ * announced yet, so the window the next segment offers can be cut to the
+ * limit too; never below the right edge already offered. */
+void mlw__rcv_limit_open(struct mlw__sock *s)
+{
+	struct tcp_pcb *pcb = conn_pcb(s);
+	uint32_t edge, ann;
+
+	if (pcb == NULL || s->rcvbuf == 0)
+		return;
+	mlw__rcv_limit(s);
+	edge = pcb->rcv_ann_right_edge - pcb->rcv_nxt;
+	ann = pcb->rcv_wnd > edge ? pcb->rcv_wnd : edge;
+	if (pcb->rcv_ann_wnd > ann)
+		pcb->rcv_ann_wnd = ann;
+}
+
+void mlw__rcv_open(struct mlw__sock *s, size_t n)
+{
+	if (s->pcb == NULL || n == 0)
+		return;
+	if (s->rcv_held != 0) {
+		uint32_t h = n < s->rcv_held ? (uint32_t)n : s->rcv_held;
+
+		s->rcv_held -= h;
+		n -= h;
+	}
+	rcv_recved(s->pcb, n);
+	/* lwIP announces a reopened window at once only past
+	 * TCP_WND_UPDATE_THRESHOLD (4 MSS), more than a small SO_RCVBUF can
+	 * ever open: the peer would wait for its window probe. Announce it
+	 * once half the limit is open, as Linux's tcp_cleanup_rbuf does. */
+	if (s->rcv_cut != 0 && n > 0 &&
+	    s->pcb->rcv_wnd >= mlw__rcvbuf_limit(s) / 2 &&
+	    s->pcb->rcv_nxt + s->pcb->rcv_ann_wnd != s->pcb->rcv_ann_right_edge)
+		tcp_ack_now(s->pcb);
+}
+
+/* ---- TCP_CORK ----
+ *
+ * lwIP sends a partial segment whenever Nagle lets it (nothing
+ * unacknowledged) and from its own input path, so corked bytes cannot wait
+ * in lwIP's queue: full segments go to tcp_write(), the tail waits in the
+ * socket's cork_buf (TCP_MSS bytes from the shard heap, taken at the first
+ * corked send) until it fills a segment, the socket is uncorked, shut down
+ * for writing or closed. Linux also sends it after 200 ms; mlwip does not. */
+static err_t cork_push(struct mlw__sock *s, u8_t flags)
+{
+	err_t err;
+
+	if (s->cork_len == 0 || s->pcb == NULL)
+		return ERR_OK;
+	err = tcp_write(s->pcb, s->cork_buf, s->cork_len, TCP_WRITE_FLAG_COPY | flags);
+	if (err == ERR_OK) {
+		s->cork_len = 0;
+		mlw__mark_dirty(s);
+	}
+	return err;
+}
+
+err_t mlw__cork_flush(struct mlw__sock *s)
+{
+	return cork_push(s, 0);
+}
+
+err_t mlw__cork_write(struct mlw__sock *s, const void *buf, size_t len, size_t *taken)
+{
+	const uint8_t *b = buf;
+	size_t mss = tcp_mss(s->pcb);
+	err_t err;
+
+	*taken = 0;
+	if (mss == 0 || mss > TCP_MSS)
+		mss = TCP_MSS;
+	if (s->cork_buf == NULL) {
+		s->cork_buf = mlw_alloc_malloc(TCP_MSS);
+		if (s->cork_buf == NULL)
+			return ERR_MEM;
+	}
+	while (len > 0) {
+		size_t k;
+
+		if (s->cork_len >= mss) {
+			err = cork_push(s, TCP_WRITE_FLAG_MORE);
+			if (err != ERR_OK)
+				return *taken > 0 ? ERR_OK : err;
+		}
+		if (s->cork_len == 0 && len >= mss) {
+			k = len - len % mss;
+			err = tcp_write(s->pcb, b, (u16_t)k, TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE);
+			if (err != ERR_OK)
+				return *taken > 0 ? ERR_OK : err;
+			mlw__mark_dirty(s);
+		} else {
+			k = mss - s->cork_len < len ? mss - s->cork_len : len;
+			memcpy(s->cork_buf + s->cork_len, b, k);
+			s->cork_len = (uint16_t)(s->cork_len + k);
+		}
+		b += k;
+		len -= k;
+		*taken += k;
+	}
+	if (s->cork_len >= mss)
+		cork_push(s, TCP_WRITE_FLAG_MORE);
+	return ERR_OK;
 }
 
 static int set_sol_socket(struct mlw__sock *s, int name, const void *optval, socklen_t optlen)
@@ -127,10 +323,26 @@ static int set_sol_socket(struct mlw__sock *s, int name, const void *optval, soc
 				ip_reset_option(pcb, SOF_KEEPALIVE);
 		}
 		break;
-	default:
-		/* SO_RCVBUF/SO_SNDBUF: lwIP's window and send buffer are
-		 * compile-time sizes; accepted and ignored. */
+	case SO_SNDBUF:
+	case SO_RCVBUF: {
+		/* Linux: min_t(u32, val, max), so a negative value is huge. */
+		uint32_t u = (uint32_t)v, max = name == SO_SNDBUF ? TCP_SND_BUF : TCP_WND;
+		uint32_t min = name == SO_SNDBUF ? SNDBUF_MIN : RCVBUF_MIN;
+
+		if (u > max)
+			u = max;
+		u *= 2;
+		if (u < min)
+			u = min;
+		if (name == SO_SNDBUF) {
+			s->sndbuf = u;
+			mlw__sock_notify(s);	/* writability may change */
+		} else {
+			s->rcvbuf = u;
+			mlw__rcv_limit(s);
+		}
 		break;
+	}
 	}
 	return 0;
 }
@@ -147,6 +359,9 @@ static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t 
 	case TCP_KEEPCNT:
 	case TCP_SYNCNT:
 	case TCP_MAXSEG:
+	case TCP_QUICKACK:
+	case TCP_CORK:
+	case TCP_USER_TIMEOUT:
 		break;
 	default:
 		return ENOPROTOOPT;
@@ -155,6 +370,31 @@ static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t 
 	if (e != 0)
 		return e;
 	switch (name) {
+	case TCP_QUICKACK:
+		/* mlwip sends a delayed ACK at the end of the loop pass that
+		 * received the data (fd.c's mlw__flush), so it is always in
+		 * Linux's quick-ACK mode; 0 is only remembered. 1 sends an
+		 * ACK that is due at once, as Linux's tcp_cleanup_rbuf(). */
+		s->quickack_off = v == 0;
+		if (v != 0 && pcb != NULL && s->state == MLW__S_CONNECTED &&
+		    (pcb->flags & TF_ACK_DELAY)) {
+			tcp_ack_now(pcb);
+			mlw__mark_dirty(s);
+		}
+		break;
+	case TCP_CORK:
+		s->cork = v != 0;
+		if (!s->cork && pcb != NULL)
+			mlw__cork_flush(s);
+		break;
+	case TCP_USER_TIMEOUT:
+		/* Milliseconds; Linux refuses a negative value. */
+		if (v < 0)
+			return EINVAL;
+		s->user_timeout_ms = (uint32_t)v;
+		s->ut_start = 0;
+		mlw__tcp_poll_update(s);
+		break;
 	case TCP_NODELAY:
 		s->nodelay = v != 0;
 		if (pcb != NULL) {
@@ -190,8 +430,9 @@ static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t 
 		break;
 	case TCP_MAXSEG:
 		/* Linux's limits (TCP_MIN_MSS .. MAX_TCP_WINDOW; 0 clears).
-		 * It caps the segments this end sends; the MSS lwIP
-		 * announces in its SYN stays TCP_MSS (a compile-time size). */
+		 * It caps the segments this end sends and, set before
+		 * connect or listen, the MSS announced in the SYN or SYN-ACK
+		 * (lwip-port/syn_mss.c). */
 		if (v != 0 && (v < 88 || v > 32767))
 			return EINVAL;
 		s->user_mss = (uint16_t)v;
@@ -264,7 +505,73 @@ union opt_val {
 	int i;
 	struct linger lg;
 	struct timeval tv;
+	struct tcp_info ti;
 };
+
+/* Linux's TCP state numbers (include/net/tcp_states.h) for lwIP's. */
+static uint8_t linux_state(enum tcp_state st)
+{
+	switch (st) {
+	case LISTEN: return 10;
+	case SYN_SENT: return 2;
+	case SYN_RCVD: return 3;
+	case ESTABLISHED: return 1;
+	case FIN_WAIT_1: return 4;
+	case FIN_WAIT_2: return 5;
+	case CLOSE_WAIT: return 8;
+	case CLOSING: return 11;
+	case LAST_ACK: return 9;
+	case TIME_WAIT: return 6;
+	default: return 7;	/* CLOSED */
+	}
+}
+
+/*
+ * TCP_INFO with what lwIP keeps; every other field is 0. lwIP measures
+ * round trips in slow-timer ticks (TCP_SLOW_INTERVAL ms): sa is eight times
+ * the smoothed RTT, sv four times its mean deviation, rto the timeout, all
+ * in ticks; Linux reports microseconds. cwnd and ssthresh are bytes in
+ * lwIP, segments in Linux. retransmits and total_retrans are both lwIP's
+ * nrtx, the retransmissions of the current segment (lwIP keeps no total).
+ */
+static void tcp_info_fill(const struct mlw__sock *s, struct tcp_info *ti)
+{
+	const struct tcp_pcb *pcb = s->pcb;
+	uint32_t tick_us = TCP_SLOW_INTERVAL * 1000u;
+	uint32_t amss = s->user_mss != 0 && s->user_mss < TCP_MSS ? s->user_mss : TCP_MSS;
+
+	memset(ti, 0, sizeof(*ti));
+	if (pcb == NULL) {
+		ti->tcpi_state = 7;
+		return;
+	}
+	ti->tcpi_state = linux_state(pcb->state);
+	if (s->state == MLW__S_LISTEN)
+		return;
+	ti->tcpi_retransmits = pcb->nrtx;
+	ti->tcpi_total_retrans = pcb->nrtx;
+#if LWIP_WND_SCALE
+	if (pcb->flags & TF_WND_SCALE) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		ti->tcpi_snd_wscale = pcb->snd_scale & 0xf;
+		ti->tcpi_rcv_wscale = pcb->rcv_scale & 0xf;
+	}
+#endif
+	ti->tcpi_rto = (uint32_t)(pcb->rto > 0 ? pcb->rto : 0) * tick_us;
+	ti->tcpi_snd_mss = pcb->mss;
+	ti->tcpi_rcv_mss = amss;
+	ti->tcpi_advmss = amss;
+	for (const struct tcp_seg *seg = pcb->unacked; seg != NULL; seg = seg->next)
+		ti->tcpi_unacked++;
+	ti->tcpi_rtt = (uint32_t)(pcb->sa > 0 ? pcb->sa >> 3 : 0) * tick_us;
+	ti->tcpi_rttvar = (uint32_t)(pcb->sv > 0 ? pcb->sv >> 2 : 0) * tick_us;
+	if (pcb->mss != 0) {
+		ti->tcpi_snd_cwnd = (uint32_t)pcb->cwnd / pcb->mss;
+		ti->tcpi_snd_ssthresh = (uint32_t)pcb->ssthresh / pcb->mss;
+	}
+	ti->tcpi_rcv_space = mlw__rcvbuf_limit(s) < TCP_WND_MAX(pcb) ? mlw__rcvbuf_limit(s)
+								  : TCP_WND_MAX(pcb);
+}
 
 /* The value of an option, or ENOPROTOOPT. */
 static int get_value(struct mlw__sock *s, int level, int name, union opt_val *out, socklen_t *size)
@@ -292,10 +599,10 @@ static int get_value(struct mlw__sock *s, int level, int name, union opt_val *ou
 			*v = s->keepalive;
 			return 0;
 		case SO_RCVBUF:
-			*v = TCP_WND;
+			*v = (int)(mlw__rcvbuf_limit(s) * 2);
 			return 0;
 		case SO_SNDBUF:
-			*v = TCP_SND_BUF;
+			*v = (int)(mlw__sndbuf_limit(s) * 2);
 			return 0;
 		case SO_LINGER:
 			out->lg.l_onoff = s->linger_on;
@@ -334,6 +641,20 @@ static int get_value(struct mlw__sock *s, int level, int name, union opt_val *ou
 			return 0;
 		case TCP_SYNCNT:
 			*v = s->syn_cnt ? s->syn_cnt : TCP_SYNMAXRTX;
+			return 0;
+		case TCP_QUICKACK:
+			*v = !s->quickack_off;
+			return 0;
+		case TCP_CORK:
+			*v = s->cork;
+			return 0;
+		case TCP_USER_TIMEOUT:
+			*v = (int)s->user_timeout_ms;
+			return 0;
+		case TCP_INFO:
+			/* A shorter buffer gets the start of the struct. */
+			tcp_info_fill(s, &out->ti);
+			*size = sizeof(out->ti);
 			return 0;
 		case TCP_MAXSEG:
 			if (pcb != NULL && s->state == MLW__S_CONNECTED)

@@ -58,6 +58,21 @@ struct mlw__sock {
 	uint8_t syn_cnt;	/* TCP_SYNCNT; 0: lwIP's TCP_SYNMAXRTX */
 	uint16_t user_mss;	/* TCP_MAXSEG set by the user; 0: none */
 	bool v6only;		/* IPV6_V6ONLY (AF_INET6 only) */
+	bool quickack_off;	/* TCP_QUICKACK set to 0 (recorded, see opt.c) */
+	bool cork;		/* TCP_CORK: partial segments wait in cork_buf */
+	uint16_t cork_len;	/* bytes held in cork_buf */
+	uint8_t *cork_buf;	/* TCP_MSS bytes from the shard heap, first corked send */
+	uint32_t user_timeout_ms;	/* TCP_USER_TIMEOUT; 0: lwIP's retransmission limit */
+	uint32_t ut_start;	/* sys_now() when unacknowledged data was first seen, 0: none */
+	uint32_t ut_lastack;	/* pcb->lastack at ut_start */
+	/* SO_SNDBUF / SO_RCVBUF as getsockopt reports them (twice the value
+	 * set, as Linux); 0: the default. What the connection may use is
+	 * half of it (see opt.c). */
+	uint32_t sndbuf, rcvbuf;
+	/* SO_RCVBUF below lwIP's window: rcv_cut bytes are kept off the
+	 * PCB's window, rcv_held of them still to take (from the next reads'
+	 * tcp_recved) because the window was smaller than the cut. */
+	uint32_t rcv_cut, rcv_held;
 	uint64_t rcvtimeo_us, sndtimeo_us;	/* SO_RCVTIMEO/SO_SNDTIMEO; 0: forever */
 	int so_error;		/* pending error (errno value), 0 if none */
 	int abort_err;		/* errno for the err callback when we abort the PCB (0: lwIP's err) */
@@ -172,6 +187,24 @@ bool mlw__ip_is_local(const ip_addr_t *ip);
 
 /* tcp.c */
 void mlw__sock_free(struct mlw__sock *s, bool reset);
+/* Start or stop lwIP's poll callback as TCP_SYNCNT/TCP_USER_TIMEOUT need. */
+void mlw__tcp_poll_update(struct mlw__sock *s);
+
+/* opt.c: the per-socket buffer limits (bytes the connection may use) and
+ * TCP_CORK's held bytes. */
+uint32_t mlw__sndbuf_limit(const struct mlw__sock *s);
+uint32_t mlw__rcvbuf_limit(const struct mlw__sock *s);
+/* Bytes tcp_write() may take within SO_SNDBUF (less what TCP_CORK holds). */
+size_t mlw__tx_room(const struct mlw__sock *s);
+/* TCP_CORK: full segments to tcp_write(), the tail held; sets *taken. */
+err_t mlw__cork_write(struct mlw__sock *s, const void *buf, size_t len, size_t *taken);
+/* Hand the held bytes to tcp_write (uncork, close, shutdown); ERR_MEM keeps them. */
+err_t mlw__cork_flush(struct mlw__sock *s);
+/* Apply SO_RCVBUF to an established connection's window (or a change of it). */
+void mlw__rcv_limit(struct mlw__sock *s);
+void mlw__rcv_limit_open(struct mlw__sock *s);	/* the same when established */
+/* The application read @p n bytes: open the window by what SO_RCVBUF allows. */
+void mlw__rcv_open(struct mlw__sock *s, size_t n);
 bool mlw__sock_writable(const struct mlw__sock *s);
 
 /* udp.c: the UDP half of the calls; the public functions dispatch here

@@ -4,12 +4,17 @@
  * recv/sent/connected/accept/err); the callbacks only queue data, record
  * state and wake epoll entries (mlw__sock_notify), never call out to the
  * application.
+ *
+ * mlw__tcp_syn_limits() here overrides the weak default in
+ * lwip-port/syn_opts.c (lwIP's LWIP_HOOK_TCP_OUT_ADD_TCPOPTS): the MSS and
+ * window a SYN or SYN-ACK announces for TCP_MAXSEG and SO_RCVBUF.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "lwip/ip.h"
+#include "lwip/sys.h"
 #include "lwip/priv/tcp_priv.h"	/* tcp_abandon() */
 #include "lwip/tcp.h"
 #include "mlw_lwip_hooks.h"
@@ -119,22 +124,61 @@ static void on_err(void *arg, err_t err)
 }
 
 /*
+ * lwIP's poll callback, every slow-timer tick (TCP_SLOW_INTERVAL, 500 ms)
+ * for a socket that set TCP_SYNCNT or TCP_USER_TIMEOUT; lwIP's slow timer
+ * visits every connection anyway, so this adds no walk of its own.
+ *
  * TCP_SYNCNT: lwIP's limit on SYN retransmissions is the compile-time
- * TCP_SYNMAXRTX. A smaller per-socket limit is enforced from lwIP's poll
- * callback (every slow-timer tick while connecting): one tick before the
- * retransmission that would exceed it, the attempt is dropped without a
- * RST, as Linux gives up silently; the err callback then reports
+ * TCP_SYNMAXRTX. A smaller per-socket limit is enforced one tick before
+ * the retransmission that would exceed it: the attempt is dropped without
+ * a RST, as Linux gives up silently; the err callback then reports
  * ERR_ABRT, i.e. ETIMEDOUT.
+ *
+ * TCP_USER_TIMEOUT: data (or a SYN) waiting for its ACK, or held by a zero
+ * window, for longer than the value ends the connection without a RST and
+ * ETIMEDOUT, as Linux's tcp_write_err(). The clock starts when the socket
+ * queues data with nothing outstanding (io.c) or at the first tick that
+ * sees something outstanding, and restarts whenever the peer acknowledges
+ * more; so the connection ends between the value and one tick after it.
  */
-static err_t on_syn_poll(void *arg, struct tcp_pcb *pcb)
+static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct mlw__sock *s = arg;
+	uint32_t now;
 
-	if (pcb->state == SYN_SENT && pcb->nrtx >= s->syn_cnt && pcb->rtime + 1 >= pcb->rto) {
+	if (s == NULL)
+		return ERR_OK;
+	if (pcb->state == SYN_SENT && s->syn_cnt != 0 && pcb->nrtx >= s->syn_cnt &&
+	    pcb->rtime + 1 >= pcb->rto) {
+		tcp_abandon(pcb, 0);
+		return ERR_ABRT;
+	}
+	if (s->user_timeout_ms == 0)
+		return ERR_OK;
+	now = sys_now();
+	if (pcb->unacked == NULL && pcb->unsent == NULL) {
+		s->ut_start = 0;
+	} else if (s->ut_start == 0 || pcb->lastack != s->ut_lastack) {
+		s->ut_start = now | 1;
+		s->ut_lastack = pcb->lastack;
+	} else if (now - s->ut_start >= s->user_timeout_ms) {
+		s->abort_err = ETIMEDOUT;
 		tcp_abandon(pcb, 0);
 		return ERR_ABRT;
 	}
 	return ERR_OK;
+}
+
+void mlw__tcp_poll_update(struct mlw__sock *s)
+{
+	bool syn = s->state == MLW__S_CONNECTING && s->syn_cnt != 0 && s->syn_cnt < TCP_SYNMAXRTX;
+
+	if (s->pcb == NULL || s->state == MLW__S_LISTEN)
+		return;
+	if (syn || s->user_timeout_ms != 0)
+		tcp_poll(s->pcb, on_poll, 1);
+	else
+		tcp_poll(s->pcb, NULL, 0);
 }
 
 /* An ICMP error quoting a segment of ours (lwip-port/icmp_err.c decided
@@ -167,12 +211,12 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	struct mlw__sock *s = arg;
 
 	(void)err;	/* always ERR_OK in lwIP 2.1.3 and 2.2.1 */
-	if (s->syn_cnt != 0)
-		tcp_poll(pcb, NULL, 0);
 	/* The SYN-ACK's MSS option replaced what apply_options() set. */
 	if (s->user_mss != 0 && s->user_mss < pcb->mss)
 		pcb->mss = s->user_mss;
 	s->state = MLW__S_CONNECTED;
+	mlw__tcp_poll_update(s);
+	mlw__rcv_limit_open(s);
 	keep_name(s, pcb);
 	mlw__sock_notify(s);
 	return ERR_OK;
@@ -243,10 +287,16 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	s->linger_on = ls->linger_on;
 	s->linger_sec = ls->linger_sec;
 	s->user_mss = ls->user_mss;
+	s->user_timeout_ms = ls->user_timeout_ms;
+	s->cork = ls->cork;
+	s->sndbuf = ls->sndbuf;
+	s->rcvbuf = ls->rcvbuf;
 	s->rcvtimeo_us = ls->rcvtimeo_us;
 	s->sndtimeo_us = ls->sndtimeo_us;
 	attach(s, newpcb);
 	apply_options(s);
+	mlw__tcp_poll_update(s);
+	mlw__rcv_limit_open(s);
 	/* Keep the connection counted against lwIP's listen backlog until
 	 * mlw_accept() takes it: a full queue then drops new SYNs (the peer
 	 * retries), as Linux does, instead of completing handshakes that
@@ -304,12 +354,24 @@ void mlw__sock_free(struct mlw__sock *s, bool reset)
 			tcp_accept(pcb, NULL);
 		}
 		if (s->state != MLW__S_LISTEN &&
-		    (reset || (s->linger_on && s->linger_sec == 0) || s->rx_bytes > 0))
+		    (reset || (s->linger_on && s->linger_sec == 0) || s->rx_bytes > 0)) {
 			tcp_abort(pcb);
-		else if (tcp_close(pcb) != ERR_OK)
-			tcp_abort(pcb);	/* no memory for the FIN */
+		} else {
+			if (s->state != MLW__S_LISTEN) {
+				/* Linux sends corked data on close. tcp_close()
+				 * resets a connection whose window is not
+				 * fully open ("unread data"): give back what
+				 * SO_RCVBUF withheld, all data was read. */
+				mlw__cork_flush(s);
+				if (s->rcv_cut != 0)
+					pcb->rcv_wnd = TCP_WND_MAX(pcb);
+			}
+			if (tcp_close(pcb) != ERR_OK)
+				tcp_abort(pcb);	/* no memory for the FIN */
+		}
 	}
 	rx_drop(s);
+	mlw_alloc_free(s->cork_buf);
 	mlw_alloc_free(s);
 }
 
@@ -554,6 +616,8 @@ static int reopen(struct mlw__sock *s)
 		return -1;
 	}
 	rx_drop(s);
+	s->rcv_cut = s->rcv_held = 0;
+	s->cork_len = 0;
 	attach(s, pcb);
 	apply_options(s);
 	if (s->reuse)
@@ -643,8 +707,8 @@ int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		return -1;
 	}
 	s->state = MLW__S_CONNECTING;
-	if (s->syn_cnt != 0 && s->syn_cnt < TCP_SYNMAXRTX)
-		tcp_poll(s->pcb, on_syn_poll, 1);
+	s->ut_start = 0;
+	mlw__tcp_poll_update(s);
 	mlw__mark_dirty(s);	/* the SYN went out; nothing else to flush */
 	if (s->nonblock) {
 		s->connect_pending = true;
@@ -694,7 +758,10 @@ int mlw_shutdown(int fd, int how)
 	if (how != SHUT_WR)
 		s->rd_shut = true;
 	if (how != SHUT_RD && !s->wr_shut && s->pcb != NULL) {
-		err_t err = tcp_shutdown(s->pcb, 0, 1);
+		err_t err = mlw__cork_flush(s);	/* corked data goes before the FIN */
+
+		if (err == ERR_OK)
+			err = tcp_shutdown(s->pcb, 0, 1);
 
 		if (err != ERR_OK) {
 			errno = mlw__errno_from_err(err);
@@ -727,6 +794,28 @@ int mlw_close(int fd)
  * judge writability (TCP_SNDLOWAT bytes and TCP_SNDQUEUELOWAT segments). */
 bool mlw__sock_writable(const struct mlw__sock *s)
 {
-	return s->pcb != NULL && tcp_sndbuf(s->pcb) > TCP_SNDLOWAT &&
+	uint32_t lowat = mlw__sndbuf_limit(s) / 3;	/* Linux: a third of SO_SNDBUF free */
+
+	if (lowat > TCP_SNDLOWAT)
+		lowat = TCP_SNDLOWAT;
+	return s->pcb != NULL && mlw__tx_room(s) > lowat &&
 	       tcp_sndqueuelen(s->pcb) < TCP_SNDQUEUELOWAT;
+}
+
+/* The TCP_MAXSEG and SO_RCVBUF a SYN or SYN-ACK of @p pcb announces
+ * (lwip-port/syn_opts.c), 0 for none: a connecting socket's own PCB, or a
+ * listener's for the SYN-ACK of a connection not yet accepted (lwIP gives
+ * it the listener's callback argument). Other PCBs (lwIP's apps) are not
+ * ours. */
+void mlw__tcp_syn_limits(const struct tcp_pcb *pcb, u16_t *mss, u32_t *wnd)
+{
+	const struct mlw__sock *s = NULL;
+
+	if (pcb->errf == on_err)
+		s = pcb->callback_arg;
+	else if (pcb->state == SYN_RCVD && pcb->listener != NULL &&
+		 pcb->listener->accept == on_accept)
+		s = pcb->callback_arg;
+	*mss = s != NULL ? s->user_mss : 0;
+	*wnd = s != NULL && s->rcvbuf != 0 ? mlw__rcvbuf_limit(s) : 0;
 }

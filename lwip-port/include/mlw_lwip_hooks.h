@@ -45,11 +45,9 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
 /* TCP output: a reset built in reply to a received segment gets RFC 9293's
- * form (tcp_rst.c); every other segment pays one byte test. */
+ * form (tcp_rst.c), through LWIP_HOOK_TCP_OUT_ADD_TCPOPTS below. */
 u32_t *mlw__tcp_out_rst(struct tcp_hdr *out, u32_t *opts);
 u64_t mlw__tcp_rst_rewritten(void);
-#define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
-	((((const u8_t *)(hdr))[13] & 0x04 /* RST */) ? mlw__tcp_out_rst(hdr, opts) : (opts))
 
 /* What input_guard.c changed or dropped, per shard (mlw_shard_stats). */
 struct mlw_input_guard_stats {
@@ -67,5 +65,21 @@ void mlw__udp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr
 			 u16_t remote_port, int err);
 void mlw__tcp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr_t *remote,
 			 u16_t remote_port, u32_t seq, int err);
+
+/* TCP_MAXSEG and SO_RCVBUF in the SYN (syn_opts.c): a SYN or SYN-ACK
+ * announces the socket's MSS and window when below lwIP's;
+ * mlw__tcp_syn_limits() names them (socket-api/tcp.c; a weak default
+ * giving 0, "none", in syn_opts.c). */
+struct tcp_pcb;
+struct tcp_hdr;
+void mlw__tcp_syn_limits(const struct tcp_pcb *pcb, u16_t *mss, u32_t *wnd);
+void mlw__tcp_syn_opts(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
+
+/* lwIP has one TCP output hook; it serves both of the above: a reset
+ * (tcp_rst.c; pcb may be NULL there) and a SYN or SYN-ACK (syn_opts.c).
+ * Every other segment pays two flag tests. */
+#define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
+	((((const u8_t *)(hdr))[13] & 0x04 /* RST */) ? mlw__tcp_out_rst(hdr, opts) : \
+	 (((const u8_t *)(hdr))[13] & 0x02 /* SYN */) ? (mlw__tcp_syn_opts(pcb, hdr), (opts)) : (opts))
 
 #endif /* MLW_LWIP_HOOKS_H */

@@ -1567,6 +1567,126 @@ static void t_huge_timeouts(const struct sem_ops *o, int fam)
 	close3(o, lfd, cfd, sfd);
 }
 
+/* ---- issue 10, item 4: the options people use ---- */
+
+static void get_int_rec(const struct sem_ops *o, int fd, int level, int opt, const char *label)
+{
+	char l2[64];
+	int v = -12345;
+	socklen_t vl = sizeof(v);
+
+	R(label, o->getsockopt(fd, level, opt, &v, &vl));
+	snprintf(l2, sizeof(l2), "%s.value", label);
+	sem_recf(l2, "%d len=%u", v, (unsigned)vl);
+}
+
+/* TCP_INFO's state (Linux's numbering) and the length returned for a
+ * buffer of @p len bytes. */
+static void tcp_info_rec(const struct sem_ops *o, int fd, socklen_t len, const char *label)
+{
+	struct tcp_info ti;
+	char l2[64];
+
+	memset(&ti, 0xee, sizeof(ti));
+	R(label, o->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len));
+	snprintf(l2, sizeof(l2), "%s.value", label);
+	sem_recf(l2, "state=%u len=%u", len > 0 ? ti.tcpi_state : 999u, (unsigned)len);
+}
+
+/* setsockopt/getsockopt of TCP_QUICKACK, TCP_CORK, TCP_USER_TIMEOUT,
+ * SO_SNDBUF/SO_RCVBUF (doubled; Linux's minimums), TCP_INFO's state and
+ * length; inheritance by an accepted socket. */
+static void t_sockopts_item4(const struct sem_ops *o, int fam)
+{
+	struct sockaddr_storage ss;
+	int fd = FD("socket", o->socket(fam, SOCK_STREAM, 0)), lfd, cfd, sfd, v;
+	uint16_t port;
+	socklen_t len;
+
+	get_int_rec(o, fd, IPPROTO_TCP, TCP_QUICKACK, "get.quickack.default");
+	set_get_int(o, fd, IPPROTO_TCP, TCP_QUICKACK, "quickack.0", 0, false);
+	set_get_int(o, fd, IPPROTO_TCP, TCP_QUICKACK, "quickack.2", 2, false);
+	R("set.quickack.short", o->setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, 2));
+	get_int_rec(o, fd, IPPROTO_TCP, TCP_CORK, "get.cork.default");
+	set_get_int(o, fd, IPPROTO_TCP, TCP_CORK, "cork.5", 5, false);
+	set_get_int(o, fd, IPPROTO_TCP, TCP_CORK, "cork.0", 0, false);
+	R("set.cork.short", o->setsockopt(fd, IPPROTO_TCP, TCP_CORK, &(int){ 1 }, 3));
+	get_int_rec(o, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, "get.user_timeout.default");
+	v = -1;
+	R("set.user_timeout.negative", o->setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof(v)));
+	set_get_int(o, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, "user_timeout", 1234, false);
+	set_get_int(o, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, "user_timeout.0", 0, false);
+	set_get_int(o, fd, SOL_SOCKET, SO_RCVBUF, "rcvbuf.64k", 65536, false);
+	set_get_int(o, fd, SOL_SOCKET, SO_SNDBUF, "sndbuf.64k", 65536, false);
+	set_get_int(o, fd, SOL_SOCKET, SO_RCVBUF, "rcvbuf.1", 1, false);
+	set_get_int(o, fd, SOL_SOCKET, SO_SNDBUF, "sndbuf.1", 1, false);
+	set_get_int(o, fd, SOL_SOCKET, SO_RCVBUF, "rcvbuf.0", 0, false);
+	set_get_int(o, fd, SOL_SOCKET, SO_SNDBUF, "sndbuf.3000", 3000, false);
+	R("set.rcvbuf.short", o->setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 1 }, 2));
+	tcp_info_rec(o, fd, sizeof(struct tcp_info), "tcp_info.new");
+	tcp_info_rec(o, fd, 4, "tcp_info.short");
+	tcp_info_rec(o, fd, 0, "tcp_info.zero");
+	len = (socklen_t)-1;
+	R("tcp_info.negative", o->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &v, &len));
+	o->close(fd);
+
+	/* A listener's options go to the connections it accepts. */
+	lfd = FD("listener.socket", o->socket(fam, SOCK_STREAM, 0));
+	v = 65536;
+	R("listener.rcvbuf", o->setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	R("listener.sndbuf", o->setsockopt(lfd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	v = 777;
+	R("listener.user_timeout", o->setsockopt(lfd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof(v)));
+	v = 1;
+	R("listener.cork", o->setsockopt(lfd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)));
+	len = loop_addr(fam, 0, &ss);
+	R("listener.bind", o->bind(lfd, (struct sockaddr *)&ss, len));
+	R("listener.listen", o->listen(lfd, 4));
+	tcp_info_rec(o, lfd, sizeof(struct tcp_info), "tcp_info.listener");
+	port = local_port(o, lfd);
+	len = loop_addr(fam, port, &ss);
+	cfd = FD("client.socket", o->socket(fam, SOCK_STREAM, 0));
+	R("client.connect", o->connect(cfd, (struct sockaddr *)&ss, len));
+	sfd = FD("accept", o->accept4(lfd, NULL, NULL, SOCK_NONBLOCK));
+	get_int_rec(o, sfd, SOL_SOCKET, SO_RCVBUF, "accepted.rcvbuf");
+	get_int_rec(o, sfd, SOL_SOCKET, SO_SNDBUF, "accepted.sndbuf");
+	get_int_rec(o, sfd, IPPROTO_TCP, TCP_USER_TIMEOUT, "accepted.user_timeout");
+	get_int_rec(o, sfd, IPPROTO_TCP, TCP_CORK, "accepted.cork");
+	tcp_info_rec(o, cfd, sizeof(struct tcp_info), "tcp_info.client");
+	tcp_info_rec(o, sfd, sizeof(struct tcp_info), "tcp_info.accepted");
+	R("client.shutdown", o->shutdown(cfd, SHUT_WR));
+	o->settle();
+	tcp_info_rec(o, sfd, sizeof(struct tcp_info), "tcp_info.close_wait");
+	close3(o, lfd, cfd, sfd);
+}
+
+/* TCP_CORK holds a partial segment until uncorked (Linux's 200 ms cap is
+ * longer than a settle); shutdown sends what is corked. */
+static void t_cork(const struct sem_ops *o, int fam)
+{
+	char buf[4096];
+	int lfd, cfd, sfd;
+
+	pair(o, fam, &lfd, &cfd, &sfd);
+	R("set.cork", o->setsockopt(cfd, IPPROTO_TCP, TCP_CORK, &(int){ 1 }, sizeof(int)));
+	R("write.corked", o->write(cfd, "0123456789", 10));
+	o->settle();
+	R("read.corked", o->read(sfd, buf, sizeof(buf)));
+	R("set.uncork", o->setsockopt(cfd, IPPROTO_TCP, TCP_CORK, &(int){ 0 }, sizeof(int)));
+	o->settle();
+	R("read.uncorked", o->read(sfd, buf, sizeof(buf)));
+	R("set.cork.again", o->setsockopt(cfd, IPPROTO_TCP, TCP_CORK, &(int){ 1 }, sizeof(int)));
+	R("write.corked.again", o->write(cfd, "abc", 3));
+	o->settle();
+	R("read.corked.again", o->read(sfd, buf, sizeof(buf)));
+	R("shutdown.corked", o->shutdown(cfd, SHUT_WR));
+	o->settle();
+	R("read.after_shutdown", o->read(sfd, buf, sizeof(buf)));
+	R("read.eof", o->read(sfd, buf, sizeof(buf)));
+	R("set.quickack", o->setsockopt(sfd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int)));
+	close3(o, lfd, cfd, sfd);
+}
+
 const struct sem_test sem_tests[] = {
 	{ "refused", t_refused, AF_INET, 0 },
 	{ "refused6", t_refused, AF_INET6, 0 },
@@ -1620,5 +1740,8 @@ const struct sem_test sem_tests[] = {
 	{ "bad_args", t_bad_args, AF_INET, 0 },
 	{ "bad_args6", t_bad_args, AF_INET6, 0 },
 	{ "huge_timeouts", t_huge_timeouts, AF_INET, 0 },
+	{ "sockopts_item4", t_sockopts_item4, AF_INET, 0 },
+	{ "sockopts_item4_6", t_sockopts_item4, AF_INET6, 0 },
+	{ "cork", t_cork, AF_INET, 0 },
 };
 const size_t sem_ntests = sizeof(sem_tests) / sizeof(sem_tests[0]);
