@@ -1462,7 +1462,7 @@ static void t_accept_addr(const struct sem_ops *o, int fam)
 	R("accept.addrlen_null", o->accept4(lfd, (struct sockaddr *)&ss, NULL, 0));
 	R("accept.addrlen_null.again", o->accept4(lfd, NULL, NULL, 0));
 	o->settle();
-	R("read.c1", o->read(c1, buf, sizeof(buf)));
+	R("read.c1", o->recv(c1, buf, sizeof(buf), MSG_DONTWAIT));
 	c2 = FD("socket.c2", o->socket(fam, SOCK_STREAM, 0));
 	len = loop_addr(fam, port, &ss);
 	R("connect.c2", o->connect(c2, (struct sockaddr *)&ss, len));
