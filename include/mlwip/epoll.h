@@ -28,14 +28,19 @@ MLW_EXPORT int mlw_epoll_create1(int flags);
 /**
  * Add, modify or remove @p fd in @p epfd's interest list.
  * @p ev->events: EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLET, EPOLLONESHOT
- * (EPOLLERR and EPOLLHUP are always reported); @p ev->data is returned
+ * (EPOLLERR and EPOLLHUP are always reported); bits Linux does not know
+ * are accepted and never reported; EPOLLEXCLUSIVE is accepted on ADD with
+ * Linux's rules (one waiter per shard: no effect). @p ev->data is returned
  * unchanged by mlw_epoll_wait(). EPOLL_CTL_MOD re-arms a oneshot entry.
- * @return 0, or -1 with errno: EBADF @p epfd or @p fd is not a descriptor
- *   of this shard; EINVAL @p epfd is not an epoll instance, @p fd == @p epfd,
- *   unknown @p op; EPERM @p fd is an epoll instance (nesting is not
- *   supported), or not on a shard thread; EEXIST ADD of a watched fd;
- *   ENOENT MOD/DEL of an unwatched fd; EFAULT @p ev NULL for ADD/MOD; ENOMEM
- *   no memory for the entry (ADD).
+ * @return 0, or -1 with errno, in Linux's order: EFAULT @p ev NULL for any
+ *   @p op but DEL (checked first); EBADF @p epfd or @p fd is not a
+ *   descriptor of this shard; EINVAL @p epfd is not an epoll instance,
+ *   @p fd == @p epfd, EPOLLEXCLUSIVE with MOD, on an entry that has it, or
+ *   with bits other than IN/OUT/RDNORM/RDBAND/WRNORM/WRBAND/PRI/ERR/HUP/
+ *   WAKEUP/ET, unknown @p op; EPERM @p fd is an epoll instance (nesting is
+ *   not supported), or not on a shard thread; EEXIST ADD of a watched fd;
+ *   ENOENT MOD/DEL of an unwatched fd; ENOMEM no memory for the entry
+ *   (ADD).
  */
 MLW_EXPORT int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 
@@ -46,9 +51,13 @@ MLW_EXPORT int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
  * and returns. Level-triggered entries are reported while the condition
  * holds; EPOLLET entries once per change; EPOLLONESHOT entries once, then
  * not until EPOLL_CTL_MOD.
+ * @p timeout_ms below -1 waits for ever, as on Linux.
  * @return the number of events in @p events (0 on timeout), or -1 with
- *   errno: EINTR the stack is stopping; EINVAL @p maxevents <= 0 or @p epfd
- *   is not an epoll instance; EFAULT @p events NULL; EBADF; EPERM.
+ *   errno, in the order of Linux 6.18: EBADF; EINVAL @p maxevents <= 0 or
+ *   over INT_MAX / sizeof(struct epoll_event); EFAULT @p events reaches
+ *   past user space, or is NULL when an event is ready (the event stays
+ *   pending); EINVAL @p epfd is not an epoll instance; EINTR the stack is
+ *   stopping; EPERM.
  */
 MLW_EXPORT int mlw_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms);
 

@@ -57,7 +57,20 @@
  * (EHOSTUNREACH, ENETUNREACH, ECONNREFUSED, ...); established connections
  * ignore ICMP errors.
  *
- * Not yet provided: ancillary data (control messages), IP_RECVERR.
+ * Arguments are checked as Linux checks them, in its order: a NULL buffer
+ * is EFAULT only where Linux would copy through it (a receive with data
+ * queued, TCP keeping the data and UDP dropping the datagram unless
+ * MSG_PEEK; a send with buffer space), never for 0 bytes; a length is cut
+ * to Linux's MAX_RW_COUNT (2^31 - 4096); read, write, readv and writev
+ * (file calls on Linux) give EFAULT for a range past the end of user
+ * space (x86-64, 4-level page tables), 0 for an empty read, and EINVAL on
+ * an epoll descriptor; address and name lengths outside 0..128 are
+ * EINVAL; MSG_* flags Linux ignores are ignored. Writing through a bad
+ * non-NULL pointer is undefined, as in any library.
+ *
+ * Not yet provided: ancillary data (control messages), IP_RECVERR, urgent
+ * data (MSG_OOB: recv EINVAL as on Linux with none pending, TCP send
+ * EOPNOTSUPP), UDP corking (MSG_MORE: EOPNOTSUPP).
  */
 #ifndef MLWIP_SOCKET_H
 #define MLWIP_SOCKET_H
@@ -89,7 +102,8 @@ extern "C" {
  *   SOCK_NONBLOCK and SOCK_CLOEXEC (accepted, meaningless here).
  * @param protocol 0, or IPPROTO_TCP / IPPROTO_UDP matching @p type.
  * @return the descriptor, or -1 with errno: EAFNOSUPPORT other domain;
- *   EINVAL unknown type flags; EPROTONOSUPPORT other protocol;
+ *   EINVAL unknown type flags (checked first), a type above 10 or a
+ *   protocol outside 0..IPPROTO_MAX-1; EPROTONOSUPPORT other protocol;
  *   ESOCKTNOSUPPORT other type; EMFILE the shard has max_sockets
  *   descriptors open; ENOMEM the shard heap is exhausted; EPERM not on a
  *   shard thread.
@@ -99,7 +113,8 @@ MLW_EXPORT int mlw_socket(int domain, int type, int protocol);
 /**
  * Bind to a local address and port (port 0: an ephemeral one).
  * @return 0, or -1 with errno: EBADF; ENOTSOCK @p fd is an epoll instance;
- *   EINVAL already bound, @p addrlen too small; EAFNOSUPPORT address family
+ *   EINVAL already bound, @p addrlen too small, negative or over 128;
+ *   EFAULT @p addr NULL with @p addrlen > 0; EAFNOSUPPORT address family
  *   does not match the socket's; EADDRNOTAVAIL not an address of this host;
  *   EADDRINUSE port taken; EPERM not on a shard thread.
  */
@@ -122,7 +137,9 @@ MLW_EXPORT int mlw_listen(int fd, int backlog);
  * (both may be NULL) receive the peer's address, truncated to *addrlen,
  * with *addrlen set to the full size.
  * @return the new descriptor, or -1 with errno: EAGAIN non-blocking and
- *   none pending; EINVAL not listening, bad @p flags (accept4); EOPNOTSUPP
+ *   none pending; EINVAL not listening, bad @p flags (accept4); EFAULT
+ *   @p addr given with @p addrlen NULL, EINVAL *@p addrlen negative (as
+ *   Linux, the connection was taken and is closed again); EOPNOTSUPP
  *   a UDP socket; EMFILE the shard has max_sockets descriptors open (as on
  *   Linux also when none is pending, before waiting); ENOMEM the
  *   descriptor table could not grow; after EMFILE and ENOMEM a pending
@@ -145,7 +162,8 @@ MLW_EXPORT int mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, in
  *   EISCONN already connected, or listening; ECONNREFUSED the peer
  *   answered with RST;
  *   ETIMEDOUT no answer; ENETUNREACH no route; EADDRNOTAVAIL no local port
- *   free; EAFNOSUPPORT family mismatch; EINVAL bad length;
+ *   free; EAFNOSUPPORT family mismatch; EINVAL bad length (also negative
+ *   or over 128); EFAULT @p addr NULL with @p addrlen > 0;
  *   ECONNABORTED see above; ENOBUFS no memory for the connection or its
  *   SYN (as Linux's tcp_connect()); EINTR stack stopping (blocking);
  *   EBADF; ENOTSOCK; EPERM.
@@ -156,15 +174,21 @@ MLW_EXPORT int mlw_connect(int fd, const struct sockaddr *addr, socklen_t addrle
 
 /**
  * Receive up to @p len bytes. The receive window opens only as data is read.
- * @param flags MSG_DONTWAIT, MSG_PEEK; others fail with EOPNOTSUPP.
+ * A zero-length recv waits for data like any other (Linux's tcp_recvmsg).
+ * @param flags MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL (blocking: until @p len
+ *   bytes, end of stream, an error or SO_RCVTIMEO), MSG_TRUNC (TCP: the
+ *   bytes are discarded, not copied); MSG_OOB fails with EINVAL (no urgent
+ *   data), MSG_ERRQUEUE with EAGAIN (empty); others are ignored, as Linux.
  * @return bytes read, 0 at end of stream (peer's FIN, shutdown(SHUT_RD), or
  *   after an error was reported), or -1 with errno: EAGAIN non-blocking and
  *   nothing to read; ECONNRESET / ETIMEDOUT the connection failed (reported
- *   once); ENOTCONN not connected; EINTR stack stopping (blocking); EBADF;
+ *   once); ENOTCONN not connected; EFAULT @p buf NULL with data to copy
+ *   (the data stays queued); EINTR stack stopping (blocking); EBADF;
  *   ENOTSOCK; EPERM.
  */
 MLW_EXPORT ssize_t mlw_recv(int fd, void *buf, size_t len, int flags);
-/** mlw_recv() with no flags. */
+/** mlw_recv() with no flags, as read(2): 0 at once for @p len 0; EFAULT
+ * a range past user space; EINVAL @p fd is an epoll instance. */
 MLW_EXPORT ssize_t mlw_read(int fd, void *buf, size_t len);
 
 /**
@@ -175,8 +199,11 @@ MLW_EXPORT ssize_t mlw_read(int fd, void *buf, size_t len);
  * @param flags MSG_DONTWAIT, MSG_PEEK, and for UDP MSG_TRUNC (return the
  *   datagram's full length even when it was truncated).
  * @return bytes (UDP: of the datagram, 0 for an empty one), or -1 with
- *   errno as mlw_recv(): EAGAIN no datagram and non-blocking; EOPNOTSUPP
- *   other flags; EINTR; EBADF; ENOTSOCK; EPERM.
+ *   errno as mlw_recv(): EAGAIN no datagram and non-blocking; EFAULT
+ *   @p buf NULL and a non-empty datagram (dropped unless MSG_PEEK);
+ *   after the data was taken, EFAULT @p addr given with @p addrlen NULL
+ *   and EINVAL *@p addrlen negative (as Linux); EINTR; EBADF; ENOTSOCK;
+ *   EPERM.
  */
 MLW_EXPORT ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
 				socklen_t *addrlen);
@@ -186,8 +213,10 @@ MLW_EXPORT ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct
  * is copied (blocking only while nothing is); UDP: one datagram spread over
  * the buffers, truncated to their total size.
  * @return bytes read, 0 at end of stream, or -1 with errno as mlw_recv(),
- *   plus EINVAL @p iovcnt < 0 or > IOV_MAX, or lengths overflowing ssize_t;
- *   EFAULT @p iov NULL.
+ *   plus EINVAL @p iovcnt < 0 or > IOV_MAX, or a length over SSIZE_MAX,
+ *   or @p fd an epoll instance; EFAULT @p iov NULL, a base NULL that data
+ *   would be copied to, or a range past user space (one vector: after
+ *   cutting it to MAX_RW_COUNT). 0 at once when the lengths are all 0.
  */
 MLW_EXPORT ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt);
 
@@ -198,26 +227,31 @@ MLW_EXPORT ssize_t mlw_readv(int fd, const struct iovec *iov, int iovcnt);
  * then gives EAGAIN or waits, as Linux's send does under memory pressure;
  * it never fails with ENOMEM.
  * @param flags MSG_DONTWAIT, MSG_NOSIGNAL (no effect: there is no SIGPIPE),
- *   MSG_MORE; others fail with EOPNOTSUPP.
+ *   MSG_MORE; MSG_OOB fails with EOPNOTSUPP; others are ignored, as Linux.
  * @return bytes accepted, or -1 with errno: EAGAIN send buffer full or
  *   shard heap exhausted (EPOLLOUT reports space); EPIPE after shutdown(SHUT_WR), after the
  *   connection failed and the error was reported, or never connected;
  *   ECONNRESET / ETIMEDOUT the connection failed (reported once);
- *   EINTR stack stopping (blocking); EBADF; ENOTSOCK; EPERM.
+ *   EFAULT @p buf NULL with @p len > 0 (once the state allows a copy:
+ *   EPIPE and EAGAIN come first); EINTR stack stopping (blocking); EBADF;
+ *   ENOTSOCK; EPERM.
  */
 MLW_EXPORT ssize_t mlw_send(int fd, const void *buf, size_t len, int flags);
-/** mlw_send() with no flags. */
+/** mlw_send() with no flags, as write(2): EFAULT a range past user space;
+ * EINVAL @p fd is an epoll instance. */
 MLW_EXPORT ssize_t mlw_write(int fd, const void *buf, size_t len);
 
 /**
  * UDP send: one datagram of @p len bytes to @p addr (NULL: the connected
  * destination), handed to lwIP at once. An unbound socket gets an ephemeral
  * port. For TCP the address is ignored and this is mlw_send().
- * @param flags MSG_DONTWAIT, MSG_NOSIGNAL (no effect).
+ * @param flags MSG_DONTWAIT, MSG_NOSIGNAL (no effect); MSG_MORE and, to an
+ *   IPv4 destination, MSG_OOB fail with EOPNOTSUPP; others are ignored.
  * @return @p len, or -1 with errno: EDESTADDRREQ no address and not
  *   connected; EMSGSIZE more than 65507 bytes; EAFNOSUPPORT / EINVAL bad
- *   address; ENETUNREACH no route; ENOBUFS no memory for the datagram;
- *   EPIPE after shutdown(SHUT_WR); EOPNOTSUPP other flags; EBADF;
+ *   address (also port 0, @p addrlen negative or over 128 (TCP too));
+ *   EFAULT @p buf NULL with @p len > 0; ENETUNREACH no route; ENOBUFS no
+ *   memory for the datagram; EPIPE after shutdown(SHUT_WR); EBADF;
  *   ENOTSOCK; EPERM. TCP: as mlw_send().
  */
 MLW_EXPORT ssize_t mlw_sendto(int fd, const void *buf, size_t len, int flags,
@@ -228,7 +262,9 @@ MLW_EXPORT ssize_t mlw_sendto(int fd, const void *buf, size_t len, int flags,
  * short write (non-blocking, buffer full) ends the call. UDP: one datagram
  * made of all of them.
  * @return bytes accepted, or -1 with errno as mlw_send() / mlw_sendto(),
- *   plus EINVAL bad @p iovcnt or lengths; EFAULT @p iov NULL.
+ *   plus EINVAL and EFAULT as mlw_readv() (a NULL base with a length
+ *   faults the whole call: nothing is sent, as Linux copies a segment of
+ *   the vectors at once).
  */
 MLW_EXPORT ssize_t mlw_writev(int fd, const struct iovec *iov, int iovcnt);
 
@@ -236,12 +272,14 @@ MLW_EXPORT ssize_t mlw_writev(int fd, const struct iovec *iov, int iovcnt);
  * Receive into msg->msg_iov (as mlw_readv() for TCP, one datagram for UDP)
  * with @p flags as mlw_recv() / mlw_recvfrom(). Sets msg->msg_flags
  * (MSG_TRUNC: a datagram was longer than the buffers, the rest was
- * discarded), msg->msg_namelen (the UDP source as mlw_recvfrom() fills it;
- * 0 for TCP, as Linux) and msg->msg_controllen = 0 (no ancillary data is
- * ever delivered).
+ * discarded), msg->msg_namelen when msg->msg_name is given (the UDP source
+ * as mlw_recvfrom() fills it; 0 for TCP, as Linux; untouched without a
+ * name buffer) and msg->msg_controllen = 0 (no ancillary data is ever
+ * delivered).
  * @return bytes received (UDP with MSG_TRUNC in @p flags: the datagram's
  *   length), 0 at end of stream, or -1 with errno as mlw_recv(), plus
- *   EMSGSIZE more than IOV_MAX vectors; EINVAL bad lengths; EFAULT NULL.
+ *   EMSGSIZE more than IOV_MAX vectors; EINVAL bad lengths, msg_namelen
+ *   negative; EFAULT NULL (@p msg, msg_iov, a base data would go to).
  */
 MLW_EXPORT ssize_t mlw_recvmsg(int fd, struct msghdr *msg, int flags);
 
@@ -252,7 +290,9 @@ MLW_EXPORT ssize_t mlw_recvmsg(int fd, struct msghdr *msg, int flags);
  * @return bytes accepted, or -1 with errno as mlw_send() / mlw_sendto(),
  *   plus EMSGSIZE more than IOV_MAX vectors; EOPNOTSUPP ancillary data
  *   (msg_controllen != 0: not supported; Linux would take SOL_SOCKET
- *   control messages); EINVAL; EFAULT.
+ *   control messages; before that, as Linux, ENOBUFS over INT_MAX and
+ *   EFAULT msg_control NULL); EINVAL (also msg_namelen negative; over 128
+ *   is cut to 128); EFAULT.
  */
 MLW_EXPORT ssize_t mlw_sendmsg(int fd, const struct msghdr *msg, int flags);
 
@@ -277,7 +317,8 @@ MLW_EXPORT int mlw_shutdown(int fd, int how);
 /**
  * Set an option. SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO (struct timeval; EDOM for tv_usec
- * outside 0..999999), SO_RCVBUF, SO_SNDBUF (accepted; lwIP's buffers are
+ * outside 0..999999; a time too long for 64-bit microseconds waits for
+ * ever and reads back as 0, as Linux's beyond MAX_SCHEDULE_TIMEOUT), SO_RCVBUF, SO_SNDBUF (accepted; lwIP's buffers are
  * fixed). IPPROTO_IPV6 (AF_INET6 sockets): IPV6_V6ONLY (EINVAL once bound).
  * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
  * TCP_SYNCNT (1..127 SYN retransmissions before connect fails with
@@ -287,7 +328,8 @@ MLW_EXPORT int mlw_shutdown(int fd, int how);
  * Options set on a listening socket are inherited by accepted ones.
  * @return 0, or -1 with errno: ENOPROTOOPT unknown level or option (also
  *   read-only ones: SO_ERROR, SO_TYPE, SO_ACCEPTCONN); EINVAL @p optlen too
- *   small or value out of range; EFAULT @p optval NULL; EBADF; ENOTSOCK;
+ *   small or negative (checked before @p optval) or value out of range;
+ *   EFAULT @p optval NULL; EBADF; ENOTSOCK;
  *   EPERM.
  */
 MLW_EXPORT int mlw_setsockopt(int fd, int level, int optname, const void *optval,

@@ -1378,6 +1378,11 @@ static void t_lengths(const struct sem_ops *o, int fam)
 	struct msghdr m;
 
 	pair(o, fam, &lfd, &cfd, &sfd);
+	/* No Nagle on either end: a small write must not wait for the ACK
+	 * of the previous one (Linux delays that ACK up to 40 ms, longer
+	 * than a settle). */
+	R("set.nodelay.c", o->setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)));
+	R("set.nodelay.s", o->setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)));
 	R("read.size_max", o->read(sfd, buf, SIZE_MAX));
 	R("read.null.size_max", o->read(sfd, NULL, SIZE_MAX));
 	R("write.size_max", o->write(cfd, buf, SIZE_MAX));
@@ -1414,8 +1419,6 @@ static void t_lengths(const struct sem_ops *o, int fam)
 	sem_recf("recv.waitall.eof.bytes", "%.2s", buf);
 
 	/* msghdr lengths, and addresses: written after the data is taken. */
-	/* No Nagle: the small writes below must not wait for an ACK. */
-	R("set.nodelay", o->setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)));
 	R("write.yzwv", o->write(cfd, "yzwv", 4));
 	o->settle();
 	m = (struct msghdr){ .msg_name = nbuf, .msg_namelen = (socklen_t)-1, .msg_iov = w, .msg_iovlen = 1 };
@@ -1462,7 +1465,7 @@ static void t_accept_addr(const struct sem_ops *o, int fam)
 	R("accept.addrlen_null", o->accept4(lfd, (struct sockaddr *)&ss, NULL, 0));
 	R("accept.addrlen_null.again", o->accept4(lfd, NULL, NULL, 0));
 	o->settle();
-	R("read.c1", o->read(c1, buf, sizeof(buf)));
+	R("read.c1", o->recv(c1, buf, sizeof(buf), MSG_DONTWAIT));
 	c2 = FD("socket.c2", o->socket(fam, SOCK_STREAM, 0));
 	len = loop_addr(fam, port, &ss);
 	R("connect.c2", o->connect(c2, (struct sockaddr *)&ss, len));
