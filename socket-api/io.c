@@ -264,12 +264,24 @@ static size_t rw_clamp(size_t len)
 	return len > MLW__MAX_RW_COUNT ? MLW__MAX_RW_COUNT : len;
 }
 
+/* Linux's import_ubuf, the first thing recv/recvfrom/send/sendto do (before
+ * even the descriptor is looked up): the length capped at MAX_RW_COUNT, a
+ * range reaching past user space is EFAULT. A NULL buffer passes here and
+ * faults only when copied. */
+static bool ubuf_faults(const void *buf, size_t len)
+{
+	if (mlw__user_range_ok(buf, rw_clamp(len)))
+		return false;
+	errno = EFAULT;
+	return true;
+}
+
 ssize_t mlw_recv(int fd, void *buf, size_t len, int flags)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
+	struct mlw__sock *s;
 	struct iovec iov = { buf, rw_clamp(len) };
 
-	if (s == NULL)
+	if (ubuf_faults(buf, len) || (s = mlw__sock_get(fd)) == NULL)
 		return -1;
 	if (s->f.kind == MLW__KIND_UDP)
 		return mlw__udp_recv(s, &iov, 1, flags, NULL, NULL, NULL);
@@ -430,9 +442,9 @@ static ssize_t stream_send(struct mlw__sock *s, const uint8_t *b, size_t len, in
 
 ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
+	struct mlw__sock *s;
 
-	if (s == NULL)
+	if (ubuf_faults(buf, len) || (s = mlw__sock_get(fd)) == NULL)
 		return -1;
 	len = rw_clamp(len);
 	if (s->f.kind == MLW__KIND_UDP) {
@@ -459,14 +471,14 @@ ssize_t mlw_write(int fd, const void *buf, size_t len)
 ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
 		     socklen_t *addrlen)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
+	struct mlw__sock *s;
 	struct iovec iov = { buf, rw_clamp(len) };
 	struct sockaddr_storage ss;
 	socklen_t full = sizeof(ss);
 	ssize_t n;
 	int e;
 
-	if (s == NULL)
+	if (ubuf_faults(buf, len) || (s = mlw__sock_get(fd)) == NULL)
 		return -1;
 	if (s->f.kind == MLW__KIND_UDP) {
 		n = mlw__udp_recv(s, &iov, 1, flags, addr != NULL ? (struct sockaddr *)&ss : NULL,
@@ -486,9 +498,9 @@ ssize_t mlw_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *
 ssize_t mlw_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
 		   socklen_t addrlen)
 {
-	struct mlw__sock *s = mlw__sock_get(fd);
+	struct mlw__sock *s;
 
-	if (s == NULL)
+	if (ubuf_faults(buf, len) || (s = mlw__sock_get(fd)) == NULL)
 		return -1;
 	len = rw_clamp(len);
 	/* Linux's move_addr_to_kernel: a length outside 0..128 is EINVAL
