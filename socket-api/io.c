@@ -304,16 +304,23 @@ static struct mlw__sock *file_sock(int fd)
 	return (struct mlw__sock *)f;
 }
 
-ssize_t mlw_read(int fd, void *buf, size_t len)
+/* file_sock() for read() and write(): the VFS checks the whole count's
+ * range, before any cap at MAX_RW_COUNT. */
+static struct mlw__sock *file_sock_buf(int fd, const void *buf, size_t len)
 {
 	struct mlw__sock *s = file_sock(fd);
 
-	if (s == NULL)
-		return -1;
-	if (!mlw__user_range_ok(buf, len)) {
+	if (s != NULL && !mlw__user_range_ok(buf, len)) {
 		errno = EFAULT;
-		return -1;
+		return NULL;
 	}
+	return s;
+}
+
+ssize_t mlw_read(int fd, void *buf, size_t len)
+{
+	if (file_sock_buf(fd, buf, len) == NULL)
+		return -1;
 	/* Linux's sock_read_iter returns 0 for an empty read at once
 	 * (recv() of 0 bytes waits for data instead). */
 	if (len == 0)
@@ -457,14 +464,8 @@ ssize_t mlw_send(int fd, const void *buf, size_t len, int flags)
 
 ssize_t mlw_write(int fd, const void *buf, size_t len)
 {
-	struct mlw__sock *s = file_sock(fd);
-
-	if (s == NULL)
+	if (file_sock_buf(fd, buf, len) == NULL)
 		return -1;
-	if (!mlw__user_range_ok(buf, len)) {
-		errno = EFAULT;
-		return -1;
-	}
 	return mlw_send(fd, buf, len, 0);
 }
 

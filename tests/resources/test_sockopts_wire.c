@@ -101,52 +101,19 @@ static void fail_run(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
-}
-
 /* Ethernet + IPv4 + TCP from the peer 10.0.0.99:@p sport to 10.0.0.2:@p
  * dport, an MSS option of 1460 on a SYN, @p payload bytes of data. */
 static void peer_send(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seqno, uint32_t ackno,
 		      uint16_t wnd, unsigned payload)
 {
-	unsigned optlen = (flags & 0x02) ? 4 : 0, tcplen = 20 + optlen + payload;
-	unsigned len = 14 + 20 + tcplen;
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-	uint8_t *f, *ip, *tcp;
-	uint32_t s;
+	static const uint8_t mss1460[4] = { 0x02, 0x04, 0x05, 0xb4 };
+	struct pbuf *p = test_tcp4_frame(our_mac, peer_mac, "10.0.0.99", sport, "10.0.0.2", dport, flags,
+					 seqno, ackno, wnd, mss1460, (flags & 0x02) ? 4 : 0, payload);
 
 	if (p == NULL) {
 		fail_run("no pbuf");
 		return;
 	}
-	f = p->payload;
-	memset(f, 0, len);
-	memcpy(f, our_mac, 6);
-	memcpy(f + 6, peer_mac, 6);
-	put16(f + 12, 0x0800);
-	ip = f + 14;
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + tcplen));
-	ip[8] = 64, ip[9] = 6;
-	inet_pton(AF_INET, "10.0.0.99", ip + 12);
-	inet_pton(AF_INET, "10.0.0.2", ip + 16);
-	put16(ip + 10, (uint16_t)~test_fold(test_sum16(ip, 20, 0)));
-	tcp = ip + 20;
-	put16(tcp, sport);
-	put16(tcp + 2, dport);
-	test_put32(tcp + 4, seqno);
-	test_put32(tcp + 8, ackno);
-	tcp[12] = (uint8_t)((20 + optlen) / 4 << 4);
-	tcp[13] = flags;
-	put16(tcp + 14, wnd);
-	if (optlen > 0)
-		memcpy(tcp + 20, "\x02\x04\x05\xb4", 4);
-	for (unsigned i = 0; i < payload; i++)
-		tcp[20 + optlen + i] = (uint8_t)i;
-	s = test_sum16(ip + 12, 8, 0) + 6 + tcplen;
-	put16(tcp + 16, (uint16_t)~test_fold(test_sum16(tcp, tcplen, s)));
 	if (nif->input(p, nif) != ERR_OK)
 		pbuf_free(p);
 }
@@ -162,7 +129,7 @@ static void peer_arp(void)
 	f = p->payload;
 	memset(f, 0xff, 6);
 	memcpy(f + 6, peer_mac, 6);
-	put16(f + 12, 0x0806);
+	test_put16(f + 12, 0x0806);
 	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
 	memcpy(f + 22, peer_mac, 6);
 	inet_pton(AF_INET, "10.0.0.99", f + 28);

@@ -98,61 +98,12 @@ static struct {
 static uint8_t our_mac[6];
 static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x63};
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
-}
-
-/* An Ethernet + IPv4 + TCP frame with @p optlen bytes of options @p opts
- * and @p payload bytes of data, from @p src:@p sport to @p dst:@p dport,
- * with valid checksums. */
-static struct pbuf *tcp_frame(const uint8_t *dmac, const uint8_t *smac, const char *src,
-			      uint16_t sport, const char *dst, uint16_t dport, uint8_t flags,
-			      uint32_t seqno, uint32_t ackno, uint16_t wnd, const uint8_t *opts,
-			      unsigned optlen, unsigned payload)
-{
-	unsigned tcplen = 20 + optlen + payload, len = 14 + 20 + tcplen;
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-	uint8_t *f, *ip, *tcp;
-	uint32_t s;
-
-	if (p == NULL)
-		return NULL;
-	f = p->payload;
-	memset(f, 0, len);
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	put16(f + 12, 0x0800);
-	ip = f + 14;
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + tcplen));
-	ip[8] = 64, ip[9] = 6;
-	inet_pton(AF_INET, src, ip + 12);
-	inet_pton(AF_INET, dst, ip + 16);
-	put16(ip + 10, (uint16_t)~test_fold(test_sum16(ip, 20, 0)));
-	tcp = ip + 20;
-	put16(tcp, sport);
-	put16(tcp + 2, dport);
-	test_put32(tcp + 4, seqno);
-	test_put32(tcp + 8, ackno);
-	tcp[12] = (uint8_t)((20 + optlen) / 4 << 4);
-	tcp[13] = flags;
-	put16(tcp + 14, wnd);
-	if (optlen > 0)
-		memcpy(tcp + 20, opts, optlen);
-	for (unsigned i = 0; i < payload; i++)
-		tcp[20 + optlen + i] = (uint8_t)i;
-	s = test_sum16(ip + 12, 8, 0) + 6 + tcplen;
-	put16(tcp + 16, (uint16_t)~test_fold(test_sum16(tcp, tcplen, s)));
-	return p;
-}
-
 /* A pure ACK (or other segment) of connection @p flow, as the shard would
  * send it: 10.0.0.2:(40000 + flow) -> 10.0.0.99:80. */
 static struct pbuf *out_frame(unsigned flow, uint8_t flags, uint32_t ackno, uint16_t wnd,
 			      unsigned payload)
 {
-	return tcp_frame(peer_mac, our_mac, "10.0.0.2", (uint16_t)(40000 + flow), "10.0.0.99", 80,
+	return test_tcp4_frame(peer_mac, our_mac, "10.0.0.2", (uint16_t)(40000 + flow), "10.0.0.99", 80,
 			 flags, 1000, ackno, wnd, NULL, 0, payload);
 }
 
@@ -309,7 +260,7 @@ static void write_case(struct netif *nif, struct mlw_txq *q)
 
 		memset(f, 0xff, 6);
 		memcpy(f + 6, peer_mac, 6);
-		put16(f + 12, 0x0806);
+		test_put16(f + 12, 0x0806);
 		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
 		memcpy(f + 22, peer_mac, 6);
 		inet_pton(AF_INET, "10.0.0.99", f + 28);
@@ -318,7 +269,7 @@ static void write_case(struct netif *nif, struct mlw_txq *q)
 		receive(nif, p);
 	}
 	/* MSS option: lwIP's default of 536 would split the write. */
-	receive(nif, tcp_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x02, 7000, 0,
+	receive(nif, test_tcp4_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x02, 7000, 0,
 			       0xffff, opt_mss, sizeof(opt_mss), 0));
 	for (unsigned i = 0; i < 100 && !conn.synack; i++)
 		pass(q);
@@ -326,7 +277,7 @@ static void write_case(struct netif *nif, struct mlw_txq *q)
 		snprintf(res.write_why, sizeof(res.write_why), "no SYN-ACK on the wire");
 		goto out;
 	}
-	receive(nif, tcp_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x10, 7001,
+	receive(nif, test_tcp4_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x10, 7001,
 			       conn.isn + 1, 0xffff, NULL, 0, 0));
 	fd = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	if (fd < 0) {

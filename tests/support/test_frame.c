@@ -1,5 +1,14 @@
 /* test_frame.c - see test_frame.h. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "lwip/pbuf.h"
 #include "test_frame.h"
+
+void test_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
 
 void test_put32(uint8_t *p, uint32_t v)
 {
@@ -30,4 +39,45 @@ uint16_t test_fold(uint32_t s)
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
+}
+
+struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
+			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
+			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,
+			     unsigned payload)
+{
+	unsigned tcplen = 20 + optlen + payload, len = 14 + 20 + tcplen;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	uint8_t *f, *ip, *tcp;
+	uint32_t s;
+
+	if (p == NULL)
+		return NULL;
+	f = p->payload;
+	memset(f, 0, len);
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	test_put16(f + 12, 0x0800);
+	ip = f + 14;
+	ip[0] = 0x45;
+	test_put16(ip + 2, (uint16_t)(20 + tcplen));
+	ip[8] = 64, ip[9] = 6;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	test_put16(ip + 10, (uint16_t)~test_fold(test_sum16(ip, 20, 0)));
+	tcp = ip + 20;
+	test_put16(tcp, sport);
+	test_put16(tcp + 2, dport);
+	test_put32(tcp + 4, seqno);
+	test_put32(tcp + 8, ackno);
+	tcp[12] = (uint8_t)((20 + optlen) / 4 << 4);
+	tcp[13] = flags;
+	test_put16(tcp + 14, wnd);
+	if (optlen > 0)
+		memcpy(tcp + 20, opts, optlen);
+	for (unsigned i = 0; i < payload; i++)
+		tcp[20 + optlen + i] = (uint8_t)i;
+	s = test_sum16(ip + 12, 8, 0) + 6 + tcplen;
+	test_put16(tcp + 16, (uint16_t)~test_fold(test_sum16(tcp, tcplen, s)));
+	return p;
 }

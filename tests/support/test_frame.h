@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 /** Store @p v at @p p in network byte order. */
+void test_put16(uint8_t *p, uint16_t v);
 void test_put32(uint8_t *p, uint32_t v);
 
 /** Load 16 / 32 bits in network byte order from @p p. */
@@ -18,5 +19,19 @@ uint32_t test_sum16(const uint8_t *p, unsigned len, uint32_t s);
 /** Fold the carries of @p s into 16 bits (not inverted: 0xffff over data
  * with a right checksum in it). */
 uint16_t test_fold(uint32_t s);
+
+struct pbuf;
+
+/**
+ * An Ethernet + IPv4 + TCP frame in a new PBUF_RAM pbuf: @p dmac, @p smac,
+ * @p src:@p sport to @p dst:@p dport (dotted quads), @p flags, @p seqno,
+ * @p ackno, @p wnd, @p optlen bytes of options @p opts (may be NULL when 0)
+ * and @p payload data bytes 0, 1, 2, ...; valid IP and TCP checksums.
+ * NULL if no pbuf.
+ */
+struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
+			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
+			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,
+			     unsigned payload);
 
 #endif
