@@ -15,6 +15,7 @@
 #include <rte_mempool.h>
 
 #include "lwip/pbuf.h"
+#include "mlwip/config.h"	/* MLW_MAX_SHARDS: zero-copy counters, one per shard's pool */
 
 struct netif;
 
@@ -53,7 +54,6 @@ struct mlw_port {
 	uint16_t port_id;
 	uint16_t nqueues;
 	struct mlw_port_caps caps;
-	uint8_t rss_key[MLW_RSS_KEY_MAX];	/* programmed key (hardware RSS), caps.key_len bytes */
 	uint16_t want_rx_desc, want_tx_desc;	/* after -ERANGE: what the driver asked for */
 	bool configured, started;
 };
@@ -119,7 +119,6 @@ _Static_assert(sizeof(struct rte_mbuf_ext_shared_info) <= MLW_MBUF_PRIV_SIZE,
  * frames are copied into the shard heap (where [stack] heap_limit_mb
  * bounds them) and their mbufs go back at once. The pools are sized for
  * these limits (mlw_config_mbufs_needed()). */
-#define MLW_ZC_POOLS	64u	/* = MLW_MAX_SHARDS: one counter per shard's pool */
 
 /* Set the calling shard's limits (before its first frame). */
 void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd);

@@ -14,20 +14,20 @@
 /* Per shard thread: zero-copy RX pbufs lwIP holds, by the pool they are
  * from, the limits, and frames copied instead. */
 static _Thread_local struct {
-	unsigned held[MLW_ZC_POOLS];
-	unsigned limit[MLW_ZC_POOLS];
+	unsigned held[MLW_MAX_SHARDS];
+	unsigned limit[MLW_MAX_SHARDS];
 	uint64_t copied;
 } zc;
 
 void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd)
 {
-	for (unsigned i = 0; i < MLW_ZC_POOLS; i++)
+	for (unsigned i = 0; i < MLW_MAX_SHARDS; i++)
 		zc.limit[i] = i == self ? zc_own : zc_fwd;
 }
 
 unsigned mlw__rx_zc_held(unsigned pool)
 {
-	return pool < MLW_ZC_POOLS ? zc.held[pool] : 0;
+	return pool < MLW_MAX_SHARDS ? zc.held[pool] : 0;
 }
 
 uint64_t mlw__rx_copied(void)
@@ -67,7 +67,7 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool)
 	/* Multi-segment frames (jumbo on some PMDs) would need a pbuf chain;
 	 * the ports are configured without scatter, so this is a driver bug. */
 	if (unlikely(m->nb_segs != 1 || m->priv_size < sizeof(*rp) || m->data_len > UINT16_MAX ||
-		     pool >= MLW_ZC_POOLS)) {
+		     pool >= MLW_MAX_SHARDS)) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}

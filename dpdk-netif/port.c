@@ -21,9 +21,8 @@ static bool memif_zero_copy(const struct rte_eth_dev_info *info)
 	return a != NULL && strstr(a, "zero-copy=yes") != NULL;
 }
 
-static void read_caps(struct mlw_port *port, const struct rte_eth_dev_info *info)
+static void read_caps(struct mlw_port_caps *c, const struct rte_eth_dev_info *info)
 {
-	struct mlw_port_caps *c = &port->caps;
 	uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 			 RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
@@ -104,19 +103,16 @@ static int program_key(struct mlw_port *port, const uint8_t *key, uint8_t key_le
 		return -EIO;
 	if (rc.rss_key_len < key_len || memcmp(got, key, key_len) != 0)
 		return -EIO;
-	memcpy(port->rss_key, key, key_len);
 	return 0;
 }
 
 int mlw__port_probe(uint16_t port_id, struct mlw_port_caps *caps)
 {
-	struct mlw_port port;
 	struct rte_eth_dev_info info;
 
 	if (!rte_eth_dev_is_valid_port(port_id) || rte_eth_dev_info_get(port_id, &info) != 0)
 		return -ENODEV;
-	read_caps(&port, &info);
-	*caps = port.caps;
+	read_caps(caps, &info);
 	return 0;
 }
 
@@ -137,7 +133,7 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 		return -ENODEV;
 	if (rte_eth_dev_info_get(port_id, &info) != 0)
 		return -ENODEV;
-	read_caps(port, &info);
+	read_caps(&port->caps, &info);
 	if (nqueues == 0 || nqueues > info.max_rx_queues || nqueues > info.max_tx_queues)
 		return -EINVAL;
 	/* Hardware RSS is used when the port's key length holds an IPv6

@@ -96,7 +96,7 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 		}
 	}
 	/* Every shard sees ARP and neighbour solicitations, one answers. */
-	if (!sh->neigh_responder && mlw__neigh_quiet(m) == MLW_NEIGH_DROP) {
+	if (!sh->neigh_responder && mlw__neigh_quiet(m)) {
 		rte_pktmbuf_free(m);
 		return;
 	}

@@ -109,9 +109,10 @@ static int rss_table(struct mlw_stack *st, char *err, size_t errlen)
 		    (reta == 0 || caps.reta_size < reta))
 			reta = caps.reta_size;
 	}
-	if (reta == 0 || reta > MLW_RSS_RETA_SIZE_MAX)
-		reta = reta == 0 ? 128 : MLW_RSS_RETA_SIZE_MAX;
-	if (reta < st->p.nshards)
+	/* 128 entries hold every shard count (MLW_MAX_SHARDS_INTERNAL). */
+	if (reta == 0)
+		reta = 128;
+	else if (reta > MLW_RSS_RETA_SIZE_MAX)
 		reta = MLW_RSS_RETA_SIZE_MAX;
 	if (mlw_rss_init(&st->rss, st->p.nshards, reta, NULL, MLW_RSS_KEY_LEN_DEFAULT) != 0)
 		return fail(err, errlen, -EINVAL, "no RSS table of %u entries for %u shards", reta,
@@ -133,9 +134,6 @@ static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 
 		rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools, &st->rss,
 				    (uint16_t)st->p.rx_desc, (uint16_t)st->p.tx_desc, LINK_WAIT_MS);
-		if (rc == -ENODEV)
-			return fail(err, errlen, rc, "[port%u] is configured but DPDK has no port %u "
-				    "(add a device with -a/--vdev in [eal] args)", pi, pi);
 		if (rc == -ERANGE)
 			return fail(err, errlen, rc, "port %u (%s) needs at least %u RX and %u TX descriptors "
 				    "per queue ([stack] rx_desc = %u, tx_desc = %u)", pi, port->caps.driver,

@@ -24,6 +24,7 @@
 _Static_assert(MLW_RING_SIZE <= MLW_CONFIG_RING_HELD, "pool sizing counts a full ring per shard pair");
 _Static_assert(MLW_TX_BATCH + MLW_TX_ACKS <= MLW_CONFIG_TXQ_HELD, "pool sizing counts the TX buffers");
 _Static_assert(MLW_MAX_SHARDS_INTERNAL <= MLW_MAX_SHARDS, "zero-copy counters per pool (dpdk-netif)");
+_Static_assert(MLW_MAX_SHARDS_INTERNAL <= 128, "the default RSS table has a RETA entry for every shard");
 
 /* Addresses of one port, as every shard configures its own netif. */
 struct mlw__port_params {

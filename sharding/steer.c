@@ -135,27 +135,24 @@ int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_h
 	}
 }
 
-enum mlw__neigh_action mlw__neigh_quiet(struct rte_mbuf *m)
+bool mlw__neigh_quiet(struct rte_mbuf *m)
 {
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = m->data_len;
 	const uint32_t l3 = sizeof(struct rte_ether_hdr);
 
 	if (len < l3 + 28)
-		return MLW_NEIGH_PASS;
+		return false;
 	/* ARP over Ethernet/IPv4, opcode 1 (request) at bytes 6-7: as a
 	 * reply (2) lwIP records the sender's address (and, when the request
 	 * was for our address, creates the entry) but sends nothing. */
 	if (f[12] == 0x08 && f[13] == 0x06) {
 		if (f[l3 + 6] == 0 && f[l3 + 7] == 1)
 			f[l3 + 7] = 2;
-		return f[l3 + 7] == 2 ? MLW_NEIGH_LEARN_ONLY : MLW_NEIGH_PASS;
+		return false;
 	}
-	/* IPv6 without extension headers, ICMPv6 type 135. A solicitation
-	 * cannot be turned into something lwIP learns from silently; this
-	 * shard resolves the neighbour itself when it needs it. */
-	if (f[12] == 0x86 && f[13] == 0xdd && len >= l3 + 41 && f[l3 + 6] == IPPROTO_ICMPV6 &&
-	    f[l3 + 40] == 135)
-		return MLW_NEIGH_DROP;
-	return MLW_NEIGH_PASS;
+	/* IPv6 without extension headers, ICMPv6 type 135: this shard
+	 * resolves the neighbour itself when it needs it. */
+	return f[12] == 0x86 && f[13] == 0xdd && len >= l3 + 41 && f[l3 + 6] == IPPROTO_ICMPV6 &&
+	       f[l3 + 40] == 135;
 }

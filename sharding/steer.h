@@ -18,18 +18,12 @@
  * of a software Toeplitz. */
 int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_hash);
 
-/* What a shard does with an ARP or ND frame that every shard sees: one
- * shard (the owner of RETA entry 0, where a NIC's RSS puts frames without
- * ports) answers; the others must not answer a second time. */
-enum mlw__neigh_action {
-	MLW_NEIGH_PASS,		/* hand to lwIP as is */
-	MLW_NEIGH_LEARN_ONLY,	/* ARP request: rewritten into a reply, which lwIP learns from
-				   without answering */
-	MLW_NEIGH_DROP,		/* IPv6 neighbour solicitation */
-};
-
-/* For a shard that is not the responder: what to do with frame @p m (an
- * ARP request is rewritten in place). */
-enum mlw__neigh_action mlw__neigh_quiet(struct rte_mbuf *m);
+/* Every shard sees ARP and ND frames; one (the owner of RETA entry 0,
+ * where a NIC's RSS puts frames without ports) answers. For a shard that
+ * is not that one: an ARP request in @p m is rewritten in place into a
+ * reply, which lwIP learns the sender from without answering; returns true
+ * for an IPv6 neighbour solicitation, which the caller drops (it cannot be
+ * turned into something lwIP learns from silently). */
+bool mlw__neigh_quiet(struct rte_mbuf *m);
 
 #endif
