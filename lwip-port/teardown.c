@@ -4,6 +4,7 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "mlwip/lwip_shard.h"
+#include "mlw_lwip_hooks.h"
 
 #if !LWIP_TESTMODE
 #error "lwipopts.h must set LWIP_TESTMODE: it exports the timeout list this file walks"
@@ -46,5 +47,6 @@ int mlw_lwip_teardown(void)
 	for (int i = 0; i <= IPV6_REASS_MAXAGE; i++)
 		ip6_reass_tmr();
 #endif
+	mlw__tcp_timer_fini();
 	return mlw_lwip_timers_clear();
 }

@@ -423,6 +423,10 @@ static unsigned shard_pass(struct mlw_shard *sh)
 			sh->tw_tsc = now;
 		}
 	}
+	/* Connections this pass sent or received on: their timers, read
+	 * from what lwIP changed (lwip-port/tcp_timer.c); whatever that sends
+	 * goes out in this flush. */
+	mlw__tcp_timer_settle();
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		work += mlw__txq_flush(&sh->txq[pi]);
 	sh->stats.loops++;

@@ -441,7 +441,7 @@ static int set_tcp(struct mlw__sock *s, int name, const void *optval, socklen_t 
 		break;
 	case TCP_SYNCNT:
 		/* Linux's MAX_TCP_SYNCNT. Takes effect at the next connect
-		 * (tcp.c's SYN watch). */
+		 * (the timer wheel asks mlw__tcp_syn_retries(), tcp.c). */
 		if (v < 1 || v > 127)
 			return EINVAL;
 		s->syn_cnt = (uint8_t)v;

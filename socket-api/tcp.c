@@ -123,37 +123,34 @@ static void on_err(void *arg, err_t err)
 	mlw__sock_notify(s);
 }
 
+/* TCP_SYNCNT: lwIP's limit on SYN retransmissions is the compile-time
+ * TCP_SYNMAXRTX; the timer wheel (lwip-port/tcp_timer.c) asks here, when
+ * a SYN's RTO expires, whether the socket allows another one. Past the
+ * limit the attempt ends without a RST, as Linux gives up silently; the
+ * err callback then reports ERR_ABRT, i.e. ETIMEDOUT. */
+u8_t mlw__tcp_syn_retries(const struct tcp_pcb *pcb)
+{
+	const struct mlw__sock *s = pcb->errf == on_err ? pcb->callback_arg : NULL;
+
+	return s != NULL && s->syn_cnt != 0 ? s->syn_cnt : TCP_SYNMAXRTX;
+}
+
 /*
- * lwIP's poll callback, every slow-timer tick (TCP_SLOW_INTERVAL, 500 ms)
- * for a socket that set TCP_SYNCNT or TCP_USER_TIMEOUT; lwIP's slow timer
- * visits every connection anyway, so this adds no walk of its own.
- *
- * TCP_SYNCNT: lwIP's limit on SYN retransmissions is the compile-time
- * TCP_SYNMAXRTX. A smaller per-socket limit is enforced one tick before
- * the retransmission that would exceed it: the attempt is dropped without
- * a RST, as Linux gives up silently; the err callback then reports
- * ERR_ABRT, i.e. ETIMEDOUT.
- *
- * TCP_USER_TIMEOUT: data (or a SYN) waiting for its ACK, or held by a zero
- * window, for longer than the value ends the connection without a RST and
- * ETIMEDOUT, as Linux's tcp_write_err(). The clock starts when the socket
- * queues data with nothing outstanding (io.c) or at the first tick that
- * sees something outstanding, and restarts whenever the peer acknowledges
- * more; so the connection ends between the value and one tick after it.
+ * lwIP's poll callback, every 500 ms (tcp_poll()'s unit, kept by the timer
+ * wheel), for a socket that set TCP_USER_TIMEOUT: data (or a SYN) waiting
+ * for its ACK, or held by a zero window, for longer than the value ends
+ * the connection without a RST and ETIMEDOUT, as Linux's tcp_write_err().
+ * The clock starts when the socket queues data with nothing outstanding
+ * (io.c) or at the first poll that sees something outstanding, and
+ * restarts whenever the peer acknowledges more; so the connection ends
+ * between the value and 500 ms after it.
  */
 static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct mlw__sock *s = arg;
 	uint32_t now;
 
-	if (s == NULL)
-		return ERR_OK;
-	if (pcb->state == SYN_SENT && s->syn_cnt != 0 && pcb->nrtx >= s->syn_cnt &&
-	    pcb->rtime + 1 >= pcb->rto) {
-		tcp_abandon(pcb, 0);
-		return ERR_ABRT;
-	}
-	if (s->user_timeout_ms == 0)
+	if (s == NULL || s->user_timeout_ms == 0)
 		return ERR_OK;
 	now = sys_now();
 	if (pcb->unacked == NULL && pcb->unsent == NULL) {
@@ -171,11 +168,9 @@ static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 
 void mlw__tcp_poll_update(struct mlw__sock *s)
 {
-	bool syn = s->state == MLW__S_CONNECTING && s->syn_cnt != 0 && s->syn_cnt < TCP_SYNMAXRTX;
-
 	if (s->pcb == NULL || s->state == MLW__S_LISTEN)
 		return;
-	if (syn || s->user_timeout_ms != 0)
+	if (s->user_timeout_ms != 0)
 		tcp_poll(s->pcb, on_poll, 1);
 	else
 		tcp_poll(s->pcb, NULL, 0);

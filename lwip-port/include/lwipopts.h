@@ -118,6 +118,24 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 #define TCP_LISTEN_BACKLOG              1
 #define TCP_DEFAULT_LISTEN_BACKLOG      0xff
 #define LWIP_TCP_KEEPALIVE              1
+
+/* ---- TCP timers (lwip-port/tcp_timer.c): each connection's own deadline
+ * on a 1 ms wheel instead of lwIP's walk over every connection every
+ * 250/500 ms. lwIP's tick (TCP_SLOW_INTERVAL = 2 x TCP_TMR_INTERVAL = 4 ms)
+ * is then only the unit of its RTT estimate and of pcb->tmr: the RTT is
+ * measured to 4 ms, the RTO and keepalive are due to the millisecond. The
+ * values are Linux's (net/tcp.h: TCP_TIMEOUT_INIT, TCP_RTO_MIN,
+ * TCP_RTO_MAX, TCP_DELACK_MIN, TCP_TIMEWAIT_LEN, tcp_fin_timeout). ---- */
+#define TCP_TMR_INTERVAL                2
+#define LWIP_TCP_RTO_TIME               1000	/* lwIP 2.2: initial RTO, ms */
+#define MLW_TCP_RTO_INIT_MS             1000	/* both lwIP versions */
+#define MLW_TCP_RTO_MIN_MS              200
+#define MLW_TCP_RTO_MAX_MS              120000
+#define MLW_TCP_DELACK_MS               40
+#define TCP_MSL                         30000	/* TIME-WAIT and LAST-ACK: 2 MSL = 60 s */
+#define MLW_TCP_FIN_WAIT_MS             60000	/* orphaned FIN-WAIT-2 (lwIP: 20 s) */
+/* One ext arg slot for the timer node; one left for an application. */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS       2
 #define SO_REUSE                        1
 #define LWIP_TCP_SACK_OUT               0
 #define LWIP_TCP_TIMESTAMPS             0

@@ -41,7 +41,8 @@ struct tcp_hdr;
 err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 		     u8_t *opt2, struct pbuf *p);
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
-	((optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x10 /* ACK */) ? ERR_OK \
+	(mlw__tcp_touch_in(pcb, hdr, p),                                     \
+	 (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x10 /* ACK */) ? ERR_OK \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
 /* TCP output: a reset built in reply to a received segment gets RFC 9293's
@@ -75,11 +76,46 @@ struct tcp_hdr;
 void mlw__tcp_syn_limits(const struct tcp_pcb *pcb, u16_t *mss, u32_t *wnd);
 void mlw__tcp_syn_opts(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
 
-/* lwIP has one TCP output hook; it serves both of the above: a reset
- * (tcp_rst.c; pcb may be NULL there) and a SYN or SYN-ACK (syn_opts.c).
- * Every other segment pays two flag tests. */
+/* lwIP has one TCP output hook; it serves the above: a reset
+ * (tcp_rst.c; pcb may be NULL there) and a SYN or SYN-ACK (syn_opts.c);
+ * every other segment a PCB sends touches its timers (tcp_timer.c). */
 #define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
 	((((const u8_t *)(hdr))[13] & 0x04 /* RST */) ? mlw__tcp_out_rst(hdr, opts) : \
-	 (((const u8_t *)(hdr))[13] & 0x02 /* SYN */) ? (mlw__tcp_syn_opts(pcb, hdr), (opts)) : (opts))
+	 (mlw__tcp_touch((struct tcp_pcb *)(pcb)),                                  \
+	  (((const u8_t *)(hdr))[13] & 0x02 /* SYN */) ? (mlw__tcp_syn_opts(pcb, hdr), (opts)) : (opts)))
+
+/* TCP timers per connection on a wheel (tcp_timer.c), replacing lwIP's
+ * walk of every connection in tcp_tmr() (linked with --wrap=tcp_tmr).
+ * A touch marks a connection whose timers lwIP may have changed;
+ * mlw__tcp_timer_settle() re-arms the touched ones (the shard calls it
+ * at the end of each pass); mlw__tcp_timer_tick() fires what is due. */
+struct tcp_pcb;
+void mlw__tcp_touch(struct tcp_pcb *pcb);
+void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p);
+void mlw__tcp_timer_settle(void);
+void mlw__tcp_timer_tick(void);
+/* Frees the shard's wheel; returns the connections still on it (0 once
+ * every PCB is gone). */
+int mlw__tcp_timer_fini(void);
+/* SYN retransmissions allowed before a connect gives up: TCP_SYNMAXRTX,
+ * or the socket's TCP_SYNCNT (socket-api/tcp.c overrides this weak one). */
+u8_t mlw__tcp_syn_retries(const struct tcp_pcb *pcb);
+
+struct mlw_tcp_timer_stats {
+	u64_t ticks;
+	u64_t visits;		/* connections looked at by the wheel */
+	u64_t rto_fired;	/* retransmission timeouts */
+	u64_t rto_aborts;	/* connections ended after the last retransmission */
+	u64_t persist_probes;	/* zero-window probes */
+	u64_t keepalive_probes;
+	u64_t keepalive_aborts;
+	u64_t delayed_acks;	/* sent by the timer (raw-API connections) */
+	u64_t hole_fill_acks;	/* immediate ACKs for data filling a hole */
+	u64_t state_timeouts;	/* SYN-RCVD, LAST-ACK, FIN-WAIT-2 ended */
+	u64_t tw_expired;	/* TIME-WAIT ended after 2 MSL */
+	u64_t iw_raised;	/* connections given RFC 6928's initial window */
+	u64_t node_alloc_fails;	/* no heap for a connection's timer node */
+};
+void mlw__tcp_timer_stats(struct mlw_tcp_timer_stats *out);
 
 #endif /* MLW_LWIP_HOOKS_H */

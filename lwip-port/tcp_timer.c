@@ -1,0 +1,606 @@
+/* tcp_timer.c - TCP timers per connection on a timing wheel: RTO, persist, keepalive, delayed ACK, state timeouts and poll, each due to the millisecond, at a cost per tick that does not grow with the number of connections.
+ *
+ * lwIP drives all of these from tcp_tmr(): every TCP_TMR_INTERVAL ms it
+ * walks every active and TIME-WAIT connection, counting ticks in each
+ * (pcb->rtime, persist_cnt, polltmr). At lwIP's 250/500 ms that makes the
+ * initial RTO 3 s, the minimum ~1.5 s and a delayed ACK up to 250 ms; at
+ * the few milliseconds Linux-grade timing needs, the walk over 10^5
+ * connections would cost a core. Here lwIP's tcp_tmr() is replaced at link
+ * time (-Wl,--wrap=tcp_tmr, lwip-port/CMakeLists.txt; lwIP's source stays
+ * pristine) by mlw__tcp_timer_tick(), and each connection carries a small
+ * node (an lwIP ext arg) on a wheel of 1 ms slots, due when its nearest
+ * timer is.
+ *
+ * Call chain:
+ *   segment in  (LWIP_HOOK_TCP_INPACKET_PCB) -> mlw__tcp_touch(pcb)
+ *   segment out (LWIP_HOOK_TCP_OUT_ADD_TCPOPTS) -> mlw__tcp_touch(pcb)
+ *   a touch puts the node on the shard's touched list; at the end of the
+ *   shard's pass, or at the next tick, mlw__tcp_timer_settle() -> arm():
+ *   reads what lwIP changed (retransmission timer restarted, persist
+ *   started, delayed ACK wanted, state) and puts the node in the slot of
+ *   its nearest deadline.
+ *   lwIP's TCP timer (every TCP_TMR_INTERVAL while connections exist)
+ *   -> __wrap_tcp_tmr -> mlw__tcp_timer_tick(): advance tcp_ticks, settle,
+ *   then fire() the nodes of every slot up to now -> expire() does what
+ *   is due for that one connection and arm() places it again.
+ *
+ * What lwIP's counters become: pcb->rtime is kept at -1 (stopped), 0
+ * (lwIP just started or restarted it) or 1 (running, seen here): the time
+ * it started is the node's. persist_cnt is 0 when lwIP (re)starts persist
+ * and 1 once seen. tcp_ticks (lwIP's clock for pcb->tmr, RTT samples and
+ * so for pcb->rto) advances with sys_now(), in TCP_SLOW_INTERVAL units.
+ *
+ * Behaviour, as Linux where lwIP differs (each a setting in lwipopts.h):
+ *  - RTO: lwIP's estimate (pcb->sa, pcb->sv) clamped to MLW_TCP_RTO_MIN_MS
+ *    .. MLW_TCP_RTO_MAX_MS; the first RTO without a sample is
+ *    MLW_TCP_RTO_INIT_MS. It doubles on every timeout, SYNs included
+ *    (lwIP keeps a SYN's fixed), up to the maximum. The connection ends
+ *    when the RTO expires after the last allowed retransmission
+ *    (TCP_MAXRTX, or TCP_SYNMAXRTX / the socket's TCP_SYNCNT for a SYN),
+ *    as Linux's tcp_write_timeout(); lwIP ended it at the next tick.
+ *  - Persist: the first probe one RTO after the window closed, then
+ *    doubling to MLW_TCP_RTO_MAX_MS (lwIP: a fixed table of ticks).
+ *  - Delayed ACK: sent MLW_TCP_DELACK_MS after the data (lwIP: next fast
+ *    tick). The socket layer ACKs at the end of each pass anyway; this is
+ *    for raw-API applications.
+ *  - Poll callbacks (tcp_poll): every interval x 500 ms, lwIP's documented
+ *    unit, whatever TCP_TMR_INTERVAL is.
+ *  - Initial window: raised to RFC 6928's when the connection is
+ *    established (lwIP 2.1.3 and 2.2.1 fix RFC 5681's three segments in
+ *    tcp_in.c with no option to change it).
+ *
+ * Cost: a touch is a pointer move; an armed connection sits in one slot.
+ * Deadlines further than MLW_TT_SLOTS ms away are capped, so an idle
+ * connection is looked at once every ~4 s (one visit, nothing done) - the
+ * only cost that grows with the number of connections, 1/4096 of them per
+ * millisecond. That visit also repairs any state change that reached no
+ * touch (a raw-API application that sets SOF_KEEPALIVE on an idle
+ * connection).
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "lwip/opt.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/sys.h"
+#include "lwip/tcp.h"
+
+#include "mlw_lwip_hooks.h"
+
+#if LWIP_TCP_PCB_NUM_EXT_ARGS < 1
+#error "lwipopts.h must give TCP PCBs an ext arg slot (LWIP_TCP_PCB_NUM_EXT_ARGS) for their timers"
+#endif
+#if !LWIP_CALLBACK_API
+#error "tcp_timer.c calls poll callbacks directly (LWIP_CALLBACK_API)"
+#endif
+
+#define MLW_TT_SLOTS 4096u		/* 1 ms each: the horizon, ~4 s */
+#define MLW_TT_RETRY_MS 10u		/* refused data, a pending FIN, a failed probe */
+#define MLW_TT_POLL_UNIT_MS 500u	/* tcp_poll()'s interval unit */
+
+enum { TT_NONE, TT_TOUCHED, TT_WHEEL, TT_FIRING };
+
+struct tt_node {
+	struct tcp_pcb *pcb;
+	struct tt_node *next, **pprev;	/* the list named by where */
+	u32_t due;			/* ms, sys_now(); valid on the wheel */
+	u32_t rto_t0;			/* when the retransmission timer started */
+	u32_t persist_t0;		/* when the current persist interval started */
+	u32_t poll_t0;			/* the last poll */
+	u32_t delack_t0;		/* when a delayed ACK was first seen wanted */
+	u8_t where;
+	u8_t state;			/* pcb->state at the last arm() */
+	u8_t delack;			/* delack_t0 is valid */
+};
+
+struct tt_shard {
+	struct tt_node *slot[MLW_TT_SLOTS];
+	struct tt_node *touched;
+	struct tt_node *firing;
+	struct tt_node *running;	/* in expire() */
+	bool gone;			/* running's PCB was freed */
+	bool started;
+	u32_t wheel_ms;			/* slots up to this are done */
+	u32_t tick_ms;			/* tcp_ticks counts from here */
+	struct mlw_tcp_timer_stats st;
+};
+
+/* The shard's wheel: thread-local, static (32 KiB of slots, never taken
+ * from the heap on the packet path). The ext arg index is the thread's
+ * for good: lwIP hands out a new one per call and never takes one back. */
+static _Thread_local struct tt_shard tt_s;
+static _Thread_local int tt_id = -1;
+#define tt (&tt_s)
+
+static void tt_destroy(u8_t id, void *data);
+static const struct tcp_ext_arg_callbacks tt_callbacks = { .destroy = tt_destroy };
+
+__attribute__((weak)) u8_t mlw__tcp_syn_retries(const struct tcp_pcb *pcb)
+{
+	(void)pcb;
+	return TCP_SYNMAXRTX;
+}
+
+/* ---- lists ---- */
+
+static void unlink_node(struct tt_node *n)
+{
+	if (n->pprev != NULL) {
+		*n->pprev = n->next;
+		if (n->next != NULL)
+			n->next->pprev = n->pprev;
+	}
+	n->next = NULL;
+	n->pprev = NULL;
+	n->where = TT_NONE;
+}
+
+static void push(struct tt_node **head, struct tt_node *n, u8_t where)
+{
+	n->next = *head;
+	if (n->next != NULL)
+		n->next->pprev = &n->next;
+	n->pprev = head;
+	*head = n;
+	n->where = where;
+}
+
+/* ---- the shard's state ---- */
+
+/* The wheel starts at the first touch or tick of a run. */
+static bool ready(void)
+{
+	if (tt_id < 0)
+		tt_id = tcp_ext_arg_alloc_id();
+	if (tt_id >= LWIP_TCP_PCB_NUM_EXT_ARGS)
+		return false;
+	if (!tt->started) {
+		tt->wheel_ms = tt->tick_ms = sys_now();
+		tt->started = true;
+	}
+	return true;
+}
+
+static void tt_destroy(u8_t id, void *data)
+{
+	struct tt_node *n = data;
+
+	(void)id;
+	if (n == NULL)
+		return;
+	if (tt->running == n)
+		tt->gone = true;
+	unlink_node(n);
+	mlw__lwip_free(n);
+}
+
+/* ---- time ---- */
+
+static u32_t ms_clamp(u32_t v, u32_t lo, u32_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* lwIP's RTO estimate in ms within Linux's bounds (pcb->rto holds the
+ * backed-off value after a timeout, the estimate otherwise). */
+static u32_t rto_ms(const struct tcp_pcb *pcb)
+{
+	u32_t r = pcb->rto > 0 ? (u32_t)pcb->rto * TCP_SLOW_INTERVAL : 0;
+
+	return ms_clamp(r, MLW_TCP_RTO_MIN_MS, MLW_TCP_RTO_MAX_MS);
+}
+
+/* The current persist interval: one RTO, doubling per probe. */
+static u32_t persist_iv(const struct tcp_pcb *pcb)
+{
+	u32_t iv = rto_ms(pcb) << LWIP_MIN(pcb->persist_backoff - 1u, 16u);
+
+	return LWIP_MIN(iv, (u32_t)MLW_TCP_RTO_MAX_MS);
+}
+
+/* Milliseconds since lwIP last saw a segment of this connection
+ * (pcb->tmr, in tcp_ticks). */
+static u32_t idle_ms(const struct tcp_pcb *pcb)
+{
+	return (u32_t)(tcp_ticks - pcb->tmr) * TCP_SLOW_INTERVAL;
+}
+
+/* Keep lwIP's tcp_ticks in step with sys_now(), carrying the remainder. */
+static void advance_ticks(u32_t now)
+{
+	u32_t d = now - tt->tick_ms;
+
+	if (d >= TCP_SLOW_INTERVAL) {
+		tcp_ticks += d / TCP_SLOW_INTERVAL;
+		tt->tick_ms += d - d % TCP_SLOW_INTERVAL;
+	}
+}
+
+static bool before(u32_t a, u32_t b)
+{
+	return (s32_t)(a - b) < 0;
+}
+
+/* ---- arming ---- */
+
+static void raise_initial_window(struct tcp_pcb *pcb)
+{
+	u32_t iw = LWIP_MIN(10u * pcb->mss, LWIP_MAX(2u * pcb->mss, 14600u));
+
+	if (pcb->cwnd < iw) {
+		pcb->cwnd = (tcpwnd_size_t)iw;
+		tt->st.iw_raised++;
+		if (pcb->unsent != NULL)
+			tcp_output(pcb);
+	}
+}
+
+/* Read what lwIP changed since the last look and compute the nearest
+ * deadline; put the node in its slot. */
+static void arm(struct tt_node *n, u32_t now)
+{
+	struct tcp_pcb *pcb = n->pcb;
+	u32_t due = now + MLW_TT_SLOTS - 1, t;
+	u8_t st = (u8_t)pcb->state;
+
+#define DUE(x)                                   \
+	do {                                     \
+		t = (x);                         \
+		if (before(t, due))              \
+			due = before(t, now) ? now : t; \
+	} while (0)
+
+	if ((n->state == SYN_SENT || n->state == SYN_RCVD) && st >= ESTABLISHED && st != TIME_WAIT)
+		raise_initial_window(pcb);
+	n->state = st;
+
+	if (st == TIME_WAIT) {
+		DUE(now + (2u * TCP_MSL - LWIP_MIN(idle_ms(pcb), 2u * TCP_MSL)));
+		goto place;
+	}
+	/* Delayed ACK, pending FIN, refused data (lwIP's fast timer). */
+	if (pcb->flags & TF_ACK_DELAY) {
+		if (!n->delack) {
+			n->delack = 1;
+			n->delack_t0 = now;
+		}
+		DUE(n->delack_t0 + MLW_TCP_DELACK_MS);
+	} else {
+		n->delack = 0;
+	}
+	if ((pcb->flags & TF_CLOSEPEND) || pcb->refused_data != NULL)
+		DUE(now + MLW_TT_RETRY_MS);
+
+	/* Retransmission or persist (lwIP runs one or the other). */
+	if (pcb->persist_backoff > 0) {
+		if (pcb->persist_cnt == 0) {
+			pcb->persist_cnt = 1;
+			n->persist_t0 = now;
+		}
+		DUE(n->persist_t0 + persist_iv(pcb));
+	} else if (pcb->rtime >= 0) {
+		if (pcb->rtime == 0) {
+			pcb->rtime = 1;
+			n->rto_t0 = now;
+		}
+		DUE(n->rto_t0 + rto_ms(pcb));
+	}
+
+	/* Timeouts counted from the last segment received. */
+	if (ip_get_option(pcb, SOF_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT))
+		DUE(now + pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl -
+		    LWIP_MIN(idle_ms(pcb), pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl));
+#if TCP_QUEUE_OOSEQ
+	if (pcb->ooseq != NULL)
+		DUE(now + TCP_OOSEQ_TIMEOUT * rto_ms(pcb) -
+		    LWIP_MIN(idle_ms(pcb), TCP_OOSEQ_TIMEOUT * rto_ms(pcb)));
+#endif
+	if (st == SYN_RCVD)
+		DUE(now + TCP_SYN_RCVD_TIMEOUT - LWIP_MIN(idle_ms(pcb), TCP_SYN_RCVD_TIMEOUT));
+	if (st == LAST_ACK)
+		DUE(now + 2u * TCP_MSL - LWIP_MIN(idle_ms(pcb), 2u * TCP_MSL));
+	if (st == FIN_WAIT_2 && (pcb->flags & TF_RXCLOSED))
+		DUE(now + MLW_TCP_FIN_WAIT_MS - LWIP_MIN(idle_ms(pcb), MLW_TCP_FIN_WAIT_MS));
+	if (pcb->poll != NULL && pcb->pollinterval > 0)
+		DUE(n->poll_t0 + pcb->pollinterval * MLW_TT_POLL_UNIT_MS);
+#undef DUE
+place:
+	/* Slots behind the wheel are done: a deadline there waits for the
+	 * next slot the wheel visits. */
+	if (before(due, tt->wheel_ms + 1))
+		due = tt->wheel_ms + 1;
+	n->due = due;
+	unlink_node(n);
+	push(&tt->slot[due % MLW_TT_SLOTS], n, TT_WHEEL);
+}
+
+/* ---- touching ---- */
+
+static struct tt_node *node_of(struct tcp_pcb *pcb, u32_t now)
+{
+	struct tt_node *n = tcp_ext_arg_get(pcb, (u8_t)tt_id);
+
+	if (n != NULL)
+		return n;
+	n = mlw__lwip_calloc(1, sizeof(*n));
+	if (n == NULL) {
+		tt->st.node_alloc_fails++;
+		return NULL;
+	}
+	n->pcb = pcb;
+	n->state = (u8_t)pcb->state;
+	n->poll_t0 = now;
+	/* No RTT sample yet: the initial RTO (lwIP 2.1.3 fixes 3 s; 2.2.1
+	 * takes LWIP_TCP_RTO_TIME, which lwipopts.h sets to the same). */
+	if (pcb->sa == 0 && pcb->nrtx == 0 && pcb->state <= SYN_RCVD)
+		pcb->rto = pcb->sv = (s16_t)(MLW_TCP_RTO_INIT_MS / TCP_SLOW_INTERVAL);
+	tcp_ext_arg_set_callbacks(pcb, (u8_t)tt_id, &tt_callbacks);
+	tcp_ext_arg_set(pcb, (u8_t)tt_id, n);
+	return n;
+}
+
+void mlw__tcp_touch(struct tcp_pcb *pcb)
+{
+	struct tt_node *n;
+
+	/* Listeners and closed PCBs keep no timers (and tcp_listen() copies
+	 * a closed PCB's ext args to the listener it frees it for). */
+	if (pcb == NULL || pcb->state == LISTEN || pcb->state == CLOSED)
+		return;
+	if (!ready())
+		return;
+	n = node_of(pcb, tt->wheel_ms);
+	if (n == NULL || n->where == TT_TOUCHED || n == tt->running)
+		return;
+	unlink_node(n);
+	push(&tt->touched, n, TT_TOUCHED);
+}
+
+void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p)
+{
+	if (pcb == NULL || pcb->state == LISTEN)
+		return;
+#if TCP_QUEUE_OOSEQ
+	/* Data that fills (part of) a hole: RFC 5681 4.2 wants the ACK at
+	 * once. lwIP delays it (tcp_ack()); with TF_ACK_DELAY already set,
+	 * tcp_ack() turns into an immediate ACK. */
+	if (pcb->ooseq != NULL && p->tot_len > 0 && lwip_ntohl(hdr->seqno) == pcb->rcv_nxt) {
+		tcp_set_flags(pcb, TF_ACK_DELAY);
+		tt->st.hole_fill_acks++;
+	}
+#else
+	(void)hdr;
+	(void)p;
+#endif
+	mlw__tcp_touch(pcb);
+}
+
+void mlw__tcp_timer_settle(void)
+{
+	struct tt_node *n;
+	u32_t now;
+
+	if (tt->touched == NULL)
+		return;
+	now = sys_now();
+	advance_ticks(now);
+	while ((n = tt->touched) != NULL)
+		arm(n, now);
+}
+
+/* ---- expiry: what lwIP's tcp_slowtmr()/tcp_fasttmr() do, for one PCB ---- */
+
+/* lwIP's RTO timeout: retransmit from the oldest unacknowledged segment,
+ * back off, halve ssthresh and restart from one segment. */
+static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
+{
+	u32_t base, shift;
+	tcpwnd_size_t eff;
+	u8_t limit = pcb->state == SYN_SENT ? mlw__tcp_syn_retries(pcb) : (u8_t)TCP_MAXRTX;
+
+	if (pcb->nrtx >= limit) {
+		tt->st.rto_aborts++;
+		tcp_abandon(pcb, 0);
+		return;
+	}
+	if (tcp_rexmit_rto_prepare(pcb) != ERR_OK && !(pcb->unacked == NULL && pcb->unsent != NULL)) {
+		/* Nothing it can resend now (the oldest segment is still
+		 * held by the port, or nothing is outstanding): look again
+		 * soon, as lwIP's next tick would. */
+		n->rto_t0 = now + MLW_TT_RETRY_MS - rto_ms(pcb);
+		return;
+	}
+	base = (u32_t)((pcb->sa >> 3) + pcb->sv);
+	base = LWIP_MAX(base, (u32_t)(MLW_TCP_RTO_MIN_MS / TCP_SLOW_INTERVAL));
+	shift = LWIP_MIN(pcb->nrtx + 1u, 16u);
+	pcb->rto = (s16_t)LWIP_MIN(base << shift, (u32_t)(MLW_TCP_RTO_MAX_MS / TCP_SLOW_INTERVAL));
+	pcb->rtime = 0;
+	eff = LWIP_MIN(pcb->cwnd, pcb->snd_wnd);
+	pcb->ssthresh = LWIP_MAX(eff >> 1, (tcpwnd_size_t)(2 * pcb->mss));
+	pcb->cwnd = pcb->mss;
+	pcb->bytes_acked = 0;
+	tt->st.rto_fired++;
+	tcp_rexmit_rto_commit(pcb);
+}
+
+static void persist_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
+{
+	bool next = true;
+
+	if (pcb->persist_probe >= TCP_MAXRTX) {
+		tcp_abandon(pcb, 0);
+		return;
+	}
+	if (pcb->snd_wnd == 0) {
+		next = tcp_zero_window_probe(pcb) == ERR_OK;
+		tt->st.persist_probes += next;
+	} else if (tcp_split_unsent_seg(pcb, (u16_t)pcb->snd_wnd) == ERR_OK && tcp_output(pcb) == ERR_OK) {
+		next = false;	/* sent: tcp_output() ended persist */
+	}
+	if (next) {
+		if (pcb->persist_backoff < 0xff)
+			pcb->persist_backoff++;
+		n->persist_t0 = now;
+	} else if (pcb->persist_backoff > 0) {
+		n->persist_t0 = now + MLW_TT_RETRY_MS - persist_iv(pcb);	/* retry soon */
+	}
+}
+
+/* Returns false if the PCB is gone. */
+static bool expire(struct tt_node *n, u32_t now)
+{
+	struct tcp_pcb *pcb = n->pcb;
+	u8_t st = (u8_t)pcb->state;
+	u32_t idle = idle_ms(pcb);
+
+#define GONE() (tt->gone)
+	if (st == TIME_WAIT) {
+		if (idle >= 2u * TCP_MSL) {
+			tt->st.tw_expired++;
+			tcp_abort(pcb);
+			return false;
+		}
+		return true;
+	}
+	if ((pcb->flags & TF_ACK_DELAY) && n->delack && !before(now, n->delack_t0 + MLW_TCP_DELACK_MS)) {
+		tcp_ack_now(pcb);
+		tcp_output(pcb);
+		tcp_clear_flags(pcb, TF_ACK_DELAY | TF_ACK_NOW);
+		n->delack = 0;
+		tt->st.delayed_acks++;
+	}
+	if (pcb->flags & TF_CLOSEPEND) {
+		tcp_clear_flags(pcb, TF_CLOSEPEND);
+		tcp_shutdown(pcb, 0, 1);
+		if (GONE())
+			return false;
+	}
+	if (pcb->refused_data != NULL) {
+		tcp_process_refused_data(pcb);
+		if (GONE())
+			return false;
+	}
+	if (pcb->persist_backoff > 0) {
+		if (!before(now, n->persist_t0 + persist_iv(pcb))) {
+			persist_expired(n, pcb, now);
+			if (GONE())
+				return false;
+		}
+	} else if (pcb->rtime > 0 && !before(now, n->rto_t0 + rto_ms(pcb))) {
+		rto_expired(n, pcb, now);
+		if (GONE())
+			return false;
+	}
+	st = (u8_t)pcb->state;
+	if (ip_get_option(pcb, SOF_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT) &&
+	    idle >= pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl) {
+		if (pcb->keep_cnt_sent >= pcb->keep_cnt) {
+			tt->st.keepalive_aborts++;
+			tcp_abandon(pcb, 1);
+			return false;
+		}
+		if (tcp_keepalive(pcb) == ERR_OK) {
+			pcb->keep_cnt_sent++;
+			tt->st.keepalive_probes++;
+		}
+	}
+#if TCP_QUEUE_OOSEQ
+	if (pcb->ooseq != NULL && idle >= TCP_OOSEQ_TIMEOUT * rto_ms(pcb))
+		tcp_free_ooseq(pcb);
+#endif
+	if ((st == SYN_RCVD && idle >= TCP_SYN_RCVD_TIMEOUT) ||
+	    (st == LAST_ACK && idle >= 2u * TCP_MSL) ||
+	    (st == FIN_WAIT_2 && (pcb->flags & TF_RXCLOSED) && idle >= MLW_TCP_FIN_WAIT_MS)) {
+		tt->st.state_timeouts++;
+		tcp_abandon(pcb, 0);
+		return false;
+	}
+	if (pcb->poll != NULL && pcb->pollinterval > 0 &&
+	    !before(now, n->poll_t0 + pcb->pollinterval * MLW_TT_POLL_UNIT_MS)) {
+		err_t err = pcb->poll(pcb->callback_arg, pcb);
+
+		n->poll_t0 = now;
+		if (GONE() || err == ERR_ABRT)
+			return false;
+		if (err == ERR_OK)
+			tcp_output(pcb);
+	}
+#undef GONE
+	return true;
+}
+
+static void fire_slot(u32_t ms, u32_t now)
+{
+	struct tt_node *n, **slot = &tt->slot[ms % MLW_TT_SLOTS];
+
+	/* Move the slot to the firing list first: expire() may free or touch
+	 * any node, and unlink_node() keeps that list consistent too. */
+	while ((n = *slot) != NULL) {
+		unlink_node(n);
+		push(&tt->firing, n, TT_FIRING);
+	}
+	while ((n = tt->firing) != NULL) {
+		unlink_node(n);
+		if (before(now, n->due)) {	/* a lap ahead (after a stall) */
+			push(&tt->slot[n->due % MLW_TT_SLOTS], n, TT_WHEEL);
+			continue;
+		}
+		tt->running = n;
+		tt->gone = false;
+		tt->st.visits++;
+		if (expire(n, now) && !tt->gone) {
+			tt->running = NULL;
+			arm(n, now);
+		}
+		tt->running = NULL;
+	}
+}
+
+void mlw__tcp_timer_tick(void)
+{
+	u32_t now;
+
+	if (!ready())
+		return;
+	now = sys_now();
+	advance_ticks(now);
+	/* After a stall longer than the wheel, one lap visits every slot. */
+	if (now - tt->wheel_ms > MLW_TT_SLOTS)
+		tt->wheel_ms = now - MLW_TT_SLOTS;
+	while (before(tt->wheel_ms, now)) {
+		struct tt_node *n;
+
+		while ((n = tt->touched) != NULL)
+			arm(n, now);
+		/* The slot is marked done first, so a node armed while it
+		 * fires goes to a later slot. */
+		tt->wheel_ms++;
+		fire_slot(tt->wheel_ms, now);
+	}
+	tt->st.ticks++;
+}
+
+/* lwIP's tcp_tmr(), called by its own cyclic timer while connections exist. */
+void __wrap_tcp_tmr(void);
+void __wrap_tcp_tmr(void)
+{
+	mlw__tcp_timer_tick();
+}
+
+void mlw__tcp_timer_stats(struct mlw_tcp_timer_stats *out)
+{
+	*out = tt->st;
+}
+
+int mlw__tcp_timer_fini(void)
+{
+	int left = 0;
+
+	for (unsigned i = 0; i < MLW_TT_SLOTS; i++)
+		for (struct tt_node *n = tt->slot[i]; n != NULL; n = n->next)
+			left++;
+	for (struct tt_node *n = tt->touched; n != NULL; n = n->next)
+		left++;
+	memset(tt, 0, sizeof(*tt));
+	return left;
+}
