@@ -183,7 +183,7 @@ static u32_t ms_clamp(u32_t v, u32_t lo, u32_t hi)
 
 /* lwIP's RTO estimate in ms within Linux's bounds (pcb->rto holds the
  * backed-off value after a timeout, the estimate otherwise). */
-static u32_t rto_ms(const struct tcp_pcb *pcb)
+u32_t mlw__tcp_rto_ms(const struct tcp_pcb *pcb)
 {
 	u32_t r = pcb->rto > 0 ? (u32_t)pcb->rto * TCP_SLOW_INTERVAL : 0;
 
@@ -193,7 +193,7 @@ static u32_t rto_ms(const struct tcp_pcb *pcb)
 /* The current persist interval: one RTO, doubling per probe. */
 static u32_t persist_iv(const struct tcp_pcb *pcb)
 {
-	u32_t iv = rto_ms(pcb) << LWIP_MIN(pcb->persist_backoff - 1u, 16u);
+	u32_t iv = mlw__tcp_rto_ms(pcb) << LWIP_MIN(pcb->persist_backoff - 1u, 16u);
 
 	return LWIP_MIN(iv, (u32_t)MLW_TCP_RTO_MAX_MS);
 }
@@ -283,7 +283,7 @@ static void arm(struct tt_node *n, u32_t now)
 			pcb->rtime = 1;
 			n->rto_t0 = now;
 		}
-		DUE(n->rto_t0 + rto_ms(pcb));
+		DUE(n->rto_t0 + mlw__tcp_rto_ms(pcb));
 	}
 
 	/* Timeouts counted from the last segment received. */
@@ -292,8 +292,8 @@ static void arm(struct tt_node *n, u32_t now)
 		    LWIP_MIN(idle_ms(pcb), pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl));
 #if TCP_QUEUE_OOSEQ
 	if (pcb->ooseq != NULL)
-		DUE(now + TCP_OOSEQ_TIMEOUT * rto_ms(pcb) -
-		    LWIP_MIN(idle_ms(pcb), TCP_OOSEQ_TIMEOUT * rto_ms(pcb)));
+		DUE(now + TCP_OOSEQ_TIMEOUT * mlw__tcp_rto_ms(pcb) -
+		    LWIP_MIN(idle_ms(pcb), TCP_OOSEQ_TIMEOUT * mlw__tcp_rto_ms(pcb)));
 #endif
 	if (st == SYN_RCVD)
 		DUE(now + TCP_SYN_RCVD_TIMEOUT - LWIP_MIN(idle_ms(pcb), TCP_SYN_RCVD_TIMEOUT));
@@ -407,7 +407,7 @@ static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 		/* Nothing it can resend now (the oldest segment is still
 		 * held by the port, or nothing is outstanding): look again
 		 * soon, as lwIP's next tick would. */
-		n->rto_t0 = now + MLW_TT_RETRY_MS - rto_ms(pcb);
+		n->rto_t0 = now + MLW_TT_RETRY_MS - mlw__tcp_rto_ms(pcb);
 		return;
 	}
 	base = (u32_t)((pcb->sa >> 3) + pcb->sv);
@@ -486,7 +486,7 @@ static bool expire(struct tt_node *n, u32_t now)
 			if (GONE())
 				return false;
 		}
-	} else if (pcb->rtime > 0 && !before(now, n->rto_t0 + rto_ms(pcb))) {
+	} else if (pcb->rtime > 0 && !before(now, n->rto_t0 + mlw__tcp_rto_ms(pcb))) {
 		rto_expired(n, pcb, now);
 		if (GONE())
 			return false;
@@ -505,7 +505,7 @@ static bool expire(struct tt_node *n, u32_t now)
 		}
 	}
 #if TCP_QUEUE_OOSEQ
-	if (pcb->ooseq != NULL && idle >= TCP_OOSEQ_TIMEOUT * rto_ms(pcb))
+	if (pcb->ooseq != NULL && idle >= TCP_OOSEQ_TIMEOUT * mlw__tcp_rto_ms(pcb))
 		tcp_free_ooseq(pcb);
 #endif
 	if ((st == SYN_RCVD && idle >= TCP_SYN_RCVD_TIMEOUT) ||

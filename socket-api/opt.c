@@ -18,6 +18,7 @@
 
 #include "mlwip/alloc.h"
 #include "mlwip/socket.h"
+#include "mlw_lwip_hooks.h"
 #include "sock_private.h"
 
 /* An accepted socket's PCB is a full tcp_pcb; a listener's is the smaller
@@ -529,8 +530,9 @@ static uint8_t linux_state(enum tcp_state st)
 /*
  * TCP_INFO with what lwIP keeps; every other field is 0. lwIP measures
  * round trips in slow-timer ticks (TCP_SLOW_INTERVAL ms): sa is eight times
- * the smoothed RTT, sv four times its mean deviation, rto the timeout, all
- * in ticks; Linux reports microseconds. cwnd and ssthresh are bytes in
+ * the smoothed RTT, sv four times its mean deviation, all in ticks; the
+ * RTO is the timer wheel's (lwip-port/tcp_timer.c); Linux reports
+ * microseconds. cwnd and ssthresh are bytes in
  * lwIP, segments in Linux. retransmits and total_retrans are both lwIP's
  * nrtx, the retransmissions of the current segment (lwIP keeps no total).
  */
@@ -557,7 +559,7 @@ static void tcp_info_fill(const struct mlw__sock *s, struct tcp_info *ti)
 		ti->tcpi_rcv_wscale = pcb->rcv_scale & 0xf;
 	}
 #endif
-	ti->tcpi_rto = (uint32_t)(pcb->rto > 0 ? pcb->rto : 0) * tick_us;
+	ti->tcpi_rto = mlw__tcp_rto_ms(pcb) * 1000u;	/* what the timer wheel waits */
 	ti->tcpi_snd_mss = pcb->mss;
 	ti->tcpi_rcv_mss = amss;
 	ti->tcpi_advmss = amss;

@@ -100,6 +100,9 @@ int mlw__tcp_timer_fini(void);
 /* SYN retransmissions allowed before a connect gives up: TCP_SYNMAXRTX,
  * or the socket's TCP_SYNCNT (socket-api/tcp.c overrides this weak one). */
 u8_t mlw__tcp_syn_retries(const struct tcp_pcb *pcb);
+/* The connection's retransmission timeout in ms as the wheel uses it:
+ * lwIP's estimate (or backed-off value) within MLW_TCP_RTO_MIN/MAX_MS. */
+u32_t mlw__tcp_rto_ms(const struct tcp_pcb *pcb);
 
 struct mlw_tcp_timer_stats {
 	u64_t ticks;
