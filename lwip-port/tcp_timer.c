@@ -403,10 +403,14 @@ static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 		tcp_abandon(pcb, 0);
 		return;
 	}
+	if (pcb->unacked == NULL && pcb->unsent == NULL) {
+		pcb->rtime = -1;	/* nothing outstanding: the timer stops */
+		return;
+	}
 	if (tcp_rexmit_rto_prepare(pcb) != ERR_OK && !(pcb->unacked == NULL && pcb->unsent != NULL)) {
 		/* Nothing it can resend now (the oldest segment is still
-		 * held by the port, or nothing is outstanding): look again
-		 * soon, as lwIP's next tick would. */
+		 * held by the port): look again soon, as lwIP's next tick
+		 * would. */
 		n->rto_t0 = now + MLW_TT_RETRY_MS - mlw__tcp_rto_ms(pcb);
 		return;
 	}
