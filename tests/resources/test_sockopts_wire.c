@@ -3,8 +3,9 @@
  * main -> test_stack_run(one shard on net_ring0, whose TX ring loops back to
  * its RX ring) -> run(): the peer 10.0.0.99 is played by frames put into
  * lwIP's input (ARP request, SYN, ACK, data); what the shard sends is read
- * off the ring before the shard's RX sees it (pass()), and logged. Each case
- * records what it saw in res; the CMocka tests after the run assert it.
+ * off the ring before the shard's RX sees it, and logged
+ * (tests/support/test_wire.c). Each case records what it saw in res; the
+ * CMocka tests after the run assert it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,32 +25,15 @@
 
 #include <cmocka.h>
 
-#include "dpdk_netif.h"
-#include "lwip/netif.h"
-#include "lwip/pbuf.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
 #include "test_frame.h"
 #include "test_stack.h"
+#include "test_wire.h"
 
-#define MAX_LOG 4096
-
-/* A TCP segment the shard sent. */
-struct seg {
-	uint16_t sport, dport;
-	uint8_t flags;
-	uint32_t seq, ack;
-	uint16_t wnd;
-	unsigned plen;
-	uint16_t mss;	/* MSS option, 0: none */
-};
-
-static struct seg wire[MAX_LOG];
-static unsigned nwire;
+static struct test_wire_log wlog;
 static uint8_t our_mac[6];
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x63 };
-static struct netif *nif;
-static struct mlw_txq *txq;
 
 static struct {
 	char why[256];		/* first failure of the run, if any */
@@ -107,96 +91,35 @@ static void peer_send(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t se
 		      uint16_t wnd, unsigned payload)
 {
 	static const uint8_t mss1460[4] = { 0x02, 0x04, 0x05, 0xb4 };
-	struct pbuf *p = test_tcp4_frame(our_mac, peer_mac, "10.0.0.99", sport, "10.0.0.2", dport, flags,
-					 seqno, ackno, wnd, mss1460, (flags & 0x02) ? 4 : 0, payload);
+	uint8_t f[1600];
+	unsigned len = test_tcp4_build(f, sizeof(f), our_mac, peer_mac, "10.0.0.99", sport, "10.0.0.2",
+				       dport, flags, seqno, ackno, wnd, mss1460,
+				       (flags & 0x02) ? 4 : 0, payload);
 
-	if (p == NULL) {
-		fail_run("no pbuf");
+	if (len == 0) {
+		fail_run("frame too long");
 		return;
 	}
-	if (nif->input(p, nif) != ERR_OK)
-		pbuf_free(p);
-}
-
-/* The peer asks for our address, so lwIP knows its MAC. */
-static void peer_arp(void)
-{
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
-	uint8_t *f;
-
-	if (p == NULL)
-		return;
-	f = p->payload;
-	memset(f, 0xff, 6);
-	memcpy(f + 6, peer_mac, 6);
-	test_put16(f + 12, 0x0806);
-	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-	memcpy(f + 22, peer_mac, 6);
-	inet_pton(AF_INET, "10.0.0.99", f + 28);
-	memset(f + 32, 0, 6);
-	inet_pton(AF_INET, "10.0.0.2", f + 38);
-	if (nif->input(p, nif) != ERR_OK)
-		pbuf_free(p);
-}
-
-static void log_frame(const uint8_t *f, unsigned len)
-{
-	const uint8_t *tcp = f + 34;
-	struct seg *s;
-	unsigned hlen;
-
-	if (len < 54 || test_get16(f + 12) != 0x0800 || f[23] != 6 || (f[14] & 0xf) != 5 ||
-	    nwire == MAX_LOG)
-		return;
-	s = &wire[nwire++];
-	hlen = (tcp[12] >> 4) * 4u;
-	s->sport = test_get16(tcp);
-	s->dport = test_get16(tcp + 2);
-	s->seq = test_get32(tcp + 4);
-	s->ack = test_get32(tcp + 8);
-	s->flags = tcp[13];
-	s->wnd = test_get16(tcp + 14);
-	s->plen = test_get16(f + 16) - 20u - hlen;
-	s->mss = hlen >= 24 && tcp[20] == 2 && tcp[21] == 4 ? test_get16(tcp + 22) : 0;
-}
-
-static void wire_read(void)
-{
-	struct rte_mbuf *pkts[64];
-	uint16_t n;
-
-	while ((n = mlw__rx_burst(txq->port_id, txq->queue_id, pkts, 64)) > 0) {
-		for (uint16_t i = 0; i < n; i++) {
-			log_frame(rte_pktmbuf_mtod(pkts[i], const uint8_t *), pkts[i]->data_len);
-			rte_pktmbuf_free(pkts[i]);
-		}
-	}
-}
-
-/* One application pass, the ring read before the shard's RX could. */
-static void pass(void)
-{
-	mlw_socket_flush();
-	wire_read();
-	mlw_shard_poll();
-	mlw_socket_flush();
-	wire_read();
+	test_wire_input(f, len);
 }
 
 static void passes(unsigned n)
 {
 	while (n-- > 0)
-		pass();
+		test_wire_pass();
 }
 
 /* The last segment logged from @p from on port @p sport to @p dport
  * matching @p flags under @p mask, NULL if none. */
-static const struct seg *last_seg(unsigned from, uint16_t sport, uint16_t dport, uint8_t mask,
-				  uint8_t flags)
+static const struct test_seg *last_seg(unsigned from, uint16_t sport, uint16_t dport,
+				       uint8_t mask, uint8_t flags)
 {
-	for (unsigned i = nwire; i-- > from;)
-		if (wire[i].sport == sport && wire[i].dport == dport && (wire[i].flags & mask) == flags)
-			return &wire[i];
+	for (unsigned i = wlog.n; i-- > from;) {
+		const struct test_seg *s = &wlog.seg[i];
+
+		if (s->sport == sport && s->dport == dport && (s->flags & mask) == flags)
+			return s;
+	}
 	return NULL;
 }
 
@@ -207,11 +130,13 @@ static unsigned data_since(unsigned from, uint16_t sport, uint16_t dport, unsign
 
 	if (bytes != NULL)
 		*bytes = 0;
-	for (unsigned i = from; i < nwire; i++) {
-		if (wire[i].sport == sport && wire[i].dport == dport && wire[i].plen > 0) {
+	for (unsigned i = from; i < wlog.n; i++) {
+		const struct test_seg *s = &wlog.seg[i];
+
+		if (s->sport == sport && s->dport == dport && s->plen > 0) {
 			n++;
 			if (bytes != NULL)
-				*bytes += wire[i].plen;
+				*bytes += s->plen;
 		}
 	}
 	return n;
@@ -228,8 +153,8 @@ static void peer_ack_all(uint16_t lport, uint16_t pport, uint32_t isn, uint32_t 
 	for (unsigned round = 0; round < 10 && acked < total; round++) {
 		uint32_t end = acked;
 
-		for (unsigned i = 0; i < nwire; i++) {
-			const struct seg *s = &wire[i];
+		for (unsigned i = 0; i < wlog.n; i++) {
+			const struct test_seg *s = &wlog.seg[i];
 
 			if (s->sport == lport && s->dport == pport && s->plen > 0 &&
 			    s->seq + s->plen - (isn + 1) > end && s->seq + s->plen - (isn + 1) <= total)
@@ -243,9 +168,9 @@ static void peer_ack_all(uint16_t lport, uint16_t pport, uint32_t isn, uint32_t 
 	}
 	/* WIRE_DEBUG=1: the segments the shard sent, when this fails. */
 	if (acked < total && getenv("WIRE_DEBUG") != NULL)
-		for (unsigned i = 0; i < nwire; i++)
-			printf("%u>%u f=%02x seq=%u ack=%u wnd=%u len=%u\n", wire[i].sport, wire[i].dport,
-			       wire[i].flags, wire[i].seq - isn, wire[i].ack, wire[i].wnd, wire[i].plen);
+		for (const struct test_seg *s = wlog.seg; s < wlog.seg + wlog.n; s++)
+			printf("%u>%u f=%02x seq=%u ack=%u wnd=%u len=%u\n", s->sport, s->dport, s->flags,
+			       s->seq - isn, s->ack, s->wnd, s->plen);
 	if (acked < total)	/* not fatal: the case's own checks fail */
 		printf("port %u: only %u of %u bytes were sent\n", lport, acked, total);
 }
@@ -266,13 +191,13 @@ static int listen_on(uint16_t port)
  * accepted descriptor and our ISN, or -1. */
 static int peer_open(int lfd, uint16_t lport, uint16_t pport, uint32_t *isn)
 {
-	unsigned from = nwire;
-	const struct seg *sa = NULL;
+	unsigned from = wlog.n;
+	const struct test_seg *sa = NULL;
 	int fd;
 
 	peer_send(pport, lport, 0x02, 1000, 0, 0xffff, 0);
 	for (unsigned i = 0; i < 50 && sa == NULL; i++) {
-		pass();
+		test_wire_pass();
 		sa = last_seg(from, lport, pport, 0x12, 0x12);
 	}
 	if (sa == NULL) {
@@ -281,7 +206,7 @@ static int peer_open(int lfd, uint16_t lport, uint16_t pport, uint32_t *isn)
 	}
 	*isn = sa->seq;
 	peer_send(pport, lport, 0x10, 1001, *isn + 1, 0xffff, 0);
-	pass();
+	test_wire_pass();
 	fd = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	if (fd < 0)
 		fail_run("accept on %u: %s", lport, strerror(errno));
@@ -297,8 +222,8 @@ static int set_int(int fd, int level, int name, int v)
 static void syn_case(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	const struct seg *s;
-	unsigned from = nwire;
+	const struct test_seg *s;
+	unsigned from = wlog.n;
 	int fd1 = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	int fd2 = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
@@ -311,13 +236,15 @@ static void syn_case(void)
 	a.sin_port = htons(6002);
 	mlw_connect(fd2, (struct sockaddr *)&a, sizeof(a));
 	passes(5);
-	for (unsigned i = from; i < nwire; i++) {
-		if (wire[i].flags != 0x02)
+	for (unsigned i = from; i < wlog.n; i++) {
+		const struct test_seg *w = &wlog.seg[i];
+
+		if (w->flags != 0x02)
 			continue;
-		if (wire[i].dport == 6001)
-			res.syn_mss = wire[i].mss, res.syn_wnd = wire[i].wnd;
-		else if (wire[i].dport == 6002)
-			res.syn_mss_plain = wire[i].mss, res.syn_wnd_plain = wire[i].wnd;
+		if (w->dport == 6001)
+			res.syn_mss = w->mss, res.syn_wnd = w->wnd;
+		else if (w->dport == 6002)
+			res.syn_mss_plain = w->mss, res.syn_wnd_plain = w->wnd;
 	}
 	(void)s;
 	mlw_close(fd1);
@@ -330,7 +257,7 @@ static void syn_case(void)
 static void listener_case(void)
 {
 	int lfd = listen_on(81), fd;
-	const struct seg *s;
+	const struct test_seg *s;
 	uint32_t isn;
 	unsigned from;
 	char buf[8192];
@@ -341,7 +268,7 @@ static void listener_case(void)
 	if (set_int(lfd, IPPROTO_TCP, TCP_MAXSEG, 700) != 0 ||
 	    set_int(lfd, SOL_SOCKET, SO_RCVBUF, 4000) != 0)
 		printf("setsockopt on the listener: %s\n", strerror(errno));
-	from = nwire;
+	from = wlog.n;
 	fd = peer_open(lfd, 81, 5001, &isn);
 	s = last_seg(from, 81, 5001, 0x12, 0x12);
 	if (s != NULL) {
@@ -352,7 +279,7 @@ static void listener_case(void)
 	if (fd < 0)
 		goto out;
 	/* Three full segments, nothing read. */
-	from = nwire;
+	from = wlog.n;
 	for (unsigned i = 0; i < 3; i++)
 		peer_send(5001, 81, 0x10, 1001 + i * 1460, isn + 1, 0xffff, 1460);
 	passes(5);
@@ -361,7 +288,7 @@ static void listener_case(void)
 		res.rcv_acked = s->ack - 1001;
 		res.rcv_last_wnd = s->wnd;
 	}
-	from = nwire;
+	from = wlog.n;
 	res.rcv_read = (int)mlw_read(fd, buf, sizeof(buf));
 	passes(3);
 	s = last_seg(from, 81, 5001, 0x10, 0x10);
@@ -405,22 +332,22 @@ static void cork_case(int lfd)
 		return;
 	memset(buf, 'c', sizeof(buf));
 	res.cork_set = set_int(fd, IPPROTO_TCP, TCP_CORK, 1);
-	from = nwire;
+	from = wlog.n;
 	if (mlw_write(fd, buf, 100) != 100)
 		fail_run("cork write: %s", strerror(errno));
 	passes(20);
 	res.cork_held_frames = data_since(from, 82, 5002, NULL);
-	from = nwire;
+	from = wlog.n;
 	if (mlw_write(fd, buf, 3000) != 3000)
 		fail_run("cork write 3000: %s", strerror(errno));
 	passes(5);
 	res.cork_full_frames = data_since(from, 82, 5002, &res.cork_full_bytes);
 	/* The peer acknowledges both; 180 bytes stay corked. */
-	from = nwire;
+	from = wlog.n;
 	peer_send(5002, 82, 0x10, 1001, isn + 1 + 2920, 0xffff, 0);
 	passes(5);
 	res.cork_after_ack_frames = data_since(from, 82, 5002, NULL);
-	from = nwire;
+	from = wlog.n;
 	set_int(fd, IPPROTO_TCP, TCP_CORK, 0);
 	passes(5);
 	data_since(from, 82, 5002, &res.cork_uncork_bytes);
@@ -471,11 +398,11 @@ static void user_timeout_case(int lfd)
 	res.ut_set = set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
 	mlw_getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &res.ut_get, &len);
 	memset(buf, 'u', sizeof(buf));
-	from = nwire;
+	from = wlog.n;
 	t0 = test_now_ms();
 	if (mlw_write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
 		fail_run("user timeout write: %s", strerror(errno));
-	pass();
+	test_wire_pass();
 	{
 		struct tcp_info ti;
 
@@ -491,12 +418,12 @@ static void user_timeout_case(int lfd)
 			res.ut_errno = errno;
 			break;
 		}
-		pass();
+		test_wire_pass();
 	}
 	res.ut_elapsed_ms = (long)(test_now_ms() - t0);
 	passes(3);
-	for (unsigned i = from; i < nwire; i++)
-		if (wire[i].sport == 82 && wire[i].dport == 5004 && (wire[i].flags & 0x04))
+	for (const struct test_seg *s = wlog.seg + from; s < wlog.seg + wlog.n; s++)
+		if (s->sport == 82 && s->dport == 5004 && (s->flags & 0x04))
 			res.ut_rsts++;
 	res.ut_ran = true;
 	mlw_close(fd);
@@ -505,16 +432,15 @@ static void user_timeout_case(int lfd)
 
 static void run(void)
 {
+	uint8_t arp[42];
 	int lfd;
 
-	nif = test_dpdk_netif();
-	if (nif == NULL) {
+	if (test_wire_attach(&wlog, our_mac) != 0) {
 		fail_run("no DPDK netif");
 		return;
 	}
-	memcpy(our_mac, nif->hwaddr, 6);
-	txq = ((struct mlw_netif_state *)nif->state)->txq;
-	peer_arp();
+	/* The peer asks for our address, so lwIP knows its MAC. */
+	test_wire_input(arp, test_arp_request(arp, peer_mac, "10.0.0.99", "10.0.0.2"));
 	passes(2);
 	syn_case();
 	listener_case();

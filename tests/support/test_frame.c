@@ -41,19 +41,17 @@ uint16_t test_fold(uint32_t s)
 	return (uint16_t)s;
 }
 
-struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
-			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
-			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,
-			     unsigned payload)
+unsigned test_tcp4_build(uint8_t *buf, unsigned size, const uint8_t *dmac, const uint8_t *smac,
+			 const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags,
+			 uint32_t seqno, uint32_t ackno, uint16_t wnd, const uint8_t *opts,
+			 unsigned optlen, unsigned payload)
 {
 	unsigned tcplen = 20 + optlen + payload, len = 14 + 20 + tcplen;
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-	uint8_t *f, *ip, *tcp;
+	uint8_t *f = buf, *ip, *tcp;
 	uint32_t s;
 
-	if (p == NULL)
-		return NULL;
-	f = p->payload;
+	if (len > size || len > 0xffff)
+		return 0;
 	memset(f, 0, len);
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
@@ -79,5 +77,54 @@ struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const cha
 		tcp[20 + optlen + i] = (uint8_t)i;
 	s = test_sum16(ip + 12, 8, 0) + 6 + tcplen;
 	test_put16(tcp + 16, (uint16_t)~test_fold(test_sum16(tcp, tcplen, s)));
+	return len;
+}
+
+struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
+			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
+			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,
+			     unsigned payload)
+{
+	unsigned len = 14 + 20 + 20 + optlen + payload;
+	struct pbuf *p = len <= 0xffff ? pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM) : NULL;
+
+	if (p != NULL)
+		test_tcp4_build(p->payload, len, dmac, smac, src, sport, dst, dport, flags, seqno, ackno,
+				wnd, opts, optlen, payload);
 	return p;
+}
+
+unsigned test_arp_request(uint8_t *buf, const uint8_t *smac, const char *sip, const char *tip)
+{
+	memset(buf, 0xff, 6);
+	memcpy(buf + 6, smac, 6);
+	test_put16(buf + 12, 0x0806);
+	memcpy(buf + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+	memcpy(buf + 22, smac, 6);
+	inet_pton(AF_INET, sip, buf + 28);
+	memset(buf + 32, 0, 6);
+	inet_pton(AF_INET, tip, buf + 38);
+	return 42;
+}
+
+bool test_tcp4_parse(const uint8_t *f, unsigned len, struct test_seg *s)
+{
+	const uint8_t *tcp = f + 34;
+	unsigned hlen, iplen;
+
+	if (len < 54 || test_get16(f + 12) != 0x0800 || f[23] != 6 || (f[14] & 0xf) != 5)
+		return false;
+	hlen = (tcp[12] >> 4) * 4u;
+	iplen = test_get16(f + 16);
+	if (hlen < 20 || 34 + hlen > len || iplen < 20 + hlen)
+		return false;
+	s->sport = test_get16(tcp);
+	s->dport = test_get16(tcp + 2);
+	s->seq = test_get32(tcp + 4);
+	s->ack = test_get32(tcp + 8);
+	s->flags = tcp[13];
+	s->wnd = test_get16(tcp + 14);
+	s->plen = iplen - 20u - hlen;
+	s->mss = hlen >= 24 && tcp[20] == 2 && tcp[21] == 4 ? test_get16(tcp + 22) : 0;
+	return true;
 }

@@ -2,6 +2,7 @@
 #ifndef MLW_TEST_FRAME_H
 #define MLW_TEST_FRAME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /** Store @p v at @p p in network byte order. */
@@ -20,10 +21,41 @@ uint32_t test_sum16(const uint8_t *p, unsigned len, uint32_t s);
  * with a right checksum in it). */
 uint16_t test_fold(uint32_t s);
 
+/**
+ * Write an Ethernet + IPv4 + TCP frame into @p buf of @p size bytes: @p dmac,
+ * @p smac, @p src:@p sport to @p dst:@p dport (dotted quads), @p flags,
+ * @p seqno, @p ackno, @p wnd, @p optlen bytes of options @p opts (may be NULL
+ * when 0) and @p payload data bytes 0, 1, 2, ...; valid IP and TCP
+ * checksums. Returns the frame's length, 0 if it does not fit.
+ */
+unsigned test_tcp4_build(uint8_t *buf, unsigned size, const uint8_t *dmac, const uint8_t *smac,
+			 const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags,
+			 uint32_t seqno, uint32_t ackno, uint16_t wnd, const uint8_t *opts,
+			 unsigned optlen, unsigned payload);
+
+/** Write an ARP request of @p smac / @p sip (dotted quad) for @p tip into
+ * @p buf (at least 42 bytes); returns its length, 42. */
+unsigned test_arp_request(uint8_t *buf, const uint8_t *smac, const char *sip, const char *tip);
+
+/* A TCP segment as read off the wire. */
+struct test_seg {
+	int64_t t_us;	/* when it was seen (CLOCK_MONOTONIC, microseconds) */
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t wnd;
+	unsigned plen;	/* data bytes */
+	uint16_t mss;	/* MSS option when it is the first option, 0: none */
+};
+
+/** Parse @p len bytes at @p f as Ethernet + IPv4 (no IP options) + TCP into
+ * @p s, all but t_us; false (and @p s untouched) if they are not. */
+bool test_tcp4_parse(const uint8_t *f, unsigned len, struct test_seg *s);
+
 struct pbuf;
 
 /**
- * An Ethernet + IPv4 + TCP frame in a new PBUF_RAM pbuf: @p dmac, @p smac,
+ * As test_tcp4_build(), in a new PBUF_RAM pbuf: @p dmac, @p smac,
  * @p src:@p sport to @p dst:@p dport (dotted quads), @p flags, @p seqno,
  * @p ackno, @p wnd, @p optlen bytes of options @p opts (may be NULL when 0)
  * and @p payload data bytes 0, 1, 2, ...; valid IP and TCP checksums.

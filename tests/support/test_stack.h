@@ -47,6 +47,9 @@ struct mlw_stack *test_stack_current(void);
 /** CLOCK_MONOTONIC in milliseconds. */
 int64_t test_now_ms(void);
 
+/** CLOCK_MONOTONIC in microseconds. */
+int64_t test_now_us(void);
+
 /** One pass of the calling shard: written data to TCP (mlw_socket_flush),
  * then frames, loopback delivery and timers (mlw_shard_poll). */
 void test_pump(void);
