@@ -24,6 +24,9 @@
  *   then fire() the nodes of every slot up to now -> expire() does what
  *   is due for that one connection and arm() places it again.
  *
+ * Times are sys_now() milliseconds, which truncates: a timer started
+ * during millisecond t counts from t + 1, so it never ends early.
+ *
  * What lwIP's counters become: pcb->rtime is kept at -1 (stopped), 0
  * (lwIP just started or restarted it) or 1 (running, seen here): the time
  * it started is the node's. persist_cnt is 0 when lwIP (re)starts persist
@@ -262,7 +265,7 @@ static void arm(struct tt_node *n, u32_t now)
 	if (pcb->flags & TF_ACK_DELAY) {
 		if (!n->delack) {
 			n->delack = 1;
-			n->delack_t0 = now;
+			n->delack_t0 = now + 1;
 		}
 		DUE(n->delack_t0 + MLW_TCP_DELACK_MS);
 	} else {
@@ -275,13 +278,13 @@ static void arm(struct tt_node *n, u32_t now)
 	if (pcb->persist_backoff > 0) {
 		if (pcb->persist_cnt == 0) {
 			pcb->persist_cnt = 1;
-			n->persist_t0 = now;
+			n->persist_t0 = now + 1;
 		}
 		DUE(n->persist_t0 + persist_iv(pcb));
 	} else if (pcb->rtime >= 0) {
 		if (pcb->rtime == 0) {
 			pcb->rtime = 1;
-			n->rto_t0 = now;
+			n->rto_t0 = now + 1;
 		}
 		DUE(n->rto_t0 + mlw__tcp_rto_ms(pcb));
 	}
@@ -444,7 +447,7 @@ static void persist_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 	if (next) {
 		if (pcb->persist_backoff < 0xff)
 			pcb->persist_backoff++;
-		n->persist_t0 = now;
+		n->persist_t0 = now + 1;
 	} else if (pcb->persist_backoff > 0) {
 		n->persist_t0 = now + MLW_TT_RETRY_MS - persist_iv(pcb);	/* retry soon */
 	}

@@ -131,7 +131,7 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 #define MLW_TCP_RTO_INIT_MS             1000	/* both lwIP versions */
 #define MLW_TCP_RTO_MIN_MS              200
 #define MLW_TCP_RTO_MAX_MS              120000
-#define MLW_TCP_DELACK_MS               40
+#define MLW_TCP_DELACK_MS               30	/* Linux: 40 ms at least */
 #define TCP_MSL                         30000	/* TIME-WAIT and LAST-ACK: 2 MSL = 60 s */
 #define MLW_TCP_FIN_WAIT_MS             60000	/* orphaned FIN-WAIT-2 (lwIP: 20 s) */
 /* One ext arg slot for the timer node; one left for an application. */

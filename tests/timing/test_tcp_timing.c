@@ -21,9 +21,9 @@
  *   path the RTO is the 200 ms floor plus a little variance and timer
  *   granularity, never less (Linux: 200 ms + SRTT, rounded up to a jiffy).
  * - delayed ACK at most 40 ms (Linux's minimum delayed-ACK time,
- *   TCP_ATO_MIN) plus 1 ms for a millisecond timer's rounding: a 40 ms
- *   delayed-ACK timer passes, a 250 ms tick does not. Linux measures 41..44
- *   ms here (jiffies).
+ *   TCP_ATO_MIN) plus 5 ms for the shard thread being preempted on a
+ *   shared core: mlwip's 30 ms delayed-ACK timer passes, a 250 ms tick
+ *   does not. Linux measures 41..44 ms here (jiffies).
  * - keepalive 1 s +-15 ms for the first probe, the second and the end: a
  *   fine timer (Linux's own is off by up to 32 ms here, its 8-jiffy slots).
  *   Two connections 250 ms apart make the check independent of where a
@@ -240,7 +240,7 @@ static void test_delayed_ack(void **state)
 	check_ran();
 	at_least("segments acknowledged", r->ndelack, 8);
 	for (unsigned i = 0; i < r->ndelack; i++)
-		in_range("ACK delay", r->delack[i] < 0 ? 400.0 : ms(r->delack[i]), 0, 41);
+		in_range("ACK delay", r->delack[i] < 0 ? 400.0 : ms(r->delack[i]), 0, 45);
 }
 
 static void keep_line(char *buf, size_t len, const struct tm_result *r)
