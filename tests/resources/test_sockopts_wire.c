@@ -3,7 +3,7 @@
  * main -> test_stack_run(one shard on net_ring0, whose TX ring loops back to
  * its RX ring) -> run(): the peer 10.0.0.99 is played by frames put into
  * lwIP's input (ARP request, SYN, ACK, data); what the shard sends is read
- * off the ring before the shard's RX sees it (pass()), and logged. Each case
+ * off the ring before the shard's RX sees it (test_wire_pass()), and logged. Each case
  * records what it saw in res; the CMocka tests after the run assert it.
  */
 #include <arpa/inet.h>
@@ -24,35 +24,13 @@
 
 #include <cmocka.h>
 
-#include "dpdk_netif.h"
-#include "lwip/netif.h"
-#include "lwip/pbuf.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
 #include "test_frame.h"
 #include "test_stack.h"
-
-#define MAX_LOG 4096
-
-/* A TCP segment the shard sent. */
-struct seg {
-	uint16_t sport, dport;
-	uint8_t flags;
-	uint32_t seq, ack;
-	uint16_t wnd;
-	unsigned plen;
-	uint16_t mss;	/* MSS option, 0: none */
-};
-
-static struct seg wire[MAX_LOG];
-static unsigned nwire;
-static uint8_t our_mac[6];
-static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x63 };
-static struct netif *nif;
-static struct mlw_txq *txq;
+#include "test_wire.h"
 
 static struct {
-	char why[256];		/* first failure of the run, if any */
 	/* SYN of connect */
 	uint16_t syn_mss, syn_mss_plain, syn_wnd, syn_wnd_plain;
 	/* listener with TCP_MAXSEG 700, SO_RCVBUF 4000 */
@@ -88,116 +66,14 @@ static struct {
 	bool ut_unacked_seen;
 } res;
 
-/* Setup that failed (no frame, no accept): every check after it is void. */
-static void fail_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail_run(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (res.why[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(res.why, sizeof(res.why), fmt, ap);
-	va_end(ap);
-}
-
-/* Ethernet + IPv4 + TCP from the peer 10.0.0.99:@p sport to 10.0.0.2:@p
- * dport, an MSS option of 1460 on a SYN, @p payload bytes of data. */
+/* The peer 10.0.0.99:@p sport sends to 10.0.0.2:@p dport, an MSS option
+ * of 1460 on a SYN, @p payload bytes of data. */
 static void peer_send(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seqno, uint32_t ackno,
 		      uint16_t wnd, unsigned payload)
 {
 	static const uint8_t mss1460[4] = { 0x02, 0x04, 0x05, 0xb4 };
-	struct pbuf *p = test_tcp4_frame(our_mac, peer_mac, "10.0.0.99", sport, "10.0.0.2", dport, flags,
-					 seqno, ackno, wnd, mss1460, (flags & 0x02) ? 4 : 0, payload);
 
-	if (p == NULL) {
-		fail_run("no pbuf");
-		return;
-	}
-	if (nif->input(p, nif) != ERR_OK)
-		pbuf_free(p);
-}
-
-/* The peer asks for our address, so lwIP knows its MAC. */
-static void peer_arp(void)
-{
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
-	uint8_t *f;
-
-	if (p == NULL)
-		return;
-	f = p->payload;
-	memset(f, 0xff, 6);
-	memcpy(f + 6, peer_mac, 6);
-	test_put16(f + 12, 0x0806);
-	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-	memcpy(f + 22, peer_mac, 6);
-	inet_pton(AF_INET, "10.0.0.99", f + 28);
-	memset(f + 32, 0, 6);
-	inet_pton(AF_INET, "10.0.0.2", f + 38);
-	if (nif->input(p, nif) != ERR_OK)
-		pbuf_free(p);
-}
-
-static void log_frame(const uint8_t *f, unsigned len)
-{
-	const uint8_t *tcp = f + 34;
-	struct seg *s;
-	unsigned hlen;
-
-	if (len < 54 || test_get16(f + 12) != 0x0800 || f[23] != 6 || (f[14] & 0xf) != 5 ||
-	    nwire == MAX_LOG)
-		return;
-	s = &wire[nwire++];
-	hlen = (tcp[12] >> 4) * 4u;
-	s->sport = test_get16(tcp);
-	s->dport = test_get16(tcp + 2);
-	s->seq = test_get32(tcp + 4);
-	s->ack = test_get32(tcp + 8);
-	s->flags = tcp[13];
-	s->wnd = test_get16(tcp + 14);
-	s->plen = test_get16(f + 16) - 20u - hlen;
-	s->mss = hlen >= 24 && tcp[20] == 2 && tcp[21] == 4 ? test_get16(tcp + 22) : 0;
-}
-
-static void wire_read(void)
-{
-	struct rte_mbuf *pkts[64];
-	uint16_t n;
-
-	while ((n = mlw__rx_burst(txq->port_id, txq->queue_id, pkts, 64)) > 0) {
-		for (uint16_t i = 0; i < n; i++) {
-			log_frame(rte_pktmbuf_mtod(pkts[i], const uint8_t *), pkts[i]->data_len);
-			rte_pktmbuf_free(pkts[i]);
-		}
-	}
-}
-
-/* One application pass, the ring read before the shard's RX could. */
-static void pass(void)
-{
-	mlw_socket_flush();
-	wire_read();
-	mlw_shard_poll();
-	mlw_socket_flush();
-	wire_read();
-}
-
-static void passes(unsigned n)
-{
-	while (n-- > 0)
-		pass();
-}
-
-/* The last segment logged from @p from on port @p sport to @p dport
- * matching @p flags under @p mask, NULL if none. */
-static const struct seg *last_seg(unsigned from, uint16_t sport, uint16_t dport, uint8_t mask,
-				  uint8_t flags)
-{
-	for (unsigned i = nwire; i-- > from;)
-		if (wire[i].sport == sport && wire[i].dport == dport && (wire[i].flags & mask) == flags)
-			return &wire[i];
-	return NULL;
+	test_wire_send(sport, dport, flags, seqno, ackno, wnd, mss1460, (flags & 0x02) ? 4 : 0, payload);
 }
 
 /* Data segments (and their bytes) from @p from on. */
@@ -207,11 +83,11 @@ static unsigned data_since(unsigned from, uint16_t sport, uint16_t dport, unsign
 
 	if (bytes != NULL)
 		*bytes = 0;
-	for (unsigned i = from; i < nwire; i++) {
-		if (wire[i].sport == sport && wire[i].dport == dport && wire[i].plen > 0) {
+	for (unsigned i = from; i < test_nwire; i++) {
+		if (test_wire[i].sport == sport && test_wire[i].dport == dport && test_wire[i].plen > 0) {
 			n++;
 			if (bytes != NULL)
-				*bytes += wire[i].plen;
+				*bytes += test_wire[i].plen;
 		}
 	}
 	return n;
@@ -228,8 +104,8 @@ static void peer_ack_all(uint16_t lport, uint16_t pport, uint32_t isn, uint32_t 
 	for (unsigned round = 0; round < 10 && acked < total; round++) {
 		uint32_t end = acked;
 
-		for (unsigned i = 0; i < nwire; i++) {
-			const struct seg *s = &wire[i];
+		for (unsigned i = 0; i < test_nwire; i++) {
+			const struct test_seg *s = &test_wire[i];
 
 			if (s->sport == lport && s->dport == pport && s->plen > 0 &&
 			    s->seq + s->plen - (isn + 1) > end && s->seq + s->plen - (isn + 1) <= total)
@@ -239,53 +115,25 @@ static void peer_ack_all(uint16_t lport, uint16_t pport, uint32_t isn, uint32_t 
 			acked = end;
 			peer_send(pport, lport, 0x10, pseq, isn + 1 + acked, 0xffff, 0);
 		}
-		passes(3);
+		test_wire_passes(3);
 	}
 	/* WIRE_DEBUG=1: the segments the shard sent, when this fails. */
 	if (acked < total && getenv("WIRE_DEBUG") != NULL)
-		for (unsigned i = 0; i < nwire; i++)
-			printf("%u>%u f=%02x seq=%u ack=%u wnd=%u len=%u\n", wire[i].sport, wire[i].dport,
-			       wire[i].flags, wire[i].seq - isn, wire[i].ack, wire[i].wnd, wire[i].plen);
+		for (unsigned i = 0; i < test_nwire; i++)
+			printf("%u>%u f=%02x seq=%u ack=%u wnd=%u len=%u\n", test_wire[i].sport, test_wire[i].dport,
+			       test_wire[i].flags, test_wire[i].seq - isn, test_wire[i].ack, test_wire[i].wnd, test_wire[i].plen);
 	if (acked < total)	/* not fatal: the case's own checks fail */
 		printf("port %u: only %u of %u bytes were sent\n", lport, acked, total);
-}
-
-static int listen_on(uint16_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-
-	if (fd < 0 || mlw_bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || mlw_listen(fd, 4) != 0) {
-		fail_run("listen %u: %s", port, strerror(errno));
-		return -1;
-	}
-	return fd;
 }
 
 /* The peer opens a connection from @p pport to @p lport; returns the
  * accepted descriptor and our ISN, or -1. */
 static int peer_open(int lfd, uint16_t lport, uint16_t pport, uint32_t *isn)
 {
-	unsigned from = nwire;
-	const struct seg *sa = NULL;
-	int fd;
+	unsigned from = test_nwire;
 
 	peer_send(pport, lport, 0x02, 1000, 0, 0xffff, 0);
-	for (unsigned i = 0; i < 50 && sa == NULL; i++) {
-		pass();
-		sa = last_seg(from, lport, pport, 0x12, 0x12);
-	}
-	if (sa == NULL) {
-		fail_run("no SYN-ACK on port %u", lport);
-		return -1;
-	}
-	*isn = sa->seq;
-	peer_send(pport, lport, 0x10, 1001, *isn + 1, 0xffff, 0);
-	pass();
-	fd = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
-	if (fd < 0)
-		fail_run("accept on %u: %s", lport, strerror(errno));
-	return fd;
+	return test_wire_accept(lfd, lport, pport, from, 1000, NULL, 0, isn);
 }
 
 static int set_int(int fd, int level, int name, int v)
@@ -297,8 +145,8 @@ static int set_int(int fd, int level, int name, int v)
 static void syn_case(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	const struct seg *s;
-	unsigned from = nwire;
+	const struct test_seg *s;
+	unsigned from = test_nwire;
 	int fd1 = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	int fd2 = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
@@ -310,27 +158,27 @@ static void syn_case(void)
 	mlw_connect(fd1, (struct sockaddr *)&a, sizeof(a));
 	a.sin_port = htons(6002);
 	mlw_connect(fd2, (struct sockaddr *)&a, sizeof(a));
-	passes(5);
-	for (unsigned i = from; i < nwire; i++) {
-		if (wire[i].flags != 0x02)
+	test_wire_passes(5);
+	for (unsigned i = from; i < test_nwire; i++) {
+		if (test_wire[i].flags != 0x02)
 			continue;
-		if (wire[i].dport == 6001)
-			res.syn_mss = wire[i].mss, res.syn_wnd = wire[i].wnd;
-		else if (wire[i].dport == 6002)
-			res.syn_mss_plain = wire[i].mss, res.syn_wnd_plain = wire[i].wnd;
+		if (test_wire[i].dport == 6001)
+			res.syn_mss = test_wire[i].mss, res.syn_wnd = test_wire[i].wnd;
+		else if (test_wire[i].dport == 6002)
+			res.syn_mss_plain = test_wire[i].mss, res.syn_wnd_plain = test_wire[i].wnd;
 	}
 	(void)s;
 	mlw_close(fd1);
 	mlw_close(fd2);
-	passes(3);
+	test_wire_passes(3);
 }
 
 /* A listener with TCP_MAXSEG 700 and SO_RCVBUF 4000: its SYN-ACK, the
  * window with nothing read, TCP_INFO. */
 static void listener_case(void)
 {
-	int lfd = listen_on(81), fd;
-	const struct seg *s;
+	int lfd = test_wire_listen(81), fd;
+	const struct test_seg *s;
 	uint32_t isn;
 	unsigned from;
 	char buf[8192];
@@ -341,9 +189,9 @@ static void listener_case(void)
 	if (set_int(lfd, IPPROTO_TCP, TCP_MAXSEG, 700) != 0 ||
 	    set_int(lfd, SOL_SOCKET, SO_RCVBUF, 4000) != 0)
 		printf("setsockopt on the listener: %s\n", strerror(errno));
-	from = nwire;
+	from = test_nwire;
 	fd = peer_open(lfd, 81, 5001, &isn);
-	s = last_seg(from, 81, 5001, 0x12, 0x12);
+	s = test_wire_last(from, 81, 5001, 0x12, 0x12);
 	if (s != NULL) {
 		res.synack_seen = true;
 		res.synack_mss = s->mss;
@@ -352,25 +200,25 @@ static void listener_case(void)
 	if (fd < 0)
 		goto out;
 	/* Three full segments, nothing read. */
-	from = nwire;
+	from = test_nwire;
 	for (unsigned i = 0; i < 3; i++)
 		peer_send(5001, 81, 0x10, 1001 + i * 1460, isn + 1, 0xffff, 1460);
-	passes(5);
-	s = last_seg(from, 81, 5001, 0x10, 0x10);
+	test_wire_passes(5);
+	s = test_wire_last(from, 81, 5001, 0x10, 0x10);
 	if (s != NULL) {
 		res.rcv_acked = s->ack - 1001;
 		res.rcv_last_wnd = s->wnd;
 	}
-	from = nwire;
+	from = test_nwire;
 	res.rcv_read = (int)mlw_read(fd, buf, sizeof(buf));
-	passes(3);
-	s = last_seg(from, 81, 5001, 0x10, 0x10);
+	test_wire_passes(3);
+	s = test_wire_last(from, 81, 5001, 0x10, 0x10);
 	res.rcv_update_wnd = s != NULL ? s->wnd : 0;
 	/* Data out, acknowledged: TCP_INFO after a transfer. */
 	memset(buf, 'x', 1000);
 	if (mlw_write(fd, buf, 1000) != 1000)
-		fail_run("write: %s", strerror(errno));
-	passes(3);
+		test_wire_fail("write: %s", strerror(errno));
+	test_wire_passes(3);
 	len = sizeof(res.info_sent);
 	mlw_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &res.info_sent, &len);
 	peer_ack_all(81, 5001, isn, 1001 + res.rcv_acked, 1000);
@@ -389,7 +237,7 @@ static void listener_case(void)
 	mlw_close(fd);
 out:
 	mlw_close(lfd);
-	passes(3);
+	test_wire_passes(3);
 }
 
 /* TCP_CORK: 100 bytes wait; 3000 more send two full segments; uncorking
@@ -405,30 +253,30 @@ static void cork_case(int lfd)
 		return;
 	memset(buf, 'c', sizeof(buf));
 	res.cork_set = set_int(fd, IPPROTO_TCP, TCP_CORK, 1);
-	from = nwire;
+	from = test_nwire;
 	if (mlw_write(fd, buf, 100) != 100)
-		fail_run("cork write: %s", strerror(errno));
-	passes(20);
+		test_wire_fail("cork write: %s", strerror(errno));
+	test_wire_passes(20);
 	res.cork_held_frames = data_since(from, 82, 5002, NULL);
-	from = nwire;
+	from = test_nwire;
 	if (mlw_write(fd, buf, 3000) != 3000)
-		fail_run("cork write 3000: %s", strerror(errno));
-	passes(5);
+		test_wire_fail("cork write 3000: %s", strerror(errno));
+	test_wire_passes(5);
 	res.cork_full_frames = data_since(from, 82, 5002, &res.cork_full_bytes);
 	/* The peer acknowledges both; 180 bytes stay corked. */
-	from = nwire;
+	from = test_nwire;
 	peer_send(5002, 82, 0x10, 1001, isn + 1 + 2920, 0xffff, 0);
-	passes(5);
+	test_wire_passes(5);
 	res.cork_after_ack_frames = data_since(from, 82, 5002, NULL);
-	from = nwire;
+	from = test_nwire;
 	set_int(fd, IPPROTO_TCP, TCP_CORK, 0);
-	passes(5);
+	test_wire_passes(5);
 	data_since(from, 82, 5002, &res.cork_uncork_bytes);
 	res.cork_ran = true;
 	peer_send(5002, 82, 0x10, 1001, isn + 1 + 3100, 0xffff, 0);
-	passes(2);
+	test_wire_passes(2);
 	mlw_close(fd);
-	passes(3);
+	test_wire_passes(3);
 }
 
 /* SO_SNDBUF 3000: a non-blocking write takes 3000 bytes, then none until
@@ -445,7 +293,7 @@ static void sndbuf_case(int lfd)
 	set_int(fd, SOL_SOCKET, SO_SNDBUF, 3000);
 	mlw_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &res.snd_get, &len);
 	res.snd_w1 = (long)mlw_write(fd, buf, sizeof(buf));
-	passes(3);
+	test_wire_passes(3);
 
 	res.snd_w2 = (long)mlw_write(fd, buf, sizeof(buf));
 	res.snd_w2_errno = errno;
@@ -453,7 +301,7 @@ static void sndbuf_case(int lfd)
 	res.snd_w3 = (long)mlw_write(fd, buf, sizeof(buf));
 	res.snd_ran = true;
 	mlw_close(fd);
-	passes(3);
+	test_wire_passes(3);
 }
 
 /* TCP_USER_TIMEOUT 1000 ms: 100 bytes never acknowledged. */
@@ -471,11 +319,11 @@ static void user_timeout_case(int lfd)
 	res.ut_set = set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
 	mlw_getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &res.ut_get, &len);
 	memset(buf, 'u', sizeof(buf));
-	from = nwire;
+	from = test_nwire;
 	t0 = test_now_ms();
 	if (mlw_write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-		fail_run("user timeout write: %s", strerror(errno));
-	pass();
+		test_wire_fail("user timeout write: %s", strerror(errno));
+	test_wire_pass();
 	{
 		struct tcp_info ti;
 
@@ -491,49 +339,44 @@ static void user_timeout_case(int lfd)
 			res.ut_errno = errno;
 			break;
 		}
-		pass();
+		test_wire_pass();
 	}
 	res.ut_elapsed_ms = (long)(test_now_ms() - t0);
-	passes(3);
-	for (unsigned i = from; i < nwire; i++)
-		if (wire[i].sport == 82 && wire[i].dport == 5004 && (wire[i].flags & 0x04))
+	test_wire_passes(3);
+	for (unsigned i = from; i < test_nwire; i++)
+		if (test_wire[i].sport == 82 && test_wire[i].dport == 5004 && (test_wire[i].flags & 0x04))
 			res.ut_rsts++;
 	res.ut_ran = true;
 	mlw_close(fd);
-	passes(3);
+	test_wire_passes(3);
 }
 
 static void run(void)
 {
 	int lfd;
 
-	nif = test_dpdk_netif();
-	if (nif == NULL) {
-		fail_run("no DPDK netif");
+	if (!test_wire_init("10.0.0.99", "10.0.0.2")) {
+		test_wire_fail("no DPDK netif");
 		return;
 	}
-	memcpy(our_mac, nif->hwaddr, 6);
-	txq = ((struct mlw_netif_state *)nif->state)->txq;
-	peer_arp();
-	passes(2);
 	syn_case();
 	listener_case();
-	lfd = listen_on(82);
+	lfd = test_wire_listen(82);
 	if (lfd < 0)
 		return;
 	cork_case(lfd);
 	sndbuf_case(lfd);
 	user_timeout_case(lfd);
 	mlw_close(lfd);
-	passes(5);
+	test_wire_passes(5);
 }
 
 static unsigned bad_heaps;
 
 static void check_ran(void)
 {
-	if (res.why[0] != '\0')
-		fail_msg("%s", res.why);
+	if (test_wire_failure()[0] != '\0')
+		fail_msg("%s", test_wire_failure());
 }
 
 /* TCP_MAXSEG 1000 and SO_RCVBUF 3000 before connect: the SYN announces
