@@ -1,9 +1,11 @@
 /* input_guard.c - received TCP segments and IPv6 neighbour discovery messages that lwIP 2.1.3 and 2.2.1 would mis-parse or accept against RFC 9293/4861, fixed up or dropped before lwIP reads them.
  *
  * Call chains (hooks in mlw_lwip_hooks.h; lwIP itself is unchanged):
- *   tcp_input -> LWIP_HOOK_TCP_INPACKET_PCB (inline: no options and ACK
- *     set passes) -> mlw__tcp_inpkt -> tcp_listen_input / tcp_process /
- *     tcp_timewait_input (-> tcp_parseopt) unless it returned an error
+ *   tcp_input -> LWIP_HOOK_TCP_INPACKET_PCB (inline: no options, ACK set,
+ *     SYN and RST clear passes) -> mlw__tcp_inpkt -> tcp_listen_input / tcp_process /
+ *     tcp_timewait_input (-> tcp_parseopt) unless it returned an error;
+ *     a SYN or RST for a TIME-WAIT PCB first goes to mlw__tcp_tw_input
+ *     (tcp_tw.c)
  *   ip6_input -> LWIP_HOOK_IP6_INPUT (inline: ICMPv6 or an extension
  *     header) -> mlw__ip6_input -> nd6_input / icmp6_input (icmp_err.c)
  *
@@ -57,6 +59,7 @@
 #include "lwip/tcp.h"
 
 #include "mlw_lwip_hooks.h"
+#include "tcp_opts_private.h"
 
 #define ICMP6_ND_FIRST 133	/* router solicitation */
 #define ICMP6_ND_NS 135
@@ -72,18 +75,7 @@ static _Thread_local struct mlw_input_guard_stats gs;
 void mlw__input_guard_stats(struct mlw_input_guard_stats *out)
 {
 	*out = gs;
-}
-
-/* The options of one received segment, in one or two pieces (see
- * LWIP_HOOK_TCP_INPACKET_PCB in lwIP's opt.h). */
-struct opts {
-	u8_t *a, *b;
-	u16_t alen, len;
-};
-
-static inline u8_t *opt_at(const struct opts *o, u16_t i)
-{
-	return i < o->alen ? &o->a[i] : &o->b[i - o->alen];
+	mlw__tcp_tw_stats(out);
 }
 
 /* The length Linux and lwIP require of the options lwIP reads (MSS,
@@ -104,26 +96,20 @@ static u8_t known_len(u8_t kind)
  * kind becomes 253, experimental, which lwIP skips by its length): lwIP
  * would stop parsing there, Linux ignores just that option (*@p hidden
  * counts them). */
-static u16_t first_bad_option(const struct opts *o, unsigned *hidden)
+static u16_t first_bad_option(const struct mlw__tcp_opts *o, unsigned *hidden)
 {
 	u16_t i = 0;
 
 	while (i < o->len) {
-		u8_t kind = *opt_at(o, i), l;
+		u8_t kind = *mlw__tcp_opt_at(o, i);
+		u16_t l = mlw__tcp_opt_len(o, i);
 
 		if (kind == 0)	/* EOL: lwIP and Linux stop here */
 			return o->len;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (o->len - i < 2)
-			return i;
-		l = *opt_at(o, (u16_t)(i + 1));
-		if (l < 2 || l > o->len - i)
+		if (l == 0)
 			return i;
 		if (known_len(kind) != 0 && known_len(kind) != l) {
-			*opt_at(o, i) = 253;
+			*mlw__tcp_opt_at(o, i) = 253;
 			(*hidden)++;
 		}
 		i = (u16_t)(i + l);
@@ -135,30 +121,30 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 		     u8_t *opt2, struct pbuf *p)
 {
 	u8_t flags = ((const u8_t *)hdr)[13];
-	struct opts o;
+	struct mlw__tcp_opts o;
 	unsigned hidden = 0;
 	u16_t bad;
 
-	(void)p;
 	if (!(flags & (TCP_ACK | TCP_RST | TCP_SYN)) && pcb->state >= SYN_RCVD &&
 	    pcb->state <= LAST_ACK) {
 		gs.rx_tcp_noack_drops++;
 		return ERR_ABRT;	/* lwIP frees the segment */
 	}
-	if (optlen == 0)
-		return ERR_OK;
 	o.a = (u8_t *)(hdr + 1);
 	o.b = opt2;
 	o.alen = opt2 != NULL ? opt1len : optlen;
 	o.len = optlen;
 	/* NOP, NOP, timestamps: what Linux puts in every segment. */
-	if (optlen == 12 && o.alen >= 4 && o.a[0] == 1 && o.a[1] == 1 && o.a[2] == 8 && o.a[3] == 10)
-		return ERR_OK;
-	bad = first_bad_option(&o, &hidden);
-	if (bad < optlen)
-		*opt_at(&o, bad) = 0;
-	if (bad < optlen || hidden != 0)
-		gs.rx_tcp_opts_cut++;
+	if (optlen != 0 && !(optlen == 12 && o.alen >= 4 && o.a[0] == 1 && o.a[1] == 1 &&
+			     o.a[2] == 8 && o.a[3] == 10)) {
+		bad = first_bad_option(&o, &hidden);
+		if (bad < optlen)
+			*mlw__tcp_opt_at(&o, bad) = 0;
+		if (bad < optlen || hidden != 0)
+			gs.rx_tcp_opts_cut++;
+	}
+	if (pcb->state == TIME_WAIT && (flags & (TCP_SYN | TCP_RST)))
+		return mlw__tcp_tw_input(pcb, hdr, &o, p);
 	return ERR_OK;
 }
 

@@ -390,6 +390,8 @@ static void collect_stats(struct mlw_shard *sh)
 	s->rx_tcp_opts_cut = g.rx_tcp_opts_cut;
 	s->rx_tcp_noack_drops = g.rx_tcp_noack_drops;
 	s->rx_nd_drops = g.rx_nd_drops;
+	s->rx_tcp_tw_syn_reopens = g.rx_tcp_tw_syn_reopens;
+	s->rx_tcp_tw_rst_kills = g.rx_tcp_tw_rst_kills;
 	s->tx_tcp_rst_replies = mlw__tcp_rst_rewritten();
 }
 

@@ -13,9 +13,14 @@
  * brings, never for longer).
  *
  * tcp_abort() of a TIME-WAIT PCB sends nothing and calls no callback: the
- * PCB just goes. The cost is TIME-WAIT's protection for that 4-tuple (a
- * retransmitted FIN is answered with RST; an old duplicate could reach a
- * new connection on the same 4-tuple).
+ * PCB just goes. The cost is TIME-WAIT's protection for that 4-tuple: a
+ * retransmitted FIN is answered with RST, and a SYN with an older sequence
+ * number or timestamp, which TIME-WAIT would answer with an ACK, opens a
+ * new connection (an old duplicate could reach it).
+ *
+ * The peer itself may end a TIME-WAIT sooner, as on Linux
+ * (lwip-port/tcp_tw.c): a SYN with a newer sequence number or timestamp
+ * goes to the listener, a reset with the expected sequence number ends it.
  */
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"

@@ -22,10 +22,11 @@
  * A refused connect is counted apart and retried on another port, not
  * counted as an error: with --close the server closes first and keeps each
  * connection in TIME-WAIT, and when the client's random port choice meets
- * such a 4-tuple again within seconds, the new SYN's sequence number
- * (RFC 6528: a clock plus a hash of the 4-tuple) is inside the old receive
- * window, which an lwIP server answers with RST (RFC 793) where Linux would
- * accept the connection.
+ * such a 4-tuple again within seconds, a server that keeps TIME-WAIT as
+ * RFC 793 does (lwIP alone) resets a SYN inside the old receive window.
+ * mlwip and Linux servers accept it when its sequence number is after the
+ * old connection's (RFC 6528 numbers, a clock plus a hash of the 4-tuple,
+ * nearly always are) and otherwise answer with an ACK.
  *
  * Connections are edge-triggered and registered once for EPOLLIN | EPOLLOUT:
  * each is driven until a call returns EAGAIN. Prints per-shard requests/s

@@ -63,6 +63,12 @@ struct mlw_shard_stats {
 	uint64_t tx_tcp_rst_replies;	/**< resets sent in reply to a received segment in
 					     RFC 9293's form (no ACK after a segment with
 					     ACK, else sequence number 0) */
+	uint64_t rx_tcp_tw_syn_reopens;	/**< SYNs for a 4-tuple in TIME-WAIT that ended it and
+					     opened a new connection on the listener, as
+					     Linux (sequence number or timestamp newer
+					     than the old connection's, RFC 6191) */
+	uint64_t rx_tcp_tw_rst_kills;	/**< resets that ended a TIME-WAIT (sequence number
+					     as expected; Linux's net.ipv4.tcp_rfc1337 = 0) */
 };
 
 /**

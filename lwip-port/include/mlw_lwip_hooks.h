@@ -34,15 +34,16 @@ int mlw__ip6_input(struct pbuf *p, struct netif *inp);
 /* TCP: every received segment that found a PCB (listening, active or
  * TIME-WAIT), before lwIP looks at its flags or options (input_guard.c):
  * malformed options are cut as Linux cuts them, segments without ACK are
- * dropped in synchronized states. A segment without options and with ACK
- * set (the common one) passes inline: one compare, one byte test. */
+ * dropped in synchronized states, a SYN or RST may end TIME-WAIT
+ * (tcp_tw.c). A segment without options, with ACK set and SYN and RST
+ * clear (the common one) passes inline: one compare, one byte test. */
 struct tcp_pcb;
 struct tcp_hdr;
 err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 		     u8_t *opt2, struct pbuf *p);
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(mlw__tcp_touch_in(pcb, hdr, p),                                     \
-	 (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x10 /* ACK */) ? ERR_OK \
+	 (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
 /* TCP output: a reset built in reply to a received segment gets RFC 9293's
@@ -55,6 +56,8 @@ struct mlw_input_guard_stats {
 	u64_t rx_tcp_opts_cut;		/* segments whose options were cut at a malformed one */
 	u64_t rx_tcp_noack_drops;	/* segments without ACK/RST/SYN dropped (SYN_RCVD..LAST_ACK) */
 	u64_t rx_nd_drops;		/* ND messages dropped: bad options, fragmented, RFC 4861 7.1 */
+	u64_t rx_tcp_tw_syn_reopens;	/* SYNs that ended a TIME-WAIT and went to the listener */
+	u64_t rx_tcp_tw_rst_kills;	/* resets that ended a TIME-WAIT */
 };
 void mlw__input_guard_stats(struct mlw_input_guard_stats *out);
 
