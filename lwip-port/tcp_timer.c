@@ -94,6 +94,7 @@ struct tt_node {
 	u8_t where;
 	u8_t state;			/* pcb->state at the last arm() */
 	u8_t delack;			/* delack_t0 is valid */
+	u8_t backoff;			/* RTO timeouts since the last ACK of new data */
 };
 
 struct tt_shard {
@@ -184,21 +185,41 @@ static u32_t ms_clamp(u32_t v, u32_t lo, u32_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* lwIP's RTO estimate in ms within Linux's bounds (pcb->rto holds the
- * backed-off value after a timeout, the estimate otherwise). */
+/* lwIP's RTO estimate, (sa >> 3) + sv ticks, in ms within Linux's bounds.
+ * Not pcb->rto: lwIP rewrites that from every RTT sample, which would undo
+ * a backoff (it kept its backoff there only between its own ticks). */
+static u32_t base_rto_ms(const struct tcp_pcb *pcb)
+{
+	s32_t t = (s32_t)(pcb->sa >> 3) + pcb->sv;
+
+	return ms_clamp(t > 0 ? (u32_t)t * TCP_SLOW_INTERVAL : 0, MLW_TCP_RTO_MIN_MS, MLW_TCP_RTO_MAX_MS);
+}
+
+/* The RTO with its backoff: doubled per timeout since the peer last
+ * acknowledged new data, up to the maximum. */
+static u32_t rto_of(const struct tt_node *n, const struct tcp_pcb *pcb)
+{
+	u32_t b = n != NULL ? n->backoff : 0;
+	u32_t r = base_rto_ms(pcb);
+
+	return b >= 16 || (r << b) > MLW_TCP_RTO_MAX_MS ? MLW_TCP_RTO_MAX_MS : r << b;
+}
+
 u32_t mlw__tcp_rto_ms(const struct tcp_pcb *pcb)
 {
-	u32_t r = pcb->rto > 0 ? (u32_t)pcb->rto * TCP_SLOW_INTERVAL : 0;
+	const struct tt_node *n = NULL;
 
-	return ms_clamp(r, MLW_TCP_RTO_MIN_MS, MLW_TCP_RTO_MAX_MS);
+	if (tt_id >= 0 && pcb->state != LISTEN && pcb->state != CLOSED)
+		n = tcp_ext_arg_get(pcb, (u8_t)tt_id);
+	return rto_of(n, pcb);
 }
 
 /* The current persist interval: one RTO, doubling per probe. */
 static u32_t persist_iv(const struct tcp_pcb *pcb)
 {
-	u32_t iv = mlw__tcp_rto_ms(pcb) << LWIP_MIN(pcb->persist_backoff - 1u, 16u);
+	u32_t b = pcb->persist_backoff - 1u, r = base_rto_ms(pcb);
 
-	return LWIP_MIN(iv, (u32_t)MLW_TCP_RTO_MAX_MS);
+	return b >= 16 || (r << b) > MLW_TCP_RTO_MAX_MS ? MLW_TCP_RTO_MAX_MS : r << b;
 }
 
 /* Milliseconds since lwIP last saw a segment of this connection
@@ -282,11 +303,13 @@ static void arm(struct tt_node *n, u32_t now)
 		}
 		DUE(n->persist_t0 + persist_iv(pcb));
 	} else if (pcb->rtime >= 0) {
+		if (pcb->nrtx == 0)
+			n->backoff = 0;	/* new data acknowledged (lwIP reset nrtx) */
 		if (pcb->rtime == 0) {
 			pcb->rtime = 1;
 			n->rto_t0 = now + 1;
 		}
-		DUE(n->rto_t0 + mlw__tcp_rto_ms(pcb));
+		DUE(n->rto_t0 + rto_of(n, pcb));
 	}
 
 	/* Timeouts counted from the last segment received. */
@@ -295,8 +318,8 @@ static void arm(struct tt_node *n, u32_t now)
 		    LWIP_MIN(idle_ms(pcb), pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl));
 #if TCP_QUEUE_OOSEQ
 	if (pcb->ooseq != NULL)
-		DUE(now + TCP_OOSEQ_TIMEOUT * mlw__tcp_rto_ms(pcb) -
-		    LWIP_MIN(idle_ms(pcb), TCP_OOSEQ_TIMEOUT * mlw__tcp_rto_ms(pcb)));
+		DUE(now + TCP_OOSEQ_TIMEOUT * rto_of(n, pcb) -
+		    LWIP_MIN(idle_ms(pcb), TCP_OOSEQ_TIMEOUT * rto_of(n, pcb)));
 #endif
 	if (st == SYN_RCVD)
 		DUE(now + TCP_SYN_RCVD_TIMEOUT - LWIP_MIN(idle_ms(pcb), TCP_SYN_RCVD_TIMEOUT));
@@ -397,7 +420,6 @@ void mlw__tcp_timer_settle(void)
  * back off, halve ssthresh and restart from one segment. */
 static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 {
-	u32_t base, shift;
 	tcpwnd_size_t eff;
 	u8_t limit = pcb->state == SYN_SENT ? mlw__tcp_syn_retries(pcb) : (u8_t)TCP_MAXRTX;
 
@@ -414,13 +436,12 @@ static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 		/* Nothing it can resend now (the oldest segment is still
 		 * held by the port): look again soon, as lwIP's next tick
 		 * would. */
-		n->rto_t0 = now + MLW_TT_RETRY_MS - mlw__tcp_rto_ms(pcb);
+		n->rto_t0 = now + MLW_TT_RETRY_MS - rto_of(n, pcb);
 		return;
 	}
-	base = (u32_t)((pcb->sa >> 3) + pcb->sv);
-	base = LWIP_MAX(base, (u32_t)(MLW_TCP_RTO_MIN_MS / TCP_SLOW_INTERVAL));
-	shift = LWIP_MIN(pcb->nrtx + 1u, 16u);
-	pcb->rto = (s16_t)LWIP_MIN(base << shift, (u32_t)(MLW_TCP_RTO_MAX_MS / TCP_SLOW_INTERVAL));
+	if (n->backoff < 16)
+		n->backoff++;
+	pcb->rto = (s16_t)(rto_of(n, pcb) / TCP_SLOW_INTERVAL);	/* as lwIP keeps it */
 	pcb->rtime = 0;
 	eff = LWIP_MIN(pcb->cwnd, pcb->snd_wnd);
 	pcb->ssthresh = LWIP_MAX(eff >> 1, (tcpwnd_size_t)(2 * pcb->mss));
@@ -449,7 +470,11 @@ static void persist_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 			pcb->persist_backoff++;
 		n->persist_t0 = now + 1;
 	} else if (pcb->persist_backoff > 0) {
-		n->persist_t0 = now + MLW_TT_RETRY_MS - persist_iv(pcb);	/* retry soon */
+		/* The probe could not be sent (no memory): lwIP counts it all
+		 * the same, so a connection that never gets one out ends after
+		 * TCP_MAXRTX tries; try again after the same interval, as
+		 * lwIP's next tick did, not at once. */
+		n->persist_t0 = now + 1;
 	}
 }
 
@@ -493,7 +518,7 @@ static bool expire(struct tt_node *n, u32_t now)
 			if (GONE())
 				return false;
 		}
-	} else if (pcb->rtime > 0 && !before(now, n->rto_t0 + mlw__tcp_rto_ms(pcb))) {
+	} else if (pcb->rtime > 0 && !before(now, n->rto_t0 + rto_of(n, pcb))) {
 		rto_expired(n, pcb, now);
 		if (GONE())
 			return false;
@@ -512,7 +537,7 @@ static bool expire(struct tt_node *n, u32_t now)
 		}
 	}
 #if TCP_QUEUE_OOSEQ
-	if (pcb->ooseq != NULL && idle >= TCP_OOSEQ_TIMEOUT * mlw__tcp_rto_ms(pcb))
+	if (pcb->ooseq != NULL && idle >= TCP_OOSEQ_TIMEOUT * rto_of(n, pcb))
 		tcp_free_ooseq(pcb);
 #endif
 	if ((st == SYN_RCVD && idle >= TCP_SYN_RCVD_TIMEOUT) ||

@@ -49,11 +49,12 @@
 enum {
 	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
 	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_RX_DESC, STACK_TX_DESC, STACK_RX_ZERO_COPY,
-	STACK_MBUFS, STACK_MBUF_CACHE, STACK_NKEYS
+	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_NKEYS
 };
 static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
 	"max_time_wait", "rx_desc", "tx_desc", "rx_zero_copy", "mbufs", "mbuf_cache",
+	"tcp_rcvbuf", "tcp_sndbuf",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -364,7 +365,7 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 	if (k < 0)
 		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
 			    "burst, max_sockets, heap_limit_mb, max_time_wait, rx_desc, tx_desc, "
-			    "rx_zero_copy, mbufs, mbuf_cache)");
+			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -408,6 +409,12 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_MAX_TIME_WAIT_MAX, &n))
 			return 0;
 		p->cfg.max_time_wait = (uint32_t)n;
+		return 1;
+	case STACK_TCP_RCVBUF:
+	case STACK_TCP_SNDBUF:
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_TCP_BUF_MAX, &n))
+			return 0;
+		*(k == STACK_TCP_RCVBUF ? &p->cfg.tcp_rcvbuf : &p->cfg.tcp_sndbuf) = (uint32_t)n;
 		return 1;
 	case STACK_RX_DESC:
 	case STACK_TX_DESC:
@@ -697,6 +704,7 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->burst = BURST_DEF;
 	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
 	cfg->max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_DEFAULT;
+	cfg->tcp_rcvbuf = cfg->tcp_sndbuf = MLW_CONFIG_TCP_BUF_DEFAULT;
 	cfg->rx_desc = cfg->tx_desc = MLW_CONFIG_DESC_DEFAULT;
 	cfg->rx_zero_copy = MLW_CONFIG_RX_ZERO_COPY_DEFAULT;
 	cfg->mbuf_cache = MLW_CONFIG_MBUF_CACHE_DEFAULT;
@@ -849,6 +857,14 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	if (cfg->max_time_wait > MLW_CONFIG_MAX_TIME_WAIT_MAX)
 		return verr(err, "stack", "max_time_wait", "%u is out of range (0..%u)",
 			    (unsigned int)cfg->max_time_wait, MLW_CONFIG_MAX_TIME_WAIT_MAX);
+	if (cfg->tcp_rcvbuf != 0 &&
+	    (cfg->tcp_rcvbuf < MLW_CONFIG_TCP_BUF_MIN || cfg->tcp_rcvbuf > MLW_CONFIG_TCP_BUF_MAX))
+		return verr(err, "stack", "tcp_rcvbuf", "%u is out of range (0 or %u..%u)",
+			    (unsigned int)cfg->tcp_rcvbuf, MLW_CONFIG_TCP_BUF_MIN, MLW_CONFIG_TCP_BUF_MAX);
+	if (cfg->tcp_sndbuf != 0 &&
+	    (cfg->tcp_sndbuf < MLW_CONFIG_TCP_BUF_MIN || cfg->tcp_sndbuf > MLW_CONFIG_TCP_BUF_MAX))
+		return verr(err, "stack", "tcp_sndbuf", "%u is out of range (0 or %u..%u)",
+			    (unsigned int)cfg->tcp_sndbuf, MLW_CONFIG_TCP_BUF_MIN, MLW_CONFIG_TCP_BUF_MAX);
 	if (cfg->heap_limit_mb > MLW_CONFIG_HEAP_LIMIT_MB_MAX)
 		return verr(err, "stack", "heap_limit_mb", "%u is out of range (0..%u)",
 			    (unsigned int)cfg->heap_limit_mb, (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);

@@ -454,6 +454,15 @@ int mlw_shard_max_sockets(void)
 	return (int)current_shard->stack->p.max_sockets;
 }
 
+int mlw_shard_tcp_bufs(uint32_t *rcvbuf, uint32_t *sndbuf)
+{
+	if (current_shard == NULL)
+		return -EPERM;
+	*rcvbuf = current_shard->stack->p.tcp_rcvbuf;
+	*sndbuf = current_shard->stack->p.tcp_sndbuf;
+	return 0;
+}
+
 int mlw_shard_stopping(void)
 {
 	if (current_shard == NULL)

@@ -48,6 +48,7 @@ struct mlw__stack_params {
 	unsigned burst;
 	unsigned max_sockets;		/* descriptors per shard (socket layer) */
 	unsigned max_time_wait;		/* TIME-WAIT PCBs per shard (timewait.c) */
+	unsigned tcp_rcvbuf, tcp_sndbuf;	/* a new TCP socket's window and send limit, 0: lwIP's */
 	size_t heap_limit;		/* cap on each shard heap in bytes, 0: none */
 	unsigned rx_desc, tx_desc;	/* descriptors per queue */
 	unsigned pool_mbufs;		/* mbufs per shard pool ([stack] mbufs or computed) */

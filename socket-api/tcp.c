@@ -21,6 +21,7 @@
 
 #include "mlwip/alloc.h"
 #include "mlwip/socket.h"
+#include "mlwip/stack.h"
 #include "sock_private.h"
 
 #define ACCEPT_BACKLOG_MAX 255	/* lwIP's listen backlog is a u8_t */
@@ -247,12 +248,21 @@ static void attach(struct mlw__sock *s, struct tcp_pcb *pcb)
 static struct mlw__sock *sock_new(int family)
 {
 	struct mlw__sock *s = mlw_alloc_calloc(1, sizeof(*s));
+	uint32_t rcv, snd;
 
 	if (s == NULL)
 		return NULL;
 	s->f.kind = MLW__KIND_TCP;
 	s->f.fd = -1;
 	s->family = family;
+	/* The stack's default buffers, as if set with SO_RCVBUF/SO_SNDBUF
+	 * (which count twice the bytes, as Linux's). */
+	if (mlw_shard_tcp_bufs(&rcv, &snd) == 0) {
+		if (rcv != 0 && rcv < TCP_WND)
+			s->rcvbuf = 2 * rcv;
+		if (snd != 0 && snd < TCP_SND_BUF)
+			s->sndbuf = 2 * snd;
+	}
 	return s;
 }
 

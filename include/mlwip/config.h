@@ -21,6 +21,12 @@ extern "C" {
 /** Largest [stack] max_time_wait, and its default. */
 #define MLW_CONFIG_MAX_TIME_WAIT_MAX		1048576u
 #define MLW_CONFIG_MAX_TIME_WAIT_DEFAULT	1024u
+/** [stack] tcp_rcvbuf / tcp_sndbuf: each new TCP socket's receive window and
+ * send-buffer limit in bytes (SO_RCVBUF / SO_SNDBUF report twice that, as
+ * Linux does); 0 means lwIP's compile-time maximum (2 MiB each). */
+#define MLW_CONFIG_TCP_BUF_MIN		2304u
+#define MLW_CONFIG_TCP_BUF_MAX		(2u * 1024 * 1024)
+#define MLW_CONFIG_TCP_BUF_DEFAULT	(256u * 1024)
 /** [stack] rx_desc / tx_desc: descriptors per RX / TX queue of every port. */
 #define MLW_CONFIG_DESC_MIN		64u
 #define MLW_CONFIG_DESC_MAX		16384u
@@ -105,6 +111,13 @@ struct mlw_config {
 	 * so every one kept costs each new connection a step. Default
 	 * MLW_CONFIG_MAX_TIME_WAIT_DEFAULT; 0 keeps none (mTCP's default). */
 	uint32_t max_time_wait;
+	/** Receive window and send-buffer limit every new TCP socket starts
+	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,
+	 * default MLW_CONFIG_TCP_BUF_DEFAULT each (0: the 2 MiB maximum). A
+	 * socket changes its own with SO_RCVBUF / SO_SNDBUF; an accepted one
+	 * takes its listener's. They bound what one connection can hold:
+	 * unread data and data waiting for its ACK. */
+	uint32_t tcp_rcvbuf, tcp_sndbuf;
 	/** Descriptors per RX and per TX queue of every port,
 	 * MLW_CONFIG_DESC_MIN..MLW_CONFIG_DESC_MAX, default MLW_CONFIG_DESC_DEFAULT.
 	 * Every RX descriptor holds an mbuf of the shard's pool, and so may

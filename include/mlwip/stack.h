@@ -177,6 +177,14 @@ MLW_EXPORT int mlw_shard_poll(void);
  */
 MLW_EXPORT int mlw_shard_max_sockets(void);
 
+/**
+ * The receive window and send-buffer limit a new TCP socket of the calling
+ * shard starts with ([stack] tcp_rcvbuf, tcp_sndbuf), in bytes; 0 means
+ * lwIP's compile-time maximum.
+ * @return 0, or -EPERM off a shard thread.
+ */
+MLW_EXPORT int mlw_shard_tcp_bufs(uint32_t *rcvbuf, uint32_t *sndbuf);
+
 /** 1 once mlw_stack_stop() was called, 0 before; -EPERM off a shard thread. */
 MLW_EXPORT int mlw_shard_stopping(void);
 

@@ -479,6 +479,8 @@ static int run_stack(void)
 
 	snprintf(sections, sizeof(sections),
 		 "[stack]\nshards = 1\nmax_sockets = %d\nheap_limit_mb = %d\n"
+		 /* lwIP's 2 MiB buffers, so a few hogs fill the heap */
+		 "tcp_rcvbuf = 0\ntcp_sndbuf = 0\n"
 		 "[port0]\nipv4 = 10.0.0.2/24\n", MAX_SOCKETS, HEAP_MB);
 	rc = test_stack_create(&g_stack, "mlwres", sections, reason, sizeof(reason));
 	if (rc != 0)

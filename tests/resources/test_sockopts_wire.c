@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "mlwip/config.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
 #include "test_frame.h"
@@ -70,6 +71,8 @@ static struct {
 	int ut_errno;
 	unsigned ut_rsts;
 	bool ut_unacked_seen;
+	/* a new socket's buffers ([stack] tcp_rcvbuf/tcp_sndbuf defaults) */
+	int def_rcvbuf, def_sndbuf;
 } res;
 
 /* Setup that failed (no frame, no accept): every check after it is void. */
@@ -442,6 +445,15 @@ static void run(void)
 	/* The peer asks for our address, so lwIP knows its MAC. */
 	test_wire_input(arp, test_arp_request(arp, peer_mac, "10.0.0.99", "10.0.0.2"));
 	passes(2);
+	{
+		int fd = mlw_socket(AF_INET, SOCK_STREAM, 0);
+		socklen_t l = sizeof(int);
+
+		mlw_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &res.def_rcvbuf, &l);
+		l = sizeof(int);
+		mlw_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &res.def_sndbuf, &l);
+		mlw_close(fd);
+	}
 	syn_case();
 	listener_case();
 	lfd = listen_on(82);
@@ -559,6 +571,16 @@ static void test_user_timeout(void **state)
 	assert_int_equal(res.ut_rsts, 0);
 }
 
+/* [stack] tcp_rcvbuf and tcp_sndbuf (not set: 256 KiB each) are what a new
+ * socket starts with, reported doubled as Linux reports SO_RCVBUF. */
+static void test_default_buffers(void **state)
+{
+	(void)state;
+	check_ran();
+	assert_int_equal(res.def_rcvbuf, 2 * MLW_CONFIG_TCP_BUF_DEFAULT);
+	assert_int_equal(res.def_sndbuf, 2 * MLW_CONFIG_TCP_BUF_DEFAULT);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -571,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_syn_announces_maxseg_and_rcvbuf),
 		cmocka_unit_test(test_synack_announces_maxseg_and_rcvbuf),
 		cmocka_unit_test(test_rcvbuf_window),
+		cmocka_unit_test(test_default_buffers),
 		cmocka_unit_test(test_tcp_info),
 		cmocka_unit_test(test_cork),
 		cmocka_unit_test(test_sndbuf_limit),

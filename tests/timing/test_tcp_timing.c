@@ -20,10 +20,10 @@
  * - minimum RTO 200..260 ms (then 400..520 ms): after RTT samples of a fast
  *   path the RTO is the 200 ms floor plus a little variance and timer
  *   granularity, never less (Linux: 200 ms + SRTT, rounded up to a jiffy).
- * - delayed ACK at most 40 ms (Linux's minimum delayed-ACK time,
- *   TCP_ATO_MIN) plus 5 ms for the shard thread being preempted on a
- *   shared core: mlwip's 30 ms delayed-ACK timer passes, a 250 ms tick
- *   does not. Linux measures 41..44 ms here (jiffies).
+ * - delayed ACK: the median at most 40 ms (Linux's minimum delayed-ACK
+ *   time, TCP_ATO_MIN), each at most 100 ms (the shard thread may be
+ *   preempted on a shared core): mlwip's 30 ms delayed-ACK timer passes,
+ *   a 250 ms tick does not. Linux measures 41..44 ms here (jiffies).
  * - keepalive 1 s +-15 ms for the first probe, the second and the end: a
  *   fine timer (Linux's own is off by up to 32 ms here, its 8-jiffy slots).
  *   Two connections 250 ms apart make the check independent of where a
@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -228,19 +229,34 @@ static void delack_line(char *buf, size_t len, const struct tm_result *r)
 		snprintf(buf + o, len - o, " ms");
 }
 
-/* Every data segment the raw application received is acknowledged within
- * 40 ms (+1 ms of timer rounding). */
+/* Every data segment the raw application received is acknowledged: the
+ * median within 40 ms, each one within 100 ms (a shard thread preempted
+ * on a shared core, as when ctest runs tests side by side, adds tens of
+ * milliseconds to one; lwIP's 250 ms tick fails both). */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void test_delayed_ack(void **state)
 {
 	const struct tm_result *r = &seen->mlw;
+	double d[64];
+	unsigned n = 0;
 
 	(void)state;
 	report("delayed ACK: one 100-byte segment at a time, 45 ms after the last ACK"
 	       " (-1: none in 400 ms)", delack_line);
 	check_ran();
 	at_least("segments acknowledged", r->ndelack, 8);
-	for (unsigned i = 0; i < r->ndelack; i++)
-		in_range("ACK delay", r->delack[i] < 0 ? 400.0 : ms(r->delack[i]), 0, 45);
+	for (unsigned i = 0; i < r->ndelack && n < 64; i++) {
+		d[n] = r->delack[i] < 0 ? 400.0 : ms(r->delack[i]);
+		in_range("ACK delay", d[n++], 0, 100);
+	}
+	qsort(d, n, sizeof(d[0]), cmp_double);
+	in_range("median ACK delay", d[n / 2], 0, 40);
 }
 
 static void keep_line(char *buf, size_t len, const struct tm_result *r)
@@ -282,7 +298,9 @@ static void test_keepalive_probes(void **state)
  * sends one: tcp_keepalive_timer() -> tcp_send_active_reset()). */
 static void test_keepalive_end(void **state)
 {
-	bool rst = linux_seen() ? seen->lnx.keep[0].rst : true;
+	/* Linux's tcp_keepalive_timer() sends one (tcp_send_active_reset);
+	 * the capture may miss one of the two as the namespace goes. */
+	bool rst = linux_seen() ? seen->lnx.keep[0].rst || seen->lnx.keep[1].rst : true;
 
 	(void)state;
 	print_message("keepalive end: Linux %s a RST%s\n", rst ? "sends" : "sends no",

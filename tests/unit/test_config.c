@@ -357,6 +357,31 @@ static void test_max_time_wait(void **state)
 	assert_string_equal(err.key, "max_time_wait");
 }
 
+/* [stack] tcp_rcvbuf / tcp_sndbuf: default 256 KiB each, 0 (lwIP's 2 MiB)
+ * or 2304..2 MiB; below the minimum or above the maximum refused with the
+ * key named. */
+static void test_tcp_bufs(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.tcp_rcvbuf, MLW_CONFIG_TCP_BUF_DEFAULT);
+	assert_int_equal(cfg.tcp_sndbuf, MLW_CONFIG_TCP_BUF_DEFAULT);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ntcp_rcvbuf = 0\ntcp_sndbuf = 65536\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.tcp_rcvbuf, 0);
+	assert_int_equal(cfg.tcp_sndbuf, 65536);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ntcp_rcvbuf = 100\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), -EINVAL);
+	assert_string_equal(err.key, "tcp_rcvbuf");
+	assert_string_equal(err.message, "100 is out of range (0 or 2304..2097152)");
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ntcp_sndbuf = 2097153\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), -EINVAL);
+	assert_string_equal(err.key, "tcp_sndbuf");
+}
+
 /* Load @p ini, expect failure with exactly this rc/line/section/key, and a
  * message containing @p msg; the struct must be back at the defaults. */
 static void expect_error(const char *ini, int rc, int line, const char *section, const char *key,
@@ -445,7 +470,7 @@ ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\
 	   "heap_limit_mb", "duplicate key (first set on line 2)")
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
-	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache)")
+	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(checksum_bad_value, P0 "mtu = 1500\nchecksum = off\n", 4, "port0", "checksum",
 	   "\"off\" is not a checksum mode (verify or trust)")
@@ -726,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_shards_and_cores),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_max_time_wait),
+		cmocka_unit_test(test_tcp_bufs),
 		cmocka_unit_test(test_err_bad_ipv4),
 		cmocka_unit_test(test_err_ipv4_prefix_too_long),
 		cmocka_unit_test(test_err_ipv4_no_prefix),
