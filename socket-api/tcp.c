@@ -250,9 +250,7 @@ static struct mlw__sock *sock_new(int family)
 
 	if (s == NULL)
 		return NULL;
-	s->f.kind = MLW__KIND_TCP;
-	s->f.fd = -1;
-	s->family = family;
+	mlw__sock_init(s, MLW__KIND_TCP, family);
 	return s;
 }
 
