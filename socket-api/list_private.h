@@ -68,10 +68,12 @@ static inline struct mlw__list *mlw__list_first(struct mlw__list *head)
 }
 
 /*
- * fd.c: list entries and descriptor-table words looked at by searches and
- * walks on this shard since it started. Only what has to look (finding an
- * epoll entry among a socket's watchers, collecting the ready list,
- * finding a free descriptor) counts, one step per entry or word:
+ * fd.c: list entries and descriptor-table words looked at on this shard
+ * since it started, one step each: finding an epoll entry among a
+ * socket's watchers, each ready entry an epoll_wait checks, each entry a
+ * closing socket or epoll instance drops, each bitmap word read to find a
+ * free descriptor. (Notifications, one per watcher, and the pass's flush,
+ * one per written socket, are the work itself and not counted.)
  * test_epoll_scale proves with it that no operation costs more at 10,000
  * sockets than at 10.
  */

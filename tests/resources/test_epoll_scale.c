@@ -58,30 +58,24 @@ static struct {
 
 static int cfd[LARGE], afd[LARGE];
 
-#define CHECK(cond, what)                                                          \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			snprintf(res.why, sizeof(res.why), "line %d: %s (errno %d)", \
-				 __LINE__, what, errno);                           \
-			return -1;                                                 \
-		}                                                                  \
+static int failed_at(int line, const char *what)
+{
+	snprintf(res.why, sizeof(res.why), "line %d: %s (errno %d)", line, what, errno);
+	return -1;
+}
+
+#define CHECK(cond, what)                       \
+	do {                                    \
+		if (!(cond))                    \
+			return failed_at(__LINE__, what); \
 	} while (0)
 
 static int open_pairs(int lfd, const struct sockaddr_in *to, int n)
 {
-	for (int i = 0; i < n; i++) {
-		int64_t end = test_now_ms() + WAIT_MS;
+	const char *why = NULL;
 
-		cfd[i] = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		CHECK(cfd[i] >= 0, "socket");
-		CHECK(mlw_connect(cfd[i], (const struct sockaddr *)to, sizeof(*to)) == -1 &&
-		      errno == EINPROGRESS, "connect");
-		while ((afd[i] = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0) {
-			CHECK(errno == EAGAIN && test_now_ms() < end, "accept");
-			test_pump();
-		}
-	}
-	res.open = n;
+	res.open = test_tcp_pairs(lfd, to, cfd, afd, 0, n, WAIT_MS, &why);
+	CHECK(res.open == n, why);
 	return 0;
 }
 
@@ -217,12 +211,7 @@ static int run(void)
 	}
 	test_pump_ms(100);
 
-	if (measure(ep, lfd, &to, LARGE, res.steps[1]) != 0)
-		return -1;
-	mlw_close(ep);
-	mlw_close(lfd);
-	test_pump_ms(200);
-	return 0;
+	return measure(ep, lfd, &to, LARGE, res.steps[1]);
 }
 
 static void body(void)
@@ -230,11 +219,14 @@ static void body(void)
 	res.ran = true;
 	if (run() != 0)
 		fprintf(stderr, "test_epoll_scale: %s\n", res.why);
+	/* The listener and the epoll instance (or what a failure left). */
+	mlw_socket_close_all();
+	test_pump_ms(200);
 }
 
-static void test_ran(void **state)
+/* The body ran to its end (each test asks first). */
+static void ran_through(void)
 {
-	(void)state;
 	assert_true(res.ran);
 	if (res.why[0] != '\0')
 		fail_msg("%s", res.why);
@@ -247,6 +239,7 @@ static void test_same_cost(void **state)
 	bool same = true;
 
 	(void)state;
+	ran_through();
 	for (int k = 0; k < OP_N; k++) {
 		printf("%-36s steps: %d sockets %llu, %d sockets %llu\n", op_name[k], 2 * SMALL,
 		       (unsigned long long)res.steps[0][k], 2 * LARGE,
@@ -261,6 +254,7 @@ static void test_same_cost(void **state)
 static void test_no_maps(void **state)
 {
 	(void)state;
+	ran_through();
 	printf("growth to %d sockets: heap +%llu KiB, %llu mmap, %llu munmap, %ld minor page "
 	       "faults (the whole thread)\n", 2 * LARGE, (unsigned long long)res.grown / 1024,
 	       (unsigned long long)res.maps, (unsigned long long)res.unmaps, res.minflt);
@@ -270,20 +264,17 @@ static void test_no_maps(void **state)
 
 int main(void)
 {
-	unsigned bad_heaps = 0;
-	int rc = test_stack_run("epoll_scale", "[stack]\nshards = 1\nmax_sockets = 16384\n"
-				"[port0]\nipv4 = 10.0.0.2/24\n", body, &bad_heaps);
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ran),
+	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_cost),
 		cmocka_unit_test(test_no_maps),
 	};
+	unsigned bad_heaps = 0;
+	int rc = test_stack_run("epoll_scale", "[stack]\nshards = 1\nmax_sockets = 16384\n"
+				"[port0]\nipv4 = 10.0.0.2/24\n", body, &bad_heaps);
 
-	if (rc != 0)
-		return rc;
-	if (bad_heaps != 0) {
+	if (rc == 0 && bad_heaps != 0) {
 		fprintf(stderr, "test_epoll_scale: %u shard heap(s) not empty at stop\n", bad_heaps);
-		return 1;
+		rc = 1;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return rc != 0 ? rc : cmocka_run_group_tests(tests, NULL, NULL);
 }
