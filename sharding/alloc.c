@@ -1,4 +1,16 @@
-/* alloc.c - per-shard heap: size-class free lists over NUMA-local chunks, owned by one thread, no locks, optionally capped. */
+/* alloc.c - per-shard heap: size-class free lists over NUMA-local chunks, owned by one thread, no locks, optionally capped.
+ *
+ * mlw_alloc_malloc -> free list of the block's class, else carve: small
+ * classes (up to 32 KiB) from the newest 256 KiB chunk, bigger ones (up to
+ * 64 MiB) on their own; chunks and big blocks both come from the heap's
+ * arena, address space reserved in one mapping when the heap is made.
+ * So growing a class, or the heap, makes no system call: the kernel
+ * supplies a page at its first touch, and mlw_alloc_prefault() (called when
+ * the shard's loop is idle) touches pages ahead of need so that even that
+ * page fault happens off the packet path. Only an exhausted arena (1 GiB
+ * on 64-bit targets, then twice the last) and blocks above 64 MiB map
+ * memory; only those blocks are unmapped before the heap's end.
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <numa.h>
@@ -35,14 +47,16 @@ struct mlw__alloc_free {
 	struct mlw__alloc_free *next;
 };
 
-/* Start of every chunk; small blocks are carved after it. */
-struct mlw__alloc_chunk {
-	struct mlw__alloc_chunk *next;
+/* Start of every arena: the heap's reserved address space, carved from
+ * the front (the first arena holds the heap itself). */
+struct mlw__alloc_arena {
+	struct mlw__alloc_arena *next;
 	size_t size;
 };
 
-/* Start of every large block's mapping, in front of the block header. Large
- * blocks are doubly linked so free() unlinks one in O(1). */
+/* Start of every huge block's mapping (above MLW_ALLOC_MAX_CLASS), in
+ * front of the block header. Huge blocks are doubly linked so free()
+ * unlinks one in O(1). */
 struct mlw__alloc_large {
 	struct mlw__alloc_large *next;
 	struct mlw__alloc_large *prev;
@@ -50,8 +64,8 @@ struct mlw__alloc_large {
 	size_t size;	/* requested size */
 };
 
-_Static_assert(sizeof(struct mlw__alloc_chunk) % MLW_ALLOC_ALIGN == 0,
-	       "chunk header must keep blocks 16-byte aligned");
+_Static_assert(sizeof(struct mlw__alloc_arena) % MLW_ALLOC_ALIGN == 0,
+	       "arena header must keep blocks 16-byte aligned");
 _Static_assert(sizeof(struct mlw__alloc_large) % MLW_ALLOC_ALIGN == 0,
 	       "large-block record must keep the payload 16-byte aligned");
 _Static_assert(MLW_ALLOC_CHUNK_SIZE % MLW_ALLOC_ALIGN == 0, "chunk size must be a multiple of 16");
@@ -59,8 +73,11 @@ _Static_assert(MLW_ALLOC_CHUNK_SIZE >= 2 * (MLW_ALLOC_MAX_SMALL + sizeof(struct 
 	       "a chunk must hold at least two blocks of the biggest class");
 _Static_assert(MLW_ALLOC_LIMIT_MIN >= 2 * MLW_ALLOC_CHUNK_SIZE,
 	       "a capped heap needs one chunk for ordinary blocks and one in reserve");
-_Static_assert(MLW_ALLOC_LINEAR_CLASSES + 8 * MLW_ALLOC_STEPS_PER_POW2 == MLW_ALLOC_NCLASSES,
+_Static_assert(MLW_ALLOC_LINEAR_CLASSES + 8 * MLW_ALLOC_STEPS_PER_POW2 == MLW_ALLOC_SMALL_CLASSES,
 	       "classes 128 < size <= 32768 span eight octaves");
+_Static_assert(MLW_ALLOC_SMALL_CLASSES + 11 * MLW_ALLOC_STEPS_PER_POW2 == MLW_ALLOC_NCLASSES,
+	       "classes 32768 < size <= 64 MiB span eleven octaves");
+_Static_assert(MLW_ALLOC_MAX_CLASS <= UINT32_MAX, "a class block's size must fit its header");
 
 /* One shard's heap. Only the owning thread reads or writes it. */
 struct mlw__heap {
@@ -69,11 +86,13 @@ struct mlw__heap {
 	char *bump_end;
 	char *rbump;			/* unused tail of the reserve chunk (at the cap, */
 	char *rbump_end;		/* blocks of at most MLW_ALLOC_RESERVE_MAX bytes) */
+	char *abump;			/* unused part of the newest arena */
+	char *aend;
+	char *touched;			/* abump..touched is resident (mlw_alloc_prefault) */
 	struct mlw_alloc_stats stats;	/* stats.bytes_limit is the cap, 0: none */
-	struct mlw__alloc_chunk *chunks;
+	struct mlw__alloc_arena *arenas;
 	struct mlw__alloc_large *large;
 	size_t page_size;
-	size_t self_size;		/* size of this struct's own mapping */
 	int node;
 	bool bind;			/* libnuma works: bind mappings to node */
 };
@@ -100,7 +119,10 @@ static void *os_map(int node, bool bind, size_t size)
 	unsigned long mask[MLW_ALLOC_MAX_NODES / ULONG_BITS];
 	void *p;
 
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* MAP_NORESERVE: an arena is address space; memory is committed page
+	 * by page as it is touched, and bytes_limit caps what is carved. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	if (bind && node >= 0 && node < MLW_ALLOC_MAX_NODES) {
@@ -128,23 +150,46 @@ static int current_node(void)
 	return (int)node;
 }
 
+/*
+ * Reserve an arena of @p size bytes, or, if the OS refuses that much
+ * address space (RLIMIT_AS, strict overcommit), of the largest half, quarter,
+ * ... of it that still holds @p need bytes. NULL if none does.
+ */
+static struct mlw__alloc_arena *arena_map(int node, bool bind, size_t size, size_t need)
+{
+	struct mlw__alloc_arena *a;
+
+	for (; size >= need; size /= 2) {
+		a = os_map(node, bind, size);
+		if (a) {
+			a->size = size;
+			return a;
+		}
+	}
+	return NULL;
+}
+
 static struct mlw__heap *heap_create(int node, bool bind)
 {
+	size_t need = sizeof(struct mlw__alloc_arena) + sizeof(struct mlw__heap);
+	struct mlw__alloc_arena *a;
 	struct mlw__heap *h;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t self_size = round_up(sizeof(*h), page);
 
 	if (node == -1)
 		node = current_node();
-	h = os_map(node, bind, self_size);
-	if (!h)
+	a = arena_map(node, bind, MLW_ALLOC_ARENA_SIZE, need + MLW_ALLOC_CHUNK_SIZE);
+	if (!a)
 		return NULL;
 	/* Fresh anonymous memory is zero: free lists, chunk lists and counters
-	 * start empty. */
-	h->page_size = page;
-	h->self_size = self_size;
+	 * start empty. The heap is not counted in bytes_reserved. */
+	h = (struct mlw__heap *)(a + 1);
+	h->arenas = a;
+	h->abump = h->touched = (char *)a + round_up(need, MLW_ALLOC_ALIGN);
+	h->aend = (char *)a + a->size;
+	h->page_size = (size_t)sysconf(_SC_PAGESIZE);
 	h->node = node;
 	h->bind = bind;
+	h->stats.os_maps = 1;
 	mlw_heap = h;
 	return h;
 }
@@ -176,24 +221,27 @@ int mlw_alloc_thread_fini(struct mlw_alloc_stats *leaked)
 {
 	struct mlw__heap *h = mlw_heap;
 	struct mlw__alloc_large *l, *lnext;
-	struct mlw__alloc_chunk *c, *cnext;
+	struct mlw__alloc_arena *a, *anext;
 	bool busy;
 
 	if (!h)
 		return -ENOENT;
 	busy = h->stats.objects_in_use != 0;
-	if (leaked)
-		*leaked = h->stats;
 	for (l = h->large; l; l = lnext) {
 		lnext = l->next;
 		os_unmap(l, l->map_size);
+		h->stats.os_unmaps++;
 	}
-	for (c = h->chunks; c; c = cnext) {
-		cnext = c->next;
-		os_unmap(c, c->size);
-	}
+	for (a = h->arenas; a; a = a->next)
+		h->stats.os_unmaps++;
+	if (leaked)
+		*leaked = h->stats;
 	mlw_heap = NULL;
-	os_unmap(h, h->self_size);
+	/* The heap lives in the last arena of the list, the first mapped. */
+	for (a = h->arenas; a; a = anext) {
+		anext = a->next;
+		os_unmap(a, a->size);
+	}
 	return busy ? -EBUSY : 0;
 }
 
@@ -245,18 +293,44 @@ static bool may_map(const struct mlw__heap *h, size_t size, bool reserve)
 	return used <= limit && size <= limit - used;
 }
 
-/* Map a new chunk and put it on the heap's list; NULL if the OS refuses. */
-static struct mlw__alloc_chunk *chunk_new(struct mlw__heap *h)
+/*
+ * @p size bytes (a multiple of 16) from the arena, counted as reserved.
+ * When the newest arena cannot hold them, a new one is mapped, twice the
+ * size of the last (the rest of the old one is left unused: at most one
+ * big block's worth). NULL if the OS refuses. The caller checked the cap.
+ */
+static void *arena_take(struct mlw__heap *h, size_t size)
 {
-	struct mlw__alloc_chunk *c = os_map(h->node, h->bind, MLW_ALLOC_CHUNK_SIZE);
+	char *p;
 
-	if (!c)
-		return NULL;
-	c->size = MLW_ALLOC_CHUNK_SIZE;
-	c->next = h->chunks;
-	h->chunks = c;
-	h->stats.bytes_reserved += MLW_ALLOC_CHUNK_SIZE;
-	return c;
+	if ((size_t)(h->aend - h->abump) < size) {
+		size_t hdr = sizeof(struct mlw__alloc_arena);
+		size_t want = h->arenas->size * 2;
+		struct mlw__alloc_arena *a;
+
+		if (want < size + hdr)
+			want = round_up(size + hdr, h->page_size);
+		a = arena_map(h->node, h->bind, want, size + hdr);
+		if (!a)
+			return NULL;
+		h->stats.os_maps++;
+		a->next = h->arenas;
+		h->arenas = a;
+		h->abump = h->touched = (char *)(a + 1);
+		h->aend = (char *)a + a->size;
+	}
+	p = h->abump;
+	h->abump += size;
+	if (h->touched < h->abump)
+		h->touched = h->abump;
+	h->stats.bytes_reserved += size;
+	return p;
+}
+
+/* A new chunk; NULL if the OS refuses. */
+static char *chunk_new(struct mlw__heap *h)
+{
+	return arena_take(h, MLW_ALLOC_CHUNK_SIZE);
 }
 
 /* Carve a block of class @p cls at @p *p (the caller checked that it fits) and advance *p. */
@@ -278,8 +352,8 @@ static struct mlw__alloc_hdr *carve(struct mlw__heap *h, char **p, unsigned int 
 static __attribute__((noinline)) struct mlw__alloc_hdr *refill(struct mlw__heap *h, unsigned int cls)
 {
 	const size_t hdr_size = sizeof(struct mlw__alloc_hdr);
-	struct mlw__alloc_chunk *c;
 	struct mlw__alloc_hdr *hdr;
+	char *c;
 	struct mlw__alloc_free *f;
 	unsigned int tcls;
 	size_t avail;
@@ -287,7 +361,7 @@ static __attribute__((noinline)) struct mlw__alloc_hdr *refill(struct mlw__heap 
 	while ((size_t)(h->bump_end - h->bump) >= hdr_size + mlw__alloc_class_size(0)) {
 		avail = (size_t)(h->bump_end - h->bump) - hdr_size;
 		if (avail >= MLW_ALLOC_MAX_SMALL) {
-			tcls = MLW_ALLOC_NCLASSES - 1;
+			tcls = MLW_ALLOC_SMALL_CLASSES - 1;
 		} else {
 			tcls = mlw__alloc_size_class(avail);
 			if (mlw__alloc_class_size(tcls) > avail)
@@ -303,12 +377,25 @@ static __attribute__((noinline)) struct mlw__alloc_hdr *refill(struct mlw__heap 
 
 	if (!may_map(h, MLW_ALLOC_CHUNK_SIZE, false) || !(c = chunk_new(h)))
 		return NULL;
-	h->bump = (char *)(c + 1);
-	h->bump_end = (char *)c + MLW_ALLOC_CHUNK_SIZE;
+	h->bump = c;
+	h->bump_end = c + MLW_ALLOC_CHUNK_SIZE;
 	return carve(h, &h->bump, cls);
 }
 
-static __attribute__((noinline)) void *large_alloc(struct mlw__heap *h, size_t size)
+/* A block of a class above MLW_ALLOC_MAX_SMALL: carved from the arena on
+ * its own, if the cap leaves room (the caller found its free list empty). */
+static __attribute__((noinline)) struct mlw__alloc_hdr *big_new(struct mlw__heap *h, unsigned int cls)
+{
+	size_t stride = sizeof(struct mlw__alloc_hdr) + mlw__alloc_class_size(cls);
+	char *p;
+
+	if (!may_map(h, stride, false) || !(p = arena_take(h, stride)))
+		return NULL;
+	return carve(h, &p, cls);
+}
+
+/* Above MLW_ALLOC_MAX_CLASS: a mapping of the block's own, unmapped at free. */
+static __attribute__((noinline)) void *huge_alloc(struct mlw__heap *h, size_t size)
 {
 	const size_t overhead = sizeof(struct mlw__alloc_large) + sizeof(struct mlw__alloc_hdr);
 	struct mlw__alloc_large *l;
@@ -323,6 +410,7 @@ static __attribute__((noinline)) void *large_alloc(struct mlw__heap *h, size_t s
 	l = os_map(h->node, h->bind, map_size);
 	if (!l)
 		return alloc_fail(h);
+	h->stats.os_maps++;
 	l->map_size = map_size;
 	l->size = size;
 	l->prev = NULL;
@@ -344,7 +432,7 @@ static __attribute__((noinline)) void *large_alloc(struct mlw__heap *h, size_t s
 	return hdr + 1;
 }
 
-static void large_free(struct mlw__heap *h, struct mlw__alloc_hdr *hdr)
+static void huge_free(struct mlw__heap *h, struct mlw__alloc_hdr *hdr)
 {
 	struct mlw__alloc_large *l = (struct mlw__alloc_large *)hdr - 1;
 
@@ -358,6 +446,7 @@ static void large_free(struct mlw__heap *h, struct mlw__alloc_hdr *hdr)
 	h->stats.bytes_in_use -= l->size;
 	h->stats.objects_in_use--;
 	h->stats.frees++;
+	h->stats.os_unmaps++;
 	os_unmap(l, l->map_size);
 }
 
@@ -406,7 +495,7 @@ static __attribute__((noreturn, noinline)) void bad_free_list(struct mlw__heap *
 static __attribute__((noinline)) struct mlw__alloc_hdr *at_cap(struct mlw__heap *h, unsigned int cls)
 {
 	size_t stride = sizeof(struct mlw__alloc_hdr) + mlw__alloc_class_size(cls);
-	struct mlw__alloc_chunk *c;
+	char *c;
 
 	for (unsigned int k = cls + 1; k < MLW_ALLOC_NCLASSES; k++) {
 		struct mlw__alloc_free *f = h->free[k];
@@ -427,8 +516,8 @@ static __attribute__((noinline)) struct mlw__alloc_hdr *at_cap(struct mlw__heap 
 	if ((size_t)(h->rbump_end - h->rbump) < stride) {
 		if (!may_map(h, MLW_ALLOC_CHUNK_SIZE, true) || !(c = chunk_new(h)))
 			return NULL;
-		h->rbump = (char *)(c + 1);
-		h->rbump_end = (char *)c + MLW_ALLOC_CHUNK_SIZE;
+		h->rbump = c;
+		h->rbump_end = c + MLW_ALLOC_CHUNK_SIZE;
 	}
 	return carve(h, &h->rbump, cls);
 }
@@ -448,8 +537,8 @@ void *mlw_alloc_malloc(size_t size)
 			return NULL;
 		}
 	}
-	if (unlikely(size > MLW_ALLOC_MAX_SMALL))
-		return large_alloc(h, size);
+	if (unlikely(size > MLW_ALLOC_MAX_CLASS))
+		return huge_alloc(h, size);
 
 	cls = mlw__alloc_size_class(size);
 	f = h->free[cls];
@@ -460,6 +549,9 @@ void *mlw_alloc_malloc(size_t size)
 		if (unlikely(hdr->state != MLW_ALLOC_STATE_FREE || hdr->owner != h))
 			bad_free_list(h, cls, hdr);
 #endif
+	} else if (unlikely(cls >= MLW_ALLOC_SMALL_CLASSES)) {
+		if (!(hdr = big_new(h, cls)) && !(hdr = at_cap(h, cls)))
+			return alloc_fail(h);
 	} else {
 		stride = sizeof(*hdr) + mlw__alloc_class_size(cls);
 		if (likely((size_t)(h->bump_end - h->bump) >= stride))
@@ -490,8 +582,11 @@ void *mlw_alloc_calloc(size_t n, size_t size)
 		return alloc_fail(h);
 	}
 	p = mlw_alloc_malloc(total);
-	/* Large blocks are fresh mappings and already zero. */
-	if (p && total <= MLW_ALLOC_MAX_SMALL)
+	/* Huge blocks are fresh mappings and already zero. Class blocks may
+	 * be reused; a fresh one is zero too, but writing it now also takes
+	 * its page faults here, where the caller expects the cost of a
+	 * large calloc, rather than at first use. */
+	if (p && total <= MLW_ALLOC_MAX_CLASS)
 		memset(p, 0, total);
 	return p;
 }
@@ -516,7 +611,7 @@ void mlw_alloc_free(void *ptr)
 	 * is stopped. Only the owning shard may free. */
 	cls = hdr->cls;
 	if (unlikely(cls == MLW_ALLOC_CLASS_LARGE)) {
-		large_free(h, hdr);
+		huge_free(h, hdr);
 		return;
 	}
 	hdr->state = MLW_ALLOC_STATE_FREE;
@@ -526,4 +621,38 @@ void mlw_alloc_free(void *ptr)
 	h->stats.bytes_in_use -= hdr->size;
 	h->stats.objects_in_use--;
 	h->stats.frees++;
+}
+
+size_t mlw_alloc_prefault(void)
+{
+	struct mlw__heap *h = mlw_heap;
+	size_t ahead, room, n;
+	char *end;
+
+	if (!h)
+		return 0;
+	ahead = h->stats.bytes_reserved / 8;
+	if (ahead < MLW_ALLOC_PREFAULT_AHEAD)
+		ahead = MLW_ALLOC_PREFAULT_AHEAD;
+	/* Under a cap, only what may still be carved. */
+	if (h->stats.bytes_limit != 0) {
+		room = h->stats.bytes_limit > h->stats.bytes_reserved ?
+		       h->stats.bytes_limit - h->stats.bytes_reserved : 0;
+		if (ahead > room)
+			ahead = room;
+	}
+	if ((size_t)(h->aend - h->abump) < ahead)
+		ahead = (size_t)(h->aend - h->abump);
+	end = h->abump + ahead;
+	if (h->touched >= end)
+		return 0;
+	/* One chunk per call, so an idle pass stays short. */
+	n = (size_t)(end - h->touched);
+	if (n > MLW_ALLOC_CHUNK_SIZE)
+		n = MLW_ALLOC_CHUNK_SIZE;
+	/* The pages are fresh (never carved): writing zero keeps them zero. */
+	for (size_t off = 0; off < n; off += h->page_size)
+		((volatile char *)h->touched)[off] = 0;
+	h->touched += n;
+	return n;
 }

@@ -7,7 +7,7 @@
 
 /*
  * Size classes: 16..128 in steps of 16, then four classes per power of two
- * (160, 192, 224, 256, 320, ..., 28672, 32768). Every class is a multiple of
+ * (160, 192, 224, 256, 320, ..., 28672, 32768, ..., 64 MiB). Every class is a multiple of
  * 16, so blocks carved back to back with a 16-byte header stay 16-byte
  * aligned; the geometric part wastes at most 20% of a block to rounding.
  */
@@ -15,17 +15,30 @@
 #define MLW_ALLOC_LINEAR_CLASSES	8u	/* 16, 32, ..., 128 */
 #define MLW_ALLOC_LINEAR_MAX	128u
 #define MLW_ALLOC_STEPS_PER_POW2	4u
-#define MLW_ALLOC_NCLASSES	40u
-#define MLW_ALLOC_MAX_SMALL	32768u	/* biggest class; larger blocks get their own mapping */
+#define MLW_ALLOC_SMALL_CLASSES	40u	/* classes carved from chunks: up to MLW_ALLOC_MAX_SMALL */
+#define MLW_ALLOC_MAX_SMALL	32768u
+/* Classes above MLW_ALLOC_MAX_SMALL, up to MLW_ALLOC_MAX_CLASS, are carved
+ * from the heap's arena one block at a time; larger blocks get a mapping
+ * of their own. */
+#define MLW_ALLOC_NCLASSES	84u
+#define MLW_ALLOC_MAX_CLASS	(64u << 20)
 
 /* Small blocks are carved from chunks of this size. */
 #define MLW_ALLOC_CHUNK_SIZE	(256u * 1024u)
+
+/* Address space a heap reserves at a time (see alloc.c): the first arena,
+ * and the smallest later one (each later arena doubles the last). */
+#define MLW_ALLOC_ARENA_SIZE	(sizeof(void *) == 8 ? (size_t)1 << 30 : (size_t)64 << 20)
+
+/* mlw_alloc_prefault() keeps this much (or an eighth of the heap, if more)
+ * resident ahead of where the next chunk or block is carved. */
+#define MLW_ALLOC_PREFAULT_AHEAD	(1u << 20)
 
 /* At the heap's cap, blocks up to this size may still be carved from a
  * reserve chunk that other blocks cannot use (see mlw_alloc_set_limit). */
 #define MLW_ALLOC_RESERVE_MAX	64u
 
-/* hdr->cls of a block that has its own mapping. */
+/* hdr->cls of a block that has its own mapping (above MLW_ALLOC_MAX_CLASS). */
 #define MLW_ALLOC_CLASS_LARGE	0xffffu
 
 /* hdr->state values. Random bytes match either with odds of 1 in 32768, which
@@ -71,7 +84,7 @@ static inline size_t mlw__alloc_class_size(unsigned int cls)
 }
 
 /**
- * Smallest class whose payload holds @p size bytes (size <= MLW_ALLOC_MAX_SMALL).
+ * Smallest class whose payload holds @p size bytes (size <= MLW_ALLOC_MAX_CLASS).
  * Above 128 bytes, with s = size - 1 and b = floor(log2(s)), size lies in
  * (2^b, 2^(b+1)] and s >> (b - 2) (4..7) picks the quarter of that octave.
  */

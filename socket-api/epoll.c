@@ -23,24 +23,33 @@
 /* Linux's EP_MAX_EVENTS. */
 #define MAX_EVENTS ((int)(INT_MAX / sizeof(struct epoll_event)))
 
+/*
+ * An entry is on three lists, each doubly linked through the entry
+ * (list_private.h): its instance's interest list, its socket's watchers
+ * and, while it may have something to report, its instance's ready list.
+ * EPOLL_CTL_DEL, a socket's close and an instance's close unlink it from
+ * each in O(1); only ADD/MOD/DEL look for an entry, among the socket's
+ * watchers (one per epoll instance watching that socket).
+ */
 struct mlw__epitem {
 	struct mlw__epoll *ep;
 	struct mlw__sock *sock;
 	int fd;
 	uint32_t events;		/* as given to ADD/MOD */
 	bool disarmed;			/* oneshot entry that fired */
-	bool ready;			/* on ep's ready list */
 	epoll_data_t data;
-	struct mlw__epitem *ep_next;	/* ep's interest list */
-	struct mlw__epitem *sock_next;	/* the socket's watchers */
-	struct mlw__epitem *rd_prev, *rd_next;	/* ep's ready list */
+	struct mlw__list ep_link;	/* ep's interest list */
+	struct mlw__list sock_link;	/* the socket's watchers */
+	struct mlw__list rd_link;	/* ep's ready list, linked while on it */
 };
 
 struct mlw__epoll {
 	struct mlw__file f;
-	struct mlw__epitem *items;
-	struct mlw__epitem *rd_head, *rd_tail;
+	struct mlw__list items;
+	struct mlw__list ready;		/* oldest notification first */
 };
+
+#define ITEM(node, member) MLW__LIST_ENTRY(node, struct mlw__epitem, member)
 
 /* What the socket would report to poll() now, as Linux's tcp_poll(). */
 uint32_t mlw__sock_events(const struct mlw__sock *s)
@@ -69,84 +78,50 @@ uint32_t mlw__sock_events(const struct mlw__sock *s)
 
 static void ready_add(struct mlw__epitem *it)
 {
-	struct mlw__epoll *ep = it->ep;
-
-	if (it->ready || it->disarmed)
+	if (mlw__list_linked(&it->rd_link) || it->disarmed)
 		return;
-	it->ready = true;
-	it->rd_next = NULL;
-	it->rd_prev = ep->rd_tail;
-	if (ep->rd_tail != NULL)
-		ep->rd_tail->rd_next = it;
-	else
-		ep->rd_head = it;
-	ep->rd_tail = it;
+	mlw__list_push_back(&it->ep->ready, &it->rd_link);
 }
 
 static void ready_del(struct mlw__epitem *it)
 {
-	struct mlw__epoll *ep = it->ep;
-
-	if (!it->ready)
-		return;
-	if (it->rd_prev != NULL)
-		it->rd_prev->rd_next = it->rd_next;
-	else
-		ep->rd_head = it->rd_next;
-	if (it->rd_next != NULL)
-		it->rd_next->rd_prev = it->rd_prev;
-	else
-		ep->rd_tail = it->rd_prev;
-	it->ready = false;
-	it->rd_prev = it->rd_next = NULL;
+	if (mlw__list_linked(&it->rd_link))
+		mlw__list_remove(&it->rd_link);
 }
 
 void mlw__sock_notify(struct mlw__sock *s)
 {
-	for (struct mlw__epitem *it = s->watch; it != NULL; it = it->sock_next)
-		ready_add(it);
+	for (struct mlw__list *l = s->watch.next; l != &s->watch; l = l->next)
+		ready_add(ITEM(l, sock_link));
 }
 
-static void item_free(struct mlw__epitem *it, bool from_sock, bool from_ep)
+static void item_free(struct mlw__epitem *it)
 {
 	ready_del(it);
-	if (from_sock) {
-		for (struct mlw__epitem **pp = &it->sock->watch; *pp != NULL; pp = &(*pp)->sock_next)
-			if (*pp == it) {
-				*pp = it->sock_next;
-				break;
-			}
-	}
-	if (from_ep) {
-		for (struct mlw__epitem **pp = &it->ep->items; *pp != NULL; pp = &(*pp)->ep_next)
-			if (*pp == it) {
-				*pp = it->ep_next;
-				break;
-			}
-	}
+	mlw__list_remove(&it->sock_link);
+	mlw__list_remove(&it->ep_link);
 	mlw_alloc_free(it);
 }
 
 /* A closing socket leaves every epoll set, as on Linux. */
 void mlw__sock_unwatch(struct mlw__sock *s)
 {
-	while (s->watch != NULL) {
-		struct mlw__epitem *it = s->watch;
+	struct mlw__list *l;
 
-		s->watch = it->sock_next;
-		item_free(it, false, true);
+	while ((l = mlw__list_first(&s->watch)) != NULL) {
+		mlw__step();
+		item_free(ITEM(l, sock_link));
 	}
 }
 
 void mlw__epoll_free(struct mlw__file *f)
 {
 	struct mlw__epoll *ep = (struct mlw__epoll *)f;
+	struct mlw__list *l;
 
-	while (ep->items != NULL) {
-		struct mlw__epitem *it = ep->items;
-
-		ep->items = it->ep_next;
-		item_free(it, true, false);
+	while ((l = mlw__list_first(&ep->items)) != NULL) {
+		mlw__step();
+		item_free(ITEM(l, ep_link));
 	}
 	mlw_alloc_free(ep);
 }
@@ -170,6 +145,8 @@ int mlw_epoll_create1(int flags)
 		return -1;
 	}
 	ep->f.kind = MLW__KIND_EPOLL;
+	mlw__list_init(&ep->items);
+	mlw__list_init(&ep->ready);
 	fd = mlw__fd_alloc(&ep->f);
 	if (fd < 0)
 		mlw_alloc_free(ep);
@@ -217,8 +194,14 @@ int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return -1;
 	}
 	s = (struct mlw__sock *)f;
-	for (it = s->watch; it != NULL && it->ep != ep; it = it->sock_next)
-		;
+	it = NULL;
+	for (struct mlw__list *l = s->watch.next; l != &s->watch; l = l->next) {
+		mlw__step();
+		if (ITEM(l, sock_link)->ep == ep) {
+			it = ITEM(l, sock_link);
+			break;
+		}
+	}
 	switch (op) {
 	case EPOLL_CTL_ADD:
 	case EPOLL_CTL_MOD:
@@ -240,10 +223,8 @@ int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 			it->ep = ep;
 			it->sock = s;
 			it->fd = fd;
-			it->ep_next = ep->items;
-			ep->items = it;
-			it->sock_next = s->watch;
-			s->watch = it;
+			mlw__list_push_front(&ep->items, &it->ep_link);
+			mlw__list_push_front(&s->watch, &it->sock_link);
 		}
 		it->events = ev->events;
 		it->data = ev->data;
@@ -257,24 +238,30 @@ int mlw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 			errno = ENOENT;
 			return -1;
 		}
-		item_free(it, true, true);
+		item_free(it);
 		return 0;
 	}
 	errno = EINVAL;
 	return -1;
 }
 
-/* Report ready entries into @p events. */
+/* Report ready entries into @p events, oldest notification first; a
+ * level-triggered entry that reported goes to the back, so a busy socket
+ * does not starve the others when maxevents is small. */
 static int collect(struct mlw__epoll *ep, struct epoll_event *events, int maxevents)
 {
-	struct mlw__epitem *it = ep->rd_head, *last = ep->rd_tail;
+	struct mlw__list *l = ep->ready.next, *last = ep->ready.prev;
 	int n = 0;
 
-	while (it != NULL && n < maxevents) {
-		struct mlw__epitem *next = it->rd_next;
-		bool was_last = it == last;
+	if (l == &ep->ready)
+		return 0;
+	while (n < maxevents) {
+		struct mlw__list *next = l->next;
+		bool was_last = l == last;
+		struct mlw__epitem *it = ITEM(l, rd_link);
 		uint32_t m = mlw__sock_events(it->sock) & (it->events | ALWAYS_REPORTED);
 
+		mlw__step();
 		ready_del(it);
 		if (m != 0) {
 			events[n].events = m;
@@ -283,11 +270,11 @@ static int collect(struct mlw__epoll *ep, struct epoll_event *events, int maxeve
 			if (it->events & EPOLLONESHOT)
 				it->disarmed = true;
 			else if (!(it->events & EPOLLET))
-				ready_add(it);	/* level: re-checked next time, at the tail */
+				ready_add(it);	/* level: re-checked next time, at the back */
 		}
 		if (was_last)
 			break;
-		it = next;
+		l = next;
 	}
 	return n;
 }
@@ -304,9 +291,13 @@ static int64_t now_ms(void)
  * fault: Linux then returns EFAULT and keeps the event (ep_send_events). */
 static bool any_ready(struct mlw__epoll *ep)
 {
-	for (struct mlw__epitem *it = ep->rd_head; it != NULL; it = it->rd_next)
+	for (struct mlw__list *l = ep->ready.next; l != &ep->ready; l = l->next) {
+		struct mlw__epitem *it = ITEM(l, rd_link);
+
+		mlw__step();
 		if (mlw__sock_events(it->sock) & (it->events | ALWAYS_REPORTED))
 			return true;
+	}
 	return false;
 }
 

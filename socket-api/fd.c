@@ -6,9 +6,16 @@
  * with another shard's descriptor is refused (EBADF) instead of racing.
  *
  * The table holds at most the shard's max_sockets descriptors (RLIMIT_NOFILE's
- * counterpart): the count of open ones is compared with it, and as the
- * lowest free number is always taken, every number stays below it, so the
- * slot array grows by doubling only up to max_sockets entries.
+ * counterpart): the count of open ones is compared with it. The lowest free
+ * number is taken, as POSIX wants, from a bitmap tree made with the table:
+ * a bit per number, a bit per full word above it, up to one word, so
+ * finding it costs one word per level (at most four for 2^20 numbers)
+ * however many are open, and freeing a number clears a bit per level at
+ * most. The slots themselves live in leaves of FD_LEAF_SLOTS, allocated
+ * when the lowest free number first reaches one: the table grows in
+ * 4 KiB blocks from the heap's size classes, never by copying, and takes
+ * nothing for descriptors never opened but the directory and the bitmaps
+ * (about 18 bytes per 64 possible descriptors).
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,13 +30,23 @@
 #include "mlwip/stack.h"
 #include "sock_private.h"
 
-#define FD_INITIAL_SLOTS 64
+#define FD_LEAF_SHIFT 9
+#define FD_LEAF_SLOTS (1u << FD_LEAF_SHIFT)
+#define FD_MAX_LEVELS (sizeof(((struct mlw__shard_socks *)0)->bits) / sizeof(uint64_t *))
 
 /* Descriptors are positive ints for every shard of the largest stack. */
 _Static_assert(((long long)MLW_MAX_SHARDS << MLW_FD_SHARD_SHIFT) - 1 <= INT_MAX,
 	       "descriptor numbers of the last shard overflow an int");
+_Static_assert(MLW_FD_MAX_PER_SHARD <= 1ll << (6 * FD_MAX_LEVELS),
+	       "the bitmap tree needs another level for MLW_FD_MAX_PER_SHARD");
 
 static _Thread_local struct mlw__shard_socks *tls_socks;
+_Thread_local uint64_t mlw__list_steps;
+
+uint64_t mlw__sock_steps(void)
+{
+	return mlw__list_steps;
+}
 
 int mlw__on_shard(void)
 {
@@ -40,24 +57,101 @@ int mlw__on_shard(void)
 	return 1;
 }
 
+static unsigned words_for(unsigned bits)
+{
+	return (bits + 63) / 64;
+}
+
+/* Set bit @p i of the tree; a word that fills sets its bit a level up. */
+static void bit_set(struct mlw__shard_socks *t, unsigned i)
+{
+	for (unsigned k = 0; k < t->levels; k++, i /= 64) {
+		uint64_t *w = &t->bits[k][i / 64];
+
+		*w |= 1ull << (i % 64);
+		if (*w != UINT64_MAX)
+			break;
+	}
+}
+
+/* Clear bit @p i; a word that was full clears its bit a level up. */
+static void bit_clear(struct mlw__shard_socks *t, unsigned i)
+{
+	for (unsigned k = 0; k < t->levels; k++, i /= 64) {
+		uint64_t *w = &t->bits[k][i / 64];
+		bool was_full = *w == UINT64_MAX;
+
+		*w &= ~(1ull << (i % 64));
+		if (!was_full)
+			break;
+	}
+}
+
+/* The lowest free number: one word per level, top down. The caller made
+ * sure one is free (used < max). */
+static unsigned lowest_free(const struct mlw__shard_socks *t)
+{
+	unsigned i = 0;
+
+	for (unsigned k = t->levels; k-- > 0;) {
+		mlw__step();
+		i = i * 64 + (unsigned)__builtin_ctzll(~t->bits[k][i]);
+	}
+	return i;
+}
+
+static unsigned leaves_for(unsigned max)
+{
+	return (max + FD_LEAF_SLOTS - 1) / FD_LEAF_SLOTS;
+}
+
+static void table_free(struct mlw__shard_socks *t)
+{
+	for (unsigned l = 0; l < leaves_for(t->max); l++)
+		mlw_alloc_free(t->leaf[l]);
+	mlw_alloc_free(t);
+	tls_socks = NULL;
+}
+
+/*
+ * The table, its directory and its bitmaps in one block. The bitmaps are
+ * written here (the numbers from max up marked taken), so the pages they
+ * need are touched now, not while descriptors are opened.
+ */
 struct mlw__shard_socks *mlw__socks(bool create)
 {
 	struct mlw__shard_socks *t = tls_socks;
-	int max;
+	unsigned max, nleaves, nwords[FD_MAX_LEVELS], levels = 0, total = 0;
+	uint64_t *w;
+	int m;
 
 	if (t != NULL || !create)
 		return t;
-	t = mlw_alloc_calloc(1, sizeof(*t));
+	m = mlw_shard_max_sockets();
+	max = m >= 1 && m <= MLW_FD_MAX_PER_SHARD ? (unsigned)m : MLW_FD_MAX_PER_SHARD;
+	nleaves = leaves_for(max);
+	for (unsigned n = max; levels == 0 || nwords[levels - 1] > 1; n = nwords[levels - 1]) {
+		nwords[levels] = words_for(n);
+		total += nwords[levels++];
+	}
+	t = mlw_alloc_calloc(1, sizeof(*t) + nleaves * sizeof(*t->leaf) + total * sizeof(uint64_t));
 	if (t == NULL)
 		return NULL;
-	max = mlw_shard_max_sockets();
-	t->max = max >= 1 && max <= MLW_FD_MAX_PER_SHARD ? (unsigned)max : MLW_FD_MAX_PER_SHARD;
-	t->cap = t->max < FD_INITIAL_SLOTS ? t->max : FD_INITIAL_SLOTS;
-	t->slot = mlw_alloc_calloc(t->cap, sizeof(*t->slot));
-	if (t->slot == NULL) {
-		mlw_alloc_free(t);
-		return NULL;
+	t->max = max;
+	t->levels = levels;
+	t->leaf = (struct mlw__file ***)(t + 1);
+	w = (uint64_t *)(t->leaf + nleaves);
+	for (unsigned k = 0; k < levels; k++) {
+		unsigned valid = k == 0 ? max : nwords[k - 1];
+
+		t->bits[k] = w;
+		w += nwords[k];
+		/* Positions past the last number (or word below) are taken. */
+		for (unsigned b = valid; b < nwords[k] * 64; b++)
+			t->bits[k][b / 64] |= 1ull << (b % 64);
 	}
+	mlw__list_init(&t->dirty);
+	mlw__list_init(&t->retry);
 	t->shard = (unsigned)mlw_shard_id();
 	tls_socks = t;
 	return t;
@@ -83,6 +177,7 @@ bool mlw__fd_full(void)
 int mlw__fd_alloc(struct mlw__file *f)
 {
 	struct mlw__shard_socks *t = mlw__socks(true);
+	struct mlw__file ***leaf;
 	unsigned i;
 
 	if (t == NULL) {
@@ -93,34 +188,20 @@ int mlw__fd_alloc(struct mlw__file *f)
 		errno = EMFILE;
 		goto fail;
 	}
-	/* used < max and every open number is below max: a free one is too. */
-	for (i = t->hint; i < t->cap && t->slot[i] != NULL; i++)
-		;
-	if (i == t->cap) {
-		struct mlw__file **ns;
-		unsigned ncap = t->cap * 2 < t->max ? t->cap * 2 : t->max;
-
-		ns = mlw_alloc_calloc(ncap, sizeof(*ns));
-		if (ns == NULL) {
-			errno = ENOMEM;
-			goto fail;
-		}
-		memcpy(ns, t->slot, t->cap * sizeof(*ns));
-		mlw_alloc_free(t->slot);
-		t->slot = ns;
-		t->cap = ncap;
+	i = lowest_free(t);
+	leaf = &t->leaf[i / FD_LEAF_SLOTS];
+	if (*leaf == NULL && (*leaf = mlw_alloc_calloc(FD_LEAF_SLOTS, sizeof(**leaf))) == NULL) {
+		errno = ENOMEM;
+		goto fail;
 	}
-	t->slot[i] = f;
+	(*leaf)[i % FD_LEAF_SLOTS] = f;
+	bit_set(t, i);
 	t->used++;
-	t->hint = i + 1;
 	f->fd = (int)((t->shard << MLW_FD_SHARD_SHIFT) | i);
 	return f->fd;
 fail:
-	if (t->used == 0) {
-		mlw_alloc_free(t->slot);
-		mlw_alloc_free(t);
-		tls_socks = NULL;
-	}
+	if (t->used == 0)
+		table_free(t);
 	return -1;
 }
 
@@ -130,31 +211,28 @@ void mlw__fd_release(int fd)
 	struct mlw__shard_socks *t = tls_socks;
 	unsigned i = (unsigned)fd & (MLW_FD_MAX_PER_SHARD - 1);
 
-	t->slot[i] = NULL;
-	if (i < t->hint)
-		t->hint = i;
-	if (--t->used == 0) {
-		mlw_alloc_free(t->slot);
-		mlw_alloc_free(t);
-		tls_socks = NULL;
-	}
+	t->leaf[i / FD_LEAF_SLOTS][i % FD_LEAF_SLOTS] = NULL;
+	bit_clear(t, i);
+	if (--t->used == 0)
+		table_free(t);
 }
 
 struct mlw__file *mlw__fd_get(int fd)
 {
 	struct mlw__shard_socks *t;
+	struct mlw__file **leaf;
 	unsigned i;
 
 	if (!mlw__on_shard())
 		return NULL;
 	t = tls_socks;
 	i = (unsigned)fd & (MLW_FD_MAX_PER_SHARD - 1);
-	if (fd < 0 || t == NULL || (unsigned)fd >> MLW_FD_SHARD_SHIFT != t->shard || i >= t->cap ||
-	    t->slot[i] == NULL) {
+	if (fd < 0 || t == NULL || (unsigned)fd >> MLW_FD_SHARD_SHIFT != t->shard || i >= t->max ||
+	    (leaf = t->leaf[i / FD_LEAF_SLOTS]) == NULL || leaf[i % FD_LEAF_SLOTS] == NULL) {
 		errno = EBADF;
 		return NULL;
 	}
-	return t->slot[i];
+	return leaf[i % FD_LEAF_SLOTS];
 }
 
 struct mlw__sock *mlw__sock_get(int fd)
@@ -170,60 +248,29 @@ struct mlw__sock *mlw__sock_get(int fd)
 	return (struct mlw__sock *)f;
 }
 
+/* Most recently written first, as the flush takes them. */
 void mlw__mark_dirty(struct mlw__sock *s)
 {
 	struct mlw__shard_socks *t = tls_socks;
 
-	if (s->dirty || t == NULL)
+	if (t == NULL || mlw__list_linked(&s->dirty_link))
 		return;
-	s->dirty = true;
-	s->dirty_next = t->dirty;
-	t->dirty = s;
+	mlw__list_push_front(&t->dirty, &s->dirty_link);
 }
 
 void mlw__undirty(struct mlw__sock *s)
 {
-	struct mlw__shard_socks *t = tls_socks;
-	struct mlw__sock *prev = NULL;
-
-	if (t == NULL)
-		return;
-	if (s->dirty) {
-		for (struct mlw__sock **pp = &t->dirty; *pp != NULL; pp = &(*pp)->dirty_next) {
-			if (*pp == s) {
-				*pp = s->dirty_next;
-				break;
-			}
-		}
-		s->dirty = false;
-		s->dirty_next = NULL;
-	}
-	if (s->retry) {
-		for (struct mlw__sock **pp = &t->retry; *pp != NULL; prev = *pp, pp = &(*pp)->retry_next) {
-			if (*pp == s) {
-				*pp = s->retry_next;
-				if (t->retry_tail == s)
-					t->retry_tail = prev;
-				break;
-			}
-		}
-		s->retry = false;
-		s->retry_next = NULL;
-	}
+	if (mlw__list_linked(&s->dirty_link))
+		mlw__list_remove(&s->dirty_link);
+	if (mlw__list_linked(&s->retry_link))
+		mlw__list_remove(&s->retry_link);
 }
 
 /* To the end of the retry list, unless already on it. */
 static void retry_later(struct mlw__shard_socks *t, struct mlw__sock *s)
 {
-	if (s->retry)
-		return;
-	s->retry = true;
-	s->retry_next = NULL;
-	if (t->retry_tail != NULL)
-		t->retry_tail->retry_next = s;
-	else
-		t->retry = s;
-	t->retry_tail = s;
+	if (!mlw__list_linked(&s->retry_link))
+		mlw__list_push_back(&t->retry, &s->retry_link);
 }
 
 /*
@@ -279,27 +326,26 @@ static err_t output(struct tcp_pcb *pcb)
 int mlw__flush(void)
 {
 	struct mlw__shard_socks *t = tls_socks;
-	struct mlw__sock *s;
+	struct mlw__list *l;
 	int n = 0;
 
 	if (t == NULL)
 		return 0;
-	while ((s = t->retry) != NULL) {
+	while ((l = mlw__list_first(&t->retry)) != NULL) {
+		struct mlw__sock *s = MLW__LIST_ENTRY(l, struct mlw__sock, retry_link);
+
 		if (s->pcb != NULL && s->state != MLW__S_LISTEN) {
 			if (output(s->pcb) == ERR_MEM)
 				break;
 			n++;
 		}
-		t->retry = s->retry_next;
-		if (t->retry == NULL)
-			t->retry_tail = NULL;
-		s->retry = false;
-		s->retry_next = NULL;
+		if (mlw__list_linked(l))	/* (an err callback may have taken it off) */
+			mlw__list_remove(l);
 	}
-	while ((s = t->dirty) != NULL) {
-		t->dirty = s->dirty_next;
-		s->dirty = false;
-		s->dirty_next = NULL;
+	while ((l = mlw__list_first(&t->dirty)) != NULL) {
+		struct mlw__sock *s = MLW__LIST_ENTRY(l, struct mlw__sock, dirty_link);
+
+		mlw__list_remove(l);
 		if (s->pcb == NULL || s->state == MLW__S_LISTEN)
 			continue;
 		if (output(s->pcb) == ERR_MEM)
@@ -319,7 +365,10 @@ int mlw_socket_flush(void)
 /*
  * One pass for a caller that waits: flush, run the shard loop once, and
  * back off a little when passes find nothing to do (as the shard's own
- * idle loop does), so a blocked call does not spin a core flat out.
+ * idle loop does), so a blocked call does not spin a core flat out. A
+ * pass with nothing to do also faults in a little of the heap ahead of
+ * need (mlw_alloc_prefault), so that growth under load (new connections,
+ * descriptor-table leaves) takes no page fault on the packet path.
  * Returns -1 with EINTR once the stack is stopping.
  */
 int mlw__loop_once(unsigned *idle)
@@ -334,7 +383,7 @@ int mlw__loop_once(unsigned *idle)
 	work = mlw_shard_poll();
 	if (work > 0) {
 		*idle = 0;
-	} else if (++*idle > 1024) {
+	} else if (mlw_alloc_prefault() == 0 && ++*idle > 1024) {
 		usleep(20);
 	}
 	return 0;
@@ -350,10 +399,16 @@ int mlw_socket_close_all(void)
 	/* Epoll instances first: closing a socket must not touch a freed one,
 	 * and closing them first leaves sockets with no watchers. */
 	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; (t = tls_socks) != NULL && i < t->cap; i++) {
-			struct mlw__file *f = t->slot[i];
+		for (unsigned i = 0; (t = tls_socks) != NULL && i < t->max; i++) {
+			struct mlw__file **leaf = t->leaf[i / FD_LEAF_SLOTS];
+			struct mlw__file *f;
 			int fd;
 
+			if (leaf == NULL) {
+				i |= FD_LEAF_SLOTS - 1;	/* on to the next leaf */
+				continue;
+			}
+			f = leaf[i % FD_LEAF_SLOTS];
 			if (f == NULL || (pass == 0) != (f->kind == MLW__KIND_EPOLL))
 				continue;
 			fd = f->fd;

@@ -15,6 +15,8 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
+#include "list_private.h"
+
 enum mlw__kind { MLW__KIND_TCP = 1, MLW__KIND_EPOLL, MLW__KIND_UDP };
 
 /* What every descriptor table slot points to. */
@@ -47,8 +49,6 @@ struct mlw__sock {
 	bool rd_eof;		/* peer's FIN received (or connection gone) */
 	bool rd_shut;		/* shutdown(SHUT_RD) */
 	bool wr_shut;		/* shutdown(SHUT_WR), or connection gone */
-	bool dirty;		/* on the shard's dirty list */
-	bool retry;		/* on the shard's retry list (tcp_output said ERR_MEM) */
 	bool connect_pending;	/* non-blocking connect said EINPROGRESS (Linux's SS_CONNECTING) */
 	bool was_connected;	/* connect succeeded or accepted (Linux's SS_CONNECTED) */
 	bool nodelay, keepalive, reuse;
@@ -98,10 +98,19 @@ struct mlw__sock {
 	unsigned dq_n;
 	size_t dq_bytes;
 
-	struct mlw__sock *dirty_next;
-	struct mlw__sock *retry_next;
-	struct mlw__epitem *watch;	/* epoll entries watching this socket */
+	struct mlw__list dirty_link;	/* on the shard's dirty list when linked */
+	struct mlw__list retry_link;	/* on its retry list (tcp_output said ERR_MEM) */
+	struct mlw__list watch;		/* epoll entries watching this socket */
 };
+
+/* The fields every new socket starts with (the rest zero). */
+static inline void mlw__sock_init(struct mlw__sock *s, int kind, int family)
+{
+	s->f.kind = kind;
+	s->f.fd = -1;
+	s->family = family;
+	mlw__list_init(&s->watch);
+}
 
 /* Take the pending error, once (Linux's sock_error()): recv, send,
  * connect and SO_ERROR report it. */
@@ -113,17 +122,25 @@ static inline int mlw__sock_take_error(struct mlw__sock *s)
 	return e;
 }
 
-/* Per-shard state of the socket layer, on the shard heap. */
+/*
+ * Per-shard state of the socket layer, on the shard heap. The descriptor
+ * table (fd.c) is a directory of leaves of FD_LEAF_SLOTS slots, the
+ * directory and the free-slot bitmaps sized for max_sockets when the
+ * table is made, the leaves allocated as the numbers in use reach them.
+ */
 struct mlw__shard_socks {
 	unsigned shard;
-	unsigned cap;		/* slots allocated (grows to max) */
 	unsigned max;		/* the shard's max_sockets */
 	unsigned used;		/* open descriptors */
-	unsigned hint;		/* no free slot below this index */
-	struct mlw__file **slot;
-	struct mlw__sock *dirty;	/* written sockets, flushed once per pass */
+	unsigned levels;	/* bitmap levels, bits[0] the lowest */
+	struct mlw__file ***leaf;	/* max_sockets / FD_LEAF_SLOTS, rounded up */
+	/* bits[0]: a bit per descriptor number, set when taken (and for the
+	 * numbers at or above max); bits[k]: a bit per word of bits[k - 1],
+	 * set when that word is full. bits[levels - 1] is one word. */
+	uint64_t *bits[4];
+	struct mlw__list dirty;	/* written sockets, flushed once per pass */
 	/* Sockets whose output the port refused, oldest first (see mlw__flush). */
-	struct mlw__sock *retry, *retry_tail;
+	struct mlw__list retry;
 };
 
 static inline bool mlw__is_sock(const struct mlw__file *f)

@@ -252,9 +252,7 @@ static struct mlw__sock *sock_new(int family)
 
 	if (s == NULL)
 		return NULL;
-	s->f.kind = MLW__KIND_TCP;
-	s->f.fd = -1;
-	s->family = family;
+	mlw__sock_init(s, MLW__KIND_TCP, family);
 	/* The stack's default buffers, as if set with SO_RCVBUF/SO_SNDBUF
 	 * (which count twice the bytes, as Linux's). */
 	if (mlw_shard_tcp_bufs(&rcv, &snd) == 0) {

@@ -81,9 +81,7 @@ int mlw__udp_socket(int domain, bool nonblock)
 		errno = ENOMEM;
 		return -1;
 	}
-	s->f.kind = MLW__KIND_UDP;
-	s->f.fd = -1;
-	s->family = domain;
+	mlw__sock_init(s, MLW__KIND_UDP, domain);
 	s->nonblock = nonblock;
 	s->upcb = udp_new_ip_type(domain == AF_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_ANY);
 	if (s->upcb == NULL) {

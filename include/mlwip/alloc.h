@@ -18,11 +18,17 @@ extern "C" {
 struct mlw_alloc_stats {
 	uint64_t bytes_in_use;    /**< bytes handed out and not yet freed (as requested) */
 	uint64_t objects_in_use;  /**< blocks handed out and not yet freed */
-	uint64_t bytes_reserved;  /**< bytes obtained from the OS (chunks + large blocks) */
+	uint64_t bytes_reserved;  /**< bytes taken for blocks: 256 KiB chunks (blocks up to 32 KiB),
+				       blocks above 32 KiB; the heap's reserved address space beyond
+				       them is not counted */
 	uint64_t allocs;          /**< successful allocations since the heap was created */
 	uint64_t frees;           /**< frees since the heap was created */
 	uint64_t failures;        /**< allocations that returned NULL */
 	uint64_t bytes_limit;     /**< cap on bytes_reserved (mlw_alloc_set_limit), 0: none */
+	uint64_t os_maps;         /**< mmap() calls since the heap was created: its first
+				       arena (1), each further arena, each block above 64 MiB */
+	uint64_t os_unmaps;       /**< munmap() calls: blocks above 64 MiB freed (and, in the
+				       counters mlw_alloc_thread_fini() reports, the arenas) */
 };
 
 /** Smallest cap mlw_alloc_set_limit() accepts: two 256 KiB chunks. */
@@ -58,15 +64,15 @@ MLW_EXPORT int mlw_alloc_thread_fini(struct mlw_alloc_stats *leaked);
 MLW_EXPORT int mlw_alloc_stats(struct mlw_alloc_stats *out);
 
 /**
- * Cap the calling thread's heap: it takes at most @p bytes from the OS
- * (bytes_reserved: 256 KiB chunks for blocks up to 32 KiB, a mapping of
- * its own for each larger block), 0 for no cap (the default). An
- * allocation that would pass the cap returns NULL with ENOMEM and counts
- * as a failure, like any other.
+ * Cap the calling thread's heap: it takes at most @p bytes for blocks
+ * (bytes_reserved: 256 KiB chunks for blocks up to 32 KiB, the block itself
+ * for each larger one), 0 for no cap (the default). An allocation that
+ * would pass the cap returns NULL with ENOMEM and counts as a failure,
+ * like any other.
  *
- * Small blocks are not returned to the OS: memory freed as a block of one
- * size class is reused by blocks of that class, and at the cap also by
- * smaller requests (a block is then handed out whole, not split). The last
+ * Blocks up to 64 MiB are not returned to the OS: memory freed as a block
+ * of one size class is reused by blocks of that class, and at the cap also
+ * by smaller requests (a block is then handed out whole, not split). The last
  * chunk below the cap is kept for blocks of at most 64 bytes (lwIP's timers,
  * pbuf and segment headers), so that lwIP can always re-arm its timers
  * while the heap is full; other blocks stop one chunk earlier. A cap below
@@ -76,6 +82,20 @@ MLW_EXPORT int mlw_alloc_stats(struct mlw_alloc_stats *out);
  *   -ENOENT the thread has no heap.
  */
 MLW_EXPORT int mlw_alloc_set_limit(size_t bytes);
+
+/**
+ * Make the calling thread's heap fault in, in advance, the memory its next
+ * chunks and blocks will be carved from: at most 256 KiB per call, until
+ * 1 MiB or an eighth of bytes_reserved (whichever is more, and never past
+ * the cap) lies resident ahead. Called when the shard's loop has nothing
+ * to do (the socket layer's waiting loop does), so that a burst of growth
+ * later takes its pages without a page fault. The memory is not counted
+ * in bytes_reserved until it is carved.
+ *
+ * @return bytes touched by this call, 0 when enough is resident already
+ *   or the thread has no heap.
+ */
+MLW_EXPORT size_t mlw_alloc_prefault(void);
 
 /**
  * malloc/calloc/free on the calling thread's heap. A thread without a heap

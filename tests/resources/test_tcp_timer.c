@@ -60,19 +60,10 @@ static int cfd[MANY], afd[MANY];
 /* Connect pairs [from, to) to the listener; accept each. */
 static int open_pairs(int lfd, const struct sockaddr_in *to, int from, int upto)
 {
-	for (int i = from; i < upto; i++) {
-		int64_t end = test_now_ms() + WAIT_MS;
+	const char *why = NULL;
 
-		cfd[i] = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		CHECK(cfd[i] >= 0, "socket");
-		CHECK(mlw_connect(cfd[i], (const struct sockaddr *)to, sizeof(*to)) == -1 &&
-		      errno == EINPROGRESS, "connect");
-		while ((afd[i] = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0) {
-			CHECK(errno == EAGAIN && test_now_ms() < end, "accept");
-			test_pump();
-		}
-		res.open = i + 1;
-	}
+	res.open = test_tcp_pairs(lfd, to, cfd, afd, from, upto, WAIT_MS, &why);
+	CHECK(res.open == upto, why);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* test_stack.c - see test_stack.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,4 +154,33 @@ struct netif *test_dpdk_netif(void)
 			return nif;
 	}
 	return NULL;
+}
+
+int test_tcp_pairs(int lfd, const struct sockaddr_in *to, int *cfd, int *afd, int from, int upto,
+		   int wait_ms, const char **why)
+{
+	for (int i = from; i < upto; i++) {
+		int64_t end = test_now_ms() + wait_ms;
+
+		cfd[i] = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (cfd[i] < 0) {
+			*why = "socket";
+			return i;
+		}
+		if (mlw_connect(cfd[i], (const struct sockaddr *)to, sizeof(*to)) == 0 ||
+		    errno != EINPROGRESS) {
+			*why = "connect";
+			mlw_close(cfd[i]);
+			return i;
+		}
+		while ((afd[i] = mlw_accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0) {
+			if (errno != EAGAIN || test_now_ms() >= end) {
+				*why = "accept";
+				mlw_close(cfd[i]);
+				return i;
+			}
+			test_pump();
+		}
+	}
+	return upto;
 }

@@ -57,6 +57,18 @@ void test_pump(void);
 /** test_pump() for @p ms milliseconds. */
 void test_pump_ms(int ms);
 
+struct sockaddr_in;
+/**
+ * Open loopback TCP pairs [@p from, @p upto) on the calling shard: a
+ * non-blocking mlw_connect() to the listener @p lfd at @p to, accepted
+ * (SOCK_NONBLOCK) while test_pump() runs; cfd[i] and afd[i] get the two
+ * descriptors. Returns the number of pairs open (@p upto on success);
+ * short of it, *@p why names the call that failed or waited longer than
+ * @p wait_ms, and errno is its errno.
+ */
+int test_tcp_pairs(int lfd, const struct sockaddr_in *to, int *cfd, int *afd, int from, int upto,
+		   int wait_ms, const char **why);
+
 struct netif;
 /** The calling shard's lwIP netif of its DPDK port (named "dp" by
  * dpdk-netif), or NULL if it has none. */

@@ -171,7 +171,8 @@ static void test_class_mapping(void **state)
 			assert_true(cs * 4 <= prev * 5);
 		prev = cs;
 	}
-	assert_int_equal(prev, MLW_ALLOC_MAX_SMALL);
+	assert_int_equal(prev, MLW_ALLOC_MAX_CLASS);
+	assert_int_equal(mlw__alloc_class_size(MLW_ALLOC_SMALL_CLASSES - 1), MLW_ALLOC_MAX_SMALL);
 	for (size_t size = 0; size <= MLW_ALLOC_MAX_SMALL; size++) {
 		unsigned int want = 0;
 
@@ -180,6 +181,13 @@ static void test_class_mapping(void **state)
 		if (mlw__alloc_size_class(size) != want)
 			fail_msg("size %zu: class %u, expected %u", size, mlw__alloc_size_class(size), want);
 	}
+	/* Above: each class's edges. */
+	for (unsigned int c = MLW_ALLOC_SMALL_CLASSES; c < MLW_ALLOC_NCLASSES; c++) {
+		size_t cs = mlw__alloc_class_size(c);
+
+		assert_int_equal(mlw__alloc_size_class(cs), c);
+		assert_int_equal(mlw__alloc_size_class(mlw__alloc_class_size(c - 1) + 1), c);
+	}
 }
 
 /* size - 1, size and size + 1 of every class: aligned, the smallest class
@@ -187,7 +195,7 @@ static void test_class_mapping(void **state)
  * request) writable without touching a neighbour. */
 static void test_class_boundaries(void **state)
 {
-	enum { N = MLW_ALLOC_NCLASSES * 3 };
+	enum { NCLS = MLW_ALLOC_SMALL_CLASSES + 20, N = NCLS * 3 };	/* classes up to 1 MiB */
 	void *p[N];
 	size_t cap[N];
 	uint64_t bytes = 0;
@@ -195,7 +203,7 @@ static void test_class_boundaries(void **state)
 	int n = 0;
 
 	(void)state;
-	for (unsigned int c = 0; c < MLW_ALLOC_NCLASSES; c++) {
+	for (unsigned int c = 0; c < NCLS; c++) {
 		size_t cs = mlw__alloc_class_size(c);
 
 		for (size_t s = cs - 1; s <= cs + 1; s++, n++) {
@@ -205,17 +213,12 @@ static void test_class_boundaries(void **state)
 			assert_non_null(p[n]);
 			assert_true(aligned16(p[n]));
 			hdr = mlw__alloc_hdr_of(p[n]);
-			if (s > MLW_ALLOC_MAX_SMALL) {
-				assert_int_equal(hdr->cls, MLW_ALLOC_CLASS_LARGE);
-				cap[n] = s;
-			} else {
-				assert_true(hdr->cls < MLW_ALLOC_NCLASSES);
-				assert_true(mlw__alloc_class_size(hdr->cls) >= s);
-				if (hdr->cls > 0)
-					assert_true(mlw__alloc_class_size(hdr->cls - 1u) < s);
-				assert_int_equal(hdr->size, s);
-				cap[n] = mlw__alloc_class_size(hdr->cls);
-			}
+			assert_true(hdr->cls < MLW_ALLOC_NCLASSES);
+			assert_true(mlw__alloc_class_size(hdr->cls) >= s);
+			if (hdr->cls > 0)
+				assert_true(mlw__alloc_class_size(hdr->cls - 1u) < s);
+			assert_int_equal(hdr->size, s);
+			cap[n] = mlw__alloc_class_size(hdr->cls);
 			memset(p[n], 0xee, cap[n]);
 			fill(p[n], cap[n], (uint64_t)n);
 			bytes += s;
@@ -231,13 +234,19 @@ static void test_class_boundaries(void **state)
 	assert_nothing_in_use();
 }
 
+/*
+ * Blocks above 32 KiB: up to 64 MiB of classes carved from the arena,
+ * kept for reuse when freed (no mapping made or removed either way);
+ * above 64 MiB a mapping of their own, returned at free.
+ */
 static void test_large(void **state)
 {
 	static const size_t sizes[] = { MLW_ALLOC_MAX_SMALL + 1, 100000, 1u << 20, 16u << 20 };
 	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
-	struct mlw_alloc_stats before, st;
-	void *p[N];
+	struct mlw_alloc_stats before, st, held;
+	void *p[N], *q;
 	uint64_t bytes = 0;
+	size_t huge = MLW_ALLOC_MAX_CLASS + 1;
 
 	(void)state;
 	before = stats_now();
@@ -245,26 +254,49 @@ static void test_large(void **state)
 		p[i] = mlw_alloc_malloc(sizes[i]);
 		assert_non_null(p[i]);
 		assert_true(aligned16(p[i]));
+		assert_true(mlw__alloc_hdr_of(p[i])->cls < MLW_ALLOC_NCLASSES);
 		memset(p[i], 0x5a, sizes[i]);
 		fill(p[i], sizes[i], (uint64_t)i + 100);
 		bytes += sizes[i];
 		st = stats_now();
-		/* Each large block is its own mapping: at least its size is reserved. */
+		/* At least its size is reserved, at most a class step (25%) more. */
 		assert_true(st.bytes_reserved - before.bytes_reserved >= bytes);
+		assert_true(st.bytes_reserved - before.bytes_reserved <= bytes + bytes / 4 + 16 * N);
 	}
 	for (int i = 0; i < N; i++)
 		assert_int_equal(check_fill(p[i], sizes[i], (uint64_t)i + 100), sizes[i]);
-	st = stats_now();
-	assert_int_equal(st.objects_in_use, N);
-	assert_int_equal(st.bytes_in_use, bytes);
-	/* Free in a different order than allocated, to unlink from the middle. */
+	held = stats_now();
+	assert_int_equal(held.objects_in_use, N);
+	assert_int_equal(held.bytes_in_use, bytes);
+	assert_int_equal(held.os_maps, before.os_maps);
+	/* Free in a different order than allocated; the same sizes again get
+	 * the same blocks, with no new memory. */
 	mlw_alloc_free(p[1]);
 	mlw_alloc_free(p[3]);
 	mlw_alloc_free(p[0]);
 	mlw_alloc_free(p[2]);
+	for (int i = 0; i < N; i++) {
+		q = mlw_alloc_malloc(sizes[i]);
+		assert_ptr_equal(q, p[i]);
+		mlw_alloc_free(q);
+	}
 	st = stats_now();
-	/* Large blocks go back to the OS at free. */
-	assert_int_equal(st.bytes_reserved, before.bytes_reserved);
+	assert_int_equal(st.bytes_reserved, held.bytes_reserved);
+	assert_int_equal(st.os_maps, before.os_maps);
+	assert_int_equal(st.os_unmaps, before.os_unmaps);
+
+	/* Above the largest class: its own mapping, gone at free. */
+	q = mlw_alloc_malloc(huge);
+	assert_non_null(q);
+	assert_int_equal(mlw__alloc_hdr_of(q)->cls, MLW_ALLOC_CLASS_LARGE);
+	memset(q, 0x5a, huge);
+	st = stats_now();
+	assert_int_equal(st.os_maps, before.os_maps + 1);
+	assert_true(st.bytes_reserved - held.bytes_reserved >= huge);
+	mlw_alloc_free(q);
+	st = stats_now();
+	assert_int_equal(st.os_unmaps, before.os_unmaps + 1);
+	assert_int_equal(st.bytes_reserved, held.bytes_reserved);
 	assert_nothing_in_use();
 }
 
@@ -911,8 +943,9 @@ static rlim_t vm_size(void)
 }
 
 /* Running out of memory: NULL with ENOMEM, the failure counted, and the heap
- * still works afterwards. The address-space limit leaves room for about
- * eight more chunks. */
+ * still works afterwards. The address-space limit, set before the heap
+ * reserves its arena, leaves room for about 40 chunks: the arena shrinks
+ * to what fits, and the next one finds no room. */
 static void child_oom(void)
 {
 	enum { CAP = 1 << 16 };
@@ -921,12 +954,14 @@ static void child_oom(void)
 	void **held;
 	size_t n = 0;
 
-	held = mlw_alloc_malloc(CAP * sizeof(*held));
-	if (!held || getrlimit(RLIMIT_AS, &lim) != 0 || vm_size() == 0)
+	if (mlw_alloc_stats(&st) != -ENOENT || getrlimit(RLIMIT_AS, &lim) != 0 || vm_size() == 0)
 		child_fail("setup");
-	lim.rlim_cur = vm_size() + 8 * MLW_ALLOC_CHUNK_SIZE;
+	lim.rlim_cur = vm_size() + 40 * MLW_ALLOC_CHUNK_SIZE;
 	if (setrlimit(RLIMIT_AS, &lim) != 0)
 		child_fail("setrlimit(RLIMIT_AS)");
+	held = mlw_alloc_malloc(CAP * sizeof(*held));
+	if (!held)
+		child_fail("no heap under the limit");
 	for (;;) {
 		void *p;
 
@@ -1086,13 +1121,13 @@ static void test_limit_cap(void **state)
 	assert_non_null(p);
 	mlw_alloc_free(p);
 	assert_null(mlw_alloc_malloc(64 * 1024));
-	/* No cap: the heap grows again. */
+	/* No cap: the heap grows again (and keeps the block for reuse). */
 	assert_int_equal(mlw_alloc_set_limit(0), 0);
 	p = mlw_alloc_malloc(64 * 1024);
 	assert_non_null(p);
 	mlw_alloc_free(p);
 	st = stats_now();
-	assert_int_equal(st.bytes_reserved, CAP);
+	assert_int_equal(st.bytes_reserved, CAP + MLW_ALLOC_ALIGN + 64 * 1024);
 	assert_nothing_in_use();
 	test_free(big);
 	test_free(mid);
