@@ -71,7 +71,8 @@ struct mlw_port {
  * duplicate ACKs cost it its fast retransmit. So pure ACKs are not refused
  * while acks[] has room: they wait there, per connection only those the
  * peer still needs (mlw__txq_keep_ack() in acks.c: the newest ack number, up to
- * MLW_TX_DUPACKS duplicates of it, the newest window), and go out once
+ * MLW_TX_DUPACKS duplicates of it, the newest window, and older ones whose
+ * SACK blocks no newer one repeats), and go out once
  * pkts has drained. ack_merged counts kept ACKs freed because a newer one
  * carries what they said, ack_dup_drops the duplicates freed past
  * MLW_TX_DUPACKS.
@@ -185,7 +186,8 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool);
 /**
  * In a burst of @p n received frames, free every pure TCP ACK that a later
  * pure ACK of the same connection in the burst supersedes (acknowledges
- * more); duplicate ACKs stay. The rest stay in order at pkts[0..return).
+ * more, repeats its SACK blocks, has a timestamp not older); duplicate
+ * ACKs stay. The rest stay in order at pkts[0..return).
  * Adds the freed frames' bytes to *@p dropped_bytes (acks.c).
  */
 uint16_t mlw__rx_coalesce_acks(struct rte_mbuf **pkts, uint16_t n, uint64_t *dropped_bytes);
