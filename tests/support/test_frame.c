@@ -41,6 +41,46 @@ uint16_t test_fold(uint32_t s)
 	return (uint16_t)s;
 }
 
+unsigned test_tcp_ack_opts(uint8_t *out, bool ts, uint32_t tsval, uint32_t tsecr,
+			   const uint32_t (*sack)[2], unsigned nsack)
+{
+	unsigned n = 0;
+
+	if (ts) {
+		memcpy(out, "\x01\x01\x08\x0a", 4);
+		test_put32(out + 4, tsval);
+		test_put32(out + 8, tsecr);
+		n = 12;
+	}
+	if (nsack > 0) {
+		out[n] = 1, out[n + 1] = 1, out[n + 2] = 5, out[n + 3] = (uint8_t)(2 + 8 * nsack);
+		n += 4;
+		for (unsigned i = 0; i < nsack; i++, n += 8) {
+			test_put32(out + n, sack[i][0]);
+			test_put32(out + n + 4, sack[i][1]);
+		}
+	}
+	return n;
+}
+
+const uint8_t *test_tcp_opt(const uint8_t *tcp, uint8_t kind)
+{
+	const uint8_t *p = tcp + 20, *end = tcp + (tcp[12] >> 4) * 4u;
+
+	while (p < end && *p != 0) {
+		if (*p == 1) {
+			p++;
+			continue;
+		}
+		if (end - p < 2 || p[1] < 2 || p[1] > end - p)
+			return NULL;
+		if (*p == kind)
+			return p;
+		p += p[1];
+	}
+	return NULL;
+}
+
 struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
 			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
 			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,

@@ -2,6 +2,7 @@
 #ifndef MLW_TEST_FRAME_H
 #define MLW_TEST_FRAME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /** Store @p v at @p p in network byte order. */
@@ -19,6 +20,22 @@ uint32_t test_sum16(const uint8_t *p, unsigned len, uint32_t s);
 /** Fold the carries of @p s into 16 bits (not inverted: 0xffff over data
  * with a right checksum in it). */
 uint16_t test_fold(uint32_t s);
+
+/**
+ * Options as Linux and lwIP lay them out on an ACK, into @p out (40 bytes
+ * at least): NOP, NOP, timestamps @p tsval / @p tsecr if @p ts; then NOP,
+ * NOP, SACK with @p nsack blocks (left, right) from @p sack if @p nsack > 0.
+ * Returns their length, a multiple of 4.
+ */
+unsigned test_tcp_ack_opts(uint8_t *out, bool ts, uint32_t tsval, uint32_t tsecr,
+			   const uint32_t (*sack)[2], unsigned nsack);
+
+/**
+ * The option of @p kind in the TCP header at @p tcp (as many option bytes
+ * as its data offset says): a pointer at its kind byte, or NULL. Reading
+ * stops at EOL and at a malformed option.
+ */
+const uint8_t *test_tcp_opt(const uint8_t *tcp, uint8_t kind);
 
 struct pbuf;
 
