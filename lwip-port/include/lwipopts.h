@@ -126,7 +126,7 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 /* RFC 7323 timestamps and RFC 2018 selective acknowledgements, as Linux
  * (net.ipv4.tcp_timestamps = 1, tcp_sack = 1): every SYN offers both, a
  * SYN-ACK answers what the peer's SYN offered (lwIP 2.1.3 and 2.2.1 alike;
- * tests/resources/test_tcp_options_wire.c compares the wire with Linux).
+ * tests/semantics/test_tcp_options.c compares the wire with Linux).
  *
  * Timestamps, once both SYNs carried them: every data segment and pure
  * ACK carries TSval = sys_now() (ms) and TSecr = ts_recent, the TSval of

@@ -11,7 +11,6 @@
  * and the rx_acks_coalesced counter with what coalescing leaves. Two
  * rounds, as coalescing follows at most 8 connections per burst.
  */
-#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -140,22 +139,9 @@ static bool put_segment(struct mlw_netif_state *ns, const uint8_t *our_mac, cons
 /* 10.0.0.1 asks for 10.0.0.2: lwIP learns its address and sends resets at once. */
 static void peer_arp(struct netif *nif)
 {
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
-	uint8_t *f;
+	uint8_t f[42];
 
-	if (p == NULL)
-		return;
-	f = p->payload;
-	memset(f, 0xff, 6);
-	memcpy(f + 6, peer_mac, 6);
-	test_put16(f + 12, 0x0806);
-	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-	memcpy(f + 22, peer_mac, 6);
-	inet_pton(AF_INET, "10.0.0.1", f + 28);
-	memset(f + 32, 0, 6);
-	inet_pton(AF_INET, "10.0.0.2", f + 38);
-	if (nif->input(p, nif) != ERR_OK)
-		pbuf_free(p);
+	test_netif_receive(nif, f, test_arp_request_build(f, peer_mac, "10.0.0.1", "10.0.0.2"));
 }
 
 /* Take what the shard sent off the ring; record its resets from port 81. */

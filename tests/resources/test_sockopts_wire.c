@@ -121,22 +121,9 @@ static void peer_send(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t se
 /* The peer asks for our address, so lwIP knows its MAC. */
 static void peer_arp(void)
 {
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
-	uint8_t *f;
+	uint8_t f[42];
 
-	if (p == NULL)
-		return;
-	f = p->payload;
-	memset(f, 0xff, 6);
-	memcpy(f + 6, peer_mac, 6);
-	test_put16(f + 12, 0x0806);
-	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-	memcpy(f + 22, peer_mac, 6);
-	inet_pton(AF_INET, "10.0.0.99", f + 28);
-	memset(f + 32, 0, 6);
-	inet_pton(AF_INET, "10.0.0.2", f + 38);
-	if (nif->input(p, nif) != ERR_OK)
-		pbuf_free(p);
+	test_netif_receive(nif, f, test_arp_request_build(f, peer_mac, "10.0.0.99", "10.0.0.2"));
 }
 
 static void log_frame(const uint8_t *f, unsigned len)

@@ -281,11 +281,10 @@ static void acks_case(struct netif *nif, struct mlw_txq *q)
 static void write_case(struct netif *nif, struct mlw_txq *q)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
-	uint8_t opt_mss[4] = {2, 4, 0x05, 0xb4}, buf[WRITE_LEN];
+	uint8_t opt_mss[4] = {2, 4, 0x05, 0xb4}, buf[WRITE_LEN], arp[42];
 	int lfd, fd = -1;
 	unsigned taken;
 	uint64_t drops;
-	struct pbuf *p;
 
 	lfd = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (lfd < 0 || mlw_bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || mlw_listen(lfd, 4) != 0) {
@@ -293,20 +292,7 @@ static void write_case(struct netif *nif, struct mlw_txq *q)
 		goto out;
 	}
 	/* The peer asks for our address (lwIP learns its MAC), then opens. */
-	p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
-	if (p != NULL) {
-		uint8_t *f = p->payload;
-
-		memset(f, 0xff, 6);
-		memcpy(f + 6, peer_mac, 6);
-		test_put16(f + 12, 0x0806);
-		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-		memcpy(f + 22, peer_mac, 6);
-		inet_pton(AF_INET, "10.0.0.99", f + 28);
-		memset(f + 32, 0, 6);
-		inet_pton(AF_INET, "10.0.0.2", f + 38);
-		receive(nif, p);
-	}
+	test_netif_receive(nif, arp, test_arp_request_build(arp, peer_mac, "10.0.0.99", "10.0.0.2"));
 	/* MSS option: lwIP's default of 536 would split the write. */
 	receive(nif, test_tcp4_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x02, 7000, 0,
 			       0xffff, opt_mss, sizeof(opt_mss), 0));

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "test_frame.h"
 
@@ -81,19 +82,14 @@ const uint8_t *test_tcp_opt(const uint8_t *tcp, uint8_t kind)
 	return NULL;
 }
 
-struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
-			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
-			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,
-			     unsigned payload)
+unsigned test_tcp4_build(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, const char *src,
+			 uint16_t sport, const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
+			 uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen, unsigned payload)
 {
 	unsigned tcplen = 20 + optlen + payload, len = 14 + 20 + tcplen;
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-	uint8_t *f, *ip, *tcp;
+	uint8_t *ip, *tcp;
 	uint32_t s;
 
-	if (p == NULL)
-		return NULL;
-	f = p->payload;
 	memset(f, 0, len);
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
@@ -119,5 +115,42 @@ struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const cha
 		tcp[20 + optlen + i] = (uint8_t)i;
 	s = test_sum16(ip + 12, 8, 0) + 6 + tcplen;
 	test_put16(tcp + 16, (uint16_t)~test_fold(test_sum16(tcp, tcplen, s)));
+	return len;
+}
+
+struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
+			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
+			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,
+			     unsigned payload)
+{
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(14 + 20 + 20 + optlen + payload), PBUF_RAM);
+
+	if (p != NULL)
+		test_tcp4_build(p->payload, dmac, smac, src, sport, dst, dport, flags, seqno, ackno, wnd, opts,
+				optlen, payload);
 	return p;
+}
+
+unsigned test_arp_request_build(uint8_t *f, const uint8_t *smac, const char *sip, const char *tip)
+{
+	memset(f, 0xff, 6);
+	memcpy(f + 6, smac, 6);
+	test_put16(f + 12, 0x0806);
+	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+	memcpy(f + 22, smac, 6);
+	inet_pton(AF_INET, sip, f + 28);
+	memset(f + 32, 0, 6);
+	inet_pton(AF_INET, tip, f + 38);
+	return 42;
+}
+
+void test_netif_receive(struct netif *nif, const uint8_t *f, unsigned len)
+{
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+
+	if (p == NULL)
+		return;
+	memcpy(p->payload, f, len);
+	if (nif->input(p, nif) != ERR_OK)
+		pbuf_free(p);
 }

@@ -37,15 +37,29 @@ unsigned test_tcp_ack_opts(uint8_t *out, bool ts, uint32_t tsval, uint32_t tsecr
  */
 const uint8_t *test_tcp_opt(const uint8_t *tcp, uint8_t kind);
 
+/**
+ * An Ethernet + IPv4 + TCP frame written at @p f (54 + @p optlen +
+ * @p payload bytes, its length returned): @p dmac, @p smac, @p src:@p sport
+ * to @p dst:@p dport (dotted quads), @p flags, @p seqno, @p ackno, @p wnd,
+ * @p optlen bytes of options @p opts (may be NULL when 0) and @p payload
+ * data bytes 0, 1, 2, ...; valid IP and TCP checksums. Needs no lwIP.
+ */
+unsigned test_tcp4_build(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, const char *src,
+			 uint16_t sport, const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
+			 uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen, unsigned payload);
+
+/** An ARP request from @p smac / @p sip asking for @p tip (dotted quads),
+ * written at @p f; returns its length, 42. */
+unsigned test_arp_request_build(uint8_t *f, const uint8_t *smac, const char *sip, const char *tip);
+
+struct netif;
+/** Frame @p f of @p len bytes into @p nif's input, as if received (copied
+ * into a new pbuf, freed if lwIP refuses it). */
+void test_netif_receive(struct netif *nif, const uint8_t *f, unsigned len);
+
 struct pbuf;
 
-/**
- * An Ethernet + IPv4 + TCP frame in a new PBUF_RAM pbuf: @p dmac, @p smac,
- * @p src:@p sport to @p dst:@p dport (dotted quads), @p flags, @p seqno,
- * @p ackno, @p wnd, @p optlen bytes of options @p opts (may be NULL when 0)
- * and @p payload data bytes 0, 1, 2, ...; valid IP and TCP checksums.
- * NULL if no pbuf.
- */
+/** test_tcp4_build() into a new PBUF_RAM pbuf; NULL if no pbuf. */
 struct pbuf *test_tcp4_frame(const uint8_t *dmac, const uint8_t *smac, const char *src, uint16_t sport,
 			     const char *dst, uint16_t dport, uint8_t flags, uint32_t seqno,
 			     uint32_t ackno, uint16_t wnd, const uint8_t *opts, unsigned optlen,
