@@ -110,6 +110,7 @@ static bool seq_leq(uint32_t a, uint32_t b)
 }
 
 #define ACK_SACK_MAX 4	/* blocks that fit in 40 option bytes */
+#define TS_ONLY 0x0101080au	/* NOP, NOP, timestamps kind and length */
 
 /* What a pure ACK says besides its ack number and window. */
 struct ack_opts {
@@ -174,6 +175,10 @@ static bool carries_all(const uint8_t *f, const uint8_t *g, unsigned tcp)
 	/* Neither has options: the common case without timestamps. */
 	if ((f[tcp + 12] >> 4) == 5 && (g[tcp + 12] >> 4) == 5)
 		return true;
+	/* Both NOP, NOP, timestamps and nothing else: the common case with. */
+	if ((f[tcp + 12] >> 4) == 8 && (g[tcp + 12] >> 4) == 8 && get32(f + tcp + 20) == TS_ONLY &&
+	    get32(g + tcp + 20) == TS_ONLY)
+		return !seq_lt(get32(f + tcp + 24), get32(g + tcp + 24));
 	if (!ack_opts_read(f, tcp, &n) || !ack_opts_read(g, tcp, &o))
 		return false;
 	if (n.ts != o.ts || (n.ts && seq_lt(n.tsval, o.tsval)))
@@ -253,7 +258,7 @@ void mlw__txq_queue(struct mlw_txq *q, struct rte_mbuf *m)
  * (tcp_output walking the whole unacked queue, a cache miss per segment with
  * several connections) for each. Equal ack numbers (duplicate ACKs, window
  * updates) are all kept, and so is an ACK whose SACK blocks the later one
- * does not carry: lwIP 2.2.1 ignores received SACK blocks, but SACK-based
+ * does not carry: lwIP ignores received SACK blocks, but SACK-based
  * recovery in mlwip would need them. Walks the burst backwards remembering
  * the nearest later ACK of up to RX_ACK_FLOWS connections.
  */
@@ -299,7 +304,6 @@ uint16_t mlw__rx_coalesce_acks(struct rte_mbuf **pkts, uint16_t n, uint64_t *dro
 		memmove(pkts, pkts + out, (size_t)(n - out) * sizeof(pkts[0]));
 	return (uint16_t)(n - out);
 }
-
 
 /*
  * With the port backed up: keep @p m aside if it is a pure ACK (see

@@ -69,6 +69,10 @@ static const struct step {
 	/* F: an ACK with an unknown option stays. */
 	{ 40005, 0x10, 10, 0, { .odd = true } },	/*                    -> slot 15 */
 	{ 40005, 0x10, 20, 0, { .tsval = 1 } },		/*                    -> slot 16 */
+	/* G: timestamps only, a newer TSval, then the same TSval. */
+	{ 40006, 0x10, 10, 0, { .tsval = 1 } },		/*                    -> slot 17 */
+	{ 40006, 0x10, 20, 0, { .tsval = 2 } },		/* replaces slot 17 */
+	{ 40006, 0x10, 30, 0, { .tsval = 2 } },		/* replaces slot 17 */
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -87,7 +91,7 @@ static const struct seen want[] = {
 	{ 40002, 0x10, 100, 0, 1 }, { 40002, 0x10, 150, 0, 3 }, { 40002, 0x10, 150, 0, 4 },
 	{ 40002, 0x10, 350, 0, 6 }, { 40002, 0x10, 400, 0, 5 }, { 40002, 0x10, 450, 0, 0 },
 	{ 40003, 0x10, 1000, 0, 1 }, { 40003, 0x10, 1100, 0, 2 }, { 40004, 0x10, 20, 0, 2 },
-	{ 40005, 0x10, 10, 0, 0 }, { 40005, 0x10, 20, 0, 1 },
+	{ 40005, 0x10, 10, 0, 0 }, { 40005, 0x10, 20, 0, 1 }, { 40006, 0x10, 30, 0, 2 },
 };
 #define NWANT (sizeof(want) / sizeof(want[0]))
 
