@@ -70,8 +70,9 @@ struct mlw_port {
  * leaves the peer waiting for its persist timer (seconds), and lost
  * duplicate ACKs cost it its fast retransmit. So pure ACKs are not refused
  * while acks[] has room: they wait there, per connection only those the
- * peer still needs (keep_ack() in netif.c: the newest ack number, up to
- * MLW_TX_DUPACKS duplicates of it, the newest window), and go out once
+ * peer still needs (mlw__txq_keep_ack() in acks.c: the newest ack number, up to
+ * MLW_TX_DUPACKS duplicates of it, the newest window, and older ones whose
+ * SACK blocks no newer one repeats), and go out once
  * pkts has drained. ack_merged counts kept ACKs freed because a newer one
  * carries what they said, ack_dup_drops the duplicates freed past
  * MLW_TX_DUPACKS.
@@ -84,7 +85,7 @@ struct mlw_txq {
 	struct rte_mbuf *acks[MLW_TX_ACKS];
 	uint64_t tx_pkts, tx_bytes, tx_drops, ack_merged, ack_dup_drops;
 	/* Bit i set: pkts[i] is a pure ACK. A newer ACK of the same
-	 * connection replaces it while it waits (netif.c, queue_frame), so a
+	 * connection replaces it while it waits (acks.c, mlw__txq_queue), so a
 	 * burst of received segments is answered by one ACK per connection,
 	 * as Linux's GRO answers it; ack_coalesced counts the replaced ones. */
 	uint64_t ack_slots;
@@ -185,10 +186,21 @@ struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool);
 /**
  * In a burst of @p n received frames, free every pure TCP ACK that a later
  * pure ACK of the same connection in the burst supersedes (acknowledges
- * more); duplicate ACKs stay. The rest stay in order at pkts[0..return).
- * Adds the freed frames' bytes to *@p dropped_bytes (netif.c).
+ * more, repeats its SACK blocks, has a timestamp not older); duplicate
+ * ACKs stay. The rest stay in order at pkts[0..return).
+ * Adds the freed frames' bytes to *@p dropped_bytes (acks.c).
  */
 uint16_t mlw__rx_coalesce_acks(struct rte_mbuf **pkts, uint16_t n, uint64_t *dropped_bytes);
+
+/* Append @p m to the TX batch q->pkts (room checked by the caller); a pure
+ * ACK may replace the waiting ACK of its connection instead (acks.c). */
+void mlw__txq_queue(struct mlw_txq *q, struct rte_mbuf *m);
+
+/* With q->pkts full and the port backed up: keep @p m in q->acks if it is a
+ * pure ACK the peer needs, freeing the kept ACKs it makes unnecessary.
+ * False if it is no pure ACK or no room is left: the caller frees it
+ * (acks.c). */
+bool mlw__txq_keep_ack(struct mlw_txq *q, struct rte_mbuf *m);
 
 /* The calling shard's zero-copy RX pbufs held now of shard @p pool's pool,
  * and frames copied so far. */

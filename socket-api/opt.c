@@ -559,8 +559,18 @@ static void tcp_info_fill(const struct mlw__sock *s, struct tcp_info *ti)
 		ti->tcpi_rcv_wscale = pcb->rcv_scale & 0xf;
 	}
 #endif
+#if LWIP_TCP_TIMESTAMPS
+	if (pcb->flags & TF_TIMESTAMP)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+#endif
+#if LWIP_TCP_SACK_OUT
+	if (pcb->flags & TF_SACK)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+#endif
 	ti->tcpi_rto = mlw__tcp_rto_ms(pcb) * 1000u;	/* what the timer wheel waits */
-	ti->tcpi_snd_mss = pcb->mss;
+	/* Linux's mss_cache: the data a segment carries, the 12 bytes of
+	 * timestamps taken off (tcp_mss()). */
+	ti->tcpi_snd_mss = tcp_mss(pcb);
 	ti->tcpi_rcv_mss = amss;
 	ti->tcpi_advmss = amss;
 	for (const struct tcp_seg *seg = pcb->unacked; seg != NULL; seg = seg->next)

@@ -100,6 +100,10 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
  * Bandwidth-delay product: 10 Gbit/s x 1 ms RTT = 1.25 MB. A 2 MiB window
  * covers 10 Gbit/s up to ~1.7 ms RTT (16 Gbit/s at 1 ms). With window
  * scaling shift 6 the largest advertisable window is 0xffff << 6 = 4 MiB.
+ * 6 is the smallest shift that covers TCP_WND (0xffff << 5 is 32 bytes
+ * short of 2 MiB), so the window is announced to 64 bytes. Linux uses 7
+ * because its buffers reach 6 MiB (tcp_rmem); mlwip's window never
+ * exceeds TCP_WND, and a larger shift would only make it coarser.
  * Buffers are limits, not reservations: a connection only holds memory for
  * data in flight or unread, taken from the shard heap on demand. ---- */
 #define TCP_MSS                         1460
@@ -137,8 +141,41 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 /* One ext arg slot for the timer node; one left for an application. */
 #define LWIP_TCP_PCB_NUM_EXT_ARGS       2
 #define SO_REUSE                        1
-#define LWIP_TCP_SACK_OUT               0
-#define LWIP_TCP_TIMESTAMPS             0
+/* RFC 7323 timestamps and RFC 2018 selective acknowledgements, as Linux
+ * (net.ipv4.tcp_timestamps = 1, tcp_sack = 1): every SYN offers both, a
+ * SYN-ACK answers what the peer's SYN offered (lwIP 2.1.3 and 2.2.1 alike;
+ * tests/semantics/test_tcp_options.c compares the wire with Linux).
+ *
+ * Timestamps, once both SYNs carried them: every data segment and pure
+ * ACK carries TSval = sys_now() (ms) and TSecr = ts_recent, the TSval of
+ * the peer's segment at the left edge of the window (taken only when
+ * SEG.SEQ <= Last.ACK.sent <= SEG.SEQ + SEG.LEN, so an out-of-order
+ * segment's is not echoed, RFC 7323 4.3). The 12 option bytes count
+ * against the MSS: data segments carry tcp_mss() = MSS - 12 = 1448 bytes,
+ * as Linux's. What lwIP lacks, next to Linux: no PAWS (RFC 7323 5: a
+ * segment with an older TSval is not rejected, and ts_recent may go back);
+ * TSecr is never read, so the RTT is still lwIP's one timed segment per
+ * round trip (Karn), in 500 ms ticks, not RTTM; keepalive and zero-window
+ * probes go without the option (RFC 7323 3.2 asks for it in every
+ * non-RST segment; Linux accepts segments without it); TSval has no
+ * per-connection random offset (Linux adds one, RFC 7323 7.1), so a peer
+ * reads the host's CLOCK_MONOTONIC in milliseconds.
+ *
+ * SACK in lwIP is the receiver's half only. With out-of-order data queued
+ * (TCP_QUEUE_OOSEQ) lwIP answers at once with a pure ACK carrying the
+ * ranges it holds, newest first (RFC 2018 4), as many as fit in the 40
+ * option bytes: 4 without timestamps, 3 with (tcp_get_num_sacks), Linux's
+ * numbers; data segments never carry SACK blocks. LWIP_TCP_MAX_SACK_NUM is
+ * also how many ranges a PCB remembers (8 bytes each): 4, as Linux's
+ * selective_acks[4]. The sender's half is missing: lwIP ignores the SACK
+ * blocks it receives (tcp_parseopt skips kind 5) and recovers as NewReno
+ * (fast retransmit after three duplicate ACKs, one hole per round trip):
+ * no RFC 6675 scoreboard, no RACK-TLP, no D-SACK. mlwip's ACK coalescing
+ * (dpdk-netif/netif.c) never frees an ACK whose SACK blocks the newer one
+ * does not repeat or cover. */
+#define LWIP_TCP_SACK_OUT               1
+#define LWIP_TCP_MAX_SACK_NUM           4
+#define LWIP_TCP_TIMESTAMPS             1
 
 /* ---- Hooks: RFC 6528 initial sequence numbers (lwip-port/isn.c). ---- */
 #define LWIP_HOOK_FILENAME              "mlw_lwip_hooks.h"

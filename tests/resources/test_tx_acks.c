@@ -1,11 +1,13 @@
-/* test_tx_acks.c - with the port backed up: pure ACKs are not refused, duplicate ACKs (up to three per connection) reach the wire, an advancing ACK supersedes older ones, and a socket write refused with ERR_MEM is sent within a pass or two once the port drains.
+/* test_tx_acks.c - with the port backed up: pure ACKs are not refused, duplicate ACKs (up to three per connection) reach the wire, an advancing ACK supersedes older ones unless they carry SACK blocks it does not, and a socket write refused with ERR_MEM is sent within a pass or two once the port drains.
  *
  * main -> mlw_stack_run(one shard on net_ring0, whose TX ring loops back to
  * its RX ring) -> run():
  *   acks_case(): without polling, junk frames through the port's
- *   linkoutput until the ring and the queue are full -> pure ACKs of four
+ *   linkoutput until the ring and the queue are full -> pure ACKs of eight
  *   connections (advancing, duplicates, duplicates then an advance, window
- *   updates), a SYN and a big frame -> passes until the queue is empty,
+ *   updates; duplicates with growing SACK blocks, with a block dropped, an
+ *   advance that leaves a block uncovered, a D-SACK), a SYN and a big
+ *   frame -> passes until the queue is empty,
  *   reading the ring (the wire) before each pass's RX does.
  *   write_case(): a listening socket, a peer at 10.0.0.99 played by frames
  *   put into lwIP's input (ARP request, SYN, ACK) -> port filled -> a write
@@ -39,35 +41,64 @@
 #include "test_stack.h"
 
 #define MAX_FILL	100000	/* frames tried before giving up on filling the port */
-#define NFLOWS		4
+#define NFLOWS		8
 #define MAX_SEEN	16	/* ACKs recorded per connection on the wire */
 #define WRITE_LEN	1000
 #define MAX_PASSES	100000	/* passes waited for the refused write (a few are needed) */
 
 /* The pure ACKs put through linkoutput: connection (source port 40000 +
- * flow), ack number and window, in this order. */
+ * flow), ack number and window, in this order; their options: TSval (0:
+ * no timestamps option) and SACK blocks. */
 struct ack_in {
 	unsigned flow;
 	uint32_t ackno;
 	uint16_t wnd;
+	struct {
+		uint32_t tsval;
+		unsigned nsack;
+		uint32_t sack[3][2];
+	} o;
 };
 static const struct ack_in acks_in[] = {
 	/* flow 0 advances, flow 1 repeats one ack number (six duplicates of
 	 * its first), interleaved. */
-	{0, 0, 0xffff}, {1, 100, 0xffff}, {0, 1, 0xffff}, {1, 100, 0xffff},
-	{0, 2, 0xffff}, {1, 100, 0xffff}, {0, 3, 0xffff}, {1, 100, 0xffff},
-	{0, 4, 0xffff}, {1, 100, 0xffff}, {1, 100, 0xffff},
+	{0, 0, 0xffff, {0}}, {1, 100, 0xffff, {0}}, {0, 1, 0xffff, {0}}, {1, 100, 0xffff, {0}},
+	{0, 2, 0xffff, {0}}, {1, 100, 0xffff, {0}}, {0, 3, 0xffff, {0}}, {1, 100, 0xffff, {0}},
+	{0, 4, 0xffff, {0}}, {1, 100, 0xffff, {0}}, {1, 100, 0xffff, {0}},
 	/* flow 2: duplicates, then an ACK that advances. */
-	{2, 200, 0xffff}, {2, 200, 0xffff}, {2, 200, 0xffff}, {2, 201, 0xffff},
+	{2, 200, 0xffff, {0}}, {2, 200, 0xffff, {0}}, {2, 200, 0xffff, {0}}, {2, 201, 0xffff, {0}},
 	/* flow 3: window updates of one ack number, then a duplicate of the
 	 * last window. */
-	{3, 300, 1000}, {3, 300, 2000}, {3, 300, 3000}, {3, 300, 3000},
+	{3, 300, 1000, {0}}, {3, 300, 2000, {0}}, {3, 300, 3000, {0}}, {3, 300, 3000, {0}},
+	/* flow 4: duplicates whose SACK block grows: the fifth carries all
+	 * the fourth says and replaces it. */
+	{4, 400, 0xffff, {.tsval = 1}},
+	{4, 400, 0xffff, {.tsval = 2, .nsack = 1, .sack = {{500, 600}}}},
+	{4, 400, 0xffff, {.tsval = 3, .nsack = 1, .sack = {{500, 700}}}},
+	{4, 400, 0xffff, {.tsval = 4, .nsack = 1, .sack = {{500, 800}}}},
+	{4, 400, 0xffff, {.tsval = 5, .nsack = 1, .sack = {{500, 900}}}},
+	/* flow 5: duplicates with three blocks each (all that fit beside
+	 * timestamps), newest first: the fifth drops 800-900, so all stay. */
+	{5, 500, 0xffff, {.tsval = 1, .nsack = 1, .sack = {{600, 700}}}},
+	{5, 500, 0xffff, {.tsval = 2, .nsack = 2, .sack = {{800, 900}, {600, 700}}}},
+	{5, 500, 0xffff, {.tsval = 3, .nsack = 3, .sack = {{1000, 1100}, {800, 900}, {600, 700}}}},
+	{5, 500, 0xffff, {.tsval = 4, .nsack = 3, .sack = {{1200, 1300}, {1000, 1100}, {800, 900}}}},
+	{5, 500, 0xffff, {.tsval = 5, .nsack = 3, .sack = {{1400, 1500}, {1200, 1300}, {1000, 1100}}}},
+	/* flow 6: an advance that does not repeat the block 700-800 leaves
+	 * that ACK; the next advance covers both. */
+	{6, 600, 0xffff, {.tsval = 1, .nsack = 1, .sack = {{700, 800}}}},
+	{6, 650, 0xffff, {.tsval = 2, .nsack = 1, .sack = {{900, 1000}}}},
+	{6, 1000, 0xffff, {.tsval = 3}},
+	/* flow 7: a D-SACK (below its ack number) is never freed. */
+	{7, 700, 0xffff, {.tsval = 1, .nsack = 1, .sack = {{600, 650}}}},
+	{7, 750, 0xffff, {.tsval = 2}},
 };
 #define NACKS_IN (sizeof(acks_in) / sizeof(acks_in[0]))
 
 struct seen_ack {
 	uint32_t ackno;
 	uint16_t wnd;
+	uint32_t tsval;		/* 0: no timestamps option */
 };
 
 static struct {
@@ -99,12 +130,17 @@ static uint8_t our_mac[6];
 static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x63};
 
 /* A pure ACK (or other segment) of connection @p flow, as the shard would
- * send it: 10.0.0.2:(40000 + flow) -> 10.0.0.99:80. */
+ * send it: 10.0.0.2:(40000 + flow) -> 10.0.0.99:80, with the options of
+ * @p a if given. */
 static struct pbuf *out_frame(unsigned flow, uint8_t flags, uint32_t ackno, uint16_t wnd,
-			      unsigned payload)
+			      unsigned payload, const struct ack_in *a)
 {
+	uint8_t opts[40];
+	unsigned optlen = a != NULL ? test_tcp_ack_opts(opts, a->o.tsval != 0, a->o.tsval, 9, a->o.sack,
+							a->o.nsack) : 0;
+
 	return test_tcp4_frame(peer_mac, our_mac, "10.0.0.2", (uint16_t)(40000 + flow), "10.0.0.99", 80,
-			 flags, 1000, ackno, wnd, NULL, 0, payload);
+			 flags, 1000, ackno, wnd, opts, optlen, payload);
 }
 
 static int send_frame(struct netif *nif, struct pbuf *p)
@@ -169,8 +205,11 @@ static void look_at(const uint8_t *f, unsigned len)
 		unsigned fl = sport - 40000u;
 
 		if (res.seen_n[fl] < MAX_SEEN) {
+			const uint8_t *ts = test_tcp_opt(tcp, 8);
+
 			res.seen[fl][res.seen_n[fl]].ackno = test_get32(tcp + 8);
 			res.seen[fl][res.seen_n[fl]].wnd = test_get16(tcp + 14);
+			res.seen[fl][res.seen_n[fl]].tsval = ts != NULL ? test_get32(ts + 2) : 0;
 		}
 		res.seen_n[fl]++;
 	} else if (sport == 40000 + 9) {
@@ -224,13 +263,13 @@ static void acks_case(struct netif *nif, struct mlw_txq *q)
 	res.drops_before = q->tx_drops;
 	for (unsigned i = 0; i < NACKS_IN; i++)
 		res.ack_rc[i] = send_frame(nif, out_frame(acks_in[i].flow, 0x10, acks_in[i].ackno,
-							  acks_in[i].wnd, 0));
+							  acks_in[i].wnd, 0, &acks_in[i]));
 	res.drops_after_acks = q->tx_drops;
 	res.kept = q->nacks;
 	res.merged = q->ack_merged;
 	res.dup_drops = q->ack_dup_drops;
-	res.syn_rc = send_frame(nif, out_frame(9, 0x02, 0, 0xffff, 0));
-	res.big_rc = send_frame(nif, out_frame(0, 0x10, 7, 0xffff, 100));
+	res.syn_rc = send_frame(nif, out_frame(9, 0x02, 0, 0xffff, 0, NULL));
+	res.big_rc = send_frame(nif, out_frame(0, 0x10, 7, 0xffff, 100, NULL));
 	res.drops_after_others = q->tx_drops;
 	while ((q->n > 0 || q->nacks > 0) && passes++ < MAX_PASSES)
 		pass(q);
@@ -242,11 +281,10 @@ static void acks_case(struct netif *nif, struct mlw_txq *q)
 static void write_case(struct netif *nif, struct mlw_txq *q)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
-	uint8_t opt_mss[4] = {2, 4, 0x05, 0xb4}, buf[WRITE_LEN];
+	uint8_t opt_mss[4] = {2, 4, 0x05, 0xb4}, buf[WRITE_LEN], arp[42];
 	int lfd, fd = -1;
 	unsigned taken;
 	uint64_t drops;
-	struct pbuf *p;
 
 	lfd = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (lfd < 0 || mlw_bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || mlw_listen(lfd, 4) != 0) {
@@ -254,20 +292,7 @@ static void write_case(struct netif *nif, struct mlw_txq *q)
 		goto out;
 	}
 	/* The peer asks for our address (lwIP learns its MAC), then opens. */
-	p = pbuf_alloc(PBUF_RAW, 42, PBUF_RAM);
-	if (p != NULL) {
-		uint8_t *f = p->payload;
-
-		memset(f, 0xff, 6);
-		memcpy(f + 6, peer_mac, 6);
-		test_put16(f + 12, 0x0806);
-		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-		memcpy(f + 22, peer_mac, 6);
-		inet_pton(AF_INET, "10.0.0.99", f + 28);
-		memset(f + 32, 0, 6);
-		inet_pton(AF_INET, "10.0.0.2", f + 38);
-		receive(nif, p);
-	}
+	test_netif_receive(nif, arp, test_arp_request(arp, peer_mac, "10.0.0.99", "10.0.0.2"));
 	/* MSS option: lwIP's default of 536 would split the write. */
 	receive(nif, test_tcp4_frame(our_mac, peer_mac, "10.0.0.99", 5000, "10.0.0.2", 80, 0x02, 7000, 0,
 			       0xffff, opt_mss, sizeof(opt_mss), 0));
@@ -397,6 +422,44 @@ static void test_window_updates(void **state)
 	assert_int_equal(res.seen[3][2].wnd, 3000);
 }
 
+/* Flow 4: duplicates whose block grows: the first and three duplicates
+ * leave, the fifth (TSval 5) in the fourth's place, which it covers. */
+static void test_sack_duplicates(void **state)
+{
+	static const uint32_t ts[] = {1, 2, 3, 5};
+
+	(void)state;
+	assert_true(res.ran);
+	assert_int_equal(res.seen_n[4], 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(res.seen[4][i].ackno, 400);
+		assert_int_equal(res.seen[4][i].tsval, ts[i]);
+	}
+}
+
+/* Flow 5: the fifth duplicate no longer names 800-900: nothing is freed. */
+static void test_sack_block_dropped(void **state)
+{
+	(void)state;
+	assert_true(res.ran);
+	assert_int_equal(res.seen_n[5], 5);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(res.seen[5][i].tsval, i + 1);
+}
+
+/* Flow 6: only the last advance leaves: it covers both blocks. Flow 7:
+ * the D-SACK and the advance after it both leave. */
+static void test_sack_advances(void **state)
+{
+	(void)state;
+	assert_true(res.ran);
+	assert_int_equal(res.seen_n[6], 1);
+	assert_int_equal(res.seen[6][0].ackno, 1000);
+	assert_int_equal(res.seen_n[7], 2);
+	assert_int_equal(res.seen[7][0].ackno, 700);
+	assert_int_equal(res.seen[7][1].ackno, 750);
+}
+
 /* Every ACK given to linkoutput is kept, merged or counted as a dropped
  * duplicate, and the counts match what reached the wire. */
 static void test_ack_counts(void **state)
@@ -409,8 +472,8 @@ static void test_ack_counts(void **state)
 		wire += res.seen_n[fl];
 	assert_int_equal(res.kept, wire);
 	assert_int_equal(res.kept + res.merged + res.dup_drops, NACKS_IN);
-	assert_int_equal(res.merged, 4 + 3 + 1);
-	assert_int_equal(res.dup_drops, 2);
+	assert_int_equal(res.merged, 4 + 3 + 1 + 2);
+	assert_int_equal(res.dup_drops, 2 + 1);
 }
 
 static void test_other_frames_refused(void **state)
@@ -460,6 +523,9 @@ int main(void)
 		cmocka_unit_test(test_duplicate_acks_reach_wire),
 		cmocka_unit_test(test_advance_after_duplicates),
 		cmocka_unit_test(test_window_updates),
+		cmocka_unit_test(test_sack_duplicates),
+		cmocka_unit_test(test_sack_block_dropped),
+		cmocka_unit_test(test_sack_advances),
 		cmocka_unit_test(test_ack_counts),
 		cmocka_unit_test(test_other_frames_refused),
 		cmocka_unit_test(test_kept_acks_leave),

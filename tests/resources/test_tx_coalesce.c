@@ -1,12 +1,12 @@
-/* test_tx_coalesce.c - a pure ACK replaces the last waiting ACK of its connection in the TX batch when it acknowledges more; duplicate ACKs, other connections and other frames are all sent.
+/* test_tx_coalesce.c - a pure ACK replaces the last waiting ACK of its connection in the TX batch when it supersedes it (acknowledges more, repeats its SACK blocks, a timestamp not older); duplicate ACKs, ACKs whose SACK blocks the newer one drops, D-SACKs, unknown options, other connections and other frames are all sent.
  *
  * main -> test_stack_run(one shard on net_ring0, whose TX ring loops back to
  * its RX ring) -> run(): with the batch flushed and nothing polled, frames
- * straight into the port's linkoutput: ACKs of two connections (advancing,
- * repeated, and going back), a data segment, a SYN -> the batch (q->pkts)
- * as it is then -> polling until it is sent -> CMocka asserts. The frames
- * are addressed to 10.0.0.99 (not the shard's), so lwIP drops them when
- * they loop back.
+ * straight into the port's linkoutput: ACKs of several connections
+ * (advancing, repeated, going back; with timestamps and SACK blocks), a
+ * data segment, a SYN -> the batch (q->pkts) as it is then -> polling until
+ * it is sent -> CMocka asserts. The frames are addressed to 10.0.0.99 (not
+ * the shard's), so lwIP drops them when they loop back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,32 +25,73 @@
 #include "test_frame.h"
 #include "test_stack.h"
 
-#define MAX_SEEN 16
+#define MAX_SEEN 32
 
 /* What linkoutput is given, in order: source port, TCP flags, ack number,
- * payload bytes. */
+ * payload bytes; its options: TSval (0: no timestamps option), SACK
+ * blocks, or an option of unknown kind (30, 4 bytes) instead. */
 static const struct step {
 	uint16_t sport;
 	uint8_t flags;
 	uint32_t ackno;
 	unsigned payload;
+	struct {
+		uint32_t tsval;
+		unsigned nsack;
+		uint32_t sack[2][2];
+		bool odd;
+	} o;
 } steps[] = {
-	{ 40000, 0x10, 10, 0 },		/* A acks 10                  -> slot 0 */
-	{ 40001, 0x10, 500, 0 },	/* B acks 500                 -> slot 1 */
-	{ 40000, 0x10, 20, 0 },		/* A acks 20: replaces slot 0 */
-	{ 40000, 0x10, 20, 0 },		/* A duplicate of 20          -> slot 2 */
-	{ 40000, 0x18, 30, 100 },	/* A data (acks 30)           -> slot 3 */
-	{ 40000, 0x10, 30, 0 },		/* A acks 30: replaces slot 2 */
-	{ 40001, 0x10, 400, 0 },	/* B goes back to 400         -> slot 4 */
-	{ 40001, 0x12, 600, 0 },	/* B SYN+ACK                  -> slot 5 */
-	{ 40001, 0x10, 0x80000010u, 0 },/* B acks 2^31 + 16 after 400 -> replaces slot 4 */
+	{ 40000, 0x10, 10, 0, { 0 } },		/* A acks 10                  -> slot 0 */
+	{ 40001, 0x10, 500, 0, { 0 } },		/* B acks 500                 -> slot 1 */
+	{ 40000, 0x10, 20, 0, { 0 } },		/* A acks 20: replaces slot 0 */
+	{ 40000, 0x10, 20, 0, { 0 } },		/* A duplicate of 20          -> slot 2 */
+	{ 40000, 0x18, 30, 100, { 0 } },	/* A data (acks 30)           -> slot 3 */
+	{ 40000, 0x10, 30, 0, { 0 } },		/* A acks 30: replaces slot 2 */
+	{ 40001, 0x10, 400, 0, { 0 } },		/* B goes back to 400         -> slot 4 */
+	{ 40001, 0x12, 600, 0, { 0 } },		/* B SYN+ACK                  -> slot 5 */
+	{ 40001, 0x10, 0x80000010u, 0, { 0 } },	/* B acks 2^31 + 16 after 400 -> replaces slot 4 */
+	/* C, timestamps and SACK. */
+	{ 40002, 0x10, 100, 0, { .tsval = 1 } },	/* acks 100           -> slot 6 */
+	{ 40002, 0x10, 100, 0, { .tsval = 2, .nsack = 1, .sack = { { 200, 300 } } } },	/* a block -> 7 */
+	{ 40002, 0x10, 150, 0, { .tsval = 3, .nsack = 1, .sack = { { 200, 300 } } } },	/* replaces 7 */
+	{ 40002, 0x10, 150, 0, { .tsval = 4, .nsack = 2, .sack = { { 400, 500 }, { 200, 300 } } } },	/* -> 8 */
+	{ 40002, 0x10, 160, 0, { .tsval = 5, .nsack = 1, .sack = { { 400, 500 } } } },	/* drops 200-300 -> 9 */
+	{ 40002, 0x10, 350, 0, { .tsval = 6, .nsack = 1, .sack = { { 400, 500 } } } },	/* replaces 9 */
+	{ 40002, 0x10, 400, 0, { .tsval = 5 } },	/* an older TSval     -> slot 10 */
+	{ 40002, 0x10, 450, 0, { 0 } },		/* no timestamps after some   -> slot 11 */
+	/* D: a D-SACK (below its ack number) is never replaced. */
+	{ 40003, 0x10, 1000, 0, { .tsval = 1, .nsack = 1, .sack = { { 500, 600 } } } },	/* -> 12 */
+	{ 40003, 0x10, 1100, 0, { .tsval = 2 } },	/*                    -> slot 13 */
+	/* E: a longer frame replaces a shorter one. */
+	{ 40004, 0x10, 10, 0, { .tsval = 1 } },		/*                    -> slot 14 */
+	{ 40004, 0x10, 20, 0, { .tsval = 2, .nsack = 1, .sack = { { 30, 40 } } } },	/* replaces 14 */
+	/* F: an ACK with an unknown option stays. */
+	{ 40005, 0x10, 10, 0, { .odd = true } },	/*                    -> slot 15 */
+	{ 40005, 0x10, 20, 0, { .tsval = 1 } },		/*                    -> slot 16 */
+	/* G: timestamps only, a newer TSval, then the same TSval. */
+	{ 40006, 0x10, 10, 0, { .tsval = 1 } },		/*                    -> slot 17 */
+	{ 40006, 0x10, 20, 0, { .tsval = 2 } },		/* replaces slot 17 */
+	{ 40006, 0x10, 30, 0, { .tsval = 2 } },		/* replaces slot 17 */
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
-/* The batch expected afterwards: source port, flags, ack number. */
-static const struct step want[] = {
-	{ 40000, 0x10, 20, 0 }, { 40001, 0x10, 500, 0 }, { 40000, 0x10, 30, 0 },
-	{ 40000, 0x18, 30, 100 }, { 40001, 0x10, 0x80000010u, 0 }, { 40001, 0x12, 600, 0 },
+/* The batch expected afterwards: source port, flags, ack number, payload,
+ * TSval (0: none). */
+struct seen {
+	uint16_t sport;
+	uint8_t flags;
+	uint32_t ackno;
+	unsigned payload;
+	uint32_t tsval;
+};
+static const struct seen want[] = {
+	{ 40000, 0x10, 20, 0, 0 }, { 40001, 0x10, 500, 0, 0 }, { 40000, 0x10, 30, 0, 0 },
+	{ 40000, 0x18, 30, 100, 0 }, { 40001, 0x10, 0x80000010u, 0, 0 }, { 40001, 0x12, 600, 0, 0 },
+	{ 40002, 0x10, 100, 0, 1 }, { 40002, 0x10, 150, 0, 3 }, { 40002, 0x10, 150, 0, 4 },
+	{ 40002, 0x10, 350, 0, 6 }, { 40002, 0x10, 400, 0, 5 }, { 40002, 0x10, 450, 0, 0 },
+	{ 40003, 0x10, 1000, 0, 1 }, { 40003, 0x10, 1100, 0, 2 }, { 40004, 0x10, 20, 0, 2 },
+	{ 40005, 0x10, 10, 0, 0 }, { 40005, 0x10, 20, 0, 1 }, { 40006, 0x10, 30, 0, 2 },
 };
 #define NWANT (sizeof(want) / sizeof(want[0]))
 
@@ -59,36 +100,21 @@ static struct {
 	char why[256];
 	int rc[NSTEPS];
 	unsigned n;			/* frames in the batch afterwards */
-	struct step seen[MAX_SEEN];
+	struct seen seen[MAX_SEEN];
 	uint64_t coalesced, drops;
 	bool drained;
 } res;
 
-/* Ethernet + IPv4 + TCP from 10.0.0.2:@p s->sport to 10.0.0.99:80.
- * Checksums are left zero: nobody checks them here. */
+/* Ethernet + IPv4 + TCP from 10.0.0.2:@p s->sport to 10.0.0.99:80. */
 static struct pbuf *tcp_frame(const struct step *s)
 {
-	unsigned len = 14 + 20 + 20 + s->payload;
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-	uint8_t *f;
+	static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 0x63 }, our_mac[6] = { 2, 0, 0, 0, 0, 2 };
+	uint8_t opts[40] = { 30, 4, 0, 0 };
+	unsigned optlen = s->o.odd ? 4 : test_tcp_ack_opts(opts, s->o.tsval != 0, s->o.tsval, 7, s->o.sack,
+							     s->o.nsack);
 
-	if (p == NULL)
-		return NULL;
-	f = p->payload;
-	memset(f, 0, len);
-	memcpy(f, "\x02\x00\x00\x00\x00\x63\x02\x00\x00\x00\x00\x02\x08\x00", 14);
-	f[14] = 0x45;
-	f[16] = (uint8_t)((len - 14) >> 8), f[17] = (uint8_t)(len - 14);
-	f[22] = 64, f[23] = 6;
-	memcpy(f + 26, "\x0a\x00\x00\x02\x0a\x00\x00\x63", 8);
-	f[34] = (uint8_t)(s->sport >> 8), f[35] = (uint8_t)s->sport;
-	f[37] = 80;
-	test_put32(f + 38, 1000);
-	test_put32(f + 42, s->ackno);
-	f[46] = 5 << 4;
-	f[47] = s->flags;
-	f[48] = 0xff, f[49] = 0xff;
-	return p;
+	return test_tcp4_frame(peer_mac, our_mac, "10.0.0.2", s->sport, "10.0.0.99", 80, s->flags, 1000,
+			       s->ackno, 0xffff, opts, optlen, s->payload);
 }
 
 static void run(void)
@@ -122,10 +148,13 @@ static void run(void)
 	for (unsigned i = 0; i < q->n && i < MAX_SEEN; i++) {
 		const uint8_t *f = rte_pktmbuf_mtod(q->pkts[i], const uint8_t *);
 
+		const uint8_t *ts = test_tcp_opt(f + 34, 8);
+
 		res.seen[i].sport = (uint16_t)(f[34] << 8 | f[35]);
 		res.seen[i].flags = f[47];
 		res.seen[i].ackno = test_get32(f + 42);
-		res.seen[i].payload = q->pkts[i]->data_len - 54u;
+		res.seen[i].payload = q->pkts[i]->data_len - 34u - (f[46] >> 4) * 4u;
+		res.seen[i].tsval = ts != NULL ? test_get32(ts + 2) : 0;
 	}
 	res.coalesced = q->ack_coalesced - res.coalesced;
 	res.drops = q->tx_drops - res.drops;
@@ -159,6 +188,7 @@ static void test_batch_after_coalescing(void **state)
 		assert_int_equal(res.seen[i].flags, want[i].flags);
 		assert_int_equal(res.seen[i].ackno, want[i].ackno);
 		assert_int_equal(res.seen[i].payload, want[i].payload);
+		assert_int_equal(res.seen[i].tsval, want[i].tsval);
 	}
 }
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "test_frame.h"
 
@@ -39,6 +40,46 @@ uint16_t test_fold(uint32_t s)
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
+}
+
+unsigned test_tcp_ack_opts(uint8_t *out, bool ts, uint32_t tsval, uint32_t tsecr,
+			   const uint32_t (*sack)[2], unsigned nsack)
+{
+	unsigned n = 0;
+
+	if (ts) {
+		memcpy(out, "\x01\x01\x08\x0a", 4);
+		test_put32(out + 4, tsval);
+		test_put32(out + 8, tsecr);
+		n = 12;
+	}
+	if (nsack > 0) {
+		out[n] = 1, out[n + 1] = 1, out[n + 2] = 5, out[n + 3] = (uint8_t)(2 + 8 * nsack);
+		n += 4;
+		for (unsigned i = 0; i < nsack; i++, n += 8) {
+			test_put32(out + n, sack[i][0]);
+			test_put32(out + n + 4, sack[i][1]);
+		}
+	}
+	return n;
+}
+
+const uint8_t *test_tcp_opt(const uint8_t *tcp, uint8_t kind)
+{
+	const uint8_t *p = tcp + 20, *end = tcp + (tcp[12] >> 4) * 4u;
+
+	while (p < end && *p != 0) {
+		if (*p == 1) {
+			p++;
+			continue;
+		}
+		if (end - p < 2 || p[1] < 2 || p[1] > end - p)
+			return NULL;
+		if (*p == kind)
+			return p;
+		p += p[1];
+	}
+	return NULL;
 }
 
 unsigned test_tcp4_build(uint8_t *buf, unsigned size, const uint8_t *dmac, const uint8_t *smac,
@@ -127,4 +168,15 @@ bool test_tcp4_parse(const uint8_t *f, unsigned len, struct test_seg *s)
 	s->plen = iplen - 20u - hlen;
 	s->mss = hlen >= 24 && tcp[20] == 2 && tcp[21] == 4 ? test_get16(tcp + 22) : 0;
 	return true;
+}
+
+void test_netif_receive(struct netif *nif, const uint8_t *f, unsigned len)
+{
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+
+	if (p == NULL)
+		return;
+	memcpy(p->payload, f, len);
+	if (nif->input(p, nif) != ERR_OK)
+		pbuf_free(p);
 }

@@ -52,6 +52,27 @@ struct test_seg {
  * @p s, all but t_us; false (and @p s untouched) if they are not. */
 bool test_tcp4_parse(const uint8_t *f, unsigned len, struct test_seg *s);
 
+/**
+ * Options as Linux and lwIP lay them out on an ACK, into @p out (40 bytes
+ * at least): NOP, NOP, timestamps @p tsval / @p tsecr if @p ts; then NOP,
+ * NOP, SACK with @p nsack blocks (left, right) from @p sack if @p nsack > 0.
+ * Returns their length, a multiple of 4.
+ */
+unsigned test_tcp_ack_opts(uint8_t *out, bool ts, uint32_t tsval, uint32_t tsecr,
+			   const uint32_t (*sack)[2], unsigned nsack);
+
+/**
+ * The option of @p kind in the TCP header at @p tcp (as many option bytes
+ * as its data offset says): a pointer at its kind byte, or NULL. Reading
+ * stops at EOL and at a malformed option.
+ */
+const uint8_t *test_tcp_opt(const uint8_t *tcp, uint8_t kind);
+
+struct netif;
+/** Frame @p f of @p len bytes into @p nif's input, as if received (copied
+ * into a new pbuf, freed if lwIP refuses it). */
+void test_netif_receive(struct netif *nif, const uint8_t *f, unsigned len);
+
 struct pbuf;
 
 /**
