@@ -259,6 +259,17 @@ static void raise_initial_window(struct tcp_pcb *pcb)
 	}
 }
 
+/* Data waits to be sent with nothing in flight and no zero window: the
+ * last tcp_output() failed (no memory for a segment, the port refused
+ * it), and no ACK will come to call it again. lwIP's slow timer called
+ * tcp_output() for every connection at every poll tick, which covered
+ * this; here such a connection is retried every MLW_TT_RETRY_MS. */
+static bool output_stuck(const struct tcp_pcb *pcb)
+{
+	return pcb->unsent != NULL && pcb->unacked == NULL && pcb->persist_backoff == 0 &&
+	       pcb->state >= ESTABLISHED && pcb->state != TIME_WAIT;
+}
+
 /* Read what lwIP changed since the last look and compute the nearest
  * deadline; put the node in its slot. */
 static void arm(struct tt_node *n, u32_t now)
@@ -292,7 +303,7 @@ static void arm(struct tt_node *n, u32_t now)
 	} else {
 		n->delack = 0;
 	}
-	if ((pcb->flags & TF_CLOSEPEND) || pcb->refused_data != NULL)
+	if ((pcb->flags & TF_CLOSEPEND) || pcb->refused_data != NULL || output_stuck(pcb))
 		DUE(now + MLW_TT_RETRY_MS);
 
 	/* Retransmission or persist (lwIP runs one or the other). */
@@ -511,6 +522,10 @@ static bool expire(struct tt_node *n, u32_t now)
 		tcp_process_refused_data(pcb);
 		if (GONE())
 			return false;
+	}
+	if (output_stuck(pcb)) {
+		tt->st.output_retries++;
+		tcp_output(pcb);
 	}
 	if (pcb->persist_backoff > 0) {
 		if (!before(now, n->persist_t0 + persist_iv(pcb))) {

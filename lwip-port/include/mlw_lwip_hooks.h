@@ -121,6 +121,7 @@ struct mlw_tcp_timer_stats {
 	u64_t tw_expired;	/* TIME-WAIT ended after 2 MSL */
 	u64_t iw_raised;	/* connections given RFC 6928's initial window */
 	u64_t node_alloc_fails;	/* no heap for a connection's timer node */
+	u64_t output_retries;	/* tcp_output() again for data stuck unsent */
 };
 void mlw__tcp_timer_stats(struct mlw_tcp_timer_stats *out);
 

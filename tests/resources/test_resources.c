@@ -47,7 +47,7 @@
 #define MAX_SOCKETS	64
 #define HEAP_MB		4
 #define PAIRS		4		/* baseline connections */
-#define HOGS		2		/* connections that fill the heap */
+#define HOGS		8		/* connections that fill the heap (256 KiB window and send buffer each) */
 #define ECHO_LEN	(64 * 1024)
 #define STUCK_LEN	(256 * 1024)	/* written to an idle connection at the cap */
 #define WAIT_MS		60000		/* any single wait; generous for TSan */
@@ -479,8 +479,6 @@ static int run_stack(void)
 
 	snprintf(sections, sizeof(sections),
 		 "[stack]\nshards = 1\nmax_sockets = %d\nheap_limit_mb = %d\n"
-		 /* lwIP's 2 MiB buffers, so a few hogs fill the heap */
-		 "tcp_rcvbuf = 0\ntcp_sndbuf = 0\n"
 		 "[port0]\nipv4 = 10.0.0.2/24\n", MAX_SOCKETS, HEAP_MB);
 	rc = test_stack_create(&g_stack, "mlwres", sections, reason, sizeof(reason));
 	if (rc != 0)
