@@ -95,7 +95,7 @@ static void peer(uint16_t pport, uint16_t lport, uint8_t flags, uint32_t seq, ui
 {
 	uint8_t o[16];
 
-	test_wire_send(pport, lport, flags, seq, ack, 0xffff, o, peer_opts(o, flags, tsval), payload);
+	test_peer_send(pport, lport, flags, seq, ack, 0xffff, o, peer_opts(o, flags, tsval), payload);
 }
 
 /* The peer's SYN with @p seq (and @p tsval) was sent at log index @p from:
@@ -105,7 +105,7 @@ static int handshake(int lfd, uint16_t lport, uint16_t pport, unsigned from, uin
 {
 	uint8_t o[16];
 
-	return test_wire_accept(lfd, lport, pport, from, seq, o, peer_opts(o, 0x10, tsval), isn);
+	return test_peer_accept(lfd, lport, pport, from, seq, o, peer_opts(o, 0x10, tsval), isn);
 }
 
 /* TIME-WAIT PCBs of the peer's port @p pport. */
@@ -122,8 +122,8 @@ static struct seen seen_since(unsigned from, uint16_t lport, uint16_t pport)
 {
 	struct seen s = { 0 };
 
-	for (unsigned i = from; i < test_nwire; i++) {
-		const struct test_seg *g = &test_wire[i];
+	for (unsigned i = from; i < test_peer_log.n; i++) {
+		const struct test_seg *g = &test_peer_log.seg[i];
 
 		if (g->sport != lport || g->dport != pport)
 			continue;
@@ -143,7 +143,7 @@ static struct seen seen_since(unsigned from, uint16_t lport, uint16_t pport)
  * 0 if it did not get there. */
 static uint32_t to_time_wait(int lfd, uint16_t lport, uint16_t pport, uint32_t seq, uint32_t tsval)
 {
-	unsigned from = test_nwire;
+	unsigned from = test_peer_log.n;
 	uint32_t isn;
 	int fd;
 
@@ -151,18 +151,18 @@ static uint32_t to_time_wait(int lfd, uint16_t lport, uint16_t pport, uint32_t s
 	fd = handshake(lfd, lport, pport, from, seq, tsval, &isn);
 	if (fd < 0)
 		return 0;
-	from = test_nwire;
+	from = test_peer_log.n;
 	mlw_close(fd);
-	test_wire_passes(3);
-	if (test_wire_last(from, lport, pport, 0x01, 0x01) == NULL) {
-		test_wire_fail("no FIN on port %u to %u", lport, pport);
+	test_peer_passes(3);
+	if (test_peer_last(from, lport, pport, 0x01, 0x01) == NULL) {
+		test_peer_fail("no FIN on port %u to %u", lport, pport);
 		return 0;
 	}
 	/* The peer acknowledges our FIN and sends its own. */
 	peer(pport, lport, 0x11, seq + 1, isn + 2, tsval != 0 ? tsval + 5 : 0, 0);
-	test_wire_passes(2);
+	test_peer_passes(2);
 	if (tw_count(pport) != 1) {
-		test_wire_fail("port %u to %u not in TIME-WAIT", lport, pport);
+		test_peer_fail("port %u to %u not in TIME-WAIT", lport, pport);
 		return 0;
 	}
 	return seq + 2;
@@ -174,7 +174,7 @@ static void reopen_case(int lfd)
 {
 	const uint16_t pport = 5005;
 	uint32_t rcv_nxt = to_time_wait(lfd, LPORT, pport, 1000, 0), seq = rcv_nxt + 100000, isn;
-	unsigned from = test_nwire, bytes = 0;
+	unsigned from = test_peer_log.n, bytes = 0;
 	char buf[200];
 	int fd;
 
@@ -192,19 +192,19 @@ static void reopen_case(int lfd)
 	if (fd < 0)
 		return;
 	peer(pport, LPORT, 0x18, seq + 1, isn + 1, 0, 100);
-	test_wire_passes(2);
+	test_peer_passes(2);
 	res.reopen_read = (long)mlw_read(fd, buf, sizeof(buf));
 	memset(buf, 'r', 50);
-	from = test_nwire;
+	from = test_peer_log.n;
 	if (mlw_write(fd, buf, 50) != 50)
-		test_wire_fail("write on the new connection: %s", strerror(errno));
-	test_wire_passes(2);
-	for (unsigned i = from; i < test_nwire; i++)
-		if (test_wire[i].sport == LPORT && test_wire[i].dport == pport)
-			bytes += test_wire[i].plen;
+		test_peer_fail("write on the new connection: %s", strerror(errno));
+	test_peer_passes(2);
+	for (unsigned i = from; i < test_peer_log.n; i++)
+		if (test_peer_log.seg[i].sport == LPORT && test_peer_log.seg[i].dport == pport)
+			bytes += test_peer_log.seg[i].plen;
 	res.reopen_sent = bytes;
 	mlw_close(fd);
-	test_wire_passes(2);
+	test_peer_passes(2);
 }
 
 /* A SYN below rcv_nxt: lwIP's ACK, TIME-WAIT stays; one with rcv_nxt
@@ -215,7 +215,7 @@ static void old_syn_and_rst_case(int lfd)
 {
 	const uint16_t pport = 5006, pport2 = 5007;
 	uint32_t rcv_nxt = to_time_wait(lfd, LPORT, pport, 2000, 0);
-	unsigned from = test_nwire;
+	unsigned from = test_peer_log.n;
 
 	if (rcv_nxt == 0)
 		return;
@@ -225,7 +225,7 @@ static void old_syn_and_rst_case(int lfd)
 	test_wire_pass();
 	res.old = seen_since(from, LPORT, pport);
 	res.old_tw_after = tw_count(pport);
-	from = test_nwire;
+	from = test_peer_log.n;
 	peer(pport, LPORT, 0x02, rcv_nxt, 0, 0, 0);
 	test_wire_pass();
 	res.same = seen_since(from, LPORT, pport);
@@ -251,7 +251,7 @@ static void old_syn_and_rst_case(int lfd)
 static void no_listener_case(void)
 {
 	const uint16_t pport = 5008;
-	int lfd = test_wire_listen(LPORT_GONE);
+	int lfd = test_peer_listen(LPORT_GONE);
 	uint32_t rcv_nxt, seq;
 	unsigned from;
 	const struct test_seg *r;
@@ -260,15 +260,15 @@ static void no_listener_case(void)
 		return;
 	rcv_nxt = to_time_wait(lfd, LPORT_GONE, pport, 4000, 0);
 	mlw_close(lfd);
-	test_wire_passes(2);
+	test_peer_passes(2);
 	if (rcv_nxt == 0)
 		return;
 	seq = rcv_nxt + 7;
-	from = test_nwire;
+	from = test_peer_log.n;
 	peer(pport, LPORT_GONE, 0x02, seq, 0, 0, 0);
 	test_wire_pass();
 	res.gone_tw_after = tw_count(pport);
-	r = test_wire_last(from, LPORT_GONE, pport, 0x04, 0x04);
+	r = test_peer_last(from, LPORT_GONE, pport, 0x04, 0x04);
 	res.gone_rst = r != NULL;
 	res.gone_rst_ack = r != NULL ? r->ack : 0;
 }
@@ -282,7 +282,7 @@ static void timestamps_case(int lfd)
 #if LWIP_TCP_TIMESTAMPS
 	const uint16_t pport = 5009, pport2 = 5010;
 	uint32_t rcv_nxt = to_time_wait(lfd, LPORT, pport, 6000, 1000), seq, isn;
-	unsigned from = test_nwire;
+	unsigned from = test_peer_log.n;
 	int fd;
 
 	if (rcv_nxt == 0)
@@ -296,13 +296,13 @@ static void timestamps_case(int lfd)
 		fd = handshake(lfd, LPORT, pport, from, seq, 2001, &isn);
 		if (fd >= 0)
 			mlw_close(fd);
-		test_wire_passes(2);
+		test_peer_passes(2);
 	}
 
 	rcv_nxt = to_time_wait(lfd, LPORT, pport2, 7000, 1000);
 	if (rcv_nxt == 0)
 		return;
-	from = test_nwire;
+	from = test_peer_log.n;
 	res.ts_paws_rcv_nxt = rcv_nxt;
 	peer(pport2, LPORT, 0x02, rcv_nxt + 1000, 0, 500, 0);
 	test_wire_pass();
@@ -318,11 +318,11 @@ static void run(void)
 {
 	int lfd;
 
-	if (!test_wire_init("10.0.0.99", "10.0.0.2")) {
-		test_wire_fail("no DPDK netif");
+	if (!test_peer_init("10.0.0.99", "10.0.0.2")) {
+		test_peer_fail("no DPDK netif");
 		return;
 	}
-	lfd = test_wire_listen(LPORT);
+	lfd = test_peer_listen(LPORT);
 	if (lfd < 0)
 		return;
 	reopen_case(lfd);
@@ -339,8 +339,8 @@ static unsigned bad_heaps;
 
 static void check_ran(void)
 {
-	if (test_wire_failure()[0] != '\0')
-		fail_msg("%s", test_wire_failure());
+	if (test_peer_failure()[0] != '\0')
+		fail_msg("%s", test_peer_failure());
 }
 
 /* Answered by one ACK of @p rcv_nxt (TIME-WAIT's), nothing else. */
