@@ -1,6 +1,6 @@
 /* timewait.c - the per-shard cap on TIME-WAIT connections ([stack] max_time_wait).
  *
- * lwIP keeps TIME-WAIT PCBs for 2 * TCP_MSL (120 s) in a linked list that
+ * lwIP keeps TIME-WAIT PCBs for 2 * TCP_MSL (60 s as mlwip sets it) in a linked list that
  * every connect (local port choice, tcp_bind) and every segment that matches
  * no active connection (a new SYN) walks. A host that closes first at tens
  * of thousands of connections per second keeps millions of them, and each

@@ -9,7 +9,7 @@
  * Modes (one stack per process, so one ctest test each):
  *  reuse  max_time_wait above the port range, 16384 + 3000 connections:
  *         without reuse the ones after the 16384th would fail with
- *         EADDRNOTAVAIL for 2 * TCP_MSL (120 s in lwIP); with it the
+ *         EADDRNOTAVAIL for 2 * TCP_MSL (60 s); with it the
  *         client waits at most about a second each time the ports run out;
  *  cap    max_time_wait = 100, 3000 connections: the shard keeps at most
  *         100 TIME-WAIT PCBs (counted on lwIP's own list), drops the rest;
@@ -292,10 +292,13 @@ static void test_time_wait_reused(void **state)
 	(void)state;
 	assert_true(res.ok);
 	assert_in_range(final_stats.tcp_tw_reused, 1, total);
-	if (res.run_ms < 100000)
+	/* 2 * TCP_MSL (60 s) after the first close, TIME-WAIT starts to end
+	 * on its own (a ThreadSanitizer run takes ~70 s). */
+	if (res.run_ms < 2 * TCP_MSL) {
 		assert_true(final_stats.tcp_tw_reused >= (uint64_t)total - EPHEMERAL);
+		assert_true(res.time_wait_left >= EPHEMERAL - 3000);
+	}
 	assert_int_equal(final_stats.tcp_tw_dropped, 0);
-	assert_true(res.time_wait_left >= EPHEMERAL - 3000);
 }
 
 /* At most CAP kept; every other connection's TIME-WAIT was dropped (none
