@@ -52,3 +52,30 @@ uint64_t mlw__siphash24(const uint8_t key[16], const void *msg, size_t len)
 	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
 }
+
+/* SipHash-1-3 (one compression round per block, three at the end: the
+ * paper's cheaper variant) of n whole 64-bit words, for hash tables keyed
+ * per shard (tcp_table.c, sharding/connect.c). The words are the message
+ * as SipHash reads it, little-endian: the length byte covers 8 * n bytes. */
+uint64_t mlw__siphash13_words(const uint64_t key[2], const uint64_t *w, size_t n)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
+	uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0];
+	uint64_t v3 = 0x7465646279746573ULL ^ key[1];
+	uint64_t b = (uint64_t)(8 * n) << 56;
+
+	for (size_t i = 0; i < n; i++) {
+		v3 ^= w[i];
+		SIPROUND;
+		v0 ^= w[i];
+	}
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}

@@ -48,6 +48,8 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->burst = cfg->burst;
 	p->max_sockets = cfg->max_sockets;
 	p->max_time_wait = cfg->max_time_wait;
+	p->port_lo = cfg->local_port_lo;
+	p->port_hi = cfg->local_port_hi;
 	p->heap_limit = (size_t)cfg->heap_limit_mb << 20;
 	p->rx_desc = cfg->rx_desc;
 	p->tx_desc = cfg->tx_desc;

@@ -1,0 +1,1011 @@
+/* tcp_table.c - the per-shard connection table: lwIP's active and TIME-WAIT connections found by 4-tuple and unlinked from lwIP's lists in O(1), local ports counted, lwIP's own walks kept off them.
+ *
+ * lwIP finds the connection of every received segment by walking
+ * tcp_active_pcbs, then tcp_tw_pcbs, then the listeners; it unlinks a PCB
+ * by walking to its predecessor (TCP_RMV); tcp_bind() walks every list for
+ * a conflicting port. At 10^4 connections and more these walks are the
+ * stack's cost. lwIP's source stays pristine; four build-time and link-time
+ * substitutions route those paths through this file:
+ *
+ *  1. TCP_REG and TCP_RMV (lwip/priv/tcp_priv.h) are redefined by
+ *     mlw_lwip_hooks.h, which every lwIP file that uses them (tcp.c,
+ *     tcp_in.c) includes after tcp_priv.h as LWIP_HOOK_FILENAME, to call
+ *     mlw__tcp_reg() and mlw__tcp_rmv(). They do to the list exactly what
+ *     lwIP's macros do (push to the front and call tcp_timer_needed();
+ *     unlink and clear ->next) and keep, for each PCB on the active and
+ *     TIME-WAIT lists, a node (an lwIP ext arg): where the pointer to the
+ *     PCB lives (its predecessor's ->next or the list head), so unlinking
+ *     is O(1), and its entry in a hash table by 4-tuple.
+ *  2. tcp_input is wrapped (-Wl,--wrap=tcp_input; ip4.c and ip6.c call it
+ *     from other objects): the segment's 4-tuple is looked up, and for the
+ *     length of lwIP's demultiplexing the lists lwIP sees begin with the
+ *     answer: tcp_active_pcbs is the matching active PCB (the list from
+ *     it on), or empty with tcp_tw_pcbs the matching TIME-WAIT PCB, or
+ *     both empty when nothing matches (lwIP then goes to the listeners or
+ *     answers with a reset). lwIP's loops match at their first step and do
+ *     not move anything. The real heads come back (attach()) as soon as
+ *     lwIP has found its PCB (LWIP_HOOK_TCP_INPACKET_PCB, before anything
+ *     else runs: callbacks, allocations, nested input), at any TCP_REG or
+ *     TCP_RMV, and when tcp_input returns; nothing reads or changes the
+ *     lists in between.
+ *  3. tcp_bind is wrapped (-Wl,--wrap=tcp_bind): a port no active or
+ *     TIME-WAIT PCB uses (counted here per port) is bound with those lists
+ *     out of lwIP's sight, so its conflict walk sees only the bound and
+ *     listening PCBs; port 0 is chosen here (a free port, random start),
+ *     not by lwIP's tcp_new_port(), which walks all lists per candidate.
+ *  4. sharding/connect.c gives an active open its port by 4-tuple through
+ *     mlw__tcp_table_lookup() and mlw__tcp_table_port_bound(), without
+ *     tcp_bind() (mlw__tcp_table_connecting()).
+ *
+ * Call chains:
+ *   ip4_input/ip6_input -> __wrap_tcp_input -> find() -> present the view
+ *     -> __real_tcp_input -> (demux: first step) -> LWIP_HOOK_TCP_INPACKET_PCB
+ *     -> attach() -> tcp_process / tcp_timewait_input / tcp_listen_input
+ *   tcp_connect, tcp_listen_input -> TCP_REG_ACTIVE -> mlw__tcp_reg
+ *   tcp_process (-> TIME-WAIT) -> TCP_RMV_ACTIVE, TCP_REG(&tcp_tw_pcbs)
+ *   tcp_abandon, tcp_close, tcp_input (reset, closed) -> tcp_pcb_remove
+ *     -> TCP_RMV -> mlw__tcp_rmv;  tcp_free -> node_destroy
+ *
+ * What differs from lwIP: lwIP moved the matched active PCB (and listener)
+ * to the front of its list on every segment, to shorten the next walk;
+ * active and TIME-WAIT lists now keep the order lwIP registered them in
+ * (newest first). Only tie-breaks among equally idle victims of lwIP's
+ * memory-pressure kills (tcp_kill_prio/state) depend on that order.
+ * Listeners stay on lwIP's walk and move-to-front (few, and not more with
+ * more connections); so do bound PCBs.
+ *
+ * Lookups give what lwIP's walk gives, also when two PCBs share a 4-tuple
+ * (possible only with PCBs bound to different netifs): a chain keeps the
+ * nodes of one 4-tuple in list order (newest first), so the first one that
+ * passes lwIP's netif test is lwIP's. Without memory for a node, a PCB is
+ * kept "unindexed": while any is, lookups walk the lists as lwIP did (and
+ * unlinking it walks too), so behaviour stays exact and only speed is lost
+ * until that PCB is gone. PCBs that lwIP unlinks by itself (tcp_slowtmr(),
+ * which mlwip does not run; tcp_timer.c replaces it) are repaired when
+ * lwIP frees them.
+ *
+ * The hash: SipHash-1-3 with a per-shard random key over the 4-tuple
+ * (zones are left to the comparison), so remote peers cannot aim at one
+ * chain. Buckets: 1024 in thread-local storage, then doubled from the
+ * shard heap when entries pass the bucket count, the old array emptied a
+ * few buckets per insert (no pause at 10^6 connections); back to the
+ * static array when the table is empty.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "lwip/ip.h"
+#include "lwip/mem.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/tcp.h"
+
+#include "mlw_lwip_hooks.h"
+#include "mlw_tcp_table.h"
+#include "rand_private.h"
+#include "siphash.h"
+
+#if LWIP_TCP_PCB_NUM_EXT_ARGS < 2
+#error "lwipopts.h must give TCP PCBs ext arg slots for the timer wheel and the connection table"
+#endif
+
+#define TB_STATIC_BUCKETS	1024u	/* 8 KiB of thread-local storage */
+#define TB_MIGRATE_STEP		8u	/* old buckets emptied per insert while resizing */
+#define TB_PAGE_PORTS		256u
+
+enum { TL_NONE, TL_ACTIVE, TL_TW };
+
+struct tb_node {
+	struct tcp_pcb *pcb;
+	struct tcp_pcb **pprev;		/* the pointer to pcb: list head or predecessor's ->next */
+	struct tb_node *hnext, **hpprev;	/* hash chain */
+	u32_t hash;
+	u8_t list;			/* TL_*: the list the PCB is on */
+};
+
+/* Active and TIME-WAIT PCBs per local port. */
+struct tb_port_page {
+	u32_t n[TB_PAGE_PORTS];
+	u32_t total;
+};
+
+struct tb_list {
+	struct tcp_pcb **head;		/* &tcp_active_pcbs or &tcp_tw_pcbs */
+	struct tcp_pcb *tail;		/* the oldest PCB, or NULL */
+	u32_t count;			/* PCBs on the list, with or without a node */
+};
+
+struct tb_shard {
+	struct tb_node **b;		/* buckets: tb_static or the shard heap */
+	u32_t mask;
+	struct tb_node **old;		/* while resizing: the previous array */
+	u32_t old_mask;
+	u32_t migrated;			/* old buckets below this are empty */
+	u32_t entries;			/* nodes in the hash */
+	u32_t grow_retry;		/* entries at which a failed doubling is retried */
+	u32_t unindexed;		/* active/TIME-WAIT PCBs without a node */
+	u64_t key[2];
+	bool keyed;
+	bool ports_lost;		/* a port page could not be allocated */
+	bool audit;
+	unsigned fail_nodes;
+	struct tb_list active, tw;
+	struct tcp_pcb *saved_active, *saved_tw;	/* real heads while detached */
+	struct tcp_pcb *connecting;
+	struct tb_port_page *ports[65536 / TB_PAGE_PORTS];
+	u32_t bound_map[65536 / 32];	/* ports of bound or listening PCBs */
+	struct mlw_tcp_table_stats st;
+};
+
+static _Thread_local struct tb_shard tb_s;
+static _Thread_local struct tb_node *tb_static[TB_STATIC_BUCKETS];
+static _Thread_local int tb_id = -1;
+/* Read inline by LWIP_HOOK_TCP_INPACKET_PCB (mlw_lwip_hooks.h). */
+_Thread_local u8_t mlw__tcp_table_detached;
+#define tb (&tb_s)
+
+static void node_destroy(u8_t id, void *data);
+static const struct tcp_ext_arg_callbacks tb_callbacks = { .destroy = node_destroy };
+
+void __real_tcp_input(struct pbuf *p, struct netif *inp);
+void __wrap_tcp_input(struct pbuf *p, struct netif *inp);
+err_t __real_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port);
+err_t __wrap_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port);
+
+/* lwIP 2.2 renamed ip_addr_cmp to ip_addr_eq (keeping the old name). */
+#define addr_eq(a, b)		ip_addr_cmp(a, b)
+#define addr_eq_zoneless(a, b)	ip_addr_cmp_zoneless(a, b)
+
+/* ---- the shard's state ---- */
+
+/* Sets the shard's table up on first use; false if PCBs can get no node
+ * (no ext arg slot left): every PCB is then found by walking. */
+static bool ready(void)
+{
+	if (tb->b == NULL) {
+		tb->b = tb_static;
+		tb->mask = TB_STATIC_BUCKETS - 1;
+		tb->active.head = &tcp_active_pcbs;
+		tb->tw.head = &tcp_tw_pcbs;
+	}
+	if (tb_id < 0)
+		tb_id = tcp_ext_arg_alloc_id();
+	return tb_id < LWIP_TCP_PCB_NUM_EXT_ARGS;
+}
+
+static struct tb_list *list_of(struct tcp_pcb **head)
+{
+	return head == &tcp_active_pcbs ? &tb->active : head == &tcp_tw_pcbs ? &tb->tw : NULL;
+}
+
+static u8_t tl_of(const struct tb_list *l)
+{
+	return l == &tb->active ? TL_ACTIVE : TL_TW;
+}
+
+static struct tb_node *node_of(const struct tcp_pcb *pcb)
+{
+	return tb_id >= 0 && tb_id < LWIP_TCP_PCB_NUM_EXT_ARGS ? tcp_ext_arg_get(pcb, (u8_t)tb_id) : NULL;
+}
+
+/* The PCB whose ->next is @p pprev, or NULL if @p pprev is the head. */
+static struct tcp_pcb *pcb_before(struct tcp_pcb **pprev, struct tcp_pcb **head)
+{
+	return pprev == head ? NULL : (struct tcp_pcb *)((char *)pprev - offsetof(struct tcp_pcb, next));
+}
+
+/* ---- the detached view (tcp_input and tcp_bind) ---- */
+
+static void detach(struct tcp_pcb *active, struct tcp_pcb *tw)
+{
+	tb->saved_active = tcp_active_pcbs;
+	tb->saved_tw = tcp_tw_pcbs;
+	tcp_active_pcbs = active;
+	tcp_tw_pcbs = tw;
+	mlw__tcp_table_detached = 1;
+}
+
+static void attach(void)
+{
+	if (!mlw__tcp_table_detached)
+		return;
+	tcp_active_pcbs = tb->saved_active;
+	tcp_tw_pcbs = tb->saved_tw;
+	mlw__tcp_table_detached = 0;
+}
+
+void mlw__tcp_table_attach(void)
+{
+	attach();
+}
+
+/* ---- hashing ---- */
+
+static void addr_words(const ip_addr_t *a, u64_t *w)
+{
+#if LWIP_IPV6
+	if (IP_IS_V6_VAL(*a)) {
+		const u32_t *x = ip_2_ip6(a)->addr;
+
+		w[0] = (u64_t)x[0] | (u64_t)x[1] << 32;
+		w[1] = (u64_t)x[2] | (u64_t)x[3] << 32;
+		return;
+	}
+#endif
+#if LWIP_IPV4
+	w[0] = ip4_addr_get_u32(ip_2_ip4(a));
+#else
+	w[0] = 0;
+#endif
+	w[1] = 0xffffffffull << 32;	/* no IPv6 address has these words */
+}
+
+u64_t mlw__tcp_tuple_hash(const u64_t key[2], const ip_addr_t *local, u16_t lport, const ip_addr_t *remote,
+			 u16_t rport)
+{
+	u64_t w[5];
+
+#if LWIP_IPV4 && LWIP_IPV6
+	if (!IP_IS_V6_VAL(*local) && !IP_IS_V6_VAL(*remote))
+#endif
+#if LWIP_IPV4
+	{
+		w[0] = (u64_t)ip4_addr_get_u32(ip_2_ip4(local)) << 32 | ip4_addr_get_u32(ip_2_ip4(remote));
+		w[1] = (u64_t)lport << 16 | rport;
+		return mlw__siphash13_words(key, w, 2);
+	}
+#endif
+	addr_words(local, w);
+	addr_words(remote, w + 2);
+	w[4] = (u64_t)lport << 16 | rport;
+	return mlw__siphash13_words(key, w, 5);
+}
+
+static u32_t tuple_hash(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport)
+{
+	if (!tb->keyed) {
+		if (mlw__random_bytes(tb->key, sizeof(tb->key)) != 0)
+			tb->key[0] = (u64_t)LWIP_RAND() << 32 | LWIP_RAND();	/* never expected */
+		tb->keyed = true;
+	}
+	return (u32_t)mlw__tcp_tuple_hash(tb->key, local, lport, remote, rport);
+}
+
+static u32_t pcb_hash(const struct tcp_pcb *pcb)
+{
+	return tuple_hash(&pcb->local_ip, pcb->local_port, &pcb->remote_ip, pcb->remote_port);
+}
+
+/* ---- the hash table ---- */
+
+static void chain_unlink(struct tb_node *n)
+{
+	*n->hpprev = n->hnext;
+	if (n->hnext != NULL)
+		n->hnext->hpprev = n->hpprev;
+	n->hnext = NULL;
+	n->hpprev = NULL;
+}
+
+static void chain_push(struct tb_node **slot, struct tb_node *n)
+{
+	n->hnext = *slot;
+	if (n->hnext != NULL)
+		n->hnext->hpprev = &n->hnext;
+	n->hpprev = slot;
+	*slot = n;
+}
+
+static void free_buckets(struct tb_node **b)
+{
+	if (b != NULL && b != tb_static)
+		mem_free(b);
+}
+
+/* Move old bucket @p i to the new array. Each node goes behind the nodes
+ * already in its new bucket: those were inserted (pushed to the front of
+ * lwIP's list) after it, so a chain stays in list order. */
+static void migrate_bucket(u32_t i)
+{
+	struct tb_node *n;
+
+	while ((n = tb->old[i]) != NULL) {
+		struct tb_node **slot = &tb->b[n->hash & tb->mask];
+
+		chain_unlink(n);
+		while (*slot != NULL)
+			slot = &(*slot)->hnext;
+		chain_push(slot, n);
+	}
+}
+
+static void migrate(u32_t buckets)
+{
+	while (tb->old != NULL && buckets-- > 0) {
+		migrate_bucket(tb->migrated++);
+		if (tb->migrated > tb->old_mask) {
+			free_buckets(tb->old);
+			tb->old = NULL;
+		}
+	}
+}
+
+static void grow(void)
+{
+	u32_t n = (tb->mask + 1) * 2;
+	struct tb_node **nb;
+
+	if (tb->old != NULL)
+		migrate(tb->old_mask + 1);	/* never expected: inserts finish a resize first */
+	if (n == 0 || n > (1u << 30) || tb->entries < tb->grow_retry)
+		return;
+	nb = mem_calloc(n, sizeof(*nb));
+	if (nb == NULL) {
+		tb->st.grow_fails++;
+		tb->grow_retry = tb->entries + tb->entries / 4 + 1;
+		return;
+	}
+	tb->old = tb->b;
+	tb->old_mask = tb->mask;
+	tb->migrated = 0;
+	tb->b = nb;
+	tb->mask = n - 1;
+	tb->st.grows++;
+}
+
+static void hash_insert(struct tb_node *n)
+{
+	n->hash = pcb_hash(n->pcb);
+	if (tb->old != NULL)
+		migrate(TB_MIGRATE_STEP);
+	else if (tb->entries >= tb->mask + 1)
+		grow();
+	chain_push(&tb->b[n->hash & tb->mask], n);
+	tb->entries++;
+}
+
+/* Back to the static buckets once nothing is left (a table that grew for
+ * a burst of connections does not keep its memory, and a stopped shard
+ * leaves an empty heap). */
+static void shrink_if_empty(void)
+{
+	if (tb->entries != 0 || tb->b == tb_static)
+		return;
+	free_buckets(tb->old);
+	free_buckets(tb->b);
+	tb->old = NULL;
+	tb->b = tb_static;
+	tb->mask = TB_STATIC_BUCKETS - 1;
+	tb->grow_retry = 0;
+}
+
+static void hash_remove(struct tb_node *n)
+{
+	chain_unlink(n);
+	tb->entries--;
+	shrink_if_empty();
+}
+
+/* ---- local ports ---- */
+
+static void port_count(u16_t port, int d)
+{
+	struct tb_port_page **pp = &tb->ports[port / TB_PAGE_PORTS];
+
+	if (*pp == NULL) {
+		if (d < 0 || tb->ports_lost) {
+			tb->ports_lost = true;
+			return;
+		}
+		*pp = mem_calloc(1, sizeof(**pp));
+		if (*pp == NULL) {
+			tb->ports_lost = true;
+			return;
+		}
+	}
+	(*pp)->n[port % TB_PAGE_PORTS] += (u32_t)d;
+	(*pp)->total += (u32_t)d;
+}
+
+/* Once no active or TIME-WAIT PCB is left every count is 0: the pages go
+ * (and counting starts afresh after a lost page). */
+static void ports_release_if_empty(void)
+{
+	if (tb->active.count + tb->tw.count != 0)
+		return;
+	for (unsigned i = 0; i < 65536 / TB_PAGE_PORTS; i++) {
+		if (tb->ports[i] != NULL) {
+			mem_free(tb->ports[i]);
+			tb->ports[i] = NULL;
+		}
+	}
+	tb->ports_lost = false;
+}
+
+u32_t mlw__tcp_table_port_users(u16_t port)
+{
+	const struct tb_port_page *pg = tb->ports[port / TB_PAGE_PORTS];
+
+	if (tb->ports_lost)
+		return UINT32_MAX;	/* unknown: callers take lwIP's own path */
+	return pg == NULL ? 0 : pg->n[port % TB_PAGE_PORTS];
+}
+
+bool mlw__tcp_table_port_bound(u16_t port)
+{
+	return (tb->bound_map[port / 32] >> (port % 32)) & 1;
+}
+
+/* The bit of @p port after a bound or listening PCB left: set while any
+ * other still uses the port (a walk of those two short lists). */
+static void bound_map_update(u16_t port)
+{
+	struct tcp_pcb *lists[2] = { tcp_bound_pcbs, tcp_listen_pcbs.pcbs };
+
+	tb->bound_map[port / 32] &= ~(1u << (port % 32));
+	for (int i = 0; i < 2; i++)
+		for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next) {
+			tb->st.list_walk_steps++;
+			if (p->local_port == port) {
+				tb->bound_map[port / 32] |= 1u << (port % 32);
+				return;
+			}
+		}
+}
+
+/* ---- nodes ---- */
+
+static struct tb_node *node_make(struct tcp_pcb *pcb)
+{
+	struct tb_node *n;
+
+	if (tb->fail_nodes > 0) {
+		tb->fail_nodes--;
+		n = NULL;
+	} else {
+		n = mem_malloc(sizeof(*n));
+	}
+	if (n == NULL) {
+		tb->st.node_fails++;
+		return NULL;
+	}
+	memset(n, 0, sizeof(*n));
+	n->pcb = pcb;
+	tcp_ext_arg_set_callbacks(pcb, (u8_t)tb_id, &tb_callbacks);
+	tcp_ext_arg_set(pcb, (u8_t)tb_id, n);
+	return n;
+}
+
+/* ---- lwIP's lists ---- */
+
+/* The successor of a PCB that moved or left now hangs off @p pprev. */
+static void fix_next(struct tcp_pcb *next, struct tcp_pcb **pprev)
+{
+	struct tb_node *nn;
+
+	if (next != NULL && (nn = node_of(next)) != NULL)
+		nn->pprev = pprev;
+}
+
+static void list_push(struct tb_list *l, struct tcp_pcb *pcb, struct tb_node *n)
+{
+	pcb->next = *l->head;
+	fix_next(pcb->next, &pcb->next);
+	*l->head = pcb;
+	if (pcb->next == NULL)
+		l->tail = pcb;
+	l->count++;
+	port_count(pcb->local_port, 1);
+	if (n != NULL) {
+		n->pprev = l->head;
+		n->list = tl_of(l);
+		hash_insert(n);
+	} else {
+		tb->unindexed++;
+	}
+}
+
+/* Unlink @p pcb, whose pointer lives at @p pprev. */
+static void list_cut(struct tb_list *l, struct tcp_pcb *pcb, struct tcp_pcb **pprev)
+{
+	*pprev = pcb->next;
+	fix_next(pcb->next, pprev);
+	if (l->tail == pcb)
+		l->tail = pcb_before(pprev, l->head);
+	pcb->next = NULL;
+	l->count--;
+	port_count(pcb->local_port, -1);
+	ports_release_if_empty();
+}
+
+/* lwIP's TCP_RMV for a PCB without a node: walk to it. */
+static void list_walk_remove(struct tb_list *l, struct tcp_pcb *pcb)
+{
+	struct tcp_pcb **pp;
+
+	for (pp = l->head; *pp != NULL; pp = &(*pp)->next) {
+		tb->st.list_walk_steps++;
+		if (*pp == pcb) {
+			list_cut(l, pcb, pp);
+			tb->unindexed--;
+			return;
+		}
+	}
+	pcb->next = NULL;	/* not on the list: lwIP's macro does only this */
+}
+
+/* TCP_REG(pcbs, npcb) of lwIP (mlw_lwip_hooks.h). */
+void mlw__tcp_reg(struct tcp_pcb **pcbs, struct tcp_pcb *npcb)
+{
+	struct tb_list *l = list_of(pcbs);
+
+	attach();
+	if (l != NULL) {
+		struct tb_node *n = NULL;
+
+		if (ready() && (n = node_of(npcb)) == NULL)
+			n = node_make(npcb);
+		list_push(l, npcb, n);
+	} else {
+		npcb->next = *pcbs;
+		*pcbs = npcb;
+		if (pcbs == &tcp_bound_pcbs || pcbs == &tcp_listen_pcbs.pcbs)
+			tb->bound_map[npcb->local_port / 32] |= 1u << (npcb->local_port % 32);
+	}
+	tcp_timer_needed();
+}
+
+/* TCP_RMV(pcbs, npcb) of lwIP (mlw_lwip_hooks.h). */
+void mlw__tcp_rmv(struct tcp_pcb **pcbs, struct tcp_pcb *npcb)
+{
+	struct tb_list *l = list_of(pcbs);
+	struct tb_node *n;
+
+	attach();
+	ready();
+	if (l == NULL) {
+		/* Bound and listening PCBs: lwIP's walk (few of them). */
+		if (pcbs == &tcp_bound_pcbs && npcb == tb->connecting) {
+			npcb->next = NULL;	/* given its port by connect.c: never on the list */
+			return;
+		}
+		for (struct tcp_pcb **pp = pcbs; *pp != NULL; pp = &(*pp)->next) {
+			tb->st.list_walk_steps++;
+			if (*pp == npcb) {
+				*pp = npcb->next;
+				break;
+			}
+		}
+		npcb->next = NULL;
+		if (pcbs == &tcp_bound_pcbs || pcbs == &tcp_listen_pcbs.pcbs)
+			bound_map_update(npcb->local_port);
+		return;
+	}
+	n = node_of(npcb);
+	if (n == NULL) {
+		list_walk_remove(l, npcb);
+		return;
+	}
+	if (n->list != tl_of(l)) {
+		/* Not on this list (lwIP removes a PCB twice when a close
+		 * inside tcp_input already took it off): lwIP's walk finds
+		 * nothing and clears ->next. On the other list, clearing
+		 * ->next would cut that list: counted, left alone. */
+		if (n->list == TL_NONE)
+			npcb->next = NULL;
+		else
+			tb->st.anomalies++;
+		return;
+	}
+	list_cut(l, npcb, n->pprev);
+	n->pprev = NULL;
+	n->list = TL_NONE;
+	hash_remove(n);
+}
+
+/* tcp_free() of a PCB with a node. Normally it left its list first; a PCB
+ * that lwIP unlinked by itself (tcp_slowtmr: its predecessor's ->next, or
+ * the head, already points past it) is taken out of the table here. */
+static void node_destroy(u8_t id, void *data)
+{
+	struct tb_node *n = data;
+
+	(void)id;
+	if (n == NULL)
+		return;
+	if (tb->connecting == n->pcb)
+		tb->connecting = NULL;
+	if (n->list != TL_NONE) {
+		struct tb_list *l = n->list == TL_ACTIVE ? &tb->active : &tb->tw;
+		struct tcp_pcb *pcb = n->pcb;
+
+		if (*n->pprev == pcb) {
+			list_cut(l, pcb, n->pprev);
+		} else {
+			fix_next(pcb->next, n->pprev);
+			if (l->tail == pcb)
+				l->tail = pcb_before(n->pprev, l->head);
+			l->count--;
+			port_count(pcb->local_port, -1);
+			ports_release_if_empty();
+		}
+		hash_remove(n);
+	}
+	mem_free(n);
+}
+
+/* ---- lookups ---- */
+
+/* lwIP's test in tcp_input: 4-tuple, and the netif if the PCB is bound to
+ * one (@p idx NETIF_NO_INDEX: any netif). */
+static bool pcb_matches(const struct tcp_pcb *pcb, const ip_addr_t *local, u16_t lport,
+			const ip_addr_t *remote, u16_t rport, u8_t idx, unsigned flags)
+{
+	if (idx != NETIF_NO_INDEX && pcb->netif_idx != NETIF_NO_INDEX && pcb->netif_idx != idx)
+		return false;
+	if (pcb->remote_port != rport || pcb->local_port != lport)
+		return false;
+	if (flags & MLW_TCP_TABLE_ZONELESS)
+		return addr_eq_zoneless(&pcb->remote_ip, remote) && addr_eq_zoneless(&pcb->local_ip, local);
+	return addr_eq(&pcb->remote_ip, remote) && addr_eq(&pcb->local_ip, local);
+}
+
+static struct tcp_pcb *walk_find(struct tcp_pcb *head, const ip_addr_t *local, u16_t lport,
+				 const ip_addr_t *remote, u16_t rport, u8_t idx, unsigned flags,
+				 u64_t *steps)
+{
+	for (struct tcp_pcb *p = head; p != NULL; p = p->next) {
+		(*steps)++;
+		if (pcb_matches(p, local, lport, remote, rport, idx, flags))
+			return p;
+	}
+	return NULL;
+}
+
+/* The PCB lwIP's demultiplexing finds (active first, then TIME-WAIT),
+ * and which list it is on. */
+static struct tcp_pcb *find(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport,
+			    u8_t idx, unsigned flags, u8_t *which)
+{
+	struct tb_node *tw = NULL;
+	struct tb_node *chains[2];
+	u32_t h;
+
+	tb->st.lookups++;
+	if (tb->unindexed > 0) {
+		struct tcp_pcb *p = NULL;
+
+		if (flags & MLW_TCP_TABLE_ACTIVE)
+			p = walk_find(*tb->active.head, local, lport, remote, rport, idx, flags,
+				      &tb->st.list_walk_steps);
+		*which = TL_ACTIVE;
+		if (p == NULL && (flags & MLW_TCP_TABLE_TW)) {
+			p = walk_find(*tb->tw.head, local, lport, remote, rport, idx, flags,
+				      &tb->st.list_walk_steps);
+			*which = TL_TW;
+		}
+		return p;
+	}
+	if (tb->entries == 0)
+		return NULL;
+	h = tuple_hash(local, lport, remote, rport);
+	/* Newer nodes are in the new array: its chain comes first. */
+	chains[0] = tb->b[h & tb->mask];
+	chains[1] = tb->old != NULL && (h & tb->old_mask) >= tb->migrated ? tb->old[h & tb->old_mask] : NULL;
+	for (int c = 0; c < 2; c++)
+		for (struct tb_node *n = chains[c]; n != NULL; n = n->hnext) {
+			tb->st.chain_steps++;
+			if (n->hash != h || !pcb_matches(n->pcb, local, lport, remote, rport, idx, flags))
+				continue;
+			if (n->list == TL_ACTIVE && (flags & MLW_TCP_TABLE_ACTIVE)) {
+				*which = TL_ACTIVE;
+				return n->pcb;
+			}
+			if (n->list == TL_TW && tw == NULL && (flags & MLW_TCP_TABLE_TW))
+				tw = n;
+		}
+	*which = TL_TW;
+	return tw != NULL ? tw->pcb : NULL;
+}
+
+struct tcp_pcb *mlw__tcp_table_lookup(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote,
+				      u16_t rport, unsigned flags)
+{
+	u8_t which;
+
+	ready();
+	attach();
+	return find(local, lport, remote, rport, NETIF_NO_INDEX, flags, &which);
+}
+
+/* ---- audit: the steps lwIP's own walks take (tests) ---- */
+
+/* tcp_input's demultiplexing over the lists as they are now. */
+static u64_t audit_input(const ip_addr_t *dst, u16_t dport, const ip_addr_t *src, u16_t sport, u8_t idx)
+{
+	u64_t steps = 0;
+	unsigned f = MLW_TCP_TABLE_ACTIVE;
+
+	if (walk_find(tcp_active_pcbs, dst, dport, src, sport, idx, f, &steps) != NULL)
+		return steps;
+	if (walk_find(tcp_tw_pcbs, dst, dport, src, sport, idx, f, &steps) != NULL)
+		return steps;
+	for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l != NULL; l = l->next)
+		steps++;
+	return steps;
+}
+
+/* tcp_bind's conflict walk over the lists as they are now. */
+static u64_t audit_bind(const struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
+{
+	struct tcp_pcb *lists[4] = { tcp_listen_pcbs.pcbs, tcp_bound_pcbs, tcp_active_pcbs, tcp_tw_pcbs };
+	int nl = ip_get_option(pcb, SOF_REUSEADDR) ? 3 : 4;
+	u64_t steps = 0;
+
+	for (int i = 0; i < nl; i++)
+		for (const struct tcp_pcb *c = lists[i]; c != NULL; c = c->next) {
+			steps++;
+			if (c->local_port == port &&
+			    !(ip_get_option(pcb, SOF_REUSEADDR) && ip_get_option(c, SOF_REUSEADDR)) &&
+			    IP_IS_V6(ipaddr) == IP_IS_V6_VAL(c->local_ip) &&
+			    (ip_addr_isany(&c->local_ip) || ip_addr_isany(ipaddr) || addr_eq(&c->local_ip, ipaddr)))
+				return steps;
+		}
+	return steps;
+}
+
+void mlw__tcp_table_audit(bool on)
+{
+	tb->audit = on;
+}
+
+void mlw__tcp_table_fail_nodes(unsigned n)
+{
+	tb->fail_nodes = n;
+}
+
+/* ---- tcp_input ---- */
+
+void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
+{
+	const ip_addr_t *src = ip_current_src_addr(), *dst = ip_current_dest_addr();
+	const u8_t *h = p->payload;
+	struct tcp_pcb *pcb;
+	u16_t sport, dport;
+	u8_t which, idx;
+
+	attach();	/* a nested call (tcp_tw.c) comes after the hook attached */
+	ready();
+	if ((tcp_active_pcbs == NULL && tcp_tw_pcbs == NULL) || p->len < TCP_HLEN ||
+	    ip_current_input_netif() == NULL) {
+		__real_tcp_input(p, inp);
+		return;
+	}
+	sport = (u16_t)(h[0] << 8 | h[1]);
+	dport = (u16_t)(h[2] << 8 | h[3]);
+	idx = netif_get_index(ip_current_input_netif());	/* as lwIP's test */
+	if (tb->audit)
+		tb->st.lwip_steps_full += audit_input(dst, dport, src, sport, idx);
+	pcb = find(dst, dport, src, sport, idx, MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW, &which);
+	if (pcb != NULL && which == TL_ACTIVE) {
+		if (tcp_active_pcbs != pcb)
+			detach(pcb, tcp_tw_pcbs);
+	} else if (pcb != NULL) {
+		detach(NULL, pcb);
+	} else {
+		detach(NULL, NULL);
+	}
+	if (tb->audit)
+		tb->st.lwip_steps += audit_input(dst, dport, src, sport, idx);
+	__real_tcp_input(p, inp);
+	attach();
+}
+
+/* ---- tcp_bind ---- */
+
+/* lwIP's ephemeral range (tcp.c's TCP_LOCAL_PORT_RANGE_START/END, not
+ * exported). */
+#define TB_EPHEMERAL_LO	0xc000u
+#define TB_EPHEMERAL_HI	0xffffu
+
+/* A port no PCB uses, for bind(port 0): from a random point of lwIP's
+ * range onward (tcp_new_port() goes on from the last port it gave). */
+static int free_port(void)
+{
+	const u32_t lo = TB_EPHEMERAL_LO, n = TB_EPHEMERAL_HI - lo + 1;
+	u32_t off = LWIP_RAND() % n;
+
+	for (u32_t i = 0; i < n; i++, off = off + 1 == n ? 0 : off + 1) {
+		u16_t port = (u16_t)(lo + off);
+
+		if (mlw__tcp_table_port_users(port) == 0 && !mlw__tcp_table_port_bound(port))
+			return port;
+	}
+	return -1;
+}
+
+static err_t bind_hidden(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
+{
+	err_t err;
+
+	detach(NULL, NULL);
+	if (tb->audit)
+		tb->st.lwip_steps += audit_bind(pcb, ipaddr, port);
+	err = __real_tcp_bind(pcb, ipaddr, port);
+	attach();
+	return err;
+}
+
+err_t __wrap_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
+{
+	const ip_addr_t *a = ipaddr != NULL ? ipaddr : IP4_ADDR_ANY;
+
+	attach();
+	ready();
+	if (pcb == NULL || pcb->state != CLOSED || tb->ports_lost)
+		return __real_tcp_bind(pcb, ipaddr, port);
+	if (port == 0) {
+		int p = free_port();
+
+		if (p < 0)
+			return ERR_BUF;		/* lwIP: tcp_new_port() found none */
+		port = (u16_t)p;
+	}
+	if (tb->audit)
+		tb->st.lwip_steps_full += audit_bind(pcb, a, port);
+	if (mlw__tcp_table_port_users(port) == 0)
+		return bind_hidden(pcb, ipaddr, port);
+	/* Connections use the port: lwIP's walk decides (a conflict, or
+	 * SO_REUSEADDR on both sides). */
+	if (tb->audit)
+		tb->st.lwip_steps += audit_bind(pcb, a, port);
+	return __real_tcp_bind(pcb, ipaddr, port);
+}
+
+err_t mlw__tcp_bind_shared(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
+{
+	if (pcb == NULL || pcb->state != CLOSED || port == 0)
+		return ERR_VAL;
+	attach();
+	ready();
+	return bind_hidden(pcb, ipaddr, port);
+}
+
+void mlw__tcp_table_connecting(struct tcp_pcb *pcb)
+{
+	tb->connecting = pcb;
+}
+
+/* ---- counts, stats, checks ---- */
+
+u32_t mlw__tcp_table_tw_count(void)
+{
+	return tb->tw.count;
+}
+
+struct tcp_pcb *mlw__tcp_table_tw_oldest(void)
+{
+	attach();
+	return tb->tw.tail;
+}
+
+u32_t mlw__tcp_table_active_count(void)
+{
+	return tb->active.count;
+}
+
+void mlw__tcp_table_stats(struct mlw_tcp_table_stats *out)
+{
+	*out = tb->st;
+	out->buckets = tb->b != NULL ? tb->mask + 1 : TB_STATIC_BUCKETS;
+	out->entries = tb->entries;
+	out->unindexed = tb->unindexed;
+	out->resizing = tb->old != NULL;
+}
+
+#define VERIFY(cond)                   \
+	do {                           \
+		if (!(cond))           \
+			return -__LINE__; \
+	} while (0)
+
+static int verify_list(struct tb_list *l, u32_t *indexed, u32_t *unindexed)
+{
+	struct tcp_pcb **pp = l->head, *last = NULL;
+	u32_t count = 0;
+
+	for (; *pp != NULL; pp = &(*pp)->next) {
+		struct tcp_pcb *p = *pp;
+		struct tb_node *n = node_of(p);
+
+		count++;
+		last = p;
+		VERIFY(count <= l->count);
+		if (n == NULL) {
+			(*unindexed)++;
+			continue;
+		}
+		(*indexed)++;
+		VERIFY(n->pcb == p && n->pprev == pp && n->list == tl_of(l));
+		VERIFY(n->hash == pcb_hash(p));
+		VERIFY(n->hpprev != NULL && *n->hpprev == n);
+	}
+	VERIFY(count == l->count);
+	VERIFY(l->tail == last);
+	return 0;
+}
+
+int mlw__tcp_table_verify(void)
+{
+	u32_t indexed = 0, unindexed = 0, chained = 0;
+	u32_t users[65536 / TB_PAGE_PORTS] = { 0 };
+	int rc;
+
+	if (!ready())
+		return 0;
+	attach();
+	if ((rc = verify_list(&tb->active, &indexed, &unindexed)) != 0 ||
+	    (rc = verify_list(&tb->tw, &indexed, &unindexed)) != 0)
+		return rc;
+	VERIFY(indexed == tb->entries && unindexed == tb->unindexed);
+	for (u32_t i = 0; i <= tb->mask; i++)
+		for (struct tb_node *n = tb->b[i]; n != NULL; n = n->hnext, chained++)
+			VERIFY((n->hash & tb->mask) == i && n->list != TL_NONE);
+	if (tb->old != NULL)
+		for (u32_t i = tb->migrated; i <= tb->old_mask; i++)
+			for (struct tb_node *n = tb->old[i]; n != NULL; n = n->hnext, chained++)
+				VERIFY((n->hash & tb->old_mask) == i && n->list != TL_NONE);
+	VERIFY(chained == tb->entries);
+	if (!tb->ports_lost) {
+		struct tcp_pcb *lists[2] = { tcp_active_pcbs, tcp_tw_pcbs };
+
+		for (int i = 0; i < 2; i++)
+			for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next)
+				users[p->local_port / TB_PAGE_PORTS]++;
+		for (u32_t i = 0; i < 65536 / TB_PAGE_PORTS; i++) {
+			const struct tb_port_page *pg = tb->ports[i];
+
+			VERIFY((pg == NULL ? 0 : pg->total) == users[i]);
+		}
+		/* Each port's count: the first 64 PCBs of each list (the
+		 * pages' totals above cover the rest). */
+		for (int i = 0; i < 2; i++) {
+			int k = 0;
+
+			for (struct tcp_pcb *p = lists[i]; p != NULL && k < 64; p = p->next, k++) {
+				u32_t c = 0;
+
+				for (int j = 0; j < 2; j++)
+					for (struct tcp_pcb *q = lists[j]; q != NULL; q = q->next)
+						c += q->local_port == p->local_port;
+				VERIFY(mlw__tcp_table_port_users(p->local_port) == c);
+			}
+		}
+	}
+	{
+		struct tcp_pcb *lists[2] = { tcp_bound_pcbs, tcp_listen_pcbs.pcbs };
+
+		for (int i = 0; i < 2; i++)
+			for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next)
+				VERIFY(mlw__tcp_table_port_bound(p->local_port));
+	}
+	VERIFY(!mlw__tcp_table_detached);
+	return 0;
+}
+
+int mlw__tcp_table_fini(void)
+{
+	int left = (int)(tb->entries + tb->unindexed);
+
+	attach();
+	free_buckets(tb->old);
+	free_buckets(tb->b);
+	for (unsigned i = 0; i < 65536 / TB_PAGE_PORTS; i++)
+		if (tb->ports[i] != NULL)
+			mem_free(tb->ports[i]);
+	memset(tb, 0, sizeof(*tb));
+	memset(tb_static, 0, sizeof(tb_static));
+	return left;
+}
