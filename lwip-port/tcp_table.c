@@ -64,6 +64,11 @@
  * which mlwip does not run; tcp_timer.c replaces it) are repaired when
  * lwIP frees them.
  *
+ * Files: this one (nodes, lists, hash, lookups, tcp_input), tcp_table_ports.c
+ * (ports, tcp_bind), tcp_table_check.c (invariants and step counts, for
+ * tests), tcp_table_private.h (their shared state); the API for the rest
+ * of mlwip is include/mlw_tcp_table.h.
+ *
  * The hash: SipHash-1-3 with a per-shard random key over the 4-tuple
  * (zones are left to the comparison), so remote peers cannot aim at one
  * chain. Buckets: 1024 in thread-local storage, then doubled from the
@@ -84,6 +89,7 @@
 
 #include "mlw_lwip_hooks.h"
 #include "mlw_tcp_table.h"
+#include "tcp_table_private.h"
 #include "rand_private.h"
 #include "siphash.h"
 
@@ -91,78 +97,23 @@
 #error "lwipopts.h must give TCP PCBs ext arg slots for the timer wheel and the connection table"
 #endif
 
-#define TB_STATIC_BUCKETS	1024u	/* 8 KiB of thread-local storage */
-#define TB_MIGRATE_STEP		8u	/* old buckets emptied per insert while resizing */
-#define TB_PAGE_PORTS		256u
-
-enum { TL_NONE, TL_ACTIVE, TL_TW };
-
-struct tb_node {
-	struct tcp_pcb *pcb;
-	struct tcp_pcb **pprev;		/* the pointer to pcb: list head or predecessor's ->next */
-	struct tb_node *hnext, **hpprev;	/* hash chain */
-	u32_t hash;
-	u8_t list;			/* TL_*: the list the PCB is on */
-};
-
-/* Active and TIME-WAIT PCBs per local port. */
-struct tb_port_page {
-	u32_t n[TB_PAGE_PORTS];
-	u32_t total;
-};
-
-struct tb_list {
-	struct tcp_pcb **head;		/* &tcp_active_pcbs or &tcp_tw_pcbs */
-	struct tcp_pcb *tail;		/* the oldest PCB, or NULL */
-	u32_t count;			/* PCBs on the list, with or without a node */
-};
-
-struct tb_shard {
-	struct tb_node **b;		/* buckets: tb_static or the shard heap */
-	u32_t mask;
-	struct tb_node **old;		/* while resizing: the previous array */
-	u32_t old_mask;
-	u32_t migrated;			/* old buckets below this are empty */
-	u32_t entries;			/* nodes in the hash */
-	u32_t grow_retry;		/* entries at which a failed doubling is retried */
-	u32_t unindexed;		/* active/TIME-WAIT PCBs without a node */
-	u64_t key[2];
-	bool keyed;
-	bool ports_lost;		/* a port page could not be allocated */
-	bool audit;
-	unsigned fail_nodes;
-	struct tb_list active, tw;
-	struct tcp_pcb *saved_active, *saved_tw;	/* real heads while detached */
-	struct tcp_pcb *connecting;
-	struct tb_port_page *ports[65536 / TB_PAGE_PORTS];
-	u32_t bound_map[65536 / 32];	/* ports of bound or listening PCBs */
-	struct mlw_tcp_table_stats st;
-};
-
-static _Thread_local struct tb_shard tb_s;
+_Thread_local struct tb_shard mlw__tb_s;
 static _Thread_local struct tb_node *tb_static[TB_STATIC_BUCKETS];
 static _Thread_local int tb_id = -1;
 /* Read inline by LWIP_HOOK_TCP_INPACKET_PCB (mlw_lwip_hooks.h). */
 _Thread_local u8_t mlw__tcp_table_detached;
-#define tb (&tb_s)
 
 static void node_destroy(u8_t id, void *data);
 static const struct tcp_ext_arg_callbacks tb_callbacks = { .destroy = node_destroy };
 
 void __real_tcp_input(struct pbuf *p, struct netif *inp);
 void __wrap_tcp_input(struct pbuf *p, struct netif *inp);
-err_t __real_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port);
-err_t __wrap_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port);
-
-/* lwIP 2.2 renamed ip_addr_cmp to ip_addr_eq (keeping the old name). */
-#define addr_eq(a, b)		ip_addr_cmp(a, b)
-#define addr_eq_zoneless(a, b)	ip_addr_cmp_zoneless(a, b)
 
 /* ---- the shard's state ---- */
 
 /* Sets the shard's table up on first use; false if PCBs can get no node
  * (no ext arg slot left): every PCB is then found by walking. */
-static bool ready(void)
+bool mlw__tb_ready(void)
 {
 	if (tb->b == NULL) {
 		tb->b = tb_static;
@@ -180,12 +131,12 @@ static struct tb_list *list_of(struct tcp_pcb **head)
 	return head == &tcp_active_pcbs ? &tb->active : head == &tcp_tw_pcbs ? &tb->tw : NULL;
 }
 
-static u8_t tl_of(const struct tb_list *l)
+u8_t mlw__tb_tl_of(const struct tb_list *l)
 {
 	return l == &tb->active ? TL_ACTIVE : TL_TW;
 }
 
-static struct tb_node *node_of(const struct tcp_pcb *pcb)
+struct tb_node *mlw__tb_node_of(const struct tcp_pcb *pcb)
 {
 	return tb_id >= 0 && tb_id < LWIP_TCP_PCB_NUM_EXT_ARGS ? tcp_ext_arg_get(pcb, (u8_t)tb_id) : NULL;
 }
@@ -198,7 +149,7 @@ static struct tcp_pcb *pcb_before(struct tcp_pcb **pprev, struct tcp_pcb **head)
 
 /* ---- the detached view (tcp_input and tcp_bind) ---- */
 
-static void detach(struct tcp_pcb *active, struct tcp_pcb *tw)
+void mlw__tb_detach(struct tcp_pcb *active, struct tcp_pcb *tw)
 {
 	tb->saved_active = tcp_active_pcbs;
 	tb->saved_tw = tcp_tw_pcbs;
@@ -273,7 +224,7 @@ static u32_t tuple_hash(const ip_addr_t *local, u16_t lport, const ip_addr_t *re
 	return (u32_t)mlw__tcp_tuple_hash(tb->key, local, lport, remote, rport);
 }
 
-static u32_t pcb_hash(const struct tcp_pcb *pcb)
+u32_t mlw__tb_pcb_hash(const struct tcp_pcb *pcb)
 {
 	return tuple_hash(&pcb->local_ip, pcb->local_port, &pcb->remote_ip, pcb->remote_port);
 }
@@ -357,7 +308,7 @@ static void grow(void)
 
 static void hash_insert(struct tb_node *n)
 {
-	n->hash = pcb_hash(n->pcb);
+	n->hash = mlw__tb_pcb_hash(n->pcb);
 	if (tb->old != NULL)
 		migrate(TB_MIGRATE_STEP);
 	else if (tb->entries >= tb->mask + 1)
@@ -386,73 +337,6 @@ static void hash_remove(struct tb_node *n)
 	chain_unlink(n);
 	tb->entries--;
 	shrink_if_empty();
-}
-
-/* ---- local ports ---- */
-
-static void port_count(u16_t port, int d)
-{
-	struct tb_port_page **pp = &tb->ports[port / TB_PAGE_PORTS];
-
-	if (*pp == NULL) {
-		if (d < 0 || tb->ports_lost) {
-			tb->ports_lost = true;
-			return;
-		}
-		*pp = mem_calloc(1, sizeof(**pp));
-		if (*pp == NULL) {
-			tb->ports_lost = true;
-			return;
-		}
-	}
-	(*pp)->n[port % TB_PAGE_PORTS] += (u32_t)d;
-	(*pp)->total += (u32_t)d;
-}
-
-/* Once no active or TIME-WAIT PCB is left every count is 0: the pages go
- * (and counting starts afresh after a lost page). */
-static void ports_release_if_empty(void)
-{
-	if (tb->active.count + tb->tw.count != 0)
-		return;
-	for (unsigned i = 0; i < 65536 / TB_PAGE_PORTS; i++) {
-		if (tb->ports[i] != NULL) {
-			mem_free(tb->ports[i]);
-			tb->ports[i] = NULL;
-		}
-	}
-	tb->ports_lost = false;
-}
-
-u32_t mlw__tcp_table_port_users(u16_t port)
-{
-	const struct tb_port_page *pg = tb->ports[port / TB_PAGE_PORTS];
-
-	if (tb->ports_lost)
-		return UINT32_MAX;	/* unknown: callers take lwIP's own path */
-	return pg == NULL ? 0 : pg->n[port % TB_PAGE_PORTS];
-}
-
-bool mlw__tcp_table_port_bound(u16_t port)
-{
-	return (tb->bound_map[port / 32] >> (port % 32)) & 1;
-}
-
-/* The bit of @p port after a bound or listening PCB left: set while any
- * other still uses the port (a walk of those two short lists). */
-static void bound_map_update(u16_t port)
-{
-	struct tcp_pcb *lists[2] = { tcp_bound_pcbs, tcp_listen_pcbs.pcbs };
-
-	tb->bound_map[port / 32] &= ~(1u << (port % 32));
-	for (int i = 0; i < 2; i++)
-		for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next) {
-			tb->st.list_walk_steps++;
-			if (p->local_port == port) {
-				tb->bound_map[port / 32] |= 1u << (port % 32);
-				return;
-			}
-		}
 }
 
 /* ---- nodes ---- */
@@ -485,7 +369,7 @@ static void fix_next(struct tcp_pcb *next, struct tcp_pcb **pprev)
 {
 	struct tb_node *nn;
 
-	if (next != NULL && (nn = node_of(next)) != NULL)
+	if (next != NULL && (nn = mlw__tb_node_of(next)) != NULL)
 		nn->pprev = pprev;
 }
 
@@ -497,10 +381,10 @@ static void list_push(struct tb_list *l, struct tcp_pcb *pcb, struct tb_node *n)
 	if (pcb->next == NULL)
 		l->tail = pcb;
 	l->count++;
-	port_count(pcb->local_port, 1);
+	mlw__tb_port_count(pcb->local_port, 1);
 	if (n != NULL) {
 		n->pprev = l->head;
-		n->list = tl_of(l);
+		n->list = mlw__tb_tl_of(l);
 		hash_insert(n);
 	} else {
 		tb->unindexed++;
@@ -516,8 +400,8 @@ static void list_cut(struct tb_list *l, struct tcp_pcb *pcb, struct tcp_pcb **pp
 		l->tail = pcb_before(pprev, l->head);
 	pcb->next = NULL;
 	l->count--;
-	port_count(pcb->local_port, -1);
-	ports_release_if_empty();
+	mlw__tb_port_count(pcb->local_port, -1);
+	mlw__tb_ports_release();
 }
 
 /* lwIP's TCP_RMV for a PCB without a node: walk to it. */
@@ -545,14 +429,14 @@ void mlw__tcp_reg(struct tcp_pcb **pcbs, struct tcp_pcb *npcb)
 	if (l != NULL) {
 		struct tb_node *n = NULL;
 
-		if (ready() && (n = node_of(npcb)) == NULL)
+		if (mlw__tb_ready() && (n = mlw__tb_node_of(npcb)) == NULL)
 			n = node_make(npcb);
 		list_push(l, npcb, n);
 	} else {
 		npcb->next = *pcbs;
 		*pcbs = npcb;
 		if (pcbs == &tcp_bound_pcbs || pcbs == &tcp_listen_pcbs.pcbs)
-			tb->bound_map[npcb->local_port / 32] |= 1u << (npcb->local_port % 32);
+			mlw__tb_bound_add(npcb->local_port);
 	}
 	tcp_timer_needed();
 }
@@ -564,7 +448,7 @@ void mlw__tcp_rmv(struct tcp_pcb **pcbs, struct tcp_pcb *npcb)
 	struct tb_node *n;
 
 	attach();
-	ready();
+	mlw__tb_ready();
 	if (l == NULL) {
 		/* Bound and listening PCBs: lwIP's walk (few of them). */
 		if (pcbs == &tcp_bound_pcbs && npcb == tb->connecting) {
@@ -580,15 +464,15 @@ void mlw__tcp_rmv(struct tcp_pcb **pcbs, struct tcp_pcb *npcb)
 		}
 		npcb->next = NULL;
 		if (pcbs == &tcp_bound_pcbs || pcbs == &tcp_listen_pcbs.pcbs)
-			bound_map_update(npcb->local_port);
+			mlw__tb_bound_remove(npcb->local_port);
 		return;
 	}
-	n = node_of(npcb);
+	n = mlw__tb_node_of(npcb);
 	if (n == NULL) {
 		list_walk_remove(l, npcb);
 		return;
 	}
-	if (n->list != tl_of(l)) {
+	if (n->list != mlw__tb_tl_of(l)) {
 		/* Not on this list (lwIP removes a PCB twice when a close
 		 * inside tcp_input already took it off): lwIP's walk finds
 		 * nothing and clears ->next. On the other list, clearing
@@ -628,8 +512,8 @@ static void node_destroy(u8_t id, void *data)
 			if (l->tail == pcb)
 				l->tail = pcb_before(n->pprev, l->head);
 			l->count--;
-			port_count(pcb->local_port, -1);
-			ports_release_if_empty();
+			mlw__tb_port_count(pcb->local_port, -1);
+			mlw__tb_ports_release();
 		}
 		hash_remove(n);
 	}
@@ -640,8 +524,8 @@ static void node_destroy(u8_t id, void *data)
 
 /* lwIP's test in tcp_input: 4-tuple, and the netif if the PCB is bound to
  * one (@p idx NETIF_NO_INDEX: any netif). */
-static bool pcb_matches(const struct tcp_pcb *pcb, const ip_addr_t *local, u16_t lport,
-			const ip_addr_t *remote, u16_t rport, u8_t idx, unsigned flags)
+bool mlw__tb_matches(const struct tcp_pcb *pcb, const ip_addr_t *local, u16_t lport, const ip_addr_t *remote,
+		     u16_t rport, u8_t idx, unsigned flags)
 {
 	if (idx != NETIF_NO_INDEX && pcb->netif_idx != NETIF_NO_INDEX && pcb->netif_idx != idx)
 		return false;
@@ -652,13 +536,12 @@ static bool pcb_matches(const struct tcp_pcb *pcb, const ip_addr_t *local, u16_t
 	return addr_eq(&pcb->remote_ip, remote) && addr_eq(&pcb->local_ip, local);
 }
 
-static struct tcp_pcb *walk_find(struct tcp_pcb *head, const ip_addr_t *local, u16_t lport,
-				 const ip_addr_t *remote, u16_t rport, u8_t idx, unsigned flags,
-				 u64_t *steps)
+struct tcp_pcb *mlw__tb_walk_find(struct tcp_pcb *head, const ip_addr_t *local, u16_t lport,
+				  const ip_addr_t *remote, u16_t rport, u8_t idx, unsigned flags, u64_t *steps)
 {
 	for (struct tcp_pcb *p = head; p != NULL; p = p->next) {
 		(*steps)++;
-		if (pcb_matches(p, local, lport, remote, rport, idx, flags))
+		if (mlw__tb_matches(p, local, lport, remote, rport, idx, flags))
 			return p;
 	}
 	return NULL;
@@ -678,11 +561,11 @@ static struct tcp_pcb *find(const ip_addr_t *local, u16_t lport, const ip_addr_t
 		struct tcp_pcb *p = NULL;
 
 		if (flags & MLW_TCP_TABLE_ACTIVE)
-			p = walk_find(*tb->active.head, local, lport, remote, rport, idx, flags,
+			p = mlw__tb_walk_find(*tb->active.head, local, lport, remote, rport, idx, flags,
 				      &tb->st.list_walk_steps);
 		*which = TL_ACTIVE;
 		if (p == NULL && (flags & MLW_TCP_TABLE_TW)) {
-			p = walk_find(*tb->tw.head, local, lport, remote, rport, idx, flags,
+			p = mlw__tb_walk_find(*tb->tw.head, local, lport, remote, rport, idx, flags,
 				      &tb->st.list_walk_steps);
 			*which = TL_TW;
 		}
@@ -697,7 +580,7 @@ static struct tcp_pcb *find(const ip_addr_t *local, u16_t lport, const ip_addr_t
 	for (int c = 0; c < 2; c++)
 		for (struct tb_node *n = chains[c]; n != NULL; n = n->hnext) {
 			tb->st.chain_steps++;
-			if (n->hash != h || !pcb_matches(n->pcb, local, lport, remote, rport, idx, flags))
+			if (n->hash != h || !mlw__tb_matches(n->pcb, local, lport, remote, rport, idx, flags))
 				continue;
 			if (n->list == TL_ACTIVE && (flags & MLW_TCP_TABLE_ACTIVE)) {
 				*which = TL_ACTIVE;
@@ -715,55 +598,9 @@ struct tcp_pcb *mlw__tcp_table_lookup(const ip_addr_t *local, u16_t lport, const
 {
 	u8_t which;
 
-	ready();
+	mlw__tb_ready();
 	attach();
 	return find(local, lport, remote, rport, NETIF_NO_INDEX, flags, &which);
-}
-
-/* ---- audit: the steps lwIP's own walks take (tests) ---- */
-
-/* tcp_input's demultiplexing over the lists as they are now. */
-static u64_t audit_input(const ip_addr_t *dst, u16_t dport, const ip_addr_t *src, u16_t sport, u8_t idx)
-{
-	u64_t steps = 0;
-	unsigned f = MLW_TCP_TABLE_ACTIVE;
-
-	if (walk_find(tcp_active_pcbs, dst, dport, src, sport, idx, f, &steps) != NULL)
-		return steps;
-	if (walk_find(tcp_tw_pcbs, dst, dport, src, sport, idx, f, &steps) != NULL)
-		return steps;
-	for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l != NULL; l = l->next)
-		steps++;
-	return steps;
-}
-
-/* tcp_bind's conflict walk over the lists as they are now. */
-static u64_t audit_bind(const struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
-{
-	struct tcp_pcb *lists[4] = { tcp_listen_pcbs.pcbs, tcp_bound_pcbs, tcp_active_pcbs, tcp_tw_pcbs };
-	int nl = ip_get_option(pcb, SOF_REUSEADDR) ? 3 : 4;
-	u64_t steps = 0;
-
-	for (int i = 0; i < nl; i++)
-		for (const struct tcp_pcb *c = lists[i]; c != NULL; c = c->next) {
-			steps++;
-			if (c->local_port == port &&
-			    !(ip_get_option(pcb, SOF_REUSEADDR) && ip_get_option(c, SOF_REUSEADDR)) &&
-			    IP_IS_V6(ipaddr) == IP_IS_V6_VAL(c->local_ip) &&
-			    (ip_addr_isany(&c->local_ip) || ip_addr_isany(ipaddr) || addr_eq(&c->local_ip, ipaddr)))
-				return steps;
-		}
-	return steps;
-}
-
-void mlw__tcp_table_audit(bool on)
-{
-	tb->audit = on;
-}
-
-void mlw__tcp_table_fail_nodes(unsigned n)
-{
-	tb->fail_nodes = n;
 }
 
 /* ---- tcp_input ---- */
@@ -777,7 +614,7 @@ void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
 	u8_t which, idx;
 
 	attach();	/* a nested call (tcp_tw.c) comes after the hook attached */
-	ready();
+	mlw__tb_ready();
 	if ((tcp_active_pcbs == NULL && tcp_tw_pcbs == NULL) || p->len < TCP_HLEN ||
 	    ip_current_input_netif() == NULL) {
 		__real_tcp_input(p, inp);
@@ -787,95 +624,20 @@ void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
 	dport = (u16_t)(h[2] << 8 | h[3]);
 	idx = netif_get_index(ip_current_input_netif());	/* as lwIP's test */
 	if (tb->audit)
-		tb->st.lwip_steps_full += audit_input(dst, dport, src, sport, idx);
+		tb->st.lwip_steps_full += mlw__tb_audit_input(dst, dport, src, sport, idx);
 	pcb = find(dst, dport, src, sport, idx, MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW, &which);
 	if (pcb != NULL && which == TL_ACTIVE) {
 		if (tcp_active_pcbs != pcb)
-			detach(pcb, tcp_tw_pcbs);
+			mlw__tb_detach(pcb, tcp_tw_pcbs);
 	} else if (pcb != NULL) {
-		detach(NULL, pcb);
+		mlw__tb_detach(NULL, pcb);
 	} else {
-		detach(NULL, NULL);
+		mlw__tb_detach(NULL, NULL);
 	}
 	if (tb->audit)
-		tb->st.lwip_steps += audit_input(dst, dport, src, sport, idx);
+		tb->st.lwip_steps += mlw__tb_audit_input(dst, dport, src, sport, idx);
 	__real_tcp_input(p, inp);
 	attach();
-}
-
-/* ---- tcp_bind ---- */
-
-/* lwIP's ephemeral range (tcp.c's TCP_LOCAL_PORT_RANGE_START/END, not
- * exported). */
-#define TB_EPHEMERAL_LO	0xc000u
-#define TB_EPHEMERAL_HI	0xffffu
-
-/* A port no PCB uses, for bind(port 0): from a random point of lwIP's
- * range onward (tcp_new_port() goes on from the last port it gave). */
-static int free_port(void)
-{
-	const u32_t lo = TB_EPHEMERAL_LO, n = TB_EPHEMERAL_HI - lo + 1;
-	u32_t off = LWIP_RAND() % n;
-
-	for (u32_t i = 0; i < n; i++, off = off + 1 == n ? 0 : off + 1) {
-		u16_t port = (u16_t)(lo + off);
-
-		if (mlw__tcp_table_port_users(port) == 0 && !mlw__tcp_table_port_bound(port))
-			return port;
-	}
-	return -1;
-}
-
-static err_t bind_hidden(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
-{
-	err_t err;
-
-	detach(NULL, NULL);
-	if (tb->audit)
-		tb->st.lwip_steps += audit_bind(pcb, ipaddr, port);
-	err = __real_tcp_bind(pcb, ipaddr, port);
-	attach();
-	return err;
-}
-
-err_t __wrap_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
-{
-	const ip_addr_t *a = ipaddr != NULL ? ipaddr : IP4_ADDR_ANY;
-
-	attach();
-	ready();
-	if (pcb == NULL || pcb->state != CLOSED || tb->ports_lost)
-		return __real_tcp_bind(pcb, ipaddr, port);
-	if (port == 0) {
-		int p = free_port();
-
-		if (p < 0)
-			return ERR_BUF;		/* lwIP: tcp_new_port() found none */
-		port = (u16_t)p;
-	}
-	if (tb->audit)
-		tb->st.lwip_steps_full += audit_bind(pcb, a, port);
-	if (mlw__tcp_table_port_users(port) == 0)
-		return bind_hidden(pcb, ipaddr, port);
-	/* Connections use the port: lwIP's walk decides (a conflict, or
-	 * SO_REUSEADDR on both sides). */
-	if (tb->audit)
-		tb->st.lwip_steps += audit_bind(pcb, a, port);
-	return __real_tcp_bind(pcb, ipaddr, port);
-}
-
-err_t mlw__tcp_bind_shared(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
-{
-	if (pcb == NULL || pcb->state != CLOSED || port == 0)
-		return ERR_VAL;
-	attach();
-	ready();
-	return bind_hidden(pcb, ipaddr, port);
-}
-
-void mlw__tcp_table_connecting(struct tcp_pcb *pcb)
-{
-	tb->connecting = pcb;
 }
 
 /* ---- counts, stats, checks ---- */
@@ -903,96 +665,6 @@ void mlw__tcp_table_stats(struct mlw_tcp_table_stats *out)
 	out->entries = tb->entries;
 	out->unindexed = tb->unindexed;
 	out->resizing = tb->old != NULL;
-}
-
-#define VERIFY(cond)                   \
-	do {                           \
-		if (!(cond))           \
-			return -__LINE__; \
-	} while (0)
-
-static int verify_list(struct tb_list *l, u32_t *indexed, u32_t *unindexed)
-{
-	struct tcp_pcb **pp = l->head, *last = NULL;
-	u32_t count = 0;
-
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		struct tcp_pcb *p = *pp;
-		struct tb_node *n = node_of(p);
-
-		count++;
-		last = p;
-		VERIFY(count <= l->count);
-		if (n == NULL) {
-			(*unindexed)++;
-			continue;
-		}
-		(*indexed)++;
-		VERIFY(n->pcb == p && n->pprev == pp && n->list == tl_of(l));
-		VERIFY(n->hash == pcb_hash(p));
-		VERIFY(n->hpprev != NULL && *n->hpprev == n);
-	}
-	VERIFY(count == l->count);
-	VERIFY(l->tail == last);
-	return 0;
-}
-
-int mlw__tcp_table_verify(void)
-{
-	u32_t indexed = 0, unindexed = 0, chained = 0;
-	u32_t users[65536 / TB_PAGE_PORTS] = { 0 };
-	int rc;
-
-	if (!ready())
-		return 0;
-	attach();
-	if ((rc = verify_list(&tb->active, &indexed, &unindexed)) != 0 ||
-	    (rc = verify_list(&tb->tw, &indexed, &unindexed)) != 0)
-		return rc;
-	VERIFY(indexed == tb->entries && unindexed == tb->unindexed);
-	for (u32_t i = 0; i <= tb->mask; i++)
-		for (struct tb_node *n = tb->b[i]; n != NULL; n = n->hnext, chained++)
-			VERIFY((n->hash & tb->mask) == i && n->list != TL_NONE);
-	if (tb->old != NULL)
-		for (u32_t i = tb->migrated; i <= tb->old_mask; i++)
-			for (struct tb_node *n = tb->old[i]; n != NULL; n = n->hnext, chained++)
-				VERIFY((n->hash & tb->old_mask) == i && n->list != TL_NONE);
-	VERIFY(chained == tb->entries);
-	if (!tb->ports_lost) {
-		struct tcp_pcb *lists[2] = { tcp_active_pcbs, tcp_tw_pcbs };
-
-		for (int i = 0; i < 2; i++)
-			for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next)
-				users[p->local_port / TB_PAGE_PORTS]++;
-		for (u32_t i = 0; i < 65536 / TB_PAGE_PORTS; i++) {
-			const struct tb_port_page *pg = tb->ports[i];
-
-			VERIFY((pg == NULL ? 0 : pg->total) == users[i]);
-		}
-		/* Each port's count: the first 64 PCBs of each list (the
-		 * pages' totals above cover the rest). */
-		for (int i = 0; i < 2; i++) {
-			int k = 0;
-
-			for (struct tcp_pcb *p = lists[i]; p != NULL && k < 64; p = p->next, k++) {
-				u32_t c = 0;
-
-				for (int j = 0; j < 2; j++)
-					for (struct tcp_pcb *q = lists[j]; q != NULL; q = q->next)
-						c += q->local_port == p->local_port;
-				VERIFY(mlw__tcp_table_port_users(p->local_port) == c);
-			}
-		}
-	}
-	{
-		struct tcp_pcb *lists[2] = { tcp_bound_pcbs, tcp_listen_pcbs.pcbs };
-
-		for (int i = 0; i < 2; i++)
-			for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next)
-				VERIFY(mlw__tcp_table_port_bound(p->local_port));
-	}
-	VERIFY(!mlw__tcp_table_detached);
-	return 0;
 }
 
 int mlw__tcp_table_fini(void)

@@ -67,14 +67,7 @@ static struct {
 
 static int64_t t_start;
 
-#define CHECK(cond, ...)                                                               \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			int n_ = snprintf(res.why, sizeof(res.why), "line %d: ", __LINE__); \
-			snprintf(res.why + n_, sizeof(res.why) - (size_t)n_, __VA_ARGS__); \
-			return -1;                                                     \
-		}                                                                      \
-	} while (0)
+#define CHECK(cond, ...) TL_CHECK(res.why, cond, __VA_ARGS__)
 
 #define PUMP_UNTIL(cond)                                                                  \
 	do {                                                                              \

@@ -74,14 +74,7 @@ static struct {
 static struct tl_conn cli[MANY + 64], srv[MANY + 64], srv_b[64];
 static struct tl_listener la, lb;
 
-#define CHECK(cond, ...)                                                               \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			int n_ = snprintf(res.why, sizeof(res.why), "line %d: ", __LINE__); \
-			snprintf(res.why + n_, sizeof(res.why) - (size_t)n_, __VA_ARGS__); \
-			return -1;                                                     \
-		}                                                                      \
-	} while (0)
+#define CHECK(cond, ...) TL_CHECK(res.why, cond, __VA_ARGS__)
 
 /* A step that records its own failure. */
 #define TRY(call)                     \

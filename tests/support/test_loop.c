@@ -1,4 +1,6 @@
 /* test_loop.c - see test_loop.h. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lwip/def.h"
@@ -10,6 +12,18 @@
 #include "test_stack.h"
 
 static const ip_addr_t loopback = IPADDR4_INIT(PP_HTONL(0x7f000001ul));
+
+void tl_fail(char *why, size_t len, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(why, len, "line %d: ", line);
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+}
 
 const ip_addr_t *tl_loopback(void)
 {

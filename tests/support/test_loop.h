@@ -32,6 +32,17 @@ struct tl_listener {
 	size_t refused;		/* accepted beyond cap (aborted) */
 };
 
+/* A test step's failure: "line N: " and the message into @p why (a char
+ * array), and -1 from the calling function. */
+#define TL_CHECK(why, cond, ...)                                                 \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			tl_fail((why), sizeof(why), __LINE__, __VA_ARGS__);     \
+			return -1;                                               \
+		}                                                                \
+	} while (0)
+void tl_fail(char *why, size_t len, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* 127.0.0.1. */
 const ip_addr_t *tl_loopback(void);
 
