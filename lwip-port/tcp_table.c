@@ -306,9 +306,19 @@ static void grow(void)
 	tb->st.grows++;
 }
 
+/* The hash of a PCB being registered: tcp_input's, when the PCB is the
+ * passive open of the segment in hand. */
+static u32_t node_hash(const struct tcp_pcb *pcb)
+{
+	if (tb->seg.valid && pcb->local_port == tb->seg.lport && pcb->remote_port == tb->seg.rport &&
+	    addr_eq(&pcb->local_ip, tb->seg.local) && addr_eq(&pcb->remote_ip, tb->seg.remote))
+		return tb->seg.hash;
+	return mlw__tb_pcb_hash(pcb);
+}
+
 static void hash_insert(struct tb_node *n)
 {
-	n->hash = mlw__tb_pcb_hash(n->pcb);
+	n->hash = node_hash(n->pcb);
 	if (tb->old != NULL)
 		migrate(TB_MIGRATE_STEP);
 	else if (tb->entries >= tb->mask + 1)
@@ -550,13 +560,14 @@ struct tcp_pcb *mlw__tb_walk_find(struct tcp_pcb *head, const ip_addr_t *local, 
 /* The PCB lwIP's demultiplexing finds (active first, then TIME-WAIT),
  * and which list it is on. */
 static struct tcp_pcb *find(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport,
-			    u8_t idx, unsigned flags, u8_t *which)
+			    u8_t idx, unsigned flags, u8_t *which, bool *hashed, u32_t *hash)
 {
 	struct tb_node *tw = NULL;
 	struct tb_node *chains[2];
 	u32_t h;
 
 	tb->st.lookups++;
+	*hashed = false;
 	if (tb->unindexed > 0) {
 		struct tcp_pcb *p = NULL;
 
@@ -574,6 +585,8 @@ static struct tcp_pcb *find(const ip_addr_t *local, u16_t lport, const ip_addr_t
 	if (tb->entries == 0)
 		return NULL;
 	h = tuple_hash(local, lport, remote, rport);
+	*hashed = true;
+	*hash = h;
 	/* Newer nodes are in the new array: its chain comes first. */
 	chains[0] = tb->b[h & tb->mask];
 	chains[1] = tb->old != NULL && (h & tb->old_mask) >= tb->migrated ? tb->old[h & tb->old_mask] : NULL;
@@ -597,10 +610,12 @@ struct tcp_pcb *mlw__tcp_table_lookup(const ip_addr_t *local, u16_t lport, const
 				      u16_t rport, unsigned flags)
 {
 	u8_t which;
+	bool hashed;
+	u32_t h;
 
 	mlw__tb_ready();
 	attach();
-	return find(local, lport, remote, rport, NETIF_NO_INDEX, flags, &which);
+	return find(local, lport, remote, rport, NETIF_NO_INDEX, flags, &which, &hashed, &h);
 }
 
 /* ---- tcp_input ---- */
@@ -625,7 +640,12 @@ void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
 	idx = netif_get_index(ip_current_input_netif());	/* as lwIP's test */
 	if (tb->audit)
 		tb->st.lwip_steps_full += mlw__tb_audit_input(dst, dport, src, sport, idx);
-	pcb = find(dst, dport, src, sport, idx, MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW, &which);
+	pcb = find(dst, dport, src, sport, idx, MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW, &which,
+		   &tb->seg.valid, &tb->seg.hash);
+	tb->seg.local = dst;
+	tb->seg.remote = src;
+	tb->seg.lport = dport;
+	tb->seg.rport = sport;
 	if (pcb != NULL && which == TL_ACTIVE) {
 		if (tcp_active_pcbs != pcb)
 			mlw__tb_detach(pcb, tcp_tw_pcbs);
@@ -637,6 +657,7 @@ void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
 	if (tb->audit)
 		tb->st.lwip_steps += mlw__tb_audit_input(dst, dport, src, sport, idx);
 	__real_tcp_input(p, inp);
+	tb->seg.valid = false;
 	attach();
 }
 

@@ -50,18 +50,17 @@ void mlw__tb_port_count(u16_t port, int d)
 	(*pp)->total += (u32_t)d;
 }
 
-/* Once no active or TIME-WAIT PCB is left every count is 0: the pages go
- * (and counting starts afresh after a lost page). */
+/* Once no active or TIME-WAIT PCB is left every count is 0: after a page
+ * could not be allocated, counting starts afresh. (Pages stay until the
+ * shard ends, mlw__tcp_table_fini: a shard that empties between
+ * connections would otherwise allocate and clear one per connection.) */
 void mlw__tb_ports_release(void)
 {
-	if (tb->active.count + tb->tw.count != 0)
+	if (!tb->ports_lost || tb->active.count + tb->tw.count != 0)
 		return;
-	for (unsigned i = 0; i < 65536 / TB_PAGE_PORTS; i++) {
-		if (tb->ports[i] != NULL) {
-			mem_free(tb->ports[i]);
-			tb->ports[i] = NULL;
-		}
-	}
+	for (unsigned i = 0; i < 65536 / TB_PAGE_PORTS; i++)
+		if (tb->ports[i] != NULL)
+			memset(tb->ports[i], 0, sizeof(*tb->ports[i]));
 	tb->ports_lost = false;
 }
 

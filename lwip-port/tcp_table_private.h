@@ -52,6 +52,15 @@ struct tb_shard {
 	struct tb_list active, tw;
 	struct tcp_pcb *saved_active, *saved_tw;	/* real heads while detached */
 	struct tcp_pcb *connecting;
+	/* The 4-tuple tcp_input() is looking up and its hash, while valid
+	 * (the segment being processed): a passive open registers that
+	 * 4-tuple, which is then not hashed again. */
+	struct {
+		const ip_addr_t *local, *remote;
+		u16_t lport, rport;
+		u32_t hash;
+		bool valid;
+	} seg;
 	struct tb_port_page *ports[65536 / TB_PAGE_PORTS];
 	u32_t bound_map[65536 / 32];	/* ports of bound or listening PCBs */
 	struct mlw_tcp_table_stats st;
@@ -77,8 +86,8 @@ struct tcp_pcb *mlw__tb_walk_find(struct tcp_pcb *head, const ip_addr_t *local, 
 				  const ip_addr_t *remote, u16_t rport, u8_t idx, unsigned flags, u64_t *steps);
 
 /* tcp_table_ports.c: active and TIME-WAIT PCBs per local port (+1 or -1
- * as lwIP registers or removes one; the pages go when the table is
- * empty), and the ports of bound or listening PCBs. */
+ * as lwIP registers or removes one; pages of 256 ports allocated on first
+ * use), and the ports of bound or listening PCBs. */
 void mlw__tb_port_count(u16_t port, int d);
 void mlw__tb_ports_release(void);
 void mlw__tb_bound_add(u16_t port);
