@@ -640,6 +640,15 @@ void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
 	idx = netif_get_index(ip_current_input_netif());	/* as lwIP's test */
 	if (tb->audit)
 		tb->st.lwip_steps_full += mlw__tb_audit_input(dst, dport, src, sport, idx);
+	/* The newest connection is lwIP's first step anyway: no hash (one
+	 * connection, or a handshake's next segment). */
+	if (tcp_active_pcbs != NULL && mlw__tb_matches(tcp_active_pcbs, dst, dport, src, sport, idx, 0)) {
+		tb->st.head_hits++;
+		if (tb->audit)
+			tb->st.lwip_steps++;
+		__real_tcp_input(p, inp);
+		return;
+	}
 	pcb = find(dst, dport, src, sport, idx, MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW, &which,
 		   &tb->seg.valid, &tb->seg.hash);
 	tb->seg.local = dst;

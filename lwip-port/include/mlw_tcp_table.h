@@ -65,6 +65,7 @@ void mlw__tcp_table_connecting(struct tcp_pcb *pcb);
 /* Counters of the calling shard's table. */
 struct mlw_tcp_table_stats {
 	u64_t lookups;		/* 4-tuple lookups (segments in, connect, ICMP) */
+	u64_t head_hits;	/* segments of the newest connection: no lookup needed */
 	u64_t chain_steps;	/* hash chain entries looked at by them */
 	u64_t list_walk_steps;	/* PCBs visited by the table's own list walks: bound and
 				   listening lists, PCBs without a node */
