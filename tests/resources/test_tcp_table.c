@@ -12,6 +12,8 @@
  *         simultaneous close, a reset in every state (SYN-SENT to
  *         LAST-ACK; the loopback wire is held to stop each side in its
  *         state), abort, PCBs without a node (allocation failure);
+ *         lwIP's own tcp_slowtmr() unlinking expired PCBs behind the
+ *         table's back (repaired when lwIP frees them);
  *         steps: the same operations at 10 and at 10,000 connections
  *         (20,000 PCBs), counted by the table's audit (its hash chain
  *         steps, its own walks, and what lwIP's walks visit on the lists
@@ -56,6 +58,9 @@ static const char *const op_names[NOPS] = {
 };
 
 static bool ports_mode;
+
+/* lwIP's tcp_tmr(), which mlwip replaces at link time (--wrap=tcp_tmr). */
+void __real_tcp_tmr(void);
 
 static struct {
 	bool ran, ok;
@@ -325,6 +330,53 @@ static int states(void)
 	}
 	CHECK(n_active() == 0, "active PCBs left");
 	CHECK_TABLE();
+
+	/* lwIP's own timers (tcp_tmr -> tcp_slowtmr, which mlwip's wheel
+	 * replaces) unlink expired PCBs from the lists by themselves, without
+	 * TCP_RMV: the table takes them out when lwIP frees them. Three
+	 * TIME-WAIT PCBs, the middle one expired; and a server in LAST-ACK
+	 * (its FIN lost) between two established connections, expired. */
+	res.step = 21;
+	{
+		struct tcp_pcb *tw[3], *last_ack, *fin_wait_2;
+
+		for (int i = 0; i < 3; i++) {
+			TRY(pair(12 + i, PORT_A));
+			TRY(echo(&cli[12 + i], &srv[12 + i], 10));
+			tw[i] = cli[12 + i].pcb;
+			CHECK(tl_close(&cli[12 + i]), "close");
+			PUMP_UNTIL(srv[12 + i].eof);
+			CHECK(tl_close(&srv[12 + i]), "close");
+			PUMP_UNTIL(tw[i]->state == TIME_WAIT && mlw__tcp_table_tw_count() == (u32_t)i + 1);
+		}
+		TRY(pair(15, PORT_A));
+		TRY(pair(16, PORT_A));
+		last_ack = srv[16].pcb;
+		fin_wait_2 = cli[16].pcb;
+		CHECK(tl_close(&cli[16]), "close");
+		PUMP_UNTIL(srv[16].eof);
+		CHECK(tl_close(&srv[16]), "close");
+		CHECK(tl_wire_grab() == 1, "the FIN");
+		tl_wire_drop(1);
+		CHECK(last_ack->state == LAST_ACK, "LAST_ACK");
+		TRY(pair(17, PORT_A));
+		a0 = n_active();
+		tw[1]->tmr = tcp_ticks - 2 * TCP_MSL / TCP_SLOW_INTERVAL - 2;
+		last_ack->tmr = tcp_ticks - 2 * TCP_MSL / TCP_SLOW_INTERVAL - 2;
+		__real_tcp_tmr();
+		__real_tcp_tmr();	/* tcp_slowtmr runs every other call */
+		CHECK(mlw__tcp_table_tw_count() == 2 && find(tw[0], MLW_TCP_TABLE_TW) == tw[0] &&
+		      find(tw[2], MLW_TCP_TABLE_TW) == tw[2], "TIME-WAIT after lwIP's timer");
+		CHECK(n_active() == a0 - 1, "LAST_ACK not removed by lwIP's timer");
+		CHECK_TABLE();
+		while (mlw__tcp_table_tw_count() > 0)
+			tcp_abort(mlw__tcp_table_tw_oldest());
+		tl_abort(&cli[15]);
+		tcp_abort(fin_wait_2);	/* its server is gone */
+		tl_abort(&cli[17]);
+		PUMP_UNTIL(n_active() == 0);
+		CHECK_TABLE();
+	}
 	tl_listener_close(&la);
 	return 0;
 }
