@@ -35,13 +35,17 @@
  * destination used longest ago) even with the range nearly full; an
  * outsider cannot predict another destination's ports.
  *
- * When no 4-tuple is free, one whose connection has been in TIME-WAIT for
- * at least TW_REUSE_MS is reused (the first one the search met), as Linux
- * does with net.ipv4.tcp_tw_reuse=1: that PCB is dropped without a segment
+ * A 4-tuple whose connection has been in TIME-WAIT for at least
+ * TW_REUSE_MS is taken when the search meets it, as Linux's connect does
+ * with net.ipv4.tcp_tw_reuse=1: that PCB is dropped without a segment
  * (lwIP's tcp_abort() of a TIME-WAIT PCB sends nothing). Without this a
- * client that closes first (HTTP/1.0, crr) to one server runs out of ports
- * after a range's worth of connections for 2 * TCP_MSL. Only then does the
- * search cost the whole range (as Linux's).
+ * client that closes first (HTTP/1.0, crr) to one server runs out of
+ * ports after a range's worth of connections for 2 * TCP_MSL. The search
+ * meets one only after that destination has gone round the range: its
+ * next port is the one it used longest ago, so this costs one step, not a
+ * scan. Only when every 4-tuple is in use (or in TIME-WAIT for less than
+ * TW_REUSE_MS) does a connect scan the whole range and fail, as Linux's.
+ * A port no connection uses at all is taken without a lookup.
  */
 #include <errno.h>
 #include <string.h>
@@ -106,7 +110,7 @@ static int tuple_of(const struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t po
 struct search {
 	const struct tuple *t;
 	uint32_t start;		/* offset into the range where it begins */
-	uint16_t tw_port;	/* the first port whose 4-tuple is a reusable TIME-WAIT one */
+	uint16_t tw_port;	/* a port taken from a reusable TIME-WAIT 4-tuple */
 };
 
 static uint32_t search_start(void *arg)
@@ -114,6 +118,9 @@ static uint32_t search_start(void *arg)
 	return ((const struct search *)arg)->start;
 }
 
+/* Whether @p port cannot serve the search's 4-tuple. A port no active or
+ * TIME-WAIT PCB uses is free without a lookup. A 4-tuple in TIME-WAIT
+ * for at least TW_REUSE_MS is taken (its PCB dropped by choose()). */
 static bool tuple_busy(uint16_t port, void *arg)
 {
 	struct search *s = arg;
@@ -121,12 +128,16 @@ static bool tuple_busy(uint16_t port, void *arg)
 
 	if (mlw__tcp_table_port_bound(port))
 		return true;
+	if (mlw__tcp_table_port_users(port) == 0)
+		return false;
 	p = mlw__tcp_table_lookup(&s->t->local, port, &s->t->remote, s->t->rport,
 				  MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW);
 	if (p == NULL)
 		return false;
-	if (s->tw_port == 0 && p->state == TIME_WAIT && (u32_t)(tcp_ticks - p->tmr) >= TW_REUSE_TICKS)
+	if (p->state == TIME_WAIT && (u32_t)(tcp_ticks - p->tmr) >= TW_REUSE_TICKS) {
 		s->tw_port = port;
+		return false;
+	}
 	return true;
 }
 
@@ -174,12 +185,10 @@ static int choose(struct mlw_shard *sh, const struct tuple *t)
 		port = mlw_rss_pick_port_v4(rss, sh->id, ip4_addr_get_u32(ip_2_ip4(&t->local)),
 					    ip4_addr_get_u32(ip_2_ip4(&t->remote)), lwip_htons(t->rport),
 					    lo, hi, search_start, &s, tuple_busy, &s);
-	if (port == -EADDRNOTAVAIL && s.tw_port != 0) {
-		sh->stats.tcp_tw_reused += drop_time_wait(t, s.tw_port);
-		port = s.tw_port;
-	}
 	if (port < 0)
 		return port;
+	if (port == s.tw_port)
+		sh->stats.tcp_tw_reused += drop_time_wait(t, s.tw_port);
 	/* The next search for this destination goes on after this port. */
 	*perturb = (uint16_t)(*perturb + ((uint32_t)port - lo + n - s.start) % n + 1);
 	return port;

@@ -66,6 +66,11 @@ static void on_err(void *arg, err_t err)
 
 static void attach(struct tl_conn *c, struct tcp_pcb *pcb)
 {
+	/* Without Nagle: with both ends writing at once, lwIP's tcp_output()
+	 * holds a small segment for the peer's ACK and sends no ACK of its
+	 * own meanwhile (TF_ACK_NOW is dropped when Nagle stops the send
+	 * loop), so each end waits for a retransmission timeout. */
+	tcp_nagle_disable(pcb);
 	c->pcb = pcb;
 	tcp_arg(pcb, c);
 	tcp_recv(pcb, on_recv);
