@@ -508,6 +508,10 @@ static bool expire(struct tt_node *n, u32_t now)
 	if ((pcb->flags & TF_ACK_DELAY) && n->delack && !before(now, n->delack_t0 + MLW_TCP_DELACK_MS)) {
 		tcp_ack_now(pcb);
 		tcp_output(pcb);
+		/* lwIP's tcp_output() leaves without the ACK when Nagle holds
+		 * back a small segment (socket-api/fd.c mlw__flush): send it. */
+		if (pcb->flags & TF_ACK_NOW)
+			tcp_send_empty_ack(pcb);
 		tcp_clear_flags(pcb, TF_ACK_DELAY | TF_ACK_NOW);
 		n->delack = 0;
 		tt->st.delayed_acks++;

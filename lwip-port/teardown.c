@@ -5,6 +5,7 @@
 #include "lwip/timeouts.h"
 #include "mlwip/lwip_shard.h"
 #include "mlw_lwip_hooks.h"
+#include "mlw_tcp_table.h"
 
 #if !LWIP_TESTMODE
 #error "lwipopts.h must set LWIP_TESTMODE: it exports the timeout list this file walks"
@@ -48,5 +49,6 @@ int mlw_lwip_teardown(void)
 		ip6_reass_tmr();
 #endif
 	mlw__tcp_timer_fini();
+	mlw__tcp_table_fini();
 	return mlw_lwip_timers_clear();
 }

@@ -49,12 +49,12 @@
 enum {
 	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
 	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_RX_DESC, STACK_TX_DESC, STACK_RX_ZERO_COPY,
-	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_NKEYS
+	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_LOCAL_PORTS, STACK_NKEYS
 };
 static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
 	"max_time_wait", "rx_desc", "tx_desc", "rx_zero_copy", "mbufs", "mbuf_cache",
-	"tcp_rcvbuf", "tcp_sndbuf",
+	"tcp_rcvbuf", "tcp_sndbuf", "local_ports",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -263,6 +263,26 @@ static bool parse_mac(const char *v, uint8_t mac[6])
  * more than once: shards then share it (validate_stack() allows that only
  * when they do not busy-poll).
  */
+/* "LO-HI", 1 <= LO <= HI <= 65535. */
+static int parse_local_ports(struct parse *p, const char *sec, const char *key, const char *v)
+{
+	char item[32];
+	const char *dash = strchr(v, '-');
+	unsigned long lo, hi;
+
+	if (dash == NULL || (size_t)(dash - v) >= sizeof(item))
+		return fail(p, sec, key, QUOTE " is not a port range like 49152-65535", QUOTED(v));
+	memcpy(item, v, (size_t)(dash - v));
+	item[dash - v] = '\0';
+	if (!parse_ulong(item, 65535, &lo) || !parse_ulong(dash + 1, 65535, &hi) || lo == 0)
+		return fail(p, sec, key, QUOTE " is not a port range within 1-65535", QUOTED(v));
+	if (lo > hi)
+		return fail(p, sec, key, "range %lu-%lu runs backwards", lo, hi);
+	p->cfg.local_port_lo = (uint16_t)lo;
+	p->cfg.local_port_hi = (uint16_t)hi;
+	return 1;
+}
+
 static int parse_cores(struct parse *p, const char *sec, const char *key, const char *v)
 {
 	unsigned int n = 0;
@@ -365,7 +385,7 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 	if (k < 0)
 		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
 			    "burst, max_sockets, heap_limit_mb, max_time_wait, rx_desc, tx_desc, "
-			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf)");
+			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, local_ports)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -437,6 +457,8 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 			return 0;
 		p->cfg.mbuf_cache = (uint32_t)n;
 		return 1;
+	case STACK_LOCAL_PORTS:
+		return parse_local_ports(p, sec, key, v);
 	}
 	return fail(p, sec, key, "internal error: unhandled key");
 }
@@ -705,6 +727,8 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
 	cfg->max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_DEFAULT;
 	cfg->tcp_rcvbuf = cfg->tcp_sndbuf = MLW_CONFIG_TCP_BUF_DEFAULT;
+	cfg->local_port_lo = MLW_CONFIG_LOCAL_PORT_LO_DEFAULT;
+	cfg->local_port_hi = MLW_CONFIG_LOCAL_PORT_HI_DEFAULT;
 	cfg->rx_desc = cfg->tx_desc = MLW_CONFIG_DESC_DEFAULT;
 	cfg->rx_zero_copy = MLW_CONFIG_RX_ZERO_COPY_DEFAULT;
 	cfg->mbuf_cache = MLW_CONFIG_MBUF_CACHE_DEFAULT;
@@ -865,6 +889,9 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	    (cfg->tcp_sndbuf < MLW_CONFIG_TCP_BUF_MIN || cfg->tcp_sndbuf > MLW_CONFIG_TCP_BUF_MAX))
 		return verr(err, "stack", "tcp_sndbuf", "%u is out of range (0 or %u..%u)",
 			    (unsigned int)cfg->tcp_sndbuf, MLW_CONFIG_TCP_BUF_MIN, MLW_CONFIG_TCP_BUF_MAX);
+	if (cfg->local_port_lo == 0 || cfg->local_port_lo > cfg->local_port_hi)
+		return verr(err, "stack", "local_ports", "%u-%u is not a port range within 1-65535",
+			    (unsigned int)cfg->local_port_lo, (unsigned int)cfg->local_port_hi);
 	if (cfg->heap_limit_mb > MLW_CONFIG_HEAP_LIMIT_MB_MAX)
 		return verr(err, "stack", "heap_limit_mb", "%u is out of range (0..%u)",
 			    (unsigned int)cfg->heap_limit_mb, (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);

@@ -1,4 +1,4 @@
-/* connect.c - RSS-aware active opens: mlw_tcp_bind_rss_v4() and the link-time wrapper around lwIP's tcp_connect().
+/* connect.c - RSS-aware active opens by 4-tuple: the local port of lwIP's tcp_connect() (a link-time wrapper) and of mlw_tcp_bind_rss_v4().
  *
  * Replies to a connection are steered to the shard that owns the 4-tuple.
  * An active open must therefore use a local port whose tuple hashes back to
@@ -8,23 +8,56 @@
  * -Wl,--wrap=tcp_connect so such calls pick that port first, and
  * unmodified lwIP applications make correct active opens on any shard.
  *
- * Ports are taken sequentially from a random start per shard (as lwIP's
- * tcp_new_port() and Linux do), so the port tried next is the one freed
- * longest ago. When every port this shard may use is taken, a port whose
- * only users are TIME-WAIT PCBs idle for at least TW_REUSE_MS is reused, as
- * Linux does with net.ipv4.tcp_tw_reuse=1: those PCBs are dropped without a
- * segment (lwIP's tcp_abort() of a TIME-WAIT PCB sends nothing). Without
- * this a client that closes first (HTTP/1.0, crr) runs out of its 16384
- * ports after 16384 connections for 2 * TCP_MSL.
+ * Call chain: tcp_connect -> __wrap_tcp_connect -> tuple_of (netif, source
+ * address and remote zone as lwIP's tcp_connect() will choose them) ->
+ * choose -> mlw_rss_pick_port_v4/v6 (flow.c: ports of this shard, from a
+ * start point on) -> tuple_busy (lwip-port/tcp_table.c lookups) ->
+ * pcb->local_port -> __real_tcp_connect.
+ *
+ * A port is taken by 4-tuple, as Linux's connect() takes it: one local port
+ * serves connections to different remote addresses or ports, so a shard
+ * holds up to (its share of) [stack] local_ports connections to each
+ * remote endpoint, not that many in all. A port that a PCB was bound to by
+ * the application (bind, or a listener) is not used, as on Linux. The
+ * 4-tuple is checked in the connection table (O(1)), never by walking
+ * lwIP's lists; the PCB gets its port without tcp_bind() (whose conflict
+ * check walks every list and refuses a port any connection uses): its
+ * local_port is set and tcp_connect() registers it as an active PCB
+ * directly (mlw__tcp_table_connecting() tells the table that it was on no
+ * list before).
+ *
+ * Where the search starts is RFC 6056's algorithm 4 (double-hash port
+ * selection): a keyed hash of (local address, remote address, remote
+ * port) gives a destination its own random offset, and one of 256
+ * counters, picked by the same hash, moves past the ports the last search
+ * for that destination tried. Connections to one destination take
+ * consecutive ports, so the port tried next is usually free (the one that
+ * destination used longest ago) even with the range nearly full; an
+ * outsider cannot predict another destination's ports.
+ *
+ * A 4-tuple whose connection has been in TIME-WAIT for at least
+ * TW_REUSE_MS is taken when the search meets it, as Linux's connect does
+ * with net.ipv4.tcp_tw_reuse=1: that PCB is dropped without a segment
+ * (lwIP's tcp_abort() of a TIME-WAIT PCB sends nothing). Without this a
+ * client that closes first (HTTP/1.0, crr) to one server runs out of
+ * ports after a range's worth of connections for 2 * TCP_MSL. The search
+ * meets one only after that destination has gone round the range: its
+ * next port is the one it used longest ago, so this costs one step, not a
+ * scan. Only when every 4-tuple is in use (or in TIME-WAIT for less than
+ * TW_REUSE_MS) does a connect scan the whole range and fail, as Linux's.
+ * A port no connection uses at all is taken without a lookup.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "lwip/ip.h"
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
+#include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
+#include "mlw_tcp_table.h"
 #include "rand_private.h"
 #include "stack_private.h"
 
@@ -34,166 +67,188 @@ err_t __real_tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t por
 err_t __wrap_tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
 			 tcp_connected_fn connected);
 
-/* lwIP's own ephemeral range (tcp.c: TCP_LOCAL_PORT_RANGE_START/END). */
-#define EPHEMERAL_LO 0xc000
-#define EPHEMERAL_HI 0xffff
-#define EPHEMERAL_N  (EPHEMERAL_HI - EPHEMERAL_LO + 1)
-
 /* TIME-WAIT reuse: minimum idle time (Linux: 1 s), in lwIP's slow ticks. */
 #define TW_REUSE_MS	1000
 #define TW_REUSE_TICKS	(TW_REUSE_MS / TCP_SLOW_INTERVAL)
 
-/* The ephemeral ports this shard's PCBs use, from one walk over lwIP's PCB
- * lists per connect (the lists are linear; a walk per candidate port made
- * a connect cost O(ports * PCBs) once most ports were in TIME-WAIT). */
-struct port_map {
-	uint64_t any[EPHEMERAL_N / 64];		/* used by any PCB */
-	uint64_t busy[EPHEMERAL_N / 64];	/* used by a PCB that is not a
-						   TIME-WAIT one idle >= TW_REUSE_MS */
-	bool reuse_tw;				/* pass 2: test busy, not any */
+/* The 4-tuple an active open of @p pcb to @p ipaddr:@p port will have. */
+struct tuple {
+	ip_addr_t local, remote;
+	u16_t rport;
 };
 
-static void map_set(uint64_t *bits, u16_t port)
+/* What lwIP's tcp_connect() will choose: the PCB's netif or a route, the
+ * source address for the remote one, a zone for a scoped IPv6 remote. */
+static int tuple_of(const struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port, struct tuple *t)
 {
-	if (port >= EPHEMERAL_LO)
-		bits[(port - EPHEMERAL_LO) / 64] |= 1ull << ((port - EPHEMERAL_LO) % 64);
-}
+	struct netif *nif;
 
-static void port_map_build(struct port_map *m)
-{
-	struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_bound_pcbs,
-				    (struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs };
+	ip_addr_copy(t->remote, *ipaddr);
+	t->rport = port;
+	if (pcb->netif_idx != NETIF_NO_INDEX)
+		nif = netif_get_by_index(pcb->netif_idx);
+	else
+		nif = ip_route(&pcb->local_ip, &t->remote);
+	if (nif == NULL)
+		return -ENETUNREACH;
+	if (ip_addr_isany(&pcb->local_ip)) {
+		const ip_addr_t *l = ip_netif_get_local_ip(nif, &t->remote);
 
-	memset(m, 0, sizeof(*m));
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next) {
-			map_set(m->any, p->local_port);
-			map_set(m->busy, p->local_port);
-		}
-	for (struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next) {
-		map_set(m->any, p->local_port);
-		if ((u32_t)(tcp_ticks - p->tmr) < TW_REUSE_TICKS)
-			map_set(m->busy, p->local_port);
+		if (l == NULL)
+			return -ENETUNREACH;
+		ip_addr_copy(t->local, *l);
+	} else {
+		ip_addr_copy(t->local, pcb->local_ip);
 	}
+#if LWIP_IPV6 && LWIP_IPV6_SCOPES
+	if (IP_IS_V6(&t->remote) && ip6_addr_lacks_zone(ip_2_ip6(&t->remote), IP6_UNICAST))
+		ip6_addr_assign_zone(ip_2_ip6(&t->remote), IP6_UNICAST, nif);
+#endif
+	return 0;
 }
 
-/* The next port offset: sequential from a random start. */
-static uint32_t port_next(void *arg)
-{
-	struct mlw_shard *sh = arg;
+struct search {
+	const struct tuple *t;
+	uint32_t start;		/* offset into the range where it begins */
+	uint16_t tw_port;	/* a port taken from a reusable TIME-WAIT 4-tuple */
+};
 
-	if (!sh->port_next_set) {
-		sh->port_next = mlw__lwip_rand() % EPHEMERAL_N;
-		sh->port_next_set = true;
+static uint32_t search_start(void *arg)
+{
+	return ((const struct search *)arg)->start;
+}
+
+/* Whether @p port cannot serve the search's 4-tuple. A port no active or
+ * TIME-WAIT PCB uses is free without a lookup. A 4-tuple in TIME-WAIT
+ * for at least TW_REUSE_MS is taken (its PCB dropped by choose()). */
+static bool tuple_busy(uint16_t port, void *arg)
+{
+	struct search *s = arg;
+	struct tcp_pcb *p;
+
+	if (mlw__tcp_table_port_bound(port))
+		return true;
+	if (mlw__tcp_table_port_users(port) == 0)
+		return false;
+	p = mlw__tcp_table_lookup(&s->t->local, port, &s->t->remote, s->t->rport,
+				  MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW);
+	if (p == NULL)
+		return false;
+	if (p->state == TIME_WAIT && (u32_t)(tcp_ticks - p->tmr) >= TW_REUSE_TICKS) {
+		s->tw_port = port;
+		return false;
 	}
-	return sh->port_next;
+	return true;
 }
 
-static bool port_in_use(uint16_t port, void *arg)
+/* Drop the TIME-WAIT PCBs of the 4-tuple (one, unless PCBs bound to
+ * different netifs share it). */
+static unsigned drop_time_wait(const struct tuple *t, u16_t port)
 {
-	const struct port_map *m = arg;
-	const uint64_t *bits = m->reuse_tw ? m->busy : m->any;
-
-	return (bits[(port - EPHEMERAL_LO) / 64] >> ((port - EPHEMERAL_LO) % 64)) & 1;
-}
-
-/* Drop the TIME-WAIT PCBs on @p port (all idle long enough: pass 2). */
-static unsigned drop_time_wait(uint16_t port)
-{
-	struct tcp_pcb *p = tcp_tw_pcbs, *next;
+	struct tcp_pcb *p;
 	unsigned n = 0;
 
-	for (; p != NULL; p = next) {
-		next = p->next;
-		if (p->local_port == port) {
-			tcp_abort(p);
-			n++;
-		}
+	while ((p = mlw__tcp_table_lookup(&t->local, port, &t->remote, t->rport, MLW_TCP_TABLE_TW)) != NULL) {
+		tcp_abort(p);
+		n++;
 	}
 	return n;
 }
 
-static int pick(struct mlw_shard *sh, const ip_addr_t *remote, u16_t rport, const void *src,
-		struct port_map *pp)
+/* A local port for @p t: its 4-tuple unused, its replies owned by this
+ * shard. Returns the port, -EADDRNOTAVAIL if there is none, -EINVAL if
+ * the RSS state cannot be used (flow.c). */
+static int choose(struct mlw_shard *sh, const struct tuple *t)
 {
 	const struct mlw_rss *rss = &sh->stack->rss;
-
-	if (IP_IS_V6(remote))
-		return mlw_rss_pick_port_v6(rss, sh->id, src, (const uint8_t *)ip_2_ip6(remote)->addr,
-					    lwip_htons(rport), EPHEMERAL_LO, EPHEMERAL_HI, port_next, sh,
-					    port_in_use, pp);
-	return mlw_rss_pick_port_v4(rss, sh->id, *(const uint32_t *)src,
-				    ip4_addr_get_u32(ip_2_ip4(remote)), lwip_htons(rport),
-				    EPHEMERAL_LO, EPHEMERAL_HI, port_next, sh, port_in_use, pp);
-}
-
-/* Bind @p pcb to a port whose replies from @p remote hash to this shard. */
-static int bind_rss(struct mlw_shard *sh, struct tcp_pcb *pcb, const ip_addr_t *remote, u16_t rport)
-{
-	struct port_map pp;
-	struct netif *nif;
-	const void *src;
-	uint32_t src4;
+	uint16_t lo = sh->stack->p.port_lo, hi = sh->stack->p.port_hi;
+	uint32_t n = (uint32_t)hi - lo + 1;
+	struct search s = { .t = t };
+	uint64_t h;
+	uint16_t *perturb;
 	int port;
 
-	if (IP_IS_V6(remote)) {
-		nif = ip6_route(IP6_ADDR_ANY6, ip_2_ip6(remote));
-		src = nif ? ip_2_ip6(ip6_select_source_address(nif, ip_2_ip6(remote))) : NULL;
-		if (src == NULL)
-			return -ENETUNREACH;
-		src = ((const ip6_addr_t *)src)->addr;
-	} else {
-		nif = ip4_route(ip_2_ip4(remote));
-		if (nif == NULL)
-			return -ENETUNREACH;
-		src4 = ip4_addr_get_u32(netif_ip4_addr(nif));
-		src = &src4;
+	if (!sh->port_keyed) {
+		if (mlw__random_bytes(sh->port_key, sizeof(sh->port_key)) != 0 ||
+		    mlw__random_bytes(sh->port_perturb, sizeof(sh->port_perturb)) != 0)
+			sh->port_key[0] = (uint64_t)mlw__lwip_rand() << 32 | mlw__lwip_rand();
+		sh->port_keyed = true;
 	}
-	port_map_build(&pp);
-	port = pick(sh, remote, rport, src, &pp);
-	if (port == -EADDRNOTAVAIL) {
-		pp.reuse_tw = true;
-		port = pick(sh, remote, rport, src, &pp);
-		if (port >= 0)
-			sh->stats.tcp_tw_reused += drop_time_wait((uint16_t)port);
-	}
+	h = mlw__tcp_tuple_hash(sh->port_key, &t->local, 0, &t->remote, t->rport);
+	perturb = &sh->port_perturb[h >> 56];
+	s.start = (uint32_t)((h + *perturb) % n);
+	if (IP_IS_V6(&t->remote))
+		port = mlw_rss_pick_port_v6(rss, sh->id, (const uint8_t *)ip_2_ip6(&t->local)->addr,
+					    (const uint8_t *)ip_2_ip6(&t->remote)->addr, lwip_htons(t->rport),
+					    lo, hi, search_start, &s, tuple_busy, &s);
+	else
+		port = mlw_rss_pick_port_v4(rss, sh->id, ip4_addr_get_u32(ip_2_ip4(&t->local)),
+					    ip4_addr_get_u32(ip_2_ip4(&t->remote)), lwip_htons(t->rport),
+					    lo, hi, search_start, &s, tuple_busy, &s);
 	if (port < 0)
 		return port;
-	sh->port_next = (uint32_t)(port - EPHEMERAL_LO + 1) % EPHEMERAL_N;
-	return tcp_bind(pcb, IP_IS_V6(remote) ? IP6_ADDR_ANY : IP4_ADDR_ANY, (u16_t)port) == ERR_OK ?
-	       0 : -EADDRNOTAVAIL;
+	if (port == s.tw_port)
+		sh->stats.tcp_tw_reused += drop_time_wait(t, s.tw_port);
+	/* The next search for this destination goes on after this port. */
+	*perturb = (uint16_t)(*perturb + ((uint32_t)port - lo + n - s.start) % n + 1);
+	return port;
 }
 
 int mlw_tcp_bind_rss_v4(struct tcp_pcb *pcb, uint32_t raddr_be, uint16_t rport_be)
 {
 	struct mlw_shard *sh = mlw__current_shard();
 	ip_addr_t remote = IPADDR4_INIT(raddr_be);
+	struct tuple t;
+	int port, rc;
 
 	if (sh == NULL)
 		return -EPERM;
 	if (pcb == NULL || pcb->state != CLOSED || pcb->local_port != 0)
 		return -EINVAL;
-	return bind_rss(sh, pcb, &remote, lwip_ntohs(rport_be));
+	rc = tuple_of(pcb, &remote, lwip_ntohs(rport_be), &t);
+	if (rc < 0)
+		return rc;
+	port = choose(sh, &t);
+	if (port < 0)
+		return port;
+	/* Bound beside the connections that share the port; the tcp_connect()
+	 * that follows checks the 4-tuple again. */
+	return mlw__tcp_bind_shared(pcb, IP4_ADDR_ANY, (u16_t)port) == ERR_OK ? 0 : -EADDRNOTAVAIL;
 }
 
 err_t __wrap_tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
 			 tcp_connected_fn connected)
 {
 	struct mlw_shard *sh = mlw__current_shard();
+	struct tuple t;
+	bool reuse;
+	err_t err;
 
-	/* Off a shard thread, or with a port the application chose itself,
-	 * lwIP's own behaviour is right. With one shard every port qualifies,
-	 * but the pick here also reuses TIME-WAIT ports. */
-	if (sh != NULL && pcb != NULL && ipaddr != NULL &&
-	    pcb->state == CLOSED && pcb->local_port == 0) {
-		int rc = bind_rss(sh, pcb, ipaddr, port);
+	/* Off a shard thread lwIP's own behaviour is right. */
+	if (sh == NULL || pcb == NULL || ipaddr == NULL || pcb->state != CLOSED)
+		return __real_tcp_connect(pcb, ipaddr, port, connected);
+	if (tuple_of(pcb, ipaddr, port, &t) != 0)
+		return ERR_RTE;		/* as lwIP: no route, or no source address */
+	if (pcb->local_port == 0) {
+		int lport = choose(sh, &t);
 
-		if (rc == -EADDRNOTAVAIL)
-			return ERR_USE;
-		if (rc == -ENETUNREACH)
-			return ERR_RTE;
-		if (rc != 0)
-			return ERR_VAL;
+		if (lport < 0)
+			return lport == -EADDRNOTAVAIL ? ERR_USE : ERR_VAL;
+		pcb->local_port = (u16_t)lport;
+		mlw__tcp_table_connecting(pcb);
+	} else if (mlw__tcp_table_lookup(&t.local, pcb->local_port, &t.remote, port,
+					 MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW) != NULL) {
+		/* A bound PCB whose 4-tuple is taken. lwIP checks this
+		 * only with SO_REUSEADDR (with a walk of both lists). */
+		return ERR_USE;
 	}
-	return __real_tcp_connect(pcb, ipaddr, port, connected);
+	/* The 4-tuple is known to be free: lwIP's SO_REUSEADDR check (a walk)
+	 * is left out. */
+	reuse = ip_get_option(pcb, SOF_REUSEADDR);
+	ip_reset_option(pcb, SOF_REUSEADDR);
+	err = __real_tcp_connect(pcb, ipaddr, port, connected);
+	if (reuse)
+		ip_set_option(pcb, SOF_REUSEADDR);
+	mlw__tcp_table_connecting(NULL);
+	return err;
 }

@@ -270,8 +270,9 @@ static int pick_port(const struct mlw_rss *rss, unsigned shard, uint8_t *in, siz
 		in[port_off] = (uint8_t)(port >> 8);
 		in[port_off + 1] = (uint8_t)port;
 		/* Ownership first: it is cheap and rules out most ports
-		 * without calling back into the caller's port table. */
-		if (owner_of(rss, toeplitz(rss, in, len)) != shard)
+		 * without calling back into the caller's port table. With
+		 * one shard every port is its own. */
+		if (rss->nshards > 1 && owner_of(rss, toeplitz(rss, in, len)) != shard)
 			continue;
 		if (in_use != NULL && in_use(port, in_use_arg))
 			continue;

@@ -50,6 +50,8 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->max_time_wait = cfg->max_time_wait;
 	p->tcp_rcvbuf = cfg->tcp_rcvbuf;
 	p->tcp_sndbuf = cfg->tcp_sndbuf;
+	p->port_lo = cfg->local_port_lo;
+	p->port_hi = cfg->local_port_hi;
 	p->heap_limit = (size_t)cfg->heap_limit_mb << 20;
 	p->rx_desc = cfg->rx_desc;
 	p->tx_desc = cfg->tx_desc;

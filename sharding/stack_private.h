@@ -49,6 +49,7 @@ struct mlw__stack_params {
 	unsigned max_sockets;		/* descriptors per shard (socket layer) */
 	unsigned max_time_wait;		/* TIME-WAIT PCBs per shard (timewait.c) */
 	unsigned tcp_rcvbuf, tcp_sndbuf;	/* a new TCP socket's window and send limit, 0: lwIP's */
+	uint16_t port_lo, port_hi;	/* local ports of active opens (connect.c) */
 	size_t heap_limit;		/* cap on each shard heap in bytes, 0: none */
 	unsigned rx_desc, tx_desc;	/* descriptors per queue */
 	unsigned pool_mbufs;		/* mbufs per shard pool ([stack] mbufs or computed) */
@@ -81,9 +82,12 @@ struct mlw_shard {
 	struct mlw_shard_stats stats;	/* written by the shard only */
 	uint64_t tsc_hz, timer_tsc, last_publish_tsc;
 	uint64_t tw_tsc;		/* last TIME-WAIT trim (timewait.c) */
-	/* connect.c: the next ephemeral port offset (sequential, random start). */
-	uint32_t port_next;
-	bool port_next_set;
+	/* connect.c: RFC 6056 algorithm 4 (double-hash port selection): a
+	 * keyed hash of the destination picks where its search starts and
+	 * which counter of port_perturb moves it on. */
+	uint64_t port_key[2];
+	uint16_t port_perturb[256];
+	bool port_keyed;
 	bool neigh_responder;		/* answers ARP and ND for the shared addresses */
 	/* Received frames the port marked with a bad checksum (dropped). */
 	uint64_t rx_cksum_flagged;

@@ -1,13 +1,13 @@
 /* timewait.c - the per-shard cap on TIME-WAIT connections ([stack] max_time_wait).
  *
- * lwIP keeps TIME-WAIT PCBs for 2 * TCP_MSL (60 s as mlwip sets it) in a linked list that
- * every connect (local port choice, tcp_bind) and every segment that matches
- * no active connection (a new SYN) walks. A host that closes first at tens
- * of thousands of connections per second keeps millions of them, and each
- * walk then misses the cache at every step: measured with crr (client
+ * lwIP keeps TIME-WAIT PCBs for 2 * TCP_MSL (60 s here) as full PCBs on a
+ * list. Before the connection table (lwip-port/tcp_table.c) every connect
+ * (local port choice, tcp_bind) and every segment that matched no active
+ * connection (a new SYN) walked that list: measured with crr (client
  * closes first), 16 connections in flight fell from ~46k to ~2k per second
- * once ~10k PCBs waited. Linux hashes its TIME-WAIT sockets and still caps
- * them (net.ipv4.tcp_max_tw_buckets, ending the oldest); mTCP keeps none by
+ * once ~10k PCBs waited. Lookups no longer walk it, but each PCB still
+ * holds its memory. Linux caps its TIME-WAIT sockets too
+ * (net.ipv4.tcp_max_tw_buckets, ending the oldest); mTCP keeps none by
  * default. Here each shard keeps at most max_time_wait: the shard trims the
  * list every 10 ms (so a burst of closes can exceed the cap by what 10 ms
  * brings, never for longer).
@@ -25,22 +25,19 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
+#include "mlw_tcp_table.h"
 #include "stack_private.h"
 
-/* lwIP puts a PCB that enters TIME-WAIT at the head of tcp_tw_pcbs, so the
- * list runs from the newest to the oldest: what lies beyond the first
- * max_time_wait is the oldest. */
+/* lwIP puts a PCB that enters TIME-WAIT at the head of tcp_tw_pcbs and the
+ * connection table never reorders it, so the list runs from the newest to
+ * the oldest: the table counts it and keeps its tail, and the trim drops
+ * from there. A pass under the cap costs one comparison. */
 unsigned mlw__tw_trim(struct mlw_shard *sh)
 {
-	unsigned max = sh->stack->p.max_time_wait, kept = 0, dropped = 0;
-	struct tcp_pcb *p = tcp_tw_pcbs, *next;
+	unsigned max = sh->stack->p.max_time_wait, dropped = 0;
+	struct tcp_pcb *p;
 
-	for (; p != NULL; p = next) {
-		next = p->next;
-		if (kept < max) {
-			kept++;
-			continue;
-		}
+	while (mlw__tcp_table_tw_count() > max && (p = mlw__tcp_table_tw_oldest()) != NULL) {
 		tcp_abort(p);
 		dropped++;
 	}

@@ -18,6 +18,7 @@
 #include "lwip/priv/tcp_priv.h"	/* tcp_abandon() */
 #include "lwip/tcp.h"
 #include "mlw_lwip_hooks.h"
+#include "mlw_tcp_table.h"
 
 #include "mlwip/alloc.h"
 #include "mlwip/socket.h"
@@ -186,19 +187,15 @@ void mlw__tcp_poll_update(struct mlw__sock *s)
 void mlw__tcp_icmp_error(const ip_addr_t *local, u16_t local_port, const ip_addr_t *remote,
 			 u16_t remote_port, u32_t seq, int err)
 {
-	struct tcp_pcb *pcb;
+	/* The connection table's lookup (lwip-port/tcp_table.c): the first
+	 * active PCB of the 4-tuple, zones not compared. */
+	struct tcp_pcb *pcb = mlw__tcp_table_lookup(local, local_port, remote, remote_port,
+						    MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_ZONELESS);
 
-	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
-		if (pcb->local_port != local_port || pcb->remote_port != remote_port ||
-		    !ip_addr_cmp_zoneless(&pcb->remote_ip, remote) ||
-		    !ip_addr_cmp_zoneless(&pcb->local_ip, local))
-			continue;
-		if (pcb->state == SYN_SENT && pcb->errf == on_err &&
-		    TCP_SEQ_BETWEEN(seq, pcb->lastack, pcb->snd_nxt)) {
-			((struct mlw__sock *)pcb->callback_arg)->abort_err = err;
-			tcp_abandon(pcb, 0);
-		}
-		return;
+	if (pcb != NULL && pcb->state == SYN_SENT && pcb->errf == on_err &&
+	    TCP_SEQ_BETWEEN(seq, pcb->lastack, pcb->snd_nxt)) {
+		((struct mlw__sock *)pcb->callback_arg)->abort_err = err;
+		tcp_abandon(pcb, 0);
 	}
 }
 

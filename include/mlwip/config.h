@@ -27,6 +27,10 @@ extern "C" {
 #define MLW_CONFIG_TCP_BUF_MIN		2304u
 #define MLW_CONFIG_TCP_BUF_MAX		(2u * 1024 * 1024)
 #define MLW_CONFIG_TCP_BUF_DEFAULT	(256u * 1024)
+/** [stack] local_ports: local ports of outgoing connections (Linux:
+ * net.ipv4.ip_local_port_range), by default lwIP's ephemeral range. */
+#define MLW_CONFIG_LOCAL_PORT_LO_DEFAULT	49152u
+#define MLW_CONFIG_LOCAL_PORT_HI_DEFAULT	65535u
 /** [stack] rx_desc / tx_desc: descriptors per RX / TX queue of every port. */
 #define MLW_CONFIG_DESC_MIN		64u
 #define MLW_CONFIG_DESC_MAX		16384u
@@ -107,9 +111,9 @@ struct mlw_config {
 	uint32_t heap_limit_mb;
 	/** TIME-WAIT connections each shard keeps, 0..MLW_CONFIG_MAX_TIME_WAIT_MAX;
 	 * beyond it the oldest ends early, as Linux does past
-	 * net.ipv4.tcp_max_tw_buckets. lwIP finds connections by walking lists,
-	 * so every one kept costs each new connection a step. Default
-	 * MLW_CONFIG_MAX_TIME_WAIT_DEFAULT; 0 keeps none (mTCP's default). */
+	 * net.ipv4.tcp_max_tw_buckets. Each one kept holds a whole lwIP PCB.
+	 * Default MLW_CONFIG_MAX_TIME_WAIT_DEFAULT; 0 keeps none (mTCP's
+	 * default). */
 	uint32_t max_time_wait;
 	/** Receive window and send-buffer limit every new TCP socket starts
 	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,
@@ -118,6 +122,13 @@ struct mlw_config {
 	 * takes its listener's. They bound what one connection can hold:
 	 * unread data and data waiting for its ACK. */
 	uint32_t tcp_rcvbuf, tcp_sndbuf;
+	/** Local ports outgoing connections take, local_port_lo..local_port_hi
+	 * (1 <= lo <= hi <= 65535); default MLW_CONFIG_LOCAL_PORT_LO_DEFAULT..
+	 * MLW_CONFIG_LOCAL_PORT_HI_DEFAULT. A port is shared by connections to
+	 * different remote addresses or ports (unique 4-tuples, as Linux's
+	 * connect()); with N shards each uses about 1/N of the range (the
+	 * ports whose replies hash back to it). */
+	uint16_t local_port_lo, local_port_hi;
 	/** Descriptors per RX and per TX queue of every port,
 	 * MLW_CONFIG_DESC_MIN..MLW_CONFIG_DESC_MAX, default MLW_CONFIG_DESC_DEFAULT.
 	 * Every RX descriptor holds an mbuf of the shard's pool, and so may
@@ -166,7 +177,7 @@ struct mlw_config_argv {
  * Set @p cfg to the defaults: no EAL arguments, 1 shard on core 0, idle
  * policy backoff with idle_sleep_us 50, burst 32, max_sockets
  * MLW_FD_MAX_PER_SHARD, no heap limit, max_time_wait
- * MLW_CONFIG_MAX_TIME_WAIT_DEFAULT, no ports, and mtu 1500 in every port
+ * MLW_CONFIG_MAX_TIME_WAIT_DEFAULT, local ports 49152..65535, no ports, and mtu 1500 in every port
  * slot. The defaults alone do not validate: at least one port
  * with an address is required.
  */

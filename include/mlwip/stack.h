@@ -37,7 +37,8 @@ struct mlw_shard_stats {
 	uint64_t tcp_retrans;		/**< lwIP MIB-II tcpRetransSegs: segments sent again
 					     (fast retransmit and timeouts) */
 	uint64_t tcp_tw_reused;		/**< TIME-WAIT PCBs dropped so that an outgoing
-					     connection could reuse their port (no port was free) */
+					     connection could reuse their 4-tuple (no local port
+					     was free for that remote address and port) */
 	uint64_t tcp_tw_dropped;	/**< TIME-WAIT PCBs dropped early: more than
 					     [stack] max_time_wait */
 	uint64_t loops, idle_loops;	/**< run-loop passes, and those that found no work */
@@ -193,12 +194,16 @@ MLW_EXPORT int mlw_shard_id(void);
 
 /**
  * RSS-aware active open for lwIP's raw API: bind @p pcb (a struct tcp_pcb
- * of the calling shard) to a free local port such that replies from
- * @p raddr_be:@p rport_be (IPv4, network byte order) hash to this shard.
- * Then call tcp_connect() as usual.
+ * of the calling shard) to a local port of [stack] local_ports whose
+ * 4-tuple with @p raddr_be:@p rport_be (IPv4, network byte order) no
+ * connection uses and whose replies hash to this shard (the port may serve
+ * connections to other remote endpoints). Then call tcp_connect() to that
+ * same endpoint as usual. tcp_connect() on an unbound PCB makes the same
+ * choice by itself on a shard thread.
  *
- * @return 0, or -EADDRNOTAVAIL no such port is free; -EPERM not called on
- *   a shard thread; -EINVAL bad arguments.
+ * @return 0, or -EADDRNOTAVAIL no such port is free; -ENETUNREACH no route
+ *   to the remote address; -EPERM not called on a shard thread; -EINVAL bad
+ *   arguments.
  */
 struct tcp_pcb;
 MLW_EXPORT int mlw_tcp_bind_rss_v4(struct tcp_pcb *pcb, uint32_t raddr_be, uint16_t rport_be);

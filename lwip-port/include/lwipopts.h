@@ -138,8 +138,9 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 #define MLW_TCP_DELACK_MS               30	/* Linux: 40 ms at least */
 #define TCP_MSL                         30000	/* TIME-WAIT and LAST-ACK: 2 MSL = 60 s */
 #define MLW_TCP_FIN_WAIT_MS             60000	/* orphaned FIN-WAIT-2 (lwIP: 20 s) */
-/* One ext arg slot for the timer node; one left for an application. */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS       2
+/* Ext arg slots: the timer node (tcp_timer.c), the connection table's
+ * node (tcp_table.c), one left for an application. */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS       3
 #define SO_REUSE                        1
 /* RFC 7323 timestamps and RFC 2018 selective acknowledgements, as Linux
  * (net.ipv4.tcp_timestamps = 1, tcp_sack = 1): every SYN offers both, a

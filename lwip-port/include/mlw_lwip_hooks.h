@@ -39,10 +39,17 @@ int mlw__ip6_input(struct pbuf *p, struct netif *inp);
  * clear (the common one) passes inline: one compare, one byte test. */
 struct tcp_pcb;
 struct tcp_hdr;
+/* The connection table (tcp_table.c) shows tcp_input() lists that begin
+ * with the segment's PCB; the real ones come back here, once lwIP found
+ * it and before anything else runs. */
+extern _Thread_local u8_t mlw__tcp_table_detached;
+void mlw__tcp_table_attach(void);
+#define MLW__TCP_TABLE_ATTACH() ((void)(mlw__tcp_table_detached ? mlw__tcp_table_attach() : (void)0))
 err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 		     u8_t *opt2, struct pbuf *p);
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
-	(mlw__tcp_touch_in(pcb, hdr, p),                                     \
+	(MLW__TCP_TABLE_ATTACH(),                                            \
+	 mlw__tcp_touch_in(pcb, hdr, p),                                     \
 	 (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
@@ -124,5 +131,29 @@ struct mlw_tcp_timer_stats {
 	u64_t output_retries;	/* tcp_output() again for data stuck unsent */
 };
 void mlw__tcp_timer_stats(struct mlw_tcp_timer_stats *out);
+
+/*
+ * Connection table (tcp_table.c): a build-time substitution through lwIP's
+ * hook header. lwIP's tcp.c and tcp_in.c include lwip/priv/tcp_priv.h and
+ * then this file (LWIP_HOOK_FILENAME), so the list macros TCP_REG and
+ * TCP_RMV defined there are replaced here, for those files only, by calls
+ * that do the same to the list (push to the front and tcp_timer_needed();
+ * unlink and clear ->next) and keep the table: O(1) unlinking and lookup
+ * by 4-tuple. TCP_REG_ACTIVE, TCP_RMV_ACTIVE and tcp_pcb_remove() use
+ * them. lwIP's source is not changed; a file that included this header
+ * before tcp_priv.h would keep lwIP's macros, which the table's tests
+ * would catch (its PCBs would not be found).
+ */
+#ifdef TCP_REG
+struct tcp_pcb;
+void mlw__tcp_reg(struct tcp_pcb **pcbs, struct tcp_pcb *npcb);
+void mlw__tcp_rmv(struct tcp_pcb **pcbs, struct tcp_pcb *npcb);
+#undef TCP_REG
+#define TCP_REG(pcbs, npcb) mlw__tcp_reg((pcbs), (npcb))
+#endif
+#ifdef TCP_RMV
+#undef TCP_RMV
+#define TCP_RMV(pcbs, npcb) mlw__tcp_rmv((pcbs), (npcb))
+#endif
 
 #endif /* MLW_LWIP_HOOKS_H */

@@ -380,6 +380,47 @@ static void test_tcp_bufs(void **state)
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ntcp_sndbuf = 2097153\n"
 						"[port0]\nipv4 = 10.0.0.1/24\n", &err), -EINVAL);
 	assert_string_equal(err.key, "tcp_sndbuf");
+/* [stack] local_ports: LO-HI within 1..65535, only its own fields; a
+ * backward, empty or out-of-range range is refused by the loader and by
+ * mlw_config_validate(). */
+static void test_local_ports(void **state)
+{
+	struct mlw_config cfg, d = defaults();
+	struct mlw_config_error err;
+	static const char *const bad[] = { "1024", "0-100", "1024-65536", "2000-1999", "-5", "a-b", "1024-" };
+
+	(void)state;
+	assert_int_equal(d.local_port_lo, MLW_CONFIG_LOCAL_PORT_LO_DEFAULT);
+	assert_int_equal(d.local_port_hi, MLW_CONFIG_LOCAL_PORT_HI_DEFAULT);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nlocal_ports = 1024-65535\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), 0);
+	assert_int_equal(cfg.local_port_lo, 1024);
+	assert_int_equal(cfg.local_port_hi, 65535);
+	d.local_port_lo = 1024;
+	d.port_count = 1;
+	memcpy(&d.ports[0], &cfg.ports[0], sizeof(d.ports[0]));
+	assert_memory_equal(&cfg, &d, sizeof(cfg));
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nlocal_ports = 7-7\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), 0);
+	assert_int_equal(cfg.local_port_lo, 7);
+	assert_int_equal(cfg.local_port_hi, 7);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char ini[128];
+
+		snprintf(ini, sizeof(ini), "[port0]\nipv4 = 10.0.0.1/24\n[stack]\nlocal_ports = %s\n", bad[i]);
+		assert_int_equal(mlw_config_load_string(&cfg, ini, &err), -EINVAL);
+		assert_int_equal(err.line, 4);
+		assert_string_equal(err.key, "local_ports");
+	}
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+	cfg.local_port_lo = 0;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "local_ports");
+	cfg.local_port_lo = 2000;
+	cfg.local_port_hi = 1999;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "local_ports");
 }
 
 /* Load @p ini, expect failure with exactly this rc/line/section/key, and a
@@ -470,7 +511,8 @@ ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\
 	   "heap_limit_mb", "duplicate key (first set on line 2)")
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
-	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf)")
+	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, "
+	   "local_ports)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(checksum_bad_value, P0 "mtu = 1500\nchecksum = off\n", 4, "port0", "checksum",
 	   "\"off\" is not a checksum mode (verify or trust)")
@@ -752,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_max_time_wait),
 		cmocka_unit_test(test_tcp_bufs),
+		cmocka_unit_test(test_local_ports),
 		cmocka_unit_test(test_err_bad_ipv4),
 		cmocka_unit_test(test_err_ipv4_prefix_too_long),
 		cmocka_unit_test(test_err_ipv4_no_prefix),
