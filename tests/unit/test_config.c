@@ -380,6 +380,8 @@ static void test_tcp_bufs(void **state)
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\ntcp_sndbuf = 2097153\n"
 						"[port0]\nipv4 = 10.0.0.1/24\n", &err), -EINVAL);
 	assert_string_equal(err.key, "tcp_sndbuf");
+}
+
 /* [stack] local_ports: LO-HI within 1..65535, only its own fields; a
  * backward, empty or out-of-range range is refused by the loader and by
  * mlw_config_validate(). */
