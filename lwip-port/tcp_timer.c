@@ -229,6 +229,41 @@ static u32_t idle_ms(const struct tcp_pcb *pcb)
 	return (u32_t)(tcp_ticks - pcb->tmr) * TCP_SLOW_INTERVAL;
 }
 
+/* The idle time after which the connection's state ends it (lwIP's
+ * SYN-RCVD, LAST-ACK, orphaned FIN-WAIT-2 and TIME-WAIT timeouts); 0: none. */
+static u32_t state_limit_ms(const struct tcp_pcb *pcb)
+{
+	switch (pcb->state) {
+	case SYN_RCVD:
+		return TCP_SYN_RCVD_TIMEOUT;
+	case LAST_ACK:
+	case TIME_WAIT:
+		return 2u * TCP_MSL;
+	case FIN_WAIT_2:
+		return (pcb->flags & TF_RXCLOSED) ? MLW_TCP_FIN_WAIT_MS : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Keepalive: whether it runs, and the idle time of its next probe (or of
+ * the end, once every probe went unanswered). */
+static bool keep_on(const struct tcp_pcb *pcb)
+{
+	return ip_get_option(pcb, SOF_KEEPALIVE) && (pcb->state == ESTABLISHED || pcb->state == CLOSE_WAIT);
+}
+
+static u32_t keep_limit_ms(const struct tcp_pcb *pcb)
+{
+	return pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl;
+}
+
+/* When @p limit ms of idle time will have passed. */
+static u32_t idle_due(const struct tcp_pcb *pcb, u32_t now, u32_t limit)
+{
+	return now + limit - LWIP_MIN(idle_ms(pcb), limit);
+}
+
 /* Keep lwIP's tcp_ticks in step with sys_now(), carrying the remainder. */
 static void advance_ticks(u32_t now)
 {
@@ -290,7 +325,7 @@ static void arm(struct tt_node *n, u32_t now)
 	n->state = st;
 
 	if (st == TIME_WAIT) {
-		DUE(now + (2u * TCP_MSL - LWIP_MIN(idle_ms(pcb), 2u * TCP_MSL)));
+		DUE(idle_due(pcb, now, state_limit_ms(pcb)));
 		goto place;
 	}
 	/* Delayed ACK, pending FIN, refused data (lwIP's fast timer). */
@@ -324,20 +359,14 @@ static void arm(struct tt_node *n, u32_t now)
 	}
 
 	/* Timeouts counted from the last segment received. */
-	if (ip_get_option(pcb, SOF_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT))
-		DUE(now + pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl -
-		    LWIP_MIN(idle_ms(pcb), pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl));
+	if (keep_on(pcb))
+		DUE(idle_due(pcb, now, keep_limit_ms(pcb)));
 #if TCP_QUEUE_OOSEQ
 	if (pcb->ooseq != NULL)
-		DUE(now + TCP_OOSEQ_TIMEOUT * rto_of(n, pcb) -
-		    LWIP_MIN(idle_ms(pcb), TCP_OOSEQ_TIMEOUT * rto_of(n, pcb)));
+		DUE(idle_due(pcb, now, TCP_OOSEQ_TIMEOUT * rto_of(n, pcb)));
 #endif
-	if (st == SYN_RCVD)
-		DUE(now + TCP_SYN_RCVD_TIMEOUT - LWIP_MIN(idle_ms(pcb), TCP_SYN_RCVD_TIMEOUT));
-	if (st == LAST_ACK)
-		DUE(now + 2u * TCP_MSL - LWIP_MIN(idle_ms(pcb), 2u * TCP_MSL));
-	if (st == FIN_WAIT_2 && (pcb->flags & TF_RXCLOSED))
-		DUE(now + MLW_TCP_FIN_WAIT_MS - LWIP_MIN(idle_ms(pcb), MLW_TCP_FIN_WAIT_MS));
+	if (state_limit_ms(pcb) != 0)
+		DUE(idle_due(pcb, now, state_limit_ms(pcb)));
 	if (pcb->poll != NULL && pcb->pollinterval > 0)
 		DUE(n->poll_t0 + pcb->pollinterval * MLW_TT_POLL_UNIT_MS);
 #undef DUE
@@ -498,7 +527,7 @@ static bool expire(struct tt_node *n, u32_t now)
 
 #define GONE() (tt->gone)
 	if (st == TIME_WAIT) {
-		if (idle >= 2u * TCP_MSL) {
+		if (idle >= state_limit_ms(pcb)) {
 			tt->st.tw_expired++;
 			tcp_abort(pcb);
 			return false;
@@ -542,9 +571,7 @@ static bool expire(struct tt_node *n, u32_t now)
 		if (GONE())
 			return false;
 	}
-	st = (u8_t)pcb->state;
-	if (ip_get_option(pcb, SOF_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT) &&
-	    idle >= pcb->keep_idle + pcb->keep_cnt_sent * pcb->keep_intvl) {
+	if (keep_on(pcb) && idle >= keep_limit_ms(pcb)) {
 		if (pcb->keep_cnt_sent >= pcb->keep_cnt) {
 			tt->st.keepalive_aborts++;
 			tcp_abandon(pcb, 1);
@@ -559,9 +586,7 @@ static bool expire(struct tt_node *n, u32_t now)
 	if (pcb->ooseq != NULL && idle >= TCP_OOSEQ_TIMEOUT * rto_of(n, pcb))
 		tcp_free_ooseq(pcb);
 #endif
-	if ((st == SYN_RCVD && idle >= TCP_SYN_RCVD_TIMEOUT) ||
-	    (st == LAST_ACK && idle >= 2u * TCP_MSL) ||
-	    (st == FIN_WAIT_2 && (pcb->flags & TF_RXCLOSED) && idle >= MLW_TCP_FIN_WAIT_MS)) {
+	if (state_limit_ms(pcb) != 0 && idle >= state_limit_ms(pcb)) {
 		tt->st.state_timeouts++;
 		tcp_abandon(pcb, 0);
 		return false;
