@@ -518,6 +518,19 @@ static void persist_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 	}
 }
 
+err_t mlw__tcp_output_ack(struct tcp_pcb *pcb)
+{
+	err_t err = tcp_output(pcb);
+
+	if (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) {
+		err_t e = tcp_send_empty_ack(pcb);
+
+		if (err == ERR_OK)
+			err = e;
+	}
+	return err;
+}
+
 /* Returns false if the PCB is gone. */
 static bool expire(struct tt_node *n, u32_t now)
 {
@@ -536,11 +549,7 @@ static bool expire(struct tt_node *n, u32_t now)
 	}
 	if ((pcb->flags & TF_ACK_DELAY) && n->delack && !before(now, n->delack_t0 + MLW_TCP_DELACK_MS)) {
 		tcp_ack_now(pcb);
-		tcp_output(pcb);
-		/* lwIP's tcp_output() leaves without the ACK when Nagle holds
-		 * back a small segment (socket-api/fd.c mlw__flush): send it. */
-		if (pcb->flags & TF_ACK_NOW)
-			tcp_send_empty_ack(pcb);
+		mlw__tcp_output_ack(pcb);
 		tcp_clear_flags(pcb, TF_ACK_DELAY | TF_ACK_NOW);
 		n->delack = 0;
 		tt->st.delayed_acks++;

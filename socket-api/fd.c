@@ -28,6 +28,7 @@
 #include "mlwip/config.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
+#include "mlw_lwip_hooks.h"
 #include "sock_private.h"
 
 #define FD_LEAF_SHIFT 9
@@ -274,32 +275,13 @@ static void retry_later(struct mlw__shard_socks *t, struct mlw__sock *s)
 }
 
 /*
- * Output of one socket: tcp_output(), and the empty ACK it may have left
- * unsent (see mlw__flush). Returns ERR_MEM if the port refused a frame
- * (so something is still waiting in lwIP), else ERR_OK or another error
- * that a retry would not cure (no route, a frame too big for an mbuf, no
- * pbuf for the ACK).
- */
-static err_t output(struct tcp_pcb *pcb)
-{
-	err_t err = tcp_output(pcb);
-
-	if (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) {
-		err_t e = tcp_send_empty_ack(pcb);
-
-		if (err == ERR_OK)
-			err = e;
-	}
-	return err;
-}
-
-/*
  * tcp_output() once per written socket. lwIP's tcp_output() (2.1.3, and
  * 2.2.1 unchanged) has a flaw: when Nagle holds back a small unsent segment
  * it leaves without sending the ACK that TF_ACK_NOW asked for (the check
  * for an immediate ACK only happens when no segment fits the window). A
  * window update or the ACK of the peer's data then waits for the next write
- * or timer. If the flag survives tcp_output(), send the empty ACK ourselves.
+ * or timer. If the flag survives tcp_output(), send the empty ACK ourselves
+ * (mlw__tcp_output_ack(), shared with the timer wheel's delayed ACK).
  *
  * A delayed ACK (TF_ACK_DELAY) is sent here too, at the end of the pass
  * that received the data, instead of at lwIP's next fast timer (up to
@@ -335,7 +317,7 @@ int mlw__flush(void)
 		struct mlw__sock *s = MLW__LIST_ENTRY(l, struct mlw__sock, retry_link);
 
 		if (s->pcb != NULL && s->state != MLW__S_LISTEN) {
-			if (output(s->pcb) == ERR_MEM)
+			if (mlw__tcp_output_ack(s->pcb) == ERR_MEM)
 				break;
 			n++;
 		}
@@ -348,7 +330,7 @@ int mlw__flush(void)
 		mlw__list_remove(l);
 		if (s->pcb == NULL || s->state == MLW__S_LISTEN)
 			continue;
-		if (output(s->pcb) == ERR_MEM)
+		if (mlw__tcp_output_ack(s->pcb) == ERR_MEM)
 			retry_later(t, s);
 		n++;
 	}

@@ -110,6 +110,12 @@ int mlw__tcp_timer_fini(void);
 /* SYN retransmissions allowed before a connect gives up: TCP_SYNMAXRTX,
  * or the socket's TCP_SYNCNT (socket-api/tcp.c overrides this weak one). */
 u8_t mlw__tcp_syn_retries(const struct tcp_pcb *pcb);
+/* tcp_output(), then the ACK it may have left unsent: lwIP's tcp_output()
+ * (2.1.3 and 2.2.1) leaves without the ACK that TF_ACK_NOW asked for when
+ * Nagle holds back a small unsent segment. Returns tcp_output()'s result,
+ * else the empty ACK's. Used by the timer wheel's delayed ACK and the
+ * socket layer's flush. */
+err_t mlw__tcp_output_ack(struct tcp_pcb *pcb);
 /* The connection's retransmission timeout in ms as the wheel uses it:
  * lwIP's estimate (or backed-off value) within MLW_TCP_RTO_MIN/MAX_MS. */
 u32_t mlw__tcp_rto_ms(const struct tcp_pcb *pcb);
