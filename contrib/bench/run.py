@@ -78,9 +78,19 @@ CONFIG_ORDER = ["mlwip-1", "mlwip-1-trust", "mlwip-2", "linux-veth-1", "linux-ve
 # The ratio columns: (mlwip configuration, Linux configuration with the same thread count).
 RATIO_PAIRS = [("mlwip-1", "linux-veth-1"), ("mlwip-1-trust", "linux-veth-1"), ("mlwip-2", "linux-veth")]
 
-WORKLOADS = ["rr", "crr", "stream", "conns"]
-DEFAULT_SIZES = {"rr": [1, 64, 1024], "crr": [16], "stream": [1, 8], "conns": [1000, 10000, 100000]}
-QUICK_SIZES = {"rr": [1], "crr": [1], "stream": [1], "conns": [100]}
+WORKLOADS = ["rr", "crr", "stream", "conns", "tw"]
+# tw (the TIME-WAIT run) is long and only runs when asked for.
+DEFAULT_WORKLOADS = ["rr", "crr", "stream", "conns"]
+DEFAULT_SIZES = {"rr": [1, 64, 1024, 16384], "crr": [16], "stream": [1, 8],
+                 "conns": [1000, 10000, 100000, 1000000], "tw": [16]}
+QUICK_SIZES = {"rr": [1], "crr": [1], "stream": [1], "conns": [100], "tw": [16]}
+# The TIME-WAIT run (--workloads tw): crr for --tw-duration seconds with
+# [stack] max_time_wait raised on both mlwip ends so that no TIME-WAIT
+# connection is dropped early, over TW_NPORTS server ports so that the
+# client's 4-tuples (local ports x server ports) outnumber the connections
+# it leaves in TIME-WAIT within 2 MSL (60 s) and no 4-tuple is reused.
+TW_MAX_TIME_WAIT = 262144
+TW_NPORTS = 16
 QUICK_CONFIGS = ["linux-lo", "mlwip-1", "rawio"]
 
 # Addresses: private subnets, only ever inside the namespaces this script
@@ -92,9 +102,18 @@ BASE_PORT = 9000
 # What mlw_bench prints: a server, once every worker (thread or shard)
 # listens, "mlw_bench: server listening on ADDR ports P-Q (...)".
 SERVER_READY = re.compile(r"mlw_bench: server listening")
-# lwIP's ephemeral ports (49152-65535) per mlwip shard: a client shard
-# cannot hold more connections, whatever the server port.
-MLWIP_PORTS_PER_SHARD = 16384
+# An mlwip client's local ports ([stack] local_ports of its INI): a port is
+# taken by 4-tuple, so a client shard holds up to |range| / shards
+# connections per server port; nports_for() spreads bigger runs over more
+# server ports. Kept clear of the server ports (BASE_PORT ...).
+MLWIP_LOCAL_PORTS = (10000, 65535)
+# A shard's descriptor table ([stack] max_sockets, its largest and default
+# value): one descriptor is the worker's epoll instance.
+MLWIP_MAX_SOCKETS = 1048576
+# Connections per server port a run asks for at most: below both mlwip's
+# local ports per shard (55536 / 1 shard, ~27768 each of 2) with room for the
+# hash's unevenness, and Linux's ip_local_port_range (1024-65535).
+CONNS_PER_SERVER_PORT = 20000
 RESULT_RE = re.compile(r"^RESULT (\{.*\})\s*$")
 SERVERJ_RE = re.compile(r"^SERVER (\{.*\})\s*$")
 RAWIO_RE = re.compile(r"^RAWIO (\{.*\})\s*$")
@@ -423,14 +442,17 @@ class Suite:
 # one benchmark run
 
 
-def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac, checksum="verify"):
-    """Write an mlwip stack configuration for one end of the memif link."""
+def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac, checksum="verify", extra=None):
+    """Write an mlwip stack configuration for one end of the memif link;
+    extra: more [stack] keys."""
     with open(path, "w") as f:
         f.write("[eal]\n")
         f.write(f"args = --no-huge --no-pci -m 512 --file-prefix={prefix}\n")
         f.write(f"       --vdev=net_memif0,role={role},socket={sock},socket-abstract=no,id=0\n")
         f.write("[stack]\n")
         f.write(f"shards = {shards}\ncores = {cores}\nidle = {idle}\n")
+        for k, v in (extra or {}).items():
+            f.write(f"{k} = {v}\n")
         f.write("[port0]\n")
         f.write(f"ipv4 = {ip}/24\nmac = {mac}\nchecksum = {checksum}\n")
 
@@ -438,22 +460,27 @@ def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac, checksum="
 def nports_for(workload, size):
     """How many server ports a run listens on. The client spreads its
     connections over them: many connections from one client address need
-    more 4-tuples than one server port gives (mlwip's client allocates from
-    lwIP's 16384 local ports, Linux's from the namespace's 64512)."""
-    if workload == "conns" or (workload == "rr" and size > 4000):
-        return max(1, math.ceil(size / 8000))
+    more 4-tuples than one server port gives (an mlwip client shard has
+    about |local_ports| / shards local ports per server port, Linux's client
+    the namespace's 64512)."""
+    if workload in ("conns", "rr"):
+        return max(1, math.ceil(size / CONNS_PER_SERVER_PORT))
     if workload == "crr":
         return 4
+    if workload == "tw":
+        return TW_NPORTS
     return 1
 
 
 def client_args(args, workload, size, latency_out):
-    """mlw_bench client options for one workload and size."""
-    a = ["--workload", workload, "--conns", str(size)]
-    if workload in ("rr", "crr"):
+    """mlw_bench client options for one workload and size (tw is crr)."""
+    a = ["--workload", "crr" if workload == "tw" else workload, "--conns", str(size)]
+    if workload in ("rr", "crr", "tw"):
         a += ["--msg", str(args.msg)]
     if workload in ("rr", "crr", "stream"):
         a += ["--duration", str(args.duration), "--warmup", str(args.warmup)]
+    if workload == "tw":
+        a += ["--duration", str(args.tw_duration), "--warmup", str(args.warmup)]
     if workload == "rr" and latency_out:
         a += ["--latency-out", latency_out]
     if workload == "conns":
@@ -462,32 +489,98 @@ def client_args(args, workload, size, latency_out):
 
 
 def client_timeout(args, workload, size):
-    """Upper bound for a client's run time (it normally ends much sooner)."""
+    """Upper bound for a client's run time (it normally ends much sooner):
+    conns allows 1 ms per connection (mlwip-1 establishes 1M in well under
+    half of that) plus the hold."""
     if workload == "conns":
         return 60 + size / 1000 + args.hold
+    if workload == "tw":
+        return 40 + args.tw_duration + args.warmup
     return 40 + args.duration + args.warmup
 
 
-def mlwip_stats(proc):
-    """Sum of every column of the per-shard stats table an mlwip process
-    prints at the end ("shard rx_pkts tx_pkts ..."), or None."""
+def mlwip_stats_rows(proc):
+    """The per-shard stats table an mlwip process prints at the end
+    ("shard rx_pkts tx_pkts ..."): one {column: value} per shard, or []."""
     with proc.lock:
         lines = [text for _, _, text in proc.lines]
-    cols, total = None, None
+    cols, rows = None, []
     for text in lines:
         f = text.split()
         if len(f) > 2 and f[0] == "shard" and "rx_pkts" in f:
-            cols, total = f[1:], {}
+            cols, rows = f[1:], []
             continue
         if cols and f and f[0].isdigit() and len(f) == len(cols) + 1:
+            row = {"shard": int(f[0])}
             for k, v in zip(cols, f[1:]):
                 try:
-                    total[k] = total.get(k, 0) + float(v)
+                    row[k] = float(v)
                 except ValueError:
                     pass
+            rows.append(row)
         else:
             cols = None
+    return rows
+
+
+def mlwip_stats(proc):
+    """Sum of every column of the per-shard stats table, or None."""
+    rows = mlwip_stats_rows(proc)
+    if not rows:
+        return None
+    total = {}
+    for row in rows:
+        for k, v in row.items():
+            if k != "shard":
+                total[k] = total.get(k, 0) + v
     return total
+
+
+PROGRESS_RE = re.compile(r"^progress: (?:crr|rr) ([\d.]+)s (\d+)$")
+
+
+def progress_at(points, t):
+    """Count at elapsed time t, interpolated between progress points."""
+    if not points:
+        return None
+    if t <= points[0][0]:
+        return points[0][1] * t / points[0][0] if points[0][0] > 0 else points[0][1]
+    for (ta, ca), (tb, cb) in zip(points, points[1:]):
+        if ta <= t <= tb:
+            return ca + (cb - ca) * (t - ta) / (tb - ta) if tb > ta else cb
+    return points[-1][1]
+
+
+def tw_figures(args, rec, client, cstats):
+    """The TIME-WAIT run: connections/s in the first and the last tenth of
+    the measured interval (from the client's once-a-second progress lines,
+    which count every completed transaction, interpolated), and how many
+    connections each client shard left in TIME-WAIT. The stack has no
+    counter of TIME-WAIT connections; every connection the crr client
+    closes (it closes first) enters TIME-WAIT and stays there 2 MSL (60 s),
+    longer than the run, so at the end a shard holds its active opens
+    minus those dropped early (tw_drop) or reused (tw_reuse) minus at most
+    C still open or closing: that is the figure given (tw_held)."""
+    pts = [(float(m.group(1)), int(m.group(2))) for _, m in client.find(PROGRESS_RE, "err")]
+    pts.sort()
+    t0, d = args.warmup, args.tw_duration
+    tenth = d / 10
+    edges = [(t0, t0 + tenth), (t0 + d - tenth, t0 + d)]
+    rates = []
+    for a, b in edges:
+        ca, cb = progress_at(pts, a), progress_at(pts, b)
+        rates.append((cb - ca) / (b - a) if ca is not None and cb is not None and b <= pts[-1][0]
+                     else None)
+    rec["tw_rate_first_tenth"], rec["tw_rate_last_tenth"] = rates
+    rec["tw_progress"] = pts
+    if cstats:
+        held = []
+        for row in cstats:
+            held.append(max(0, row.get("opens", 0) - row.get("tw_drop", 0) - row.get("tw_reuse", 0) -
+                            rec["size"]))
+        rec["tw_held_per_shard"] = held
+        rec["tw_drop"] = sum(r.get("tw_drop", 0) for r in cstats)
+        rec["tw_reuse"] = sum(r.get("tw_reuse", 0) for r in cstats)
 
 
 def cpu_figures(rec, client, server_proc, result_t):
@@ -536,17 +629,18 @@ def run_bench(suite, cfg_name, workload, size, logdir):
     server = client = None
     prefixes = []
     namespaces = []
-    if cfg["stack"] == "mlwip" and workload == "conns" and size > MLWIP_PORTS_PER_SHARD * cfg["shards"]:
+    if cfg["stack"] == "mlwip" and workload == "conns" and math.ceil(size / cfg["shards"]) >= MLWIP_MAX_SOCKETS:
         rec["status"] = "skipped"
-        rec["reason"] = (f"an mlwip client shard has lwIP's {MLWIP_PORTS_PER_SHARD} ephemeral ports, "
-                         f"whatever the server port: at most {MLWIP_PORTS_PER_SHARD * cfg['shards']} "
-                         f"connections from one address with {cfg['shards']} shard(s)")
+        rec["reason"] = (f"{size} connections on {cfg['shards']} shard(s) need more descriptors per "
+                         f"shard than [stack] max_sockets allows ({MLWIP_MAX_SOCKETS}, one of them "
+                         "the epoll instance)")
         return rec
     if cfg["stack"] == "linux" and workload == "conns" and size + 200 > args.fd_limit:
         rec["status"] = "skipped"
-        rec["reason"] = (f"{size} connections need {size} descriptors per process, but "
-                         f"RLIMIT_NOFILE is {args.fd_limit} and cannot be raised here (no "
-                         "CAP_SYS_RESOURCE)")
+        rec["reason"] = (f"{size} connections need {size} descriptors in each Linux process (one "
+                         f"per socket), but RLIMIT_NOFILE is {args.fd_limit} here and cannot be "
+                         "raised (its hard limit; raising it needs CAP_SYS_RESOURCE, which this "
+                         "container lacks)")
         return rec
     try:
         if cfg["stack"] == "mlwip":
@@ -555,10 +649,12 @@ def run_bench(suite, cfg_name, workload, size, logdir):
             prefixes = [sp, cp]
             sini, cini = os.path.join(logdir, "server.ini"), os.path.join(logdir, "client.ini")
             os.makedirs(logdir, exist_ok=True)
+            extra = {"max_time_wait": TW_MAX_TIME_WAIT} if workload == "tw" else {}
             mlwip_ini(sini, sp, "server", sock, cfg["shards"], cfg["server_cores"], cfg["idle"],
-                      MLWIP_SERVER_IP, "02:00:00:4d:00:01", cfg["checksum"])
+                      MLWIP_SERVER_IP, "02:00:00:4d:00:01", cfg["checksum"], extra)
             mlwip_ini(cini, cp, "client", sock, cfg["shards"], cfg["client_cores"], cfg["idle"],
-                      MLWIP_CLIENT_IP, "02:00:00:4d:00:02", cfg["checksum"])
+                      MLWIP_CLIENT_IP, "02:00:00:4d:00:02", cfg["checksum"],
+                      dict(extra, local_ports="%d-%d" % MLWIP_LOCAL_PORTS))
             rec["checksum"] = cfg["checksum"]
             sargv = ["timeout", "-k", "5", str(sduration + 10), args.bench, "--stack", "mlwip",
                      "--role", "server", "--config", sini, "--duration", str(sduration)] + common
@@ -614,6 +710,11 @@ def run_bench(suite, cfg_name, workload, size, logdir):
         stats = mlwip_stats(server)
         if stats:
             rec["server_stack_stats"] = stats
+        crows = mlwip_stats_rows(client)
+        if crows:
+            rec["client_stack_stats"] = crows
+        if workload == "tw" and cres is not None:
+            tw_figures(args, rec, client, crows)
         if crc != 0:
             raise RunError(f"client exited {crc}: {client.tail()}")
         if cres is None:
@@ -915,7 +1016,7 @@ def main_figure(rec):
         return None
     c = rec.get("client", {})
     w = rec["workload"]
-    if w in ("rr", "crr"):
+    if w in ("rr", "crr", "tw"):
         return c.get("tps")
     if w == "stream":
         return c.get("gbps")
@@ -928,9 +1029,11 @@ def main_figure(rec):
 def row_label(workload, size):
     """Row name of the main table."""
     unit = {"rr": "transactions/s", "crr": "connections/s", "stream": "Gbit/s",
-            "conns": "established/s"}[workload]
+            "conns": "established/s", "tw": "connections/s"}[workload]
     if workload == "conns":
         return f"conns N={size} ({unit})"
+    if workload == "tw":
+        return f"tw: crr C={size}, long ({unit})"
     return f"{workload} C={size} ({unit})"
 
 
@@ -1031,7 +1134,7 @@ def write_report(suite, data):
                  fmt(r["client"].get("p999_us"))))
 
     # cpu
-    cpu_cases = [(w, s) for w, s in cases if w in ("rr", "crr")]
+    cpu_cases = [(w, s) for w, s in cases if w in ("rr", "crr", "tw")]
     if cpu_cases:
         grid("## CPU per transaction (µs, client + server = total)\n",
              "Client CPU from its RESULT line (cpu_user_s + cpu_sys_s over the measured "
@@ -1048,12 +1151,52 @@ def write_report(suite, data):
     # memory
     if "conns" in args.workloads:
         grid("## Connections: establish time and memory\n",
-             "Per cell: seconds to establish all / client memory per connection / server "
-             "memory per connection (bytes, as reported by mlw_bench).\n", "conns",
+             "Per cell: seconds to establish all (connections/s) / client bytes per connection / "
+             "server bytes per connection. Bytes per connection, each side: **heap** (mlwip: the "
+             "shard heaps in use at the most connections open minus before any, the bench's own "
+             "state left out; Linux: kernel Slab growth, system-wide, so both ends) and **RSS** "
+             "(the process's resident memory at the most connections open minus before any, "
+             "the bench's own state left out; on Linux the kernel's memory is not in it). The "
+             "client's connections go to " + str(CONNS_PER_SERVER_PORT) + " per server port "
+             "(`--nports` = N / " + str(CONNS_PER_SERVER_PORT) + ", rounded up) from one address; "
+             "an mlwip client takes its local ports from " + "%d-%d" % MLWIP_LOCAL_PORTS +
+             " (`[stack] local_ports`, by 4-tuple).\n", "conns",
              [(f"N={s}", ("conns", s)) for s in args.sizes["conns"]],
-             lambda r: "{} s / {} / {}".format(
-                 fmt(r["client"].get("establish_s")), fmt(r["client"].get("mem_per_conn_bytes")),
-                 fmt(server_mem_per_conn(r))))
+             lambda r: "{} s ({}/s) / heap {}, RSS {} / heap {}, RSS {}".format(
+                 fmt(r["client"].get("establish_s")), fmt(main_figure(r)),
+                 fmt(r["client"].get("mem_per_conn_bytes")), fmt(r["client"].get("rss_per_conn_bytes")),
+                 fmt(server_mem_per_conn(r)), fmt((r.get("server") or {}).get("rss_per_conn_bytes"))))
+
+    # the TIME-WAIT run
+    if "tw" in args.workloads:
+        L.append("## TIME-WAIT run (crr, client closes first)\n")
+        L.append(f"crr for {args.tw_duration:g} s after {args.warmup:g} s warm-up, over {TW_NPORTS} "
+                 f"server ports, `[stack] max_time_wait = {TW_MAX_TIME_WAIT}` on both mlwip ends "
+                 "(nothing should be dropped early). Connections/s in the first and the last "
+                 "tenth of the measured interval come from the client's once-a-second progress "
+                 "counts (interpolated); an unchanged rate while TIME-WAIT connections pile up "
+                 "says their lookup cost did not grow. TIME-WAIT held per client shard at the end: "
+                 "the shard's active opens minus tw_drop minus tw_reuse minus C (at most C were "
+                 "still open or closing): no counter of current TIME-WAIT connections exists in "
+                 "the stack, and none expires within 2 MSL (60 s) of its close.\n")
+        L.append("| config | conn/s (whole) | first tenth | last tenth | last/first | TIME-WAIT held "
+                 "per client shard (at least) | tw_drop | tw_reuse | port_exhausted |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for s in args.sizes["tw"]:
+            for c in configs:
+                r = by.get(("tw", s, c))
+                if r is None:
+                    continue
+                if r["status"] != "ok":
+                    L.append(f"| {c} C={s} | {cell(r, main_figure)} |" + " |" * 7)
+                    continue
+                a, b = r.get("tw_rate_first_tenth"), r.get("tw_rate_last_tenth")
+                held = r.get("tw_held_per_shard")
+                L.append(f"| {c} C={s} | {fmt(main_figure(r))} | {fmt(a)} | {fmt(b)} | {ratio(b, a)} | "
+                         f"{', '.join(fmt(h) for h in held) if held else '–'} | "
+                         f"{fmt(r.get('tw_drop'))} | {fmt(r.get('tw_reuse'))} | "
+                         f"{fmt(r['client'].get('port_exhausted'))} |")
+        L.append("")
 
     # rawio
     raw = {}
@@ -1263,6 +1406,7 @@ def check_figures(data):
     """Reasons why the runs are not all complete (empty list: all fine)."""
     bad = []
     need = {"rr": ["tps", "transactions", "p50_us", "p99_us"], "crr": ["tps", "transactions"],
+            "tw": ["tps", "transactions"],
             "stream": ["gbps", "bytes"], "conns": ["conns_established", "establish_s"]}
     for r in data["runs"]:
         tag = f"{r['config']} {r['workload']} {r['size']}"
@@ -1274,7 +1418,7 @@ def check_figures(data):
         for k in need[r["workload"]]:
             if not r["client"].get(k):
                 bad.append(f"{tag}: client figure {k} missing or zero")
-        if r["workload"] in ("rr", "crr") and not r.get("cpu_us_per_txn"):
+        if r["workload"] in ("rr", "crr", "tw") and not r.get("cpu_us_per_txn"):
             bad.append(f"{tag}: no CPU per transaction")
         if r["workload"] == "rr" and not r.get("latency_file"):
             bad.append(f"{tag}: no latency distribution")
@@ -1309,7 +1453,8 @@ def parse_args(argv):
     p.add_argument("--rawio", help="mlw_rawio binary (default: BUILD/contrib/bench/rawio/mlw_rawio)")
     p.add_argument("--out", help="output directory (default: build/bench/<timestamp>)")
     p.add_argument("--configs", help="comma list of " + ",".join(CONFIG_ORDER) + " (default: all)")
-    p.add_argument("--workloads", help="comma list of rr,crr,stream,conns (default: all)")
+    p.add_argument("--workloads", help="comma list of rr,crr,stream,conns,tw (default: rr,crr,stream,conns; "
+                                      "tw is the long TIME-WAIT run)")
     p.add_argument("--sizes", action="append", default=[], metavar="W=LIST",
                    help="sizes of workload W, e.g. rr=1,64,1024 (connections; for crr: in flight; "
                         "for conns: connections to open); repeatable")
@@ -1317,6 +1462,9 @@ def parse_args(argv):
     p.add_argument("--duration", type=float, help="measured seconds per run (default 3; quick 1)")
     p.add_argument("--warmup", type=float, help="warm-up seconds (default 0.5; quick 0.2)")
     p.add_argument("--hold", type=float, help="conns: seconds to hold (default 1; quick 0.3)")
+    p.add_argument("--tw-duration", type=float, default=30,
+                   help="tw: measured seconds of the TIME-WAIT run (default 30; at most ~55 so "
+                        "that no TIME-WAIT connection expires: 2 MSL is 60 s)")
     p.add_argument("--msg", type=int, default=64, help="rr/crr message bytes (default 64)")
     p.add_argument("--rawio-duration", type=float, help="seconds per rawio run (default 3; quick 1)")
     p.add_argument("--quick", action="store_true",
@@ -1344,7 +1492,7 @@ def parse_args(argv):
         if c not in CONFIGS:
             p.error(f"unknown configuration {c} (known: {', '.join(CONFIG_ORDER)})")
     a.configs = [c for c in CONFIG_ORDER if c in a.configs]
-    a.workloads = parse_list(a.workloads) if a.workloads else list(WORKLOADS)
+    a.workloads = parse_list(a.workloads) if a.workloads else list(DEFAULT_WORKLOADS)
     for w in a.workloads:
         if w not in WORKLOADS:
             p.error(f"unknown workload {w} (known: {', '.join(WORKLOADS)})")
@@ -1377,7 +1525,7 @@ def parse_args(argv):
         if len(n) != 2 or not 0 < n[0] < n[1]:
             p.error(f"--callgrind-{w} wants N1,N2 with 0 < N1 < N2")
         a.callgrind_n[w] = n
-    if a.duration <= 0 or a.warmup < 0 or a.hold < 0 or a.rawio_duration <= 0:
+    if a.duration <= 0 or a.warmup < 0 or a.hold < 0 or a.rawio_duration <= 0 or a.tw_duration <= 0:
         p.error("durations must be positive")
     return a
 
@@ -1399,7 +1547,10 @@ def estimate(args, steps):
     t = 0.0
     for c, w, s in steps:
         start = 3.0 if c.startswith("mlwip") else 1.0
-        t += start + (args.hold + s / 5000 if w == "conns" else args.warmup + args.duration)
+        if w == "conns":
+            t += start + args.hold + s / 5000
+        else:
+            t += start + args.warmup + (args.tw_duration if w == "tw" else args.duration)
     if "rawio" in args.configs:
         t += (2 if args.quick else 4) * (args.rawio_duration + 3)
     if args.callgrind:
@@ -1413,7 +1564,8 @@ def short(rec):
     if rec["status"] != "ok":
         return rec["status"].upper() + ": " + rec["reason"][:160]
     v = main_figure(rec)
-    unit = {"rr": " tps", "crr": " conn/s", "stream": " Gbit/s", "conns": " conn/s"}[rec["workload"]]
+    unit = {"rr": " tps", "crr": " conn/s", "stream": " Gbit/s", "conns": " conn/s",
+            "tw": " conn/s"}[rec["workload"]]
     extra = ""
     if rec.get("cpu_us_per_txn"):
         extra = f", {rec['cpu_us_per_txn']:.1f} µs CPU/txn"

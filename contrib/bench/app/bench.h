@@ -191,6 +191,11 @@ struct bench {
 	/* linux: kernel memory before the connections and at the most
 	 * connections the monitor saw open at once. */
 	struct bench_kmem kmem_base, kmem_peak;
+	/* Process resident memory (both stacks), kB: when the first worker
+	 * was set up (before any connection), and at the most connections the
+	 * monitor saw open at once (rss_conns, sampled every 100 ms). */
+	_Atomic int rss_base_taken;
+	uint64_t rss_base_kb, rss_peak_kb, rss_conns;
 	/* mlwip, after the stack stopped: heap bytes still in use, shards
 	 * whose heap did not end empty. */
 	uint64_t heap_final;
@@ -235,6 +240,8 @@ void bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src);
 double bench_hist_quantile_us(const struct bench_hist *h, double q);
 int bench_hist_write_cdf(const struct bench_hist *h, const char *path);
 int bench_kmem_sample(struct bench_kmem *m, uint64_t conns);
+int bench_rss_kb(uint64_t *kb);
+void bench_rss_base(struct bench *b);
 double bench_rusage_s(const struct timeval *tv);
 
 /* A small JSON object writer for the result lines. */

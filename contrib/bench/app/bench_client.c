@@ -624,6 +624,7 @@ int client_run(struct worker *w)
 	/* The baseline includes this worker's own arrays. */
 	worker_heap_sample(w, &w->r->heap_base);
 	w->r->heap_peak = w->r->heap_base;
+	bench_rss_base(w->b);
 	atomic_fetch_add(&b->ready, 1);
 	w->now = bench_now_ns();
 	w->last_progress = w->now;

@@ -393,10 +393,29 @@ static void sum_results(const struct bench *b, struct totals *t)
 	}
 }
 
+/* Process RSS growth per connection: (RSS at the most connections the
+ * monitor saw - RSS before any connection - the bench's own connection
+ * state) / those connections. Both stacks; on linux it leaves out the
+ * kernel's memory, on mlwip it takes in the shard heaps' pages as they
+ * are touched (the heap prefaults a little ahead of need). */
+static void json_rss(struct bench_json *j, const struct bench *b, const struct totals *t)
+{
+	bench_json_u64(j, "rss_base_kb", b->rss_base_kb);
+	bench_json_u64(j, "rss_peak_kb", b->rss_peak_kb);
+	bench_json_u64(j, "rss_conns", b->rss_conns);
+	if (b->rss_conns > 0 && b->rss_base_kb > 0 && b->rss_peak_kb >= b->rss_base_kb)
+		bench_json_num(j, "rss_per_conn_bytes",
+			       ((double)(b->rss_peak_kb - b->rss_base_kb) * 1024.0 - (double)t->app_bytes) /
+			       (double)b->rss_conns, 1);
+	else
+		bench_json_null(j, "rss_per_conn_bytes");
+}
+
 /* Memory per connection and where it came from. */
 static void json_memory(struct bench_json *j, const struct bench *b, const struct totals *t,
 			bool is_server)
 {
+	json_rss(j, b, t);
 	if (b->o->stack == BENCH_MLWIP) {
 		bench_json_str(j, "mem_source", "mlwip shard heaps: (in use at peak connections - before "
 			       "any connection - bench connection state) / peak connections");

@@ -178,6 +178,9 @@ void bench_monitor(struct bench *b)
 		/* Kernel memory at the most connections seen open at once. */
 		if (b->ops->heap_in_use == NULL && est > b->kmem_peak.conns)
 			bench_kmem_sample(&b->kmem_peak, est);
+		if (est > b->rss_conns && atomic_load(&b->rss_base_taken) &&
+		    bench_rss_kb(&b->rss_peak_kb) == 0)
+			b->rss_conns = est;
 		if (now >= next_progress) {
 			double el = (double)(now - b->t_start) / 1e9;
 
