@@ -61,6 +61,7 @@ struct bench_opts {
 	const char *latency_out;	/* rr: CDF file, or NULL */
 	double hold;			/* conns: seconds to keep them open */
 	double warmup;			/* rr/crr/stream: seconds before measuring */
+	double progress;		/* seconds between progress lines (default 1) */
 };
 
 /*
@@ -148,6 +149,11 @@ struct bench_result {
 	uint64_t t_done_ns;		/* client: when the last answer (stream: count) came */
 	uint64_t t_established_ns;	/* conns: when the last connection was up */
 	uint64_t t_release_ns;		/* conns: when the hold ended and closing began */
+	/* rr/crr with --transactions: when the worker's first transaction
+	 * completed (tenth_ns[0]) and when k tenths of its share had
+	 * (tenth_ns[k]); ntenth marks taken. */
+	uint64_t tenth_ns[11];
+	unsigned ntenth;
 	/* mlwip shard heap (heap_in_use), bytes: before any connection, at
 	 * established_peak, and when the loop ended (before closing). */
 	int heap_valid;

@@ -208,6 +208,11 @@ static void transaction_done(struct worker *w, struct conn *c, uint64_t now)
 	}
 	r->t_done_ns = now;
 	w->last_progress = now;
+	/* Runs of a fixed size: when each tenth of the share was done, for
+	 * the rate at the start against the rate at the end. */
+	while (w->target > 0 && r->ntenth < 11 &&
+	       (r->ntenth == 0 || r->transactions_all * 10 >= w->target * r->ntenth))
+		r->tenth_ns[r->ntenth++] = now;
 }
 
 /* rr and crr: write the request, read and check the answer, then the
