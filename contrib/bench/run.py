@@ -1131,7 +1131,7 @@ def write_report(suite, data):
     if "conns" in args.workloads:
         grid("## Connections: establish time and memory\n",
              "Per cell: seconds to establish all (connections/s) / client bytes per connection / "
-             "server bytes per connection. Bytes per connection, each side: **heap** (mlwip: the "
+             "server bytes per connection. Bytes per connection, each side: **mem** (mlwip: the "
              "shard heaps in use at the most connections open minus before any, the bench's own "
              "state left out; Linux: kernel Slab growth, system-wide, so both ends) and **RSS** "
              "(the process's resident memory at the most connections open minus before any, "
@@ -1141,7 +1141,7 @@ def write_report(suite, data):
              "an mlwip client takes its local ports from " + "%d-%d" % MLWIP_LOCAL_PORTS +
              " (`[stack] local_ports`, by 4-tuple).\n", "conns",
              [(f"N={s}", ("conns", s)) for s in args.sizes["conns"]],
-             lambda r: "{} s ({}/s) / heap {}, RSS {} / heap {}, RSS {}".format(
+             lambda r: "{} s ({}/s) / mem {}, RSS {} / mem {}, RSS {}".format(
                  fmt(r["client"].get("establish_s")), fmt(main_figure(r)),
                  fmt(r["client"].get("mem_per_conn_bytes")), fmt(r["client"].get("rss_per_conn_bytes")),
                  fmt(server_mem_per_conn(r)), fmt((r.get("server") or {}).get("rss_per_conn_bytes"))))
@@ -1336,6 +1336,7 @@ def make_plots(suite, data):
           "set title 'rr: transactions/s vs connections'", "set logscale x",
           "set xlabel 'connections'", "set ylabel 'transactions/s'", "set grid",
           f"set xrange [0.8:{max(r['size'] for r in runs) * 1.25}]",
+          "set xtics (" + ", ".join(f"'{x}' {x}" for x in sorted({r["size"] for r in runs})) + ")",
           "set key left top", "set yrange [0:*]",
           "plot " + ", ".join(series)]
     if run_gnuplot(gp, os.path.join(dat, "tps.gp")):
