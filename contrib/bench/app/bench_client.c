@@ -436,7 +436,7 @@ static void slot_open(struct worker *w, struct conn *c)
 		r->connect_failures++;
 		c->fd = -1;
 		slot_fail(w, c, e == EADDRNOTAVAIL ? "connect: no free local port (spread over more "
-			  "--nports; mlwip: lwIP's 16384 ephemeral ports per shard)" : "connect", e);
+			  "--nports or, mlwip, a wider [stack] local_ports)" : "connect", e);
 		return;
 	}
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;

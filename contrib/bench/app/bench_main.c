@@ -49,8 +49,8 @@
  * after they ended. TCP_NODELAY is set on rr/crr client connections and
  * on every server connection. rr and conns connections end gracefully
  * (shutdown, the server's FIN, close); crr closes at once, client first,
- * so TIME-WAIT stays on the client (on Linux over loopback, tcp_tw_reuse
- * recycles those ports; an mlwip client runs out of them, see README.md).
+ * so TIME-WAIT stays on the client (Linux with tcp_tw_reuse and mlwip
+ * alike reuse a 4-tuple idle in TIME-WAIT for 1 s when a connect meets it).
  *
  * Output: the server prints "mlw_bench: server listening ..." once every
  * worker listens, and at the end one line "SERVER {json}"; the client
