@@ -911,6 +911,90 @@ def callgrind_server_run(suite, logdir, workload, n, idle_s=2.0):
             "seconds": round(time.monotonic() - t0, 1), "file": os.path.relpath(out, args.out)}
 
 
+# The TIME-WAIT run under callgrind: which functions a connection costs more
+# as TIME-WAIT connections pile up. Lookups: the connection table's hash and
+# lwIP's input; timer wheel: mlwip's TCP timers (lwip-port/tcp_timer.c).
+TW_CG_GROUPS = {"lookup": ("tcp_input", "mlw__siphash13_words", "__wrap_tcp_input"),
+                "timer wheel": ("mlw__tcp_timer_tick", "arm", "expire")}
+
+
+def run_tw_callgrind(suite, logroot, n, every=8.0):
+    """crr with the mlwip client (1 shard, core 1) under callgrind and a
+    native mlwip server (core 0): n connections, max_time_wait raised, the
+    client's profile dumped (and zeroed) every `every` seconds with
+    callgrind_control. Per dump: connections (calls of mlw_connect), Ir per
+    connection by kind, and the lookup and timer-wheel shares. The client
+    is the side that holds TIME-WAIT (it closes first)."""
+    args = suite.args
+    logdir = os.path.join(logroot, "callgrind-tw-client")
+    os.makedirs(logdir, exist_ok=True)
+    out = os.path.join(logdir, "callgrind.out")
+    sock = os.path.join(suite.tmp, f"memif{suite.next_id()}.sock")
+    sp, cp = suite.dpdk_prefix("s"), suite.dpdk_prefix("c")
+    sini, cini = os.path.join(logdir, "server.ini"), os.path.join(logdir, "client.ini")
+    tw = {"max_time_wait": TW_MAX_TIME_WAIT}
+    mlwip_ini(sini, sp, "server", sock, 1, "0", "poll", MLWIP_SERVER_IP, "02:00:00:4d:00:01", extra=tw)
+    mlwip_ini(cini, cp, "client", sock, 1, "1", "poll", MLWIP_CLIENT_IP, "02:00:00:4d:00:02",
+              extra=dict(tw, local_ports="%d-%d" % MLWIP_LOCAL_PORTS))
+    common = ["--port", str(BASE_PORT), "--nports", str(TW_NPORTS)]
+    sargv = ["timeout", "-k", "5", "600", args.bench, "--stack", "mlwip", "--role", "server",
+             "--config", sini, "--duration", "580"] + common
+    # No timeout wrapper: callgrind_control needs valgrind's own pid (the
+    # Proc's deadline still bounds it).
+    cargv = ["valgrind", "--tool=callgrind", f"--toggle-collect={CALLGRIND_TOGGLE}",
+             f"--callgrind-out-file={out}", args.bench, "--stack", "mlwip", "--role", "client",
+             "--config", cini, "--server", MLWIP_SERVER_IP] + common + [
+             "--workload", "crr", "--conns", "16", "--msg", str(args.msg), "--transactions", str(n)]
+    rec = {"n": n, "every_s": every, "status": "ok", "dumps": []}
+    server = client = None
+    try:
+        server = Proc(suite, "server", sargv, logdir, 620)
+        server.wait_lines(SERVER_READY, 1, 60)
+        client = Proc(suite, "client", cargv, logdir, 500)
+        while client.alive():
+            end = time.monotonic() + every
+            while client.alive() and time.monotonic() < end:
+                time.sleep(0.1)
+            if client.alive():
+                subprocess.run(["callgrind_control", "-d", str(client.p.pid)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=60)
+        crc = client.wait(30)
+        if crc != 0:
+            raise RunError(f"client under callgrind exited {crc}: {client.tail()}")
+        k = 1
+        while os.path.exists(f"{out}.{k}"):
+            f = f"{out}.{k}"
+            ir = callgrind_total(f)
+            conns = callgrind_calls(f, "mlw_connect")
+            if conns:
+                fs = {key: v for key, v in callgrind_functions(f, False).items() if v < 0.5 * ir}
+                d = {"file": os.path.relpath(f, args.out), "conns": conns, "ir_per_conn": ir / conns}
+                for kind in ("loop", "driver", "work"):
+                    d[kind] = sum(v for key, v in fs.items() if callgrind_bucket(*key) == kind) / conns
+                for g, names in TW_CG_GROUPS.items():
+                    d[g] = sum(v for key, v in fs.items()
+                               if key[0].split(".")[0] in names) / conns
+                d["loop_passes_per_conn"] = callgrind_calls(f, CALLGRIND_PASS_FN) / conns
+                rec["dumps"].append(d)
+            k += 1
+        done = 0
+        for d in rec["dumps"]:
+            done += d["conns"]
+            d["conns_before_end"] = done
+        if len(rec["dumps"]) < 2:
+            raise RunError("fewer than two callgrind dumps with connections")
+    except RunError as e:
+        rec["status"] = "failed"
+        rec["reason"] = str(e)[:400]
+    finally:
+        for p in (client, server):
+            if p is not None and p.alive():
+                p.stop(10)
+        suite.drop_prefix(sp)
+        suite.drop_prefix(cp)
+    return rec
+
+
 def run_callgrind(suite, workload, counts, logroot):
     """Instructions per transaction of the mlwip server (1 shard) for rr or
     crr at C=1: (Ir(N2) - Ir(N1)) / (N2 - N1); the same difference per
@@ -1179,6 +1263,31 @@ def write_report(suite, data):
                 if r.get("tw_note"):
                     L.append(f"| ⚠ {c}: {r['tw_note']} |" + " |" * 8)
         L.append("")
+
+    twcg = data.get("tw_callgrind")
+    if twcg:
+        L.append("### TIME-WAIT run under callgrind (mlwip client, 1 shard)\n")
+        L.append(f"The mlwip client (core 1) runs crr under callgrind, {twcg['n']} connections, C=16, "
+                 f"`max_time_wait = {TW_MAX_TIME_WAIT}`, against a native mlwip server (core 0); its "
+                 f"profile (shard thread only) is dumped and zeroed every {twcg['every_s']:g} s. "
+                 "Per dump: instructions per connection (connections = calls of mlw_connect in that "
+                 "dump), split as in the callgrind section below, and two groups of functions: "
+                 "lookup (" + ", ".join(TW_CG_GROUPS["lookup"]) + ") and timer wheel (" +
+                 ", ".join(TW_CG_GROUPS["timer wheel"]) + "). The connections in TIME-WAIT grow "
+                 "with the connections made (none expires before 60 s). Loop and driver vary with "
+                 "how long the client waited (polling). The last dump also holds the end of the "
+                 "run (the last closes and the shard's teardown).\n")
+        if twcg["status"] != "ok":
+            L.append(f"FAILED: {twcg['reason']}\n")
+        else:
+            L.append("| connections made by the dump's end | in this dump | Ir/conn | work | lookup | "
+                     "timer wheel | driver | loop | loop passes/conn |")
+            L.append("|---|---|---|---|---|---|---|---|---|")
+            for d in twcg["dumps"]:
+                L.append(f"| {d['conns_before_end']} | {d['conns']} | {d['ir_per_conn']:.0f} | "
+                         f"{d['work']:.0f} | {d['lookup']:.0f} | {d['timer wheel']:.0f} | "
+                         f"{d['driver']:.0f} | {d['loop']:.0f} | {d['loop_passes_per_conn']:.1f} |")
+            L.append("")
 
     # rawio
     raw = {}
@@ -1461,6 +1570,9 @@ def parse_args(argv):
     p.add_argument("--callgrind-crr", default=None, metavar="N1,N2",
                    help="callgrind: crr transaction counts (default 500,2500; quick 100,500)")
     p.add_argument("--callgrind-top", type=int, default=15, help="functions listed (default 15)")
+    p.add_argument("--tw-callgrind-n", type=int, default=150000,
+                   help="tw with callgrind: connections of the client under callgrind (default "
+                        "150000, about 70 s; its profile is dumped every 8 s)")
     p.add_argument("--check", action="store_true",
                    help="exit 1 unless every run succeeded with non-zero figures (smoke test)")
     a = p.parse_args(argv)
@@ -1626,7 +1738,7 @@ def main(argv):
     # higher counts: a busy machine only ever lowers it), once with --quick.
     rawio_twice = "rawio" in args.configs and bool(steps) and not args.quick
     nsteps = (len(steps) + (2 if "rawio" in args.configs else 0) + (2 if rawio_twice else 0) +
-              (2 if args.callgrind else 0))
+              (2 if args.callgrind else 0) + (1 if args.callgrind and "tw" in args.workloads else 0))
     total_est = estimate(args, steps)
     logs = os.path.join(args.out, "logs")
     i = 0
@@ -1659,6 +1771,15 @@ def main(argv):
                 print("    -> " + short(r), file=sys.stderr, flush=True)
             if rawio_twice:
                 rawio_pass(2)
+            if "tw" in args.workloads and args.callgrind:
+                i += 1
+                progress(t0, i, nsteps, max(0, total_est - (time.monotonic() - t0)),
+                         f"callgrind tw: mlwip client under callgrind, {args.tw_callgrind_n} connections ...")
+                r = run_tw_callgrind(suite, logs, args.tw_callgrind_n)
+                data["tw_callgrind"] = r
+                print("    -> " + (f"{len(r['dumps'])} dumps, work {r['dumps'][0]['work']:.0f} -> "
+                                   f"{r['dumps'][-1]['work']:.0f} Ir/conn" if r["status"] == "ok"
+                                   else "FAILED: " + r["reason"]), file=sys.stderr, flush=True)
             if args.callgrind:
                 cg = {"results": [], "note": callgrind_note(args)}
                 data["callgrind"] = cg
