@@ -78,9 +78,22 @@ CONFIG_ORDER = ["mlwip-1", "mlwip-1-trust", "mlwip-2", "linux-veth-1", "linux-ve
 # The ratio columns: (mlwip configuration, Linux configuration with the same thread count).
 RATIO_PAIRS = [("mlwip-1", "linux-veth-1"), ("mlwip-1-trust", "linux-veth-1"), ("mlwip-2", "linux-veth")]
 
-WORKLOADS = ["rr", "crr", "stream", "conns"]
-DEFAULT_SIZES = {"rr": [1, 64, 1024], "crr": [16], "stream": [1, 8], "conns": [1000, 10000, 100000]}
-QUICK_SIZES = {"rr": [1], "crr": [1], "stream": [1], "conns": [100]}
+WORKLOADS = ["rr", "crr", "stream", "conns", "tw"]
+# tw (the TIME-WAIT run) is long and only runs when asked for.
+DEFAULT_WORKLOADS = ["rr", "crr", "stream", "conns"]
+DEFAULT_SIZES = {"rr": [1, 64, 1024, 16384], "crr": [16], "stream": [1, 8],
+                 "conns": [1000, 10000, 100000, 1000000], "tw": [16]}
+QUICK_SIZES = {"rr": [1], "crr": [1], "stream": [1], "conns": [100], "tw": [16]}
+# The TIME-WAIT run (--workloads tw): crr, exactly --tw-conns connections
+# per client shard (or thread), with [stack] max_time_wait raised on both
+# mlwip ends so that no TIME-WAIT connection is dropped early, over
+# TW_NPORTS server ports so that the client's 4-tuples (local ports x
+# server ports: 888k for one shard, ~444k per shard of two) outnumber the
+# connections it leaves in TIME-WAIT within 2 MSL (60 s) and none is
+# reused.
+TW_MAX_TIME_WAIT = 262144
+TW_CONNS = 250000
+TW_NPORTS = 16
 QUICK_CONFIGS = ["linux-lo", "mlwip-1", "rawio"]
 
 # Addresses: private subnets, only ever inside the namespaces this script
@@ -92,9 +105,18 @@ BASE_PORT = 9000
 # What mlw_bench prints: a server, once every worker (thread or shard)
 # listens, "mlw_bench: server listening on ADDR ports P-Q (...)".
 SERVER_READY = re.compile(r"mlw_bench: server listening")
-# lwIP's ephemeral ports (49152-65535) per mlwip shard: a client shard
-# cannot hold more connections, whatever the server port.
-MLWIP_PORTS_PER_SHARD = 16384
+# An mlwip client's local ports ([stack] local_ports of its INI): a port is
+# taken by 4-tuple, so a client shard holds up to |range| / shards
+# connections per server port; nports_for() spreads bigger runs over more
+# server ports. Kept clear of the server ports (BASE_PORT ...).
+MLWIP_LOCAL_PORTS = (10000, 65535)
+# A shard's descriptor table ([stack] max_sockets, its largest and default
+# value): one descriptor is the worker's epoll instance.
+MLWIP_MAX_SOCKETS = 1048576
+# Connections per server port a run asks for at most: below both mlwip's
+# local ports per shard (55536 / 1 shard, ~27768 each of 2) with room for the
+# hash's unevenness, and Linux's ip_local_port_range (1024-65535).
+CONNS_PER_SERVER_PORT = 20000
 RESULT_RE = re.compile(r"^RESULT (\{.*\})\s*$")
 SERVERJ_RE = re.compile(r"^SERVER (\{.*\})\s*$")
 RAWIO_RE = re.compile(r"^RAWIO (\{.*\})\s*$")
@@ -423,14 +445,17 @@ class Suite:
 # one benchmark run
 
 
-def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac, checksum="verify"):
-    """Write an mlwip stack configuration for one end of the memif link."""
+def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac, checksum="verify", extra=None):
+    """Write an mlwip stack configuration for one end of the memif link;
+    extra: more [stack] keys."""
     with open(path, "w") as f:
         f.write("[eal]\n")
         f.write(f"args = --no-huge --no-pci -m 512 --file-prefix={prefix}\n")
         f.write(f"       --vdev=net_memif0,role={role},socket={sock},socket-abstract=no,id=0\n")
         f.write("[stack]\n")
         f.write(f"shards = {shards}\ncores = {cores}\nidle = {idle}\n")
+        for k, v in (extra or {}).items():
+            f.write(f"{k} = {v}\n")
         f.write("[port0]\n")
         f.write(f"ipv4 = {ip}/24\nmac = {mac}\nchecksum = {checksum}\n")
 
@@ -438,22 +463,28 @@ def mlwip_ini(path, prefix, role, sock, shards, cores, idle, ip, mac, checksum="
 def nports_for(workload, size):
     """How many server ports a run listens on. The client spreads its
     connections over them: many connections from one client address need
-    more 4-tuples than one server port gives (mlwip's client allocates from
-    lwIP's 16384 local ports, Linux's from the namespace's 64512)."""
-    if workload == "conns" or (workload == "rr" and size > 4000):
-        return max(1, math.ceil(size / 8000))
+    more 4-tuples than one server port gives (an mlwip client shard has
+    about |local_ports| / shards local ports per server port, Linux's client
+    the namespace's 64512)."""
+    if workload in ("conns", "rr"):
+        return max(1, math.ceil(size / CONNS_PER_SERVER_PORT))
     if workload == "crr":
         return 4
+    if workload == "tw":
+        return TW_NPORTS
     return 1
 
 
-def client_args(args, workload, size, latency_out):
-    """mlw_bench client options for one workload and size."""
-    a = ["--workload", workload, "--conns", str(size)]
-    if workload in ("rr", "crr"):
+def client_args(args, workload, size, latency_out, workers=1):
+    """mlw_bench client options for one workload and size (tw is crr);
+    workers: the client's shards or threads."""
+    a = ["--workload", "crr" if workload == "tw" else workload, "--conns", str(size)]
+    if workload in ("rr", "crr", "tw"):
         a += ["--msg", str(args.msg)]
     if workload in ("rr", "crr", "stream"):
         a += ["--duration", str(args.duration), "--warmup", str(args.warmup)]
+    if workload == "tw":
+        a += ["--transactions", str(args.tw_conns * workers)]
     if workload == "rr" and latency_out:
         a += ["--latency-out", latency_out]
     if workload == "conns":
@@ -462,32 +493,72 @@ def client_args(args, workload, size, latency_out):
 
 
 def client_timeout(args, workload, size):
-    """Upper bound for a client's run time (it normally ends much sooner)."""
+    """Upper bound for a client's run time (it normally ends much sooner):
+    conns allows 1 ms per connection (mlwip-1 establishes 1M in well under
+    half of that) plus the hold."""
     if workload == "conns":
         return 60 + size / 1000 + args.hold
+    if workload == "tw":
+        return 40 + args.tw_conns * 4 / 1000
     return 40 + args.duration + args.warmup
 
 
-def mlwip_stats(proc):
-    """Sum of every column of the per-shard stats table an mlwip process
-    prints at the end ("shard rx_pkts tx_pkts ..."), or None."""
+def mlwip_stats_rows(proc):
+    """The per-shard stats table an mlwip process prints at the end
+    ("shard rx_pkts tx_pkts ..."): one {column: value} per shard, or []."""
     with proc.lock:
         lines = [text for _, _, text in proc.lines]
-    cols, total = None, None
+    cols, rows = None, []
     for text in lines:
         f = text.split()
         if len(f) > 2 and f[0] == "shard" and "rx_pkts" in f:
-            cols, total = f[1:], {}
+            cols, rows = f[1:], []
             continue
         if cols and f and f[0].isdigit() and len(f) == len(cols) + 1:
+            row = {"shard": int(f[0])}
             for k, v in zip(cols, f[1:]):
                 try:
-                    total[k] = total.get(k, 0) + float(v)
+                    row[k] = float(v)
                 except ValueError:
                     pass
+            rows.append(row)
         else:
             cols = None
+    return rows
+
+
+def mlwip_stats(proc):
+    """Sum of every column of the per-shard stats table, or None."""
+    rows = mlwip_stats_rows(proc)
+    if not rows:
+        return None
+    total = {}
+    for row in rows:
+        for k, v in row.items():
+            if k != "shard":
+                total[k] = total.get(k, 0) + v
     return total
+
+
+def tw_figures(rec, cres, cstats):
+    """The TIME-WAIT run: connections/s in the first and the last tenth of
+    the run (the client times each tenth of every worker's share), and how
+    many connections each mlwip client shard left in TIME-WAIT. The stack
+    has no counter of current TIME-WAIT connections; every connection the
+    crr client closes (it closes first) enters TIME-WAIT and stays there 2
+    MSL (60 s), longer than the run, so at the end a shard holds its active
+    opens minus those dropped early (tw_drop) or reused (tw_reuse), minus
+    at most C still open or closing: that lower bound is tw_held."""
+    rec["tw_rate_first_tenth"] = cres.get("tps_first_tenth")
+    rec["tw_rate_last_tenth"] = cres.get("tps_last_tenth")
+    if cstats:
+        rec["tw_held_per_shard"] = [max(0, row.get("opens", 0) - row.get("tw_drop", 0) -
+                                        row.get("tw_reuse", 0) - rec["size"]) for row in cstats]
+        rec["tw_drop"] = sum(r.get("tw_drop", 0) for r in cstats)
+        rec["tw_reuse"] = sum(r.get("tw_reuse", 0) for r in cstats)
+        if (cres.get("seconds") or 0) > 55:
+            rec["tw_note"] = ("the run outlasted 2 MSL (60 s): early TIME-WAIT connections may "
+                              "have ended, tw_held overstates what was held")
 
 
 def cpu_figures(rec, client, server_proc, result_t):
@@ -536,17 +607,18 @@ def run_bench(suite, cfg_name, workload, size, logdir):
     server = client = None
     prefixes = []
     namespaces = []
-    if cfg["stack"] == "mlwip" and workload == "conns" and size > MLWIP_PORTS_PER_SHARD * cfg["shards"]:
+    if cfg["stack"] == "mlwip" and workload == "conns" and math.ceil(size / cfg["shards"]) >= MLWIP_MAX_SOCKETS:
         rec["status"] = "skipped"
-        rec["reason"] = (f"an mlwip client shard has lwIP's {MLWIP_PORTS_PER_SHARD} ephemeral ports, "
-                         f"whatever the server port: at most {MLWIP_PORTS_PER_SHARD * cfg['shards']} "
-                         f"connections from one address with {cfg['shards']} shard(s)")
+        rec["reason"] = (f"{size} connections on {cfg['shards']} shard(s) need more descriptors per "
+                         f"shard than [stack] max_sockets allows ({MLWIP_MAX_SOCKETS}, one of them "
+                         "the epoll instance)")
         return rec
     if cfg["stack"] == "linux" and workload == "conns" and size + 200 > args.fd_limit:
         rec["status"] = "skipped"
-        rec["reason"] = (f"{size} connections need {size} descriptors per process, but "
-                         f"RLIMIT_NOFILE is {args.fd_limit} and cannot be raised here (no "
-                         "CAP_SYS_RESOURCE)")
+        rec["reason"] = (f"{size} connections need {size} descriptors in each Linux process (one "
+                         f"per socket), but RLIMIT_NOFILE is {args.fd_limit} here and cannot be "
+                         "raised (its hard limit; raising it needs CAP_SYS_RESOURCE, which this "
+                         "container lacks)")
         return rec
     try:
         if cfg["stack"] == "mlwip":
@@ -555,10 +627,12 @@ def run_bench(suite, cfg_name, workload, size, logdir):
             prefixes = [sp, cp]
             sini, cini = os.path.join(logdir, "server.ini"), os.path.join(logdir, "client.ini")
             os.makedirs(logdir, exist_ok=True)
+            extra = {"max_time_wait": TW_MAX_TIME_WAIT} if workload == "tw" else {}
             mlwip_ini(sini, sp, "server", sock, cfg["shards"], cfg["server_cores"], cfg["idle"],
-                      MLWIP_SERVER_IP, "02:00:00:4d:00:01", cfg["checksum"])
+                      MLWIP_SERVER_IP, "02:00:00:4d:00:01", cfg["checksum"], extra)
             mlwip_ini(cini, cp, "client", sock, cfg["shards"], cfg["client_cores"], cfg["idle"],
-                      MLWIP_CLIENT_IP, "02:00:00:4d:00:02", cfg["checksum"])
+                      MLWIP_CLIENT_IP, "02:00:00:4d:00:02", cfg["checksum"],
+                      dict(extra, local_ports="%d-%d" % MLWIP_LOCAL_PORTS))
             rec["checksum"] = cfg["checksum"]
             sargv = ["timeout", "-k", "5", str(sduration + 10), args.bench, "--stack", "mlwip",
                      "--role", "server", "--config", sini, "--duration", str(sduration)] + common
@@ -583,7 +657,8 @@ def run_bench(suite, cfg_name, workload, size, logdir):
                      "timeout", "-k", "5", str(int(ctimeout) + 5), args.bench, "--stack", "linux",
                      "--role", "client", "--threads", t, "--server", target]
             rtimeout = 20
-        cargv += common + client_args(args, workload, size, latency)
+        cargv += common + client_args(args, workload, size, latency,
+                                      cfg.get("shards") or cfg.get("threads") or 1)
         rec["server_cmd"], rec["client_cmd"] = " ".join(sargv), " ".join(cargv)
 
         t0 = time.monotonic()
@@ -614,6 +689,11 @@ def run_bench(suite, cfg_name, workload, size, logdir):
         stats = mlwip_stats(server)
         if stats:
             rec["server_stack_stats"] = stats
+        crows = mlwip_stats_rows(client)
+        if crows:
+            rec["client_stack_stats"] = crows
+        if workload == "tw" and cres is not None:
+            tw_figures(rec, cres, crows)
         if crc != 0:
             raise RunError(f"client exited {crc}: {client.tail()}")
         if cres is None:
@@ -831,6 +911,90 @@ def callgrind_server_run(suite, logdir, workload, n, idle_s=2.0):
             "seconds": round(time.monotonic() - t0, 1), "file": os.path.relpath(out, args.out)}
 
 
+# The TIME-WAIT run under callgrind: which functions a connection costs more
+# as TIME-WAIT connections pile up. Lookups: the connection table's hash and
+# lwIP's input; timer wheel: mlwip's TCP timers (lwip-port/tcp_timer.c).
+TW_CG_GROUPS = {"lookup": ("tcp_input", "mlw__siphash13_words", "__wrap_tcp_input"),
+                "timer wheel": ("mlw__tcp_timer_tick", "arm", "expire")}
+
+
+def run_tw_callgrind(suite, logroot, n, every=8.0):
+    """crr with the mlwip client (1 shard, core 1) under callgrind and a
+    native mlwip server (core 0): n connections, max_time_wait raised, the
+    client's profile dumped (and zeroed) every `every` seconds with
+    callgrind_control. Per dump: connections (calls of mlw_connect), Ir per
+    connection by kind, and the lookup and timer-wheel shares. The client
+    is the side that holds TIME-WAIT (it closes first)."""
+    args = suite.args
+    logdir = os.path.join(logroot, "callgrind-tw-client")
+    os.makedirs(logdir, exist_ok=True)
+    out = os.path.join(logdir, "callgrind.out")
+    sock = os.path.join(suite.tmp, f"memif{suite.next_id()}.sock")
+    sp, cp = suite.dpdk_prefix("s"), suite.dpdk_prefix("c")
+    sini, cini = os.path.join(logdir, "server.ini"), os.path.join(logdir, "client.ini")
+    tw = {"max_time_wait": TW_MAX_TIME_WAIT}
+    mlwip_ini(sini, sp, "server", sock, 1, "0", "poll", MLWIP_SERVER_IP, "02:00:00:4d:00:01", extra=tw)
+    mlwip_ini(cini, cp, "client", sock, 1, "1", "poll", MLWIP_CLIENT_IP, "02:00:00:4d:00:02",
+              extra=dict(tw, local_ports="%d-%d" % MLWIP_LOCAL_PORTS))
+    common = ["--port", str(BASE_PORT), "--nports", str(TW_NPORTS)]
+    sargv = ["timeout", "-k", "5", "600", args.bench, "--stack", "mlwip", "--role", "server",
+             "--config", sini, "--duration", "580"] + common
+    # No timeout wrapper: callgrind_control needs valgrind's own pid (the
+    # Proc's deadline still bounds it).
+    cargv = ["valgrind", "--tool=callgrind", f"--toggle-collect={CALLGRIND_TOGGLE}",
+             f"--callgrind-out-file={out}", args.bench, "--stack", "mlwip", "--role", "client",
+             "--config", cini, "--server", MLWIP_SERVER_IP] + common + [
+             "--workload", "crr", "--conns", "16", "--msg", str(args.msg), "--transactions", str(n)]
+    rec = {"n": n, "every_s": every, "status": "ok", "dumps": []}
+    server = client = None
+    try:
+        server = Proc(suite, "server", sargv, logdir, 620)
+        server.wait_lines(SERVER_READY, 1, 60)
+        client = Proc(suite, "client", cargv, logdir, 500)
+        while client.alive():
+            end = time.monotonic() + every
+            while client.alive() and time.monotonic() < end:
+                time.sleep(0.1)
+            if client.alive():
+                subprocess.run(["callgrind_control", "-d", str(client.p.pid)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=60)
+        crc = client.wait(30)
+        if crc != 0:
+            raise RunError(f"client under callgrind exited {crc}: {client.tail()}")
+        k = 1
+        while os.path.exists(f"{out}.{k}"):
+            f = f"{out}.{k}"
+            ir = callgrind_total(f)
+            conns = callgrind_calls(f, "mlw_connect")
+            if conns:
+                fs = {key: v for key, v in callgrind_functions(f, False).items() if v < 0.5 * ir}
+                d = {"file": os.path.relpath(f, args.out), "conns": conns, "ir_per_conn": ir / conns}
+                for kind in ("loop", "driver", "work"):
+                    d[kind] = sum(v for key, v in fs.items() if callgrind_bucket(*key) == kind) / conns
+                for g, names in TW_CG_GROUPS.items():
+                    d[g] = sum(v for key, v in fs.items()
+                               if key[0].split(".")[0] in names) / conns
+                d["loop_passes_per_conn"] = callgrind_calls(f, CALLGRIND_PASS_FN) / conns
+                rec["dumps"].append(d)
+            k += 1
+        done = 0
+        for d in rec["dumps"]:
+            done += d["conns"]
+            d["conns_before_end"] = done
+        if len(rec["dumps"]) < 2:
+            raise RunError("fewer than two callgrind dumps with connections")
+    except RunError as e:
+        rec["status"] = "failed"
+        rec["reason"] = str(e)[:400]
+    finally:
+        for p in (client, server):
+            if p is not None and p.alive():
+                p.stop(10)
+        suite.drop_prefix(sp)
+        suite.drop_prefix(cp)
+    return rec
+
+
 def run_callgrind(suite, workload, counts, logroot):
     """Instructions per transaction of the mlwip server (1 shard) for rr or
     crr at C=1: (Ir(N2) - Ir(N1)) / (N2 - N1); the same difference per
@@ -915,7 +1079,7 @@ def main_figure(rec):
         return None
     c = rec.get("client", {})
     w = rec["workload"]
-    if w in ("rr", "crr"):
+    if w in ("rr", "crr", "tw"):
         return c.get("tps")
     if w == "stream":
         return c.get("gbps")
@@ -928,9 +1092,11 @@ def main_figure(rec):
 def row_label(workload, size):
     """Row name of the main table."""
     unit = {"rr": "transactions/s", "crr": "connections/s", "stream": "Gbit/s",
-            "conns": "established/s"}[workload]
+            "conns": "established/s", "tw": "connections/s"}[workload]
     if workload == "conns":
         return f"conns N={size} ({unit})"
+    if workload == "tw":
+        return f"tw: crr C={size}, long ({unit})"
     return f"{workload} C={size} ({unit})"
 
 
@@ -1031,7 +1197,7 @@ def write_report(suite, data):
                  fmt(r["client"].get("p999_us"))))
 
     # cpu
-    cpu_cases = [(w, s) for w, s in cases if w in ("rr", "crr")]
+    cpu_cases = [(w, s) for w, s in cases if w in ("rr", "crr", "tw")]
     if cpu_cases:
         grid("## CPU per transaction (µs, client + server = total)\n",
              "Client CPU from its RESULT line (cpu_user_s + cpu_sys_s over the measured "
@@ -1048,12 +1214,80 @@ def write_report(suite, data):
     # memory
     if "conns" in args.workloads:
         grid("## Connections: establish time and memory\n",
-             "Per cell: seconds to establish all / client memory per connection / server "
-             "memory per connection (bytes, as reported by mlw_bench).\n", "conns",
+             "Per cell: seconds to establish all (connections/s) / client bytes per connection / "
+             "server bytes per connection. Bytes per connection, each side: **mem** (mlwip: the "
+             "shard heaps in use at the most connections open minus before any, the bench's own "
+             "state left out; Linux: kernel Slab growth, system-wide, so both ends) and **RSS** "
+             "(the process's resident memory at the most connections open minus before any, "
+             "the bench's own state left out; on Linux the kernel's memory is not in it). The "
+             "client's connections go to " + str(CONNS_PER_SERVER_PORT) + " per server port "
+             "(`--nports` = N / " + str(CONNS_PER_SERVER_PORT) + ", rounded up) from one address; "
+             "an mlwip client takes its local ports from " + "%d-%d" % MLWIP_LOCAL_PORTS +
+             " (`[stack] local_ports`, by 4-tuple).\n", "conns",
              [(f"N={s}", ("conns", s)) for s in args.sizes["conns"]],
-             lambda r: "{} s / {} / {}".format(
-                 fmt(r["client"].get("establish_s")), fmt(r["client"].get("mem_per_conn_bytes")),
-                 fmt(server_mem_per_conn(r))))
+             lambda r: "{} s ({}/s) / mem {}, RSS {} / mem {}, RSS {}".format(
+                 fmt(r["client"].get("establish_s")), fmt(main_figure(r)),
+                 fmt(r["client"].get("mem_per_conn_bytes")), fmt(r["client"].get("rss_per_conn_bytes")),
+                 fmt(server_mem_per_conn(r)), fmt((r.get("server") or {}).get("rss_per_conn_bytes"))))
+
+    # the TIME-WAIT run
+    if "tw" in args.workloads:
+        L.append("## TIME-WAIT run (crr, client closes first)\n")
+        L.append(f"crr, C connections in flight, exactly {args.tw_conns} connections per client "
+                 f"shard (Linux: per thread), over {TW_NPORTS} server ports, `[stack] max_time_wait "
+                 f"= {TW_MAX_TIME_WAIT}` on both mlwip ends (nothing should be dropped early). "
+                 "Connections/s in the first and the last tenth of each client worker's share "
+                 "(timed by the worker itself, summed over workers); an unchanged rate while "
+                 "TIME-WAIT connections pile up says their cost (lookups, port choice) did not "
+                 "grow. TIME-WAIT held per client shard at the end: the shard's active opens minus "
+                 "tw_drop minus tw_reuse minus C (at most C were still open or closing); the stack "
+                 "has no counter of current TIME-WAIT connections, and none expires within 2 MSL "
+                 "(60 s) of its close.\n")
+        L.append("| config | conn/s (whole) | first tenth | last tenth | last/first | TIME-WAIT held "
+                 "per client shard (at least) | tw_drop | tw_reuse | port_exhausted |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for s in args.sizes["tw"]:
+            for c in configs:
+                r = by.get(("tw", s, c))
+                if r is None:
+                    continue
+                if r["status"] != "ok":
+                    L.append(f"| {c} C={s} | {cell(r, main_figure)} |" + " |" * 7)
+                    continue
+                a, b = r.get("tw_rate_first_tenth"), r.get("tw_rate_last_tenth")
+                held = r.get("tw_held_per_shard")
+                L.append(f"| {c} C={s} | {fmt(main_figure(r))} | {fmt(a)} | {fmt(b)} | {ratio(b, a)} | "
+                         f"{', '.join(fmt(h) for h in held) if held else '–'} | "
+                         f"{fmt(r.get('tw_drop'))} | {fmt(r.get('tw_reuse'))} | "
+                         f"{fmt(r['client'].get('port_exhausted'))} |")
+                if r.get("tw_note"):
+                    L.append(f"| ⚠ {c}: {r['tw_note']} |" + " |" * 8)
+        L.append("")
+
+    twcg = data.get("tw_callgrind")
+    if twcg:
+        L.append("### TIME-WAIT run under callgrind (mlwip client, 1 shard)\n")
+        L.append(f"The mlwip client (core 1) runs crr under callgrind, {twcg['n']} connections, C=16, "
+                 f"`max_time_wait = {TW_MAX_TIME_WAIT}`, against a native mlwip server (core 0); its "
+                 f"profile (shard thread only) is dumped and zeroed every {twcg['every_s']:g} s. "
+                 "Per dump: instructions per connection (connections = calls of mlw_connect in that "
+                 "dump), split as in the callgrind section below, and two groups of functions: "
+                 "lookup (" + ", ".join(TW_CG_GROUPS["lookup"]) + ") and timer wheel (" +
+                 ", ".join(TW_CG_GROUPS["timer wheel"]) + "). The connections in TIME-WAIT grow "
+                 "with the connections made (none expires before 60 s). Loop and driver vary with "
+                 "how long the client waited (polling). The last dump also holds the end of the "
+                 "run (the last closes and the shard's teardown).\n")
+        if twcg["status"] != "ok":
+            L.append(f"FAILED: {twcg['reason']}\n")
+        else:
+            L.append("| connections made by the dump's end | in this dump | Ir/conn | work | lookup | "
+                     "timer wheel | driver | loop | loop passes/conn |")
+            L.append("|---|---|---|---|---|---|---|---|---|")
+            for d in twcg["dumps"]:
+                L.append(f"| {d['conns_before_end']} | {d['conns']} | {d['ir_per_conn']:.0f} | "
+                         f"{d['work']:.0f} | {d['lookup']:.0f} | {d['timer wheel']:.0f} | "
+                         f"{d['driver']:.0f} | {d['loop']:.0f} | {d['loop_passes_per_conn']:.1f} |")
+            L.append("")
 
     # rawio
     raw = {}
@@ -1211,6 +1445,7 @@ def make_plots(suite, data):
           "set title 'rr: transactions/s vs connections'", "set logscale x",
           "set xlabel 'connections'", "set ylabel 'transactions/s'", "set grid",
           f"set xrange [0.8:{max(r['size'] for r in runs) * 1.25}]",
+          "set xtics (" + ", ".join(f"'{x}' {x}" for x in sorted({r["size"] for r in runs})) + ")",
           "set key left top", "set yrange [0:*]",
           "plot " + ", ".join(series)]
     if run_gnuplot(gp, os.path.join(dat, "tps.gp")):
@@ -1263,6 +1498,7 @@ def check_figures(data):
     """Reasons why the runs are not all complete (empty list: all fine)."""
     bad = []
     need = {"rr": ["tps", "transactions", "p50_us", "p99_us"], "crr": ["tps", "transactions"],
+            "tw": ["tps", "transactions"],
             "stream": ["gbps", "bytes"], "conns": ["conns_established", "establish_s"]}
     for r in data["runs"]:
         tag = f"{r['config']} {r['workload']} {r['size']}"
@@ -1274,7 +1510,7 @@ def check_figures(data):
         for k in need[r["workload"]]:
             if not r["client"].get(k):
                 bad.append(f"{tag}: client figure {k} missing or zero")
-        if r["workload"] in ("rr", "crr") and not r.get("cpu_us_per_txn"):
+        if r["workload"] in ("rr", "crr", "tw") and not r.get("cpu_us_per_txn"):
             bad.append(f"{tag}: no CPU per transaction")
         if r["workload"] == "rr" and not r.get("latency_file"):
             bad.append(f"{tag}: no latency distribution")
@@ -1309,7 +1545,8 @@ def parse_args(argv):
     p.add_argument("--rawio", help="mlw_rawio binary (default: BUILD/contrib/bench/rawio/mlw_rawio)")
     p.add_argument("--out", help="output directory (default: build/bench/<timestamp>)")
     p.add_argument("--configs", help="comma list of " + ",".join(CONFIG_ORDER) + " (default: all)")
-    p.add_argument("--workloads", help="comma list of rr,crr,stream,conns (default: all)")
+    p.add_argument("--workloads", help="comma list of rr,crr,stream,conns,tw (default: rr,crr,stream,conns; "
+                                      "tw is the long TIME-WAIT run)")
     p.add_argument("--sizes", action="append", default=[], metavar="W=LIST",
                    help="sizes of workload W, e.g. rr=1,64,1024 (connections; for crr: in flight; "
                         "for conns: connections to open); repeatable")
@@ -1317,6 +1554,9 @@ def parse_args(argv):
     p.add_argument("--duration", type=float, help="measured seconds per run (default 3; quick 1)")
     p.add_argument("--warmup", type=float, help="warm-up seconds (default 0.5; quick 0.2)")
     p.add_argument("--hold", type=float, help="conns: seconds to hold (default 1; quick 0.3)")
+    p.add_argument("--tw-conns", type=int, default=TW_CONNS,
+                   help=f"tw: connections per client shard (or thread) of the TIME-WAIT run "
+                        f"(default {TW_CONNS}; at most {TW_MAX_TIME_WAIT}, the max_time_wait it sets)")
     p.add_argument("--msg", type=int, default=64, help="rr/crr message bytes (default 64)")
     p.add_argument("--rawio-duration", type=float, help="seconds per rawio run (default 3; quick 1)")
     p.add_argument("--quick", action="store_true",
@@ -1330,6 +1570,9 @@ def parse_args(argv):
     p.add_argument("--callgrind-crr", default=None, metavar="N1,N2",
                    help="callgrind: crr transaction counts (default 500,2500; quick 100,500)")
     p.add_argument("--callgrind-top", type=int, default=15, help="functions listed (default 15)")
+    p.add_argument("--tw-callgrind-n", type=int, default=150000,
+                   help="tw with callgrind: connections of the client under callgrind (default "
+                        "150000, about 70 s; its profile is dumped every 8 s)")
     p.add_argument("--check", action="store_true",
                    help="exit 1 unless every run succeeded with non-zero figures (smoke test)")
     a = p.parse_args(argv)
@@ -1344,7 +1587,7 @@ def parse_args(argv):
         if c not in CONFIGS:
             p.error(f"unknown configuration {c} (known: {', '.join(CONFIG_ORDER)})")
     a.configs = [c for c in CONFIG_ORDER if c in a.configs]
-    a.workloads = parse_list(a.workloads) if a.workloads else list(WORKLOADS)
+    a.workloads = parse_list(a.workloads) if a.workloads else list(DEFAULT_WORKLOADS)
     for w in a.workloads:
         if w not in WORKLOADS:
             p.error(f"unknown workload {w} (known: {', '.join(WORKLOADS)})")
@@ -1377,6 +1620,8 @@ def parse_args(argv):
         if len(n) != 2 or not 0 < n[0] < n[1]:
             p.error(f"--callgrind-{w} wants N1,N2 with 0 < N1 < N2")
         a.callgrind_n[w] = n
+    if not 0 < a.tw_conns <= TW_MAX_TIME_WAIT:
+        p.error(f"--tw-conns wants 1..{TW_MAX_TIME_WAIT}")
     if a.duration <= 0 or a.warmup < 0 or a.hold < 0 or a.rawio_duration <= 0:
         p.error("durations must be positive")
     return a
@@ -1399,7 +1644,10 @@ def estimate(args, steps):
     t = 0.0
     for c, w, s in steps:
         start = 3.0 if c.startswith("mlwip") else 1.0
-        t += start + (args.hold + s / 5000 if w == "conns" else args.warmup + args.duration)
+        if w == "conns":
+            t += start + args.hold + s / 5000
+        else:
+            t += start + (args.tw_conns / 20000 if w == "tw" else args.warmup + args.duration)
     if "rawio" in args.configs:
         t += (2 if args.quick else 4) * (args.rawio_duration + 3)
     if args.callgrind:
@@ -1413,7 +1661,8 @@ def short(rec):
     if rec["status"] != "ok":
         return rec["status"].upper() + ": " + rec["reason"][:160]
     v = main_figure(rec)
-    unit = {"rr": " tps", "crr": " conn/s", "stream": " Gbit/s", "conns": " conn/s"}[rec["workload"]]
+    unit = {"rr": " tps", "crr": " conn/s", "stream": " Gbit/s", "conns": " conn/s",
+            "tw": " conn/s"}[rec["workload"]]
     extra = ""
     if rec.get("cpu_us_per_txn"):
         extra = f", {rec['cpu_us_per_txn']:.1f} µs CPU/txn"
@@ -1489,7 +1738,7 @@ def main(argv):
     # higher counts: a busy machine only ever lowers it), once with --quick.
     rawio_twice = "rawio" in args.configs and bool(steps) and not args.quick
     nsteps = (len(steps) + (2 if "rawio" in args.configs else 0) + (2 if rawio_twice else 0) +
-              (2 if args.callgrind else 0))
+              (2 if args.callgrind else 0) + (1 if args.callgrind and "tw" in args.workloads else 0))
     total_est = estimate(args, steps)
     logs = os.path.join(args.out, "logs")
     i = 0
@@ -1522,6 +1771,15 @@ def main(argv):
                 print("    -> " + short(r), file=sys.stderr, flush=True)
             if rawio_twice:
                 rawio_pass(2)
+            if "tw" in args.workloads and args.callgrind:
+                i += 1
+                progress(t0, i, nsteps, max(0, total_est - (time.monotonic() - t0)),
+                         f"callgrind tw: mlwip client under callgrind, {args.tw_callgrind_n} connections ...")
+                r = run_tw_callgrind(suite, logs, args.tw_callgrind_n)
+                data["tw_callgrind"] = r
+                print("    -> " + (f"{len(r['dumps'])} dumps, work {r['dumps'][0]['work']:.0f} -> "
+                                   f"{r['dumps'][-1]['work']:.0f} Ir/conn" if r["status"] == "ok"
+                                   else "FAILED: " + r["reason"]), file=sys.stderr, flush=True)
             if args.callgrind:
                 cg = {"results": [], "note": callgrind_note(args)}
                 data["callgrind"] = cg

@@ -61,6 +61,7 @@ struct bench_opts {
 	const char *latency_out;	/* rr: CDF file, or NULL */
 	double hold;			/* conns: seconds to keep them open */
 	double warmup;			/* rr/crr/stream: seconds before measuring */
+	double progress;		/* seconds between progress lines (default 1) */
 };
 
 /*
@@ -148,6 +149,11 @@ struct bench_result {
 	uint64_t t_done_ns;		/* client: when the last answer (stream: count) came */
 	uint64_t t_established_ns;	/* conns: when the last connection was up */
 	uint64_t t_release_ns;		/* conns: when the hold ended and closing began */
+	/* rr/crr with --transactions: when the worker's first transaction
+	 * completed (tenth_ns[0]) and when k tenths of its share had
+	 * (tenth_ns[k]); ntenth marks taken. */
+	uint64_t tenth_ns[11];
+	unsigned ntenth;
 	/* mlwip shard heap (heap_in_use), bytes: before any connection, at
 	 * established_peak, and when the loop ended (before closing). */
 	int heap_valid;
@@ -191,6 +197,11 @@ struct bench {
 	/* linux: kernel memory before the connections and at the most
 	 * connections the monitor saw open at once. */
 	struct bench_kmem kmem_base, kmem_peak;
+	/* Process resident memory (both stacks), kB: when the first worker
+	 * was set up (before any connection), and at the most connections the
+	 * monitor saw open at once (rss_conns, sampled every 100 ms). */
+	_Atomic int rss_base_taken;
+	uint64_t rss_base_kb, rss_peak_kb, rss_conns;
 	/* mlwip, after the stack stopped: heap bytes still in use, shards
 	 * whose heap did not end empty. */
 	uint64_t heap_final;
@@ -235,6 +246,8 @@ void bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src);
 double bench_hist_quantile_us(const struct bench_hist *h, double q);
 int bench_hist_write_cdf(const struct bench_hist *h, const char *path);
 int bench_kmem_sample(struct bench_kmem *m, uint64_t conns);
+int bench_rss_kb(uint64_t *kb);
+void bench_rss_base(struct bench *b);
 double bench_rusage_s(const struct timeval *tv);
 
 /* A small JSON object writer for the result lines. */

@@ -208,6 +208,11 @@ static void transaction_done(struct worker *w, struct conn *c, uint64_t now)
 	}
 	r->t_done_ns = now;
 	w->last_progress = now;
+	/* Runs of a fixed size: when each tenth of the share was done, for
+	 * the rate at the start against the rate at the end. */
+	while (w->target > 0 && r->ntenth < 11 &&
+	       (r->ntenth == 0 || r->transactions_all * 10 >= w->target * r->ntenth))
+		r->tenth_ns[r->ntenth++] = now;
 }
 
 /* rr and crr: write the request, read and check the answer, then the
@@ -431,7 +436,7 @@ static void slot_open(struct worker *w, struct conn *c)
 		r->connect_failures++;
 		c->fd = -1;
 		slot_fail(w, c, e == EADDRNOTAVAIL ? "connect: no free local port (spread over more "
-			  "--nports; mlwip: lwIP's 16384 ephemeral ports per shard)" : "connect", e);
+			  "--nports or, mlwip, a wider [stack] local_ports)" : "connect", e);
 		return;
 	}
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -624,6 +629,7 @@ int client_run(struct worker *w)
 	/* The baseline includes this worker's own arrays. */
 	worker_heap_sample(w, &w->r->heap_base);
 	w->r->heap_peak = w->r->heap_base;
+	bench_rss_base(w->b);
 	atomic_fetch_add(&b->ready, 1);
 	w->now = bench_now_ns();
 	w->last_progress = w->now;

@@ -17,6 +17,7 @@
  *     --latency-out FILE     rr/crr: latency CDF, "latency_us cumulative_fraction"
  *     --hold S               conns: seconds to keep them open (default 1)
  *     --warmup S             rr/crr/stream: seconds before measuring (default 0.5)
+ *     --progress S           seconds between progress lines on stderr (default 1)
  *
  * Workloads (client):
  *   rr      C persistent connections, one --msg request outstanding on each;
@@ -48,8 +49,8 @@
  * after they ended. TCP_NODELAY is set on rr/crr client connections and
  * on every server connection. rr and conns connections end gracefully
  * (shutdown, the server's FIN, close); crr closes at once, client first,
- * so TIME-WAIT stays on the client (on Linux over loopback, tcp_tw_reuse
- * recycles those ports; an mlwip client runs out of them, see README.md).
+ * so TIME-WAIT stays on the client (Linux with tcp_tw_reuse and mlwip
+ * alike reuse a 4-tuple idle in TIME-WAIT for 1 s when a connect meets it).
  *
  * Output: the server prints "mlw_bench: server listening ..." once every
  * worker listens, and at the end one line "SERVER {json}"; the client
@@ -119,7 +120,8 @@ static void usage(FILE *f)
 		"  --transactions N    rr/crr: stop after N transactions in total\n"
 		"  --latency-out FILE  rr/crr: write the latency CDF\n"
 		"  --hold S            conns: seconds to hold them (default 1)\n"
-		"  --warmup S          rr/crr/stream: seconds before measuring (default 0.5)\n");
+		"  --warmup S          rr/crr/stream: seconds before measuring (default 0.5)\n"
+		"  --progress S        seconds between progress lines (default 1, at least 0.01)\n");
 }
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -179,7 +181,7 @@ static int parse_name(const char *opt, const char *s, const char *const *names, 
 enum {
 	OPT_STACK = 256, OPT_ROLE, OPT_CONFIG, OPT_THREADS, OPT_BIND, OPT_PORT, OPT_NPORTS,
 	OPT_DURATION, OPT_SERVER, OPT_WORKLOAD, OPT_CONNS, OPT_MSG, OPT_TRANSACTIONS,
-	OPT_LATENCY_OUT, OPT_HOLD, OPT_WARMUP, OPT_HELP,
+	OPT_LATENCY_OUT, OPT_HOLD, OPT_WARMUP, OPT_PROGRESS, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -199,6 +201,7 @@ static const struct option long_opts[] = {
 	{ "latency-out", required_argument, NULL, OPT_LATENCY_OUT },
 	{ "hold", required_argument, NULL, OPT_HOLD },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -211,7 +214,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 	uint64_t v;
 
 	*o = (struct bench_opts){ .threads = 1, .port = 9000, .nports = 1, .conns = 1, .msg = 64,
-				  .hold = 1, .warmup = 0.5, .duration = 5 };
+				  .hold = 1, .warmup = 0.5, .duration = 5, .progress = 1 };
 	o->bind.s_addr = htonl(INADDR_ANY);
 	while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		int rc = 0;
@@ -277,6 +280,11 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 			break;
 		case OPT_WARMUP:
 			rc = parse_secs("--warmup", optarg, &o->warmup);
+			break;
+		case OPT_PROGRESS:
+			rc = parse_secs("--progress", optarg, &o->progress);
+			if (rc == 0 && o->progress < 0.01)
+				rc = bad("--progress", optarg, "expected at least 0.01 s");
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -393,10 +401,29 @@ static void sum_results(const struct bench *b, struct totals *t)
 	}
 }
 
+/* Process RSS growth per connection: (RSS at the most connections the
+ * monitor saw - RSS before any connection - the bench's own connection
+ * state) / those connections. Both stacks; on linux it leaves out the
+ * kernel's memory, on mlwip it takes in the shard heaps' pages as they
+ * are touched (the heap prefaults a little ahead of need). */
+static void json_rss(struct bench_json *j, const struct bench *b, const struct totals *t)
+{
+	bench_json_u64(j, "rss_base_kb", b->rss_base_kb);
+	bench_json_u64(j, "rss_peak_kb", b->rss_peak_kb);
+	bench_json_u64(j, "rss_conns", b->rss_conns);
+	if (b->rss_conns > 0 && b->rss_base_kb > 0 && b->rss_peak_kb >= b->rss_base_kb)
+		bench_json_num(j, "rss_per_conn_bytes",
+			       ((double)(b->rss_peak_kb - b->rss_base_kb) * 1024.0 - (double)t->app_bytes) /
+			       (double)b->rss_conns, 1);
+	else
+		bench_json_null(j, "rss_per_conn_bytes");
+}
+
 /* Memory per connection and where it came from. */
 static void json_memory(struct bench_json *j, const struct bench *b, const struct totals *t,
 			bool is_server)
 {
+	json_rss(j, b, t);
 	if (b->o->stack == BENCH_MLWIP) {
 		bench_json_str(j, "mem_source", "mlwip shard heaps: (in use at peak connections - before "
 			       "any connection - bench connection state) / peak connections");
@@ -497,6 +524,34 @@ static int server_output(const struct bench *b, uint64_t t_stop)
 	return ok ? 0 : 1;
 }
 
+/* --transactions runs: transactions/s in the first and in the last tenth of
+ * each worker's share, summed over the workers (which run side by side).
+ * The first tenth is timed from the first completed transaction, so the
+ * first connect's address resolution stays out. */
+static void json_tenths(struct bench_json *j, const struct bench *b)
+{
+	double first = 0, last = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < b->nworkers; i++) {
+		const struct bench_result *r = b->res[i];
+		double share = (double)r->transactions_all;
+
+		if (r->ntenth < 11 || r->tenth_ns[1] <= r->tenth_ns[0] || r->tenth_ns[10] <= r->tenth_ns[9])
+			continue;
+		first += (share / 10 - 1) / ((double)(r->tenth_ns[1] - r->tenth_ns[0]) / 1e9);
+		last += (share / 10) / ((double)(r->tenth_ns[10] - r->tenth_ns[9]) / 1e9);
+		n++;
+	}
+	if (n > 0 && n == b->nworkers) {
+		bench_json_num(j, "tps_first_tenth", first, 1);
+		bench_json_num(j, "tps_last_tenth", last, 1);
+	} else {
+		bench_json_null(j, "tps_first_tenth");
+		bench_json_null(j, "tps_last_tenth");
+	}
+}
+
 static int client_output(const struct bench *b)
 {
 	const struct bench_opts *o = b->o;
@@ -581,6 +636,7 @@ static int client_output(const struct bench *b)
 	else
 		bench_json_null(&j, "establish_s");
 	bench_json_u64(&j, "conns_established", t.established);
+	json_tenths(&j, b);
 	/* conns: from the end of the hold to the server's FIN on the last one. */
 	if (o->workload == BENCH_CONNS && t.t_release != 0 && t.t_done > t.t_release)
 		bench_json_num(&j, "close_s", (double)(t.t_done - t.t_release) / 1e9, 3);

@@ -19,12 +19,6 @@
 
 #include "bench.h"
 
-/* lwIP's ephemeral ports (TCP_LOCAL_PORT_RANGE_START..END, 0xc000-0xffff):
- * every shard picks its clients' local ports there, and mlwip counts a
- * port as taken while any PCB of the shard (TIME-WAIT included) uses it,
- * whatever the remote address and port. */
-#define LWIP_EPHEMERAL_PORTS 16384
-
 static int mlwip_heap_in_use(uint64_t *bytes)
 {
 	struct mlw_alloc_stats s;
@@ -89,26 +83,36 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
-/* A client must fit its connections into every shard's descriptor table
- * and local ports; say so before starting rather than half-running. */
-static int check_limits(const struct bench_opts *o, unsigned nshards)
+/*
+ * A client must fit its connections into every shard's descriptor table
+ * ([stack] max_sockets) and local ports; say so before starting rather
+ * than half-running. A local port is taken by 4-tuple ([stack]
+ * local_ports), so a shard holds up to |local_ports| / shards connections
+ * (the ports whose replies hash back to it) per server port: --nports
+ * multiplies that. The port check refuses only what cannot fit; the hash
+ * spreads ports unevenly, so a run close to the bound may still meet
+ * EADDRNOTAVAIL (reported as port_exhausted).
+ */
+static int check_limits(const struct bench_opts *o, const struct mlw_config *cfg, unsigned nshards)
 {
 	unsigned per_shard = (o->conns + nshards - 1) / nshards;
+	unsigned per_port = (per_shard + o->nports - 1) / o->nports;
+	unsigned range = (unsigned)cfg->local_port_hi - cfg->local_port_lo + 1;
 
 	if (o->role != BENCH_CLIENT)
 		return 0;
-	if (per_shard > MLW_FD_MAX_PER_SHARD - 1) {
+	if (per_shard > cfg->max_sockets - 1) {
 		fprintf(stderr, "mlw_bench: %u connections on %u shards is %u per shard, more than a "
-			"shard's descriptor table holds (MLW_FD_MAX_PER_SHARD = %u, one of them the epoll "
-			"instance): use more shards\n", o->conns, nshards, per_shard,
-			MLW_FD_MAX_PER_SHARD);
+			"shard's descriptor table holds ([stack] max_sockets = %u, one of them the epoll "
+			"instance): use more shards\n", o->conns, nshards, per_shard, cfg->max_sockets);
 		return -1;
 	}
-	if (per_shard > LWIP_EPHEMERAL_PORTS) {
-		fprintf(stderr, "mlw_bench: %u connections on %u shards is %u per shard, but a shard has "
-			"only lwIP's %u ephemeral local ports (49152-65535), and mlwip counts a port as "
-			"taken whatever the server port (so --nports does not help): use more shards\n",
-			o->conns, nshards, per_shard, LWIP_EPHEMERAL_PORTS);
+	if (o->workload != BENCH_CRR && (uint64_t)per_port * nshards > range) {
+		fprintf(stderr, "mlw_bench: %u connections on %u shards over %u server ports is %u per "
+			"shard and server port, but a shard has about %u of the %u local ports ([stack] "
+			"local_ports = %u-%u) for each server port: use more --nports or a wider "
+			"local_ports\n", o->conns, nshards, o->nports, per_port, range / nshards, range,
+			cfg->local_port_lo, cfg->local_port_hi);
 		return -1;
 	}
 	return 0;
@@ -117,12 +121,20 @@ static int check_limits(const struct bench_opts *o, unsigned nshards)
 int bench_mlwip_run(struct bench *b)
 {
 	const struct bench_opts *o = b->o;
+	static struct mlw_config cfg;
+	struct mlw_config_error cerr;
 	struct mlw_stack *st;
 	pthread_t mon;
 	char msg[512];
 	int rc;
 
-	rc = mlw_stack_create_from_file(&st, o->config, msg, sizeof(msg));
+	rc = mlw_config_load_file(&cfg, o->config, &cerr);
+	if (rc != 0) {
+		mlw_config_format_error(&cerr, o->config, msg, sizeof(msg));
+		fprintf(stderr, "mlw_bench: %s\n", msg);
+		return -1;
+	}
+	rc = mlw_stack_create(&st, &cfg, msg, sizeof(msg));
 	if (rc != 0) {
 		fprintf(stderr, "mlw_bench: %s\n", msg);
 		return -1;
@@ -131,7 +143,7 @@ int bench_mlwip_run(struct bench *b)
 	b->nworkers = mlw_stack_nshards(st);
 	b->backend = st;
 	b->backend_stop = mlwip_stop;
-	if (b->nworkers > BENCH_MAX_WORKERS || check_limits(o, b->nworkers) != 0) {
+	if (b->nworkers > BENCH_MAX_WORKERS || check_limits(o, &cfg, b->nworkers) != 0) {
 		mlw_stack_destroy(st);
 		return -1;
 	}

@@ -306,6 +306,7 @@ int server_run(struct worker *w)
 	}
 	worker_heap_sample(w, &w->r->heap_base);
 	w->r->heap_peak = w->r->heap_base;
+	bench_rss_base(w->b);
 	atomic_fetch_add(&w->b->ready, 1);
 	while (!worker_stopping(w)) {
 		int n = w->ops->epoll_wait(w->ep, evs, MAX_EVENTS, 100);

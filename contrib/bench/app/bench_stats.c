@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -151,6 +152,33 @@ const char *const bench_kmem_caches[BENCH_KMEM_CACHES] = {
 	"TCP", "TCPv6", "sock_inode_cache", "filp", "dentry", "eventpoll_epi",
 	"tw_sock_TCP", "request_sock_TCP",
 };
+
+/* Resident set of this process in kB (/proc/self/statm); 0 or -errno. */
+int bench_rss_kb(uint64_t *kb)
+{
+	unsigned long long size, resident;
+	long page = sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/proc/self/statm", "r");
+	int n;
+
+	if (f == NULL)
+		return -errno;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	if (n != 2 || page <= 0)
+		return -EIO;
+	*kb = resident * (unsigned long long)page / 1024;
+	return 0;
+}
+
+/* A worker is set up and about to open or accept connections: the first
+ * one to get here takes the base of the RSS growth. Called once per
+ * worker, outside any packet path. */
+void bench_rss_base(struct bench *b)
+{
+	if (!atomic_exchange(&b->rss_base_taken, 1))
+		bench_rss_kb(&b->rss_base_kb);
+}
 
 int bench_kmem_sample(struct bench_kmem *m, uint64_t conns)
 {

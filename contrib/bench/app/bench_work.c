@@ -126,7 +126,8 @@ void bench_monitor(struct bench *b)
 	const struct bench_opts *o = b->o;
 	bool timed = o->role == BENCH_CLIENT && o->transactions == 0 && o->workload != BENCH_CONNS;
 	bool measure_taken = !timed, end_taken = !timed, ready_said = false;
-	uint64_t next_progress = b->t_start + 1000000000ull;
+	uint64_t progress_ns = bench_s_to_ns(o->progress);
+	uint64_t next_progress = b->t_start + progress_ns;
 
 	for (;;) {
 		uint64_t now = bench_now_ns(), wake, est = 0, progress = 0;
@@ -178,16 +179,19 @@ void bench_monitor(struct bench *b)
 		/* Kernel memory at the most connections seen open at once. */
 		if (b->ops->heap_in_use == NULL && est > b->kmem_peak.conns)
 			bench_kmem_sample(&b->kmem_peak, est);
+		if (est > b->rss_conns && atomic_load(&b->rss_base_taken) &&
+		    bench_rss_kb(&b->rss_peak_kb) == 0)
+			b->rss_conns = est;
 		if (now >= next_progress) {
 			double el = (double)(now - b->t_start) / 1e9;
 
 			if (o->role == BENCH_SERVER)
-				fprintf(stderr, "progress: server %.1fs accepted %llu established %llu\n", el,
+				fprintf(stderr, "progress: server %.3fs accepted %llu established %llu\n", el,
 					(unsigned long long)progress, (unsigned long long)est);
 			else
-				fprintf(stderr, "progress: %s %.1fs %llu\n", workload_names[o->workload], el,
+				fprintf(stderr, "progress: %s %.3fs %llu\n", workload_names[o->workload], el,
 					(unsigned long long)progress);
-			next_progress += 1000000000ull;
+			next_progress += progress_ns;
 		}
 		wake = now + PUBLISH_NS;
 		if (!measure_taken && b->t_measure < wake)
