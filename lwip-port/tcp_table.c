@@ -98,7 +98,7 @@
 #endif
 
 _Thread_local struct tb_shard mlw__tb_s;
-static _Thread_local struct tb_node *tb_static[TB_STATIC_BUCKETS];
+static _Thread_local struct tb_hent *tb_static[TB_STATIC_BUCKETS];
 static _Thread_local int tb_id = -1;
 /* Read inline by LWIP_HOOK_TCP_INPACKET_PCB (mlw_lwip_hooks.h). */
 _Thread_local u8_t mlw__tcp_table_detached;
@@ -214,7 +214,7 @@ u64_t mlw__tcp_tuple_hash(const u64_t key[2], const ip_addr_t *local, u16_t lpor
 	return mlw__siphash13_words(key, w, 5);
 }
 
-static u32_t tuple_hash(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport)
+u32_t mlw__tb_tuple_hash(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport)
 {
 	if (!tb->keyed) {
 		if (mlw__random_bytes(tb->key, sizeof(tb->key)) != 0)
@@ -226,12 +226,12 @@ static u32_t tuple_hash(const ip_addr_t *local, u16_t lport, const ip_addr_t *re
 
 u32_t mlw__tb_pcb_hash(const struct tcp_pcb *pcb)
 {
-	return tuple_hash(&pcb->local_ip, pcb->local_port, &pcb->remote_ip, pcb->remote_port);
+	return mlw__tb_tuple_hash(&pcb->local_ip, pcb->local_port, &pcb->remote_ip, pcb->remote_port);
 }
 
 /* ---- the hash table ---- */
 
-static void chain_unlink(struct tb_node *n)
+static void chain_unlink(struct tb_hent *n)
 {
 	*n->hpprev = n->hnext;
 	if (n->hnext != NULL)
@@ -240,7 +240,7 @@ static void chain_unlink(struct tb_node *n)
 	n->hpprev = NULL;
 }
 
-static void chain_push(struct tb_node **slot, struct tb_node *n)
+static void chain_push(struct tb_hent **slot, struct tb_hent *n)
 {
 	n->hnext = *slot;
 	if (n->hnext != NULL)
@@ -249,7 +249,7 @@ static void chain_push(struct tb_node **slot, struct tb_node *n)
 	*slot = n;
 }
 
-static void free_buckets(struct tb_node **b)
+static void free_buckets(struct tb_hent **b)
 {
 	if (b != NULL && b != tb_static)
 		mem_free(b);
@@ -260,10 +260,10 @@ static void free_buckets(struct tb_node **b)
  * lwIP's list) after it, so a chain stays in list order. */
 static void migrate_bucket(u32_t i)
 {
-	struct tb_node *n;
+	struct tb_hent *n;
 
 	while ((n = tb->old[i]) != NULL) {
-		struct tb_node **slot = &tb->b[n->hash & tb->mask];
+		struct tb_hent **slot = &tb->b[n->hash & tb->mask];
 
 		chain_unlink(n);
 		while (*slot != NULL)
@@ -286,7 +286,7 @@ static void migrate(u32_t buckets)
 static void grow(void)
 {
 	u32_t n = (tb->mask + 1) * 2;
-	struct tb_node **nb;
+	struct tb_hent **nb;
 
 	if (tb->old != NULL)
 		migrate(tb->old_mask + 1);	/* never expected: inserts finish a resize first */
@@ -316,9 +316,9 @@ static u32_t node_hash(const struct tcp_pcb *pcb)
 	return mlw__tb_pcb_hash(pcb);
 }
 
-static void hash_insert(struct tb_node *n)
+void mlw__tb_hash_insert(struct tb_hent *n, u32_t hash)
 {
-	n->hash = node_hash(n->pcb);
+	n->hash = hash;
 	if (tb->old != NULL)
 		migrate(TB_MIGRATE_STEP);
 	else if (tb->entries >= tb->mask + 1)
@@ -342,7 +342,7 @@ static void shrink_if_empty(void)
 	tb->grow_retry = 0;
 }
 
-static void hash_remove(struct tb_node *n)
+void mlw__tb_hash_remove(struct tb_hent *n)
 {
 	chain_unlink(n);
 	tb->entries--;
@@ -394,8 +394,8 @@ static void list_push(struct tb_list *l, struct tcp_pcb *pcb, struct tb_node *n)
 	mlw__tb_port_count(pcb->local_port, 1);
 	if (n != NULL) {
 		n->pprev = l->head;
-		n->list = mlw__tb_tl_of(l);
-		hash_insert(n);
+		n->h.list = mlw__tb_tl_of(l);
+		mlw__tb_hash_insert(&n->h, node_hash(n->pcb));
 	} else {
 		tb->unindexed++;
 	}
@@ -482,12 +482,12 @@ void mlw__tcp_rmv(struct tcp_pcb **pcbs, struct tcp_pcb *npcb)
 		list_walk_remove(l, npcb);
 		return;
 	}
-	if (n->list != mlw__tb_tl_of(l)) {
+	if (n->h.list != mlw__tb_tl_of(l)) {
 		/* Not on this list (lwIP removes a PCB twice when a close
 		 * inside tcp_input already took it off): lwIP's walk finds
 		 * nothing and clears ->next. On the other list, clearing
 		 * ->next would cut that list: counted, left alone. */
-		if (n->list == TL_NONE)
+		if (n->h.list == TL_NONE)
 			npcb->next = NULL;
 		else
 			tb->st.anomalies++;
@@ -495,8 +495,8 @@ void mlw__tcp_rmv(struct tcp_pcb **pcbs, struct tcp_pcb *npcb)
 	}
 	list_cut(l, npcb, n->pprev);
 	n->pprev = NULL;
-	n->list = TL_NONE;
-	hash_remove(n);
+	n->h.list = TL_NONE;
+	mlw__tb_hash_remove(&n->h);
 }
 
 /* tcp_free() of a PCB with a node. Normally it left its list first; a PCB
@@ -511,8 +511,10 @@ static void node_destroy(u8_t id, void *data)
 		return;
 	if (tb->connecting == n->pcb)
 		tb->connecting = NULL;
-	if (n->list != TL_NONE) {
-		struct tb_list *l = n->list == TL_ACTIVE ? &tb->active : &tb->tw;
+	if (tb->rec.held_pcb == n->pcb)
+		tb->rec.held_pcb = NULL;	/* tcp_table_tw.c's stand-in is gone */
+	if (n->h.list != TL_NONE) {
+		struct tb_list *l = n->h.list == TL_ACTIVE ? &tb->active : &tb->tw;
 		struct tcp_pcb *pcb = n->pcb;
 
 		if (*n->pprev == pcb) {
@@ -525,7 +527,7 @@ static void node_destroy(u8_t id, void *data)
 			mlw__tb_port_count(pcb->local_port, -1);
 			mlw__tb_ports_release();
 		}
-		hash_remove(n);
+		mlw__tb_hash_remove(&n->h);
 	}
 	mem_free(n);
 }
@@ -557,84 +559,94 @@ struct tcp_pcb *mlw__tb_walk_find(struct tcp_pcb *head, const ip_addr_t *local, 
 	return NULL;
 }
 
-/* The PCB lwIP's demultiplexing finds (active first, then TIME-WAIT),
- * and which list it is on. */
-static struct tcp_pcb *find(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport,
-			    u8_t idx, unsigned flags, u8_t *which, bool *hashed, u32_t *hash)
+/* The entry lwIP's demultiplexing finds: an active PCB first, then a
+ * TIME-WAIT PCB, then (with MLW_TB_REC) a compact TIME-WAIT record; NULL
+ * if none. A record that a PCB stands in for (held) is the PCB's. */
+struct tb_hent *mlw__tb_find(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport,
+			     u8_t idx, unsigned flags, bool *hashed, u32_t *hash)
 {
-	struct tb_node *tw = NULL;
-	struct tb_node *chains[2];
+	struct tb_hent *tw = NULL, *rec = NULL;
+	struct tb_hent *chains[2];
 	u32_t h;
 
 	tb->st.lookups++;
 	*hashed = false;
 	if (tb->unindexed > 0) {
+		/* Some PCB has no entry: lwIP's walk, its answer handed over
+		 * in tb->walk_hit. */
 		struct tcp_pcb *p = NULL;
+		u8_t which = TL_ACTIVE;
 
 		if (flags & MLW_TCP_TABLE_ACTIVE)
 			p = mlw__tb_walk_find(*tb->active.head, local, lport, remote, rport, idx, flags,
-				      &tb->st.list_walk_steps);
-		*which = TL_ACTIVE;
+					      &tb->st.list_walk_steps);
 		if (p == NULL && (flags & MLW_TCP_TABLE_TW)) {
 			p = mlw__tb_walk_find(*tb->tw.head, local, lport, remote, rport, idx, flags,
-				      &tb->st.list_walk_steps);
-			*which = TL_TW;
+					      &tb->st.list_walk_steps);
+			which = TL_TW;
 		}
-		return p;
+		if (p != NULL) {
+			tb->walk_hit.pcb = p;
+			tb->walk_hit.h.list = which;
+			return &tb->walk_hit.h;
+		}
+		if (!(flags & MLW_TB_REC))
+			return NULL;
+		flags &= ~(MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW);
 	}
 	if (tb->entries == 0)
 		return NULL;
-	h = tuple_hash(local, lport, remote, rport);
+	h = mlw__tb_tuple_hash(local, lport, remote, rport);
 	*hashed = true;
 	*hash = h;
 	/* Newer nodes are in the new array: its chain comes first. */
 	chains[0] = tb->b[h & tb->mask];
 	chains[1] = tb->old != NULL && (h & tb->old_mask) >= tb->migrated ? tb->old[h & tb->old_mask] : NULL;
 	for (int c = 0; c < 2; c++)
-		for (struct tb_node *n = chains[c]; n != NULL; n = n->hnext) {
+		for (struct tb_hent *e = chains[c]; e != NULL; e = e->hnext) {
 			tb->st.chain_steps++;
-			if (n->hash != h || !mlw__tb_matches(n->pcb, local, lport, remote, rport, idx, flags))
+			if (e->hash != h)
 				continue;
-			if (n->list == TL_ACTIVE && (flags & MLW_TCP_TABLE_ACTIVE)) {
-				*which = TL_ACTIVE;
-				return n->pcb;
+			if (e->list == TL_REC) {
+				if (rec == NULL && !e->held && (flags & MLW_TB_REC) &&
+				    mlw__tb_rec_matches((struct tb_rec *)e, local, lport, remote, rport, idx, flags))
+					rec = e;
+				continue;
 			}
-			if (n->list == TL_TW && tw == NULL && (flags & MLW_TCP_TABLE_TW))
-				tw = n;
+			if (!mlw__tb_matches(((struct tb_node *)e)->pcb, local, lport, remote, rport, idx, flags))
+				continue;
+			if (e->list == TL_ACTIVE && (flags & MLW_TCP_TABLE_ACTIVE))
+				return e;
+			if (e->list == TL_TW && tw == NULL && (flags & MLW_TCP_TABLE_TW))
+				tw = e;
 		}
-	*which = TL_TW;
-	return tw != NULL ? tw->pcb : NULL;
+	return tw != NULL ? tw : rec;
 }
 
 struct tcp_pcb *mlw__tcp_table_lookup(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote,
 				      u16_t rport, unsigned flags)
 {
-	u8_t which;
+	struct tb_hent *e;
 	bool hashed;
 	u32_t h;
 
 	mlw__tb_ready();
 	attach();
-	return find(local, lport, remote, rport, NETIF_NO_INDEX, flags, &which, &hashed, &h);
+	e = mlw__tb_find(local, lport, remote, rport, NETIF_NO_INDEX, flags & ~MLW_TB_REC, &hashed, &h);
+	return e != NULL ? ((struct tb_node *)e)->pcb : NULL;
 }
 
 /* ---- tcp_input ---- */
 
-void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
+/* Present lwIP the lists for the segment @p p (see the file header);
+ * returns false if it is to be dropped (its record could get no PCB). */
+static bool present(struct pbuf *p, const ip_addr_t *src, const ip_addr_t *dst)
 {
-	const ip_addr_t *src = ip_current_src_addr(), *dst = ip_current_dest_addr();
 	const u8_t *h = p->payload;
-	struct tcp_pcb *pcb;
+	struct tb_hent *e;
 	u16_t sport, dport;
-	u8_t which, idx;
+	u8_t idx;
 
-	attach();	/* a nested call (tcp_tw.c) comes after the hook attached */
-	mlw__tb_ready();
-	if ((tcp_active_pcbs == NULL && tcp_tw_pcbs == NULL) || p->len < TCP_HLEN ||
-	    ip_current_input_netif() == NULL) {
-		__real_tcp_input(p, inp);
-		return;
-	}
 	sport = (u16_t)(h[0] << 8 | h[1]);
 	dport = (u16_t)(h[2] << 8 | h[3]);
 	idx = netif_get_index(ip_current_input_netif());	/* as lwIP's test */
@@ -646,35 +658,71 @@ void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
 		tb->st.head_hits++;
 		if (tb->audit)
 			tb->st.lwip_steps++;
-		__real_tcp_input(p, inp);
-		return;
+		return true;
 	}
-	pcb = find(dst, dport, src, sport, idx, MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW, &which,
-		   &tb->seg.valid, &tb->seg.hash);
+	e = mlw__tb_find(dst, dport, src, sport, idx, MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW | MLW_TB_REC,
+			 &tb->seg.valid, &tb->seg.hash);
 	tb->seg.local = dst;
 	tb->seg.remote = src;
 	tb->seg.lport = dport;
 	tb->seg.rport = sport;
-	if (pcb != NULL && which == TL_ACTIVE) {
+	if (e != NULL && e->list == TL_REC) {
+		/* A compact TIME-WAIT record: a PCB stands in for it while
+		 * lwIP handles this one segment (tcp_table_tw.c). */
+		struct tcp_pcb *pcb = mlw__tb_rec_hold((struct tb_rec *)e);
+
+		if (pcb == NULL)
+			return false;
+		mlw__tb_detach(NULL, pcb);
+	} else if (e != NULL && e->list == TL_ACTIVE) {
+		struct tcp_pcb *pcb = ((struct tb_node *)e)->pcb;
+
 		if (tcp_active_pcbs != pcb)
 			mlw__tb_detach(pcb, tcp_tw_pcbs);
-	} else if (pcb != NULL) {
-		mlw__tb_detach(NULL, pcb);
+	} else if (e != NULL) {
+		mlw__tb_detach(NULL, ((struct tb_node *)e)->pcb);
 	} else {
 		mlw__tb_detach(NULL, NULL);
 	}
 	if (tb->audit)
 		tb->st.lwip_steps += mlw__tb_audit_input(dst, dport, src, sport, idx);
-	__real_tcp_input(p, inp);
+	return true;
+}
+
+void __wrap_tcp_input(struct pbuf *p, struct netif *inp)
+{
+	const ip_addr_t *src = ip_current_src_addr(), *dst = ip_current_dest_addr();
+	u8_t fl = p->len >= TCP_HLEN ? ((const u8_t *)p->payload)[13] : 0;
+	bool outer = tb->rec.held == NULL;
+
+	attach();	/* a nested call (tcp_tw.c) comes after the hook attached */
+	mlw__tb_ready();
+	if ((tcp_active_pcbs == NULL && tcp_tw_pcbs == NULL && tb->rec.count == 0) || p->len < TCP_HLEN ||
+	    ip_current_input_netif() == NULL) {
+		__real_tcp_input(p, inp);
+	} else if (present(p, src, dst)) {
+		__real_tcp_input(p, inp);
+	} else {
+		tb->st.rec_drops++;
+		pbuf_free(p);
+	}
 	tb->seg.valid = false;
 	attach();
+	/* Only the outermost call settles: a nested one (tcp_tw.c's SYN to
+	 * the listener) runs while the stand-in PCB may still be in use. */
+	if (outer) {
+		if (tb->rec.held != NULL)
+			mlw__tb_rec_release(fl);
+		mlw__tb_tw_after_input();
+	}
 }
 
 /* ---- counts, stats, checks ---- */
 
 u32_t mlw__tcp_table_tw_count(void)
 {
-	return tb->tw.count;
+	/* A record's stand-in PCB is that record (tcp_table_tw.c). */
+	return tb->tw.count + tb->rec.count - (tb->rec.held_pcb != NULL ? 1u : 0u);
 }
 
 struct tcp_pcb *mlw__tcp_table_tw_oldest(void)
@@ -693,15 +741,19 @@ void mlw__tcp_table_stats(struct mlw_tcp_table_stats *out)
 	*out = tb->st;
 	out->buckets = tb->b != NULL ? tb->mask + 1 : TB_STATIC_BUCKETS;
 	out->entries = tb->entries;
+	out->records = tb->rec.count;
 	out->unindexed = tb->unindexed;
 	out->resizing = tb->old != NULL;
 }
 
 int mlw__tcp_table_fini(void)
 {
-	int left = (int)(tb->entries + tb->unindexed);
+	int left;
 
 	attach();
+	/* Records belong to nobody but the table. */
+	mlw__tb_rec_free_all();
+	left = (int)(tb->entries + tb->unindexed);
 	free_buckets(tb->old);
 	free_buckets(tb->b);
 	for (unsigned i = 0; i < 65536 / TB_PAGE_PORTS; i++)

@@ -83,12 +83,35 @@ static int verify_list(struct tb_list *l, u32_t *indexed, u32_t *unindexed)
 			continue;
 		}
 		(*indexed)++;
-		VERIFY(n->pcb == p && n->pprev == pp && n->list == mlw__tb_tl_of(l));
-		VERIFY(n->hash == mlw__tb_pcb_hash(p));
-		VERIFY(n->hpprev != NULL && *n->hpprev == n);
+		VERIFY(n->pcb == p && n->pprev == pp && n->h.list == mlw__tb_tl_of(l));
+		VERIFY(n->h.hash == mlw__tb_pcb_hash(p));
+		VERIFY(n->h.hpprev != NULL && *n->h.hpprev == &n->h);
 	}
 	VERIFY(count == l->count);
 	VERIFY(l->tail == last);
+	return 0;
+}
+
+/* The compact TIME-WAIT records: FIFO links and time order, hash entries,
+ * count; none held outside tcp_input. */
+static int verify_records(u32_t *indexed)
+{
+	const struct tb_rec *prev = NULL;
+	u32_t count = 0;
+
+	for (const struct tb_rec *r = tb->rec.oldest; r != NULL; prev = r, r = r->newer) {
+		count++;
+		VERIFY(count <= tb->rec.count);
+		VERIFY(r->older == prev && r->h.list == TL_REC && !r->h.held);
+		VERIFY(prev == NULL || (s32_t)(r->t_ms - prev->t_ms) >= 0);
+		ip_addr_t l, rm;
+
+		mlw__tb_rec_addrs(r, &l, &rm);
+		VERIFY(r->h.hash == mlw__tb_tuple_hash(&l, r->local_port, &rm, r->remote_port));
+		VERIFY(r->h.hpprev != NULL && *r->h.hpprev == &r->h);
+	}
+	VERIFY(tb->rec.newest == prev && count == tb->rec.count && tb->rec.held == NULL);
+	*indexed += count;
 	return 0;
 }
 
@@ -104,13 +127,15 @@ int mlw__tcp_table_verify(void)
 	if ((rc = verify_list(&tb->active, &indexed, &unindexed)) != 0 ||
 	    (rc = verify_list(&tb->tw, &indexed, &unindexed)) != 0)
 		return rc;
+	if ((rc = verify_records(&indexed)) != 0)
+		return rc;
 	VERIFY(indexed == tb->entries && unindexed == tb->unindexed);
 	for (u32_t i = 0; i <= tb->mask; i++)
-		for (struct tb_node *n = tb->b[i]; n != NULL; n = n->hnext, chained++)
+		for (struct tb_hent *n = tb->b[i]; n != NULL; n = n->hnext, chained++)
 			VERIFY((n->hash & tb->mask) == i && n->list != TL_NONE);
 	if (tb->old != NULL)
 		for (u32_t i = tb->migrated; i <= tb->old_mask; i++)
-			for (struct tb_node *n = tb->old[i]; n != NULL; n = n->hnext, chained++)
+			for (struct tb_hent *n = tb->old[i]; n != NULL; n = n->hnext, chained++)
 				VERIFY((n->hash & tb->old_mask) == i && n->list != TL_NONE);
 	VERIFY(chained == tb->entries);
 	if (!tb->ports_lost) {
@@ -119,6 +144,8 @@ int mlw__tcp_table_verify(void)
 		for (int i = 0; i < 2; i++)
 			for (struct tcp_pcb *p = lists[i]; p != NULL; p = p->next)
 				users[p->local_port / TB_PAGE_PORTS]++;
+		for (const struct tb_rec *r = tb->rec.oldest; r != NULL; r = r->newer)
+			users[r->local_port / TB_PAGE_PORTS]++;
 		for (u32_t i = 0; i < 65536 / TB_PAGE_PORTS; i++) {
 			const struct tb_port_page *pg = tb->ports[i];
 
@@ -135,6 +162,8 @@ int mlw__tcp_table_verify(void)
 				for (int j = 0; j < 2; j++)
 					for (struct tcp_pcb *q = lists[j]; q != NULL; q = q->next)
 						c += q->local_port == p->local_port;
+				for (const struct tb_rec *r = tb->rec.oldest; r != NULL; r = r->newer)
+					c += r->local_port == p->local_port;
 				VERIFY(mlw__tcp_table_port_users(p->local_port) == c);
 			}
 		}

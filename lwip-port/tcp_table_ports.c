@@ -56,7 +56,7 @@ void mlw__tb_port_count(u16_t port, int d)
  * connections would otherwise allocate and clear one per connection.) */
 void mlw__tb_ports_release(void)
 {
-	if (!tb->ports_lost || tb->active.count + tb->tw.count != 0)
+	if (!tb->ports_lost || tb->active.count + tb->tw.count + tb->rec.count != 0)
 		return;
 	for (unsigned i = 0; i < 65536 / TB_PAGE_PORTS; i++)
 		if (tb->ports[i] != NULL)
@@ -141,8 +141,12 @@ err_t __wrap_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
 
 	mlw__tcp_table_attach();
 	mlw__tb_ready();
-	if (pcb == NULL || pcb->state != CLOSED || tb->ports_lost)
+	if (pcb == NULL || pcb->state != CLOSED || tb->ports_lost) {
+		if (pcb != NULL && pcb->state == CLOSED && port != 0 && tb->rec.count > 0 &&
+		    mlw__tb_rec_conflict(pcb, a, port))
+			return ERR_USE;
 		return __real_tcp_bind(pcb, ipaddr, port);
+	}
 	if (port == 0) {
 		int p = free_port();
 
@@ -155,7 +159,10 @@ err_t __wrap_tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
 	if (mlw__tcp_table_port_users(port) == 0)
 		return bind_hidden(pcb, ipaddr, port);
 	/* Connections use the port: lwIP's walk decides (a conflict, or
-	 * SO_REUSEADDR on both sides). */
+	 * SO_REUSEADDR on both sides), after the compact TIME-WAIT records,
+	 * which it does not see. */
+	if (tb->rec.count > 0 && mlw__tb_rec_conflict(pcb, a, port))
+		return ERR_USE;
 	if (tb->audit)
 		tb->st.lwip_steps += mlw__tb_audit_bind(pcb, a, port);
 	return __real_tcp_bind(pcb, ipaddr, port);

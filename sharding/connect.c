@@ -37,8 +37,9 @@
  *
  * A 4-tuple whose connection has been in TIME-WAIT for at least
  * TW_REUSE_MS is taken when the search meets it, as Linux's connect does
- * with net.ipv4.tcp_tw_reuse=1: that PCB is dropped without a segment
- * (lwIP's tcp_abort() of a TIME-WAIT PCB sends nothing). Without this a
+ * with net.ipv4.tcp_tw_reuse=1 (Linux's default, 2, does it for loopback
+ * only): that PCB or compact record is dropped without a segment (lwIP's
+ * tcp_abort() of a TIME-WAIT PCB sends nothing). Without this a
  * client that closes first (HTTP/1.0, crr) to one server runs out of
  * ports after a range's worth of connections for 2 * TCP_MSL. The search
  * meets one only after that destination has gone round the range: its
@@ -67,9 +68,8 @@ err_t __real_tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t por
 err_t __wrap_tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
 			 tcp_connected_fn connected);
 
-/* TIME-WAIT reuse: minimum idle time (Linux: 1 s), in lwIP's slow ticks. */
+/* TIME-WAIT reuse: minimum time in TIME-WAIT (Linux: 1 s). */
 #define TW_REUSE_MS	1000
-#define TW_REUSE_TICKS	(TW_REUSE_MS / TCP_SLOW_INTERVAL)
 
 /* The 4-tuple an active open of @p pcb to @p ipaddr:@p port will have. */
 struct tuple {
@@ -119,40 +119,27 @@ static uint32_t search_start(void *arg)
 }
 
 /* Whether @p port cannot serve the search's 4-tuple. A port no active or
- * TIME-WAIT PCB uses is free without a lookup. A 4-tuple in TIME-WAIT
- * for at least TW_REUSE_MS is taken (its PCB dropped by choose()). */
+ * TIME-WAIT connection uses is free without a lookup. A 4-tuple in
+ * TIME-WAIT (a PCB or a compact record, lwip-port/tcp_table_tw.c) for at
+ * least TW_REUSE_MS is taken (dropped by choose()). */
 static bool tuple_busy(uint16_t port, void *arg)
 {
 	struct search *s = arg;
-	struct tcp_pcb *p;
+	u32_t age;
 
 	if (mlw__tcp_table_port_bound(port))
 		return true;
 	if (mlw__tcp_table_port_users(port) == 0)
 		return false;
-	p = mlw__tcp_table_lookup(&s->t->local, port, &s->t->remote, s->t->rport,
-				  MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW);
-	if (p == NULL)
+	if (mlw__tcp_table_lookup(&s->t->local, port, &s->t->remote, s->t->rport, MLW_TCP_TABLE_ACTIVE) != NULL)
+		return true;
+	if (!mlw__tcp_table_tw_find(&s->t->local, port, &s->t->remote, s->t->rport, &age))
 		return false;
-	if (p->state == TIME_WAIT && (u32_t)(tcp_ticks - p->tmr) >= TW_REUSE_TICKS) {
+	if (age >= TW_REUSE_MS) {
 		s->tw_port = port;
 		return false;
 	}
 	return true;
-}
-
-/* Drop the TIME-WAIT PCBs of the 4-tuple (one, unless PCBs bound to
- * different netifs share it). */
-static unsigned drop_time_wait(const struct tuple *t, u16_t port)
-{
-	struct tcp_pcb *p;
-	unsigned n = 0;
-
-	while ((p = mlw__tcp_table_lookup(&t->local, port, &t->remote, t->rport, MLW_TCP_TABLE_TW)) != NULL) {
-		tcp_abort(p);
-		n++;
-	}
-	return n;
 }
 
 /* A local port for @p t: its 4-tuple unused, its replies owned by this
@@ -188,7 +175,9 @@ static int choose(struct mlw_shard *sh, const struct tuple *t)
 	if (port < 0)
 		return port;
 	if (port == s.tw_port)
-		sh->stats.tcp_tw_reused += drop_time_wait(t, s.tw_port);
+		/* Its TIME-WAIT connections (one, unless PCBs bound to
+		 * different netifs share the 4-tuple) go. */
+		sh->stats.tcp_tw_reused += mlw__tcp_table_tw_drop(&t->local, s.tw_port, &t->remote, t->rport);
 	/* The next search for this destination goes on after this port. */
 	*perturb = (uint16_t)(*perturb + ((uint32_t)port - lo + n - s.start) % n + 1);
 	return port;
@@ -236,8 +225,8 @@ err_t __wrap_tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t por
 			return lport == -EADDRNOTAVAIL ? ERR_USE : ERR_VAL;
 		pcb->local_port = (u16_t)lport;
 		mlw__tcp_table_connecting(pcb);
-	} else if (mlw__tcp_table_lookup(&t.local, pcb->local_port, &t.remote, port,
-					 MLW_TCP_TABLE_ACTIVE | MLW_TCP_TABLE_TW) != NULL) {
+	} else if (mlw__tcp_table_lookup(&t.local, pcb->local_port, &t.remote, port, MLW_TCP_TABLE_ACTIVE) != NULL ||
+		   mlw__tcp_table_tw_find(&t.local, pcb->local_port, &t.remote, port, NULL)) {
 		/* A bound PCB whose 4-tuple is taken. lwIP checks this
 		 * only with SO_REUSEADDR (with a walk of both lists). */
 		return ERR_USE;

@@ -20,7 +20,7 @@ extern "C" {
 #define MLW_CONFIG_PROG_MAX		256	/**< bytes of argv[0], NUL included */
 /** Largest [stack] max_time_wait, and its default. */
 #define MLW_CONFIG_MAX_TIME_WAIT_MAX		1048576u
-#define MLW_CONFIG_MAX_TIME_WAIT_DEFAULT	1024u
+#define MLW_CONFIG_MAX_TIME_WAIT_DEFAULT	131072u
 /** [stack] tcp_rcvbuf / tcp_sndbuf: each new TCP socket's receive window and
  * send-buffer limit in bytes (SO_RCVBUF / SO_SNDBUF report twice that, as
  * Linux does); 0 means lwIP's compile-time maximum (2 MiB each). */
@@ -111,9 +111,10 @@ struct mlw_config {
 	uint32_t heap_limit_mb;
 	/** TIME-WAIT connections each shard keeps, 0..MLW_CONFIG_MAX_TIME_WAIT_MAX;
 	 * beyond it the oldest ends early, as Linux does past
-	 * net.ipv4.tcp_max_tw_buckets. Each one kept holds a whole lwIP PCB.
-	 * Default MLW_CONFIG_MAX_TIME_WAIT_DEFAULT; 0 keeps none (mTCP's
-	 * default). */
+	 * net.ipv4.tcp_max_tw_buckets. A closed one is a compact record of
+	 * 128 bytes of the shard heap. Default MLW_CONFIG_MAX_TIME_WAIT_DEFAULT
+	 * (Linux's tcp_max_tw_buckets on a 4 GiB machine; 16 MiB of records);
+	 * 0 keeps none (mTCP's default). */
 	uint32_t max_time_wait;
 	/** Receive window and send-buffer limit every new TCP socket starts
 	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,

@@ -37,10 +37,38 @@ u32_t mlw__tcp_table_port_users(u16_t port);
  * local port @p port: a port an application chose itself. */
 bool mlw__tcp_table_port_bound(u16_t port);
 
-/* PCBs on tcp_tw_pcbs, and the one that entered TIME-WAIT first (lwIP's
- * list runs newest to oldest; the table keeps its tail), or NULL. */
+/* TIME-WAIT connections: PCBs on tcp_tw_pcbs and compact records
+ * (lwip-port/tcp_table_tw.c). */
 u32_t mlw__tcp_table_tw_count(void);
+/* The PCB on tcp_tw_pcbs that entered TIME-WAIT first (lwIP's list runs
+ * newest to oldest; the table keeps its tail), or NULL. */
 struct tcp_pcb *mlw__tcp_table_tw_oldest(void);
+/* Compact TIME-WAIT records now. */
+u32_t mlw__tcp_table_tw_records(void);
+
+/*
+ * Whether a TIME-WAIT connection (a PCB on tcp_tw_pcbs or a compact
+ * record) has the 4-tuple (any netif), and the ms since its TIME-WAIT
+ * began or was restarted by a FIN (*@p age_ms, may be NULL).
+ */
+bool mlw__tcp_table_tw_find(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport,
+			    u32_t *age_ms);
+/* Ends every TIME-WAIT connection of the 4-tuple without a segment (a PCB
+ * through tcp_abort()); returns how many. */
+unsigned mlw__tcp_table_tw_drop(const ip_addr_t *local, u16_t lport, const ip_addr_t *remote, u16_t rport);
+/* Ends the TIME-WAIT connection (PCB or record) that has waited longest;
+ * false if there is none. */
+bool mlw__tcp_table_tw_drop_oldest(void);
+/* Every few ms (sharding/timewait.c): TIME-WAIT PCBs closed since they
+ * entered TIME-WAIT become records, records older than 2 * TCP_MSL end.
+ * Returns the records ended. */
+u32_t mlw__tcp_table_tw_settle(void);
+/* Records at least 2 * TCP_MSL older than @p now (sys_now() time) end;
+ * returns how many. Tests pass a time ahead of sys_now(). */
+u32_t mlw__tcp_table_tw_expire(u32_t now);
+/* Closed TIME-WAIT PCBs become compact records (default) or stay whole
+ * (@p on false; for tests that compare both). Records made stay. */
+void mlw__tcp_table_tw_compact(bool on);
 
 /* PCBs on tcp_active_pcbs. */
 u32_t mlw__tcp_table_active_count(void);
@@ -79,8 +107,15 @@ struct mlw_tcp_table_stats {
 	u64_t node_fails;	/* no memory for a connection's node: it is found by a
 				   walk until it is gone (see unindexed) */
 	u64_t anomalies;	/* removals from a list the PCB was not on (0 expected) */
+	u64_t tw_compacted;	/* TIME-WAIT PCBs turned into compact records */
+	u64_t tw_held;		/* segments a record got a stand-in PCB for */
+	u64_t tw_expired;	/* records ended after 2 * TCP_MSL */
+	u64_t tw_dropped;	/* records ended early: trim, connect's reuse, memory */
+	u64_t rec_fails;	/* no memory for a record: the PCB stays whole */
+	u64_t rec_drops;	/* segments for a record dropped: no memory for a stand-in */
 	u32_t buckets;		/* now */
-	u32_t entries;		/* active and TIME-WAIT PCBs with a node */
+	u32_t entries;		/* active and TIME-WAIT PCBs with a node, and records */
+	u32_t records;		/* compact TIME-WAIT records */
 	u32_t unindexed;	/* active and TIME-WAIT PCBs without one */
 	u32_t resizing;		/* 1 while an old bucket array is being emptied */
 };

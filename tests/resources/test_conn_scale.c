@@ -154,8 +154,8 @@ static int close_all(void)
 	PUMP_UNTIL(mlw__tcp_table_active_count() == 0);
 	test_pump_ms(50);	/* a trim */
 	res.time_wait_after = mlw__tcp_table_tw_count();
-	while (mlw__tcp_table_tw_count() > 0)
-		tcp_abort(mlw__tcp_table_tw_oldest());
+	while (mlw__tcp_table_tw_drop_oldest())
+		;
 	tl_listener_close(&l);
 	return 0;
 }
@@ -222,7 +222,9 @@ static void test_connections(void **state)
 	assert_int_equal(res.distinct_ports, N);
 	assert_int_equal(res.bad, 0);
 	assert_true(res.bytes_checked >= 2ull * N * SMALL + 2ull * (N / SAMPLE) * BIG);
-	assert_true(res.time_wait_after <= 1024);
+	/* The default max_time_wait (131072) keeps every closed one, as
+	 * compact records. */
+	assert_true(res.time_wait_after > 0 && res.time_wait_after <= 131072);
 	assert_true(res.run_ms < 60000);
 }
 

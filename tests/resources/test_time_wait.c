@@ -12,7 +12,8 @@
  *         EADDRNOTAVAIL for 2 * TCP_MSL (60 s); with it the
  *         client waits at most about a second each time the ports run out;
  *  cap    max_time_wait = 100, 3000 connections: the shard keeps at most
- *         100 TIME-WAIT PCBs (counted on lwIP's own list), drops the rest;
+ *         100 TIME-WAIT connections (PCBs and compact records, counted by
+ *         the connection table), drops the rest;
  *         then simultaneous closes with the descriptors open (below).
  */
 #include <arpa/inet.h>
@@ -33,6 +34,7 @@
 #include "mlwip/config.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
+#include "mlw_tcp_table.h"
 #include "test_stack.h"
 
 #define EPHEMERAL	16384		/* lwIP's ports 0xc000-0xffff */
@@ -194,8 +196,8 @@ static int simultaneous_close(int lfd, const struct sockaddr_in *to)
 		CHECK(wait_for(readable, a[i], &r) && r.n == 0, "server did not see EOF");
 	}
 	test_pump_ms(50);	/* the ACKs of both FINs, then a trim */
-	for (struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next)
-		res.sim_time_wait++;
+	/* TIME-WAIT PCBs and compact records (lwip-port/tcp_table_tw.c). */
+	res.sim_time_wait = (int)mlw__tcp_table_tw_count();
 	for (int i = 0; i < SIM; i++) {
 		CHECK(local_port(c[i]) == cport[i], "client getsockname after TIME-WAIT");
 		CHECK(local_port(a[i]) == ntohs(to->sin_port), "server getsockname after TIME-WAIT");
@@ -227,8 +229,7 @@ static int run_connections(void)
 	res.run_ms = test_now_ms() - t0;
 	/* The shard trims every 10 ms: after 50 ms the list is at the cap. */
 	test_pump_ms(50);
-	for (struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next)
-		res.time_wait_left++;
+	res.time_wait_left = (int)mlw__tcp_table_tw_count();
 	if (cap_mode && simultaneous_close(lfd, &to) != 0)
 		return -1;
 	CHECK(mlw_close(lfd) == 0, "listener close");

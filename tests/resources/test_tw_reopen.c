@@ -25,6 +25,7 @@
 #include "lwip/tcp.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
+#include "mlw_tcp_table.h"
 #include "test_frame.h"
 #include "test_stack.h"
 #include "test_peer.h"
@@ -108,8 +109,20 @@ static int handshake(int lfd, uint16_t lport, uint16_t pport, unsigned from, uin
 	return test_peer_accept(lfd, lport, pport, from, seq, o, peer_opts(o, 0x10, tsval), isn);
 }
 
-/* TIME-WAIT PCBs of the peer's port @p pport. */
+/* TIME-WAIT connections (PCBs or compact records) of the peer's port
+ * @p pport to our @p LPORT or LPORT_GONE, and the records among them. */
+static ip_addr_t our_ip, peer_ip;
+
 static int tw_count(uint16_t pport)
+{
+	return mlw__tcp_table_tw_find(&our_ip, LPORT, &peer_ip, pport, NULL) +
+	       mlw__tcp_table_tw_find(&our_ip, LPORT_GONE, &peer_ip, pport, NULL);
+}
+
+static bool full_mode;	/* "full": TIME-WAIT PCBs stay whole */
+
+/* TIME-WAIT PCBs (not records) of the peer's port @p pport. */
+static int tw_pcbs(uint16_t pport)
 {
 	int n = 0;
 
@@ -163,6 +176,12 @@ static uint32_t to_time_wait(int lfd, uint16_t lport, uint16_t pport, uint32_t s
 	test_peer_passes(2);
 	if (tw_count(pport) != 1) {
 		test_peer_fail("port %u to %u not in TIME-WAIT", lport, pport);
+		return 0;
+	}
+	/* Compacted once tcp_input returned (the socket was closed), unless
+	 * this run keeps whole PCBs. */
+	if (tw_pcbs(pport) != (full_mode ? 1 : 0)) {
+		test_peer_fail("port %u to %u: %d TIME-WAIT PCBs", lport, pport, tw_pcbs(pport));
 		return 0;
 	}
 	return seq + 2;
@@ -322,6 +341,9 @@ static void run(void)
 		test_peer_fail("no DPDK netif");
 		return;
 	}
+	ipaddr_aton("10.0.0.2", &our_ip);
+	ipaddr_aton("10.0.0.99", &peer_ip);
+	mlw__tcp_table_tw_compact(!full_mode);
 	lfd = test_peer_listen(LPORT);
 	if (lfd < 0)
 		return;
@@ -425,7 +447,7 @@ static void test_no_leak(void **state)
 	assert_int_equal(bad_heaps, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_newer_syn_reopens),
@@ -436,10 +458,12 @@ int main(void)
 		cmocka_unit_test(test_counted),
 		cmocka_unit_test(test_no_leak),
 	};
-	int rc = test_stack_run("mlwtwreopen", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n",
-				run, &bad_heaps);
+	int rc;
 
+	full_mode = argc > 1 && strcmp(argv[1], "full") == 0;
+	rc = test_stack_run(full_mode ? "mlwtwfull" : "mlwtwreopen", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n",
+			    run, &bad_heaps);
 	if (rc != 0)
 		return rc;
-	return cmocka_run_group_tests_name("tw_reopen", tests, NULL, NULL);
+	return cmocka_run_group_tests_name(full_mode ? "tw_reopen_full" : "tw_reopen", tests, NULL, NULL);
 }

@@ -167,6 +167,13 @@ bool test_tcp4_parse(const uint8_t *f, unsigned len, struct test_seg *s)
 	s->wnd = test_get16(tcp + 14);
 	s->plen = iplen - 20u - hlen;
 	s->mss = hlen >= 24 && tcp[20] == 2 && tcp[21] == 4 ? test_get16(tcp + 22) : 0;
+	{
+		const uint8_t *o = test_tcp_opt(tcp, 8);
+
+		s->ts = o != NULL && o[1] == 10;
+		s->tsval = s->ts ? test_get32(o + 2) : 0;
+		s->tsecr = s->ts ? test_get32(o + 6) : 0;
+	}
 	return true;
 }
 

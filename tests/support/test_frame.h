@@ -46,6 +46,8 @@ struct test_seg {
 	uint16_t wnd;
 	unsigned plen;	/* data bytes */
 	uint16_t mss;	/* MSS option when it is the first option, 0: none */
+	bool ts;	/* a timestamps option: */
+	uint32_t tsval, tsecr;
 };
 
 /** Parse @p len bytes at @p f as Ethernet + IPv4 (no IP options) + TCP into
