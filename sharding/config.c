@@ -922,6 +922,15 @@ uint32_t mlw_config_forward_zero_copy(const struct mlw_config *cfg)
 	return cfg->rx_zero_copy < MLW_CONFIG_FWD_ZC_MAX ? cfg->rx_zero_copy : MLW_CONFIG_FWD_ZC_MAX;
 }
 
+uint32_t mlw_config_time_wait_cap(const struct mlw_config *cfg)
+{
+	uint64_t fit = ((uint64_t)cfg->heap_limit_mb << 20) / 8 / MLW_CONFIG_TW_RECORD_BYTES;
+
+	if (cfg->heap_limit_mb == 0 || fit >= cfg->max_time_wait)
+		return cfg->max_time_wait;
+	return (uint32_t)fit;
+}
+
 uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg)
 {
 	uint64_t ports = cfg->port_count, others = cfg->shards ? cfg->shards - 1 : 0;

@@ -47,7 +47,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->idle_sleep_us = cfg->idle_sleep_us;
 	p->burst = cfg->burst;
 	p->max_sockets = cfg->max_sockets;
-	p->max_time_wait = cfg->max_time_wait;
+	p->max_time_wait = mlw_config_time_wait_cap(cfg);
 	p->tcp_rcvbuf = cfg->tcp_rcvbuf;
 	p->tcp_sndbuf = cfg->tcp_sndbuf;
 	p->port_lo = cfg->local_port_lo;

@@ -114,7 +114,9 @@ struct mlw_config {
 	 * net.ipv4.tcp_max_tw_buckets. A closed one is a compact record of
 	 * 128 bytes of the shard heap. Default MLW_CONFIG_MAX_TIME_WAIT_DEFAULT
 	 * (Linux's tcp_max_tw_buckets on a 4 GiB machine; 16 MiB of records);
-	 * 0 keeps none (mTCP's default). */
+	 * 0 keeps none (mTCP's default). With heap_limit_mb set, the cap the
+	 * shards apply is mlw_config_time_wait_cap(): never more records than
+	 * an eighth of the heap holds. */
 	uint32_t max_time_wait;
 	/** Receive window and send-buffer limit every new TCP socket starts
 	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,
@@ -249,6 +251,16 @@ MLW_EXPORT int mlw_config_eal_argv(const struct mlw_config *cfg, const char *pro
  */
 MLW_EXPORT int mlw_config_format_error(const struct mlw_config_error *err, const char *source_name,
 				       char *buf, size_t len);
+
+/**
+ * TIME-WAIT connections each shard keeps with this configuration:
+ * max_time_wait, but with heap_limit_mb set no more than an eighth of the
+ * heap holds as records (MLW_CONFIG_TW_RECORD_BYTES each), so that closed
+ * connections can never crowd live ones out of a small heap (e.g. 16 MiB:
+ * 16384). Linux sizes its tcp_max_tw_buckets from memory too.
+ */
+#define MLW_CONFIG_TW_RECORD_BYTES	128u
+MLW_EXPORT uint32_t mlw_config_time_wait_cap(const struct mlw_config *cfg);
 
 /**
  * mbufs one shard's pool needs so that no port runs dry with this

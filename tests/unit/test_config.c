@@ -244,6 +244,35 @@ static void test_pool_sizes(void **state)
 	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
 }
 
+/* The TIME-WAIT cap the shards apply: max_time_wait, bounded by an eighth
+ * of the heap when heap_limit_mb is set. */
+static void test_time_wait_cap(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.max_time_wait, MLW_CONFIG_MAX_TIME_WAIT_DEFAULT);
+	assert_int_equal(mlw_config_time_wait_cap(&cfg), MLW_CONFIG_MAX_TIME_WAIT_DEFAULT);
+	/* 16 MiB: 2 MiB of 128-byte records. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nheap_limit_mb = 16\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), 0);
+	assert_int_equal(mlw_config_time_wait_cap(&cfg), 16384);
+	/* A smaller explicit cap stays; so does 0. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nheap_limit_mb = 16\nmax_time_wait = 1000\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_time_wait_cap(&cfg), 1000);
+	cfg.max_time_wait = 0;
+	assert_int_equal(mlw_config_time_wait_cap(&cfg), 0);
+	/* A heap large enough leaves the cap alone. */
+	cfg.max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_MAX;
+	cfg.heap_limit_mb = 1024;
+	assert_int_equal(mlw_config_time_wait_cap(&cfg), MLW_CONFIG_MAX_TIME_WAIT_MAX);
+	cfg.heap_limit_mb = 1023;
+	assert_int_equal(mlw_config_time_wait_cap(&cfg), 1023u * 1024);
+}
+
 static void test_shards_and_cores(void **state)
 {
 	struct mlw_config cfg;
@@ -868,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_format_error),
 		cmocka_unit_test(test_validate_struct),
 		cmocka_unit_test(test_example_ini),
+		cmocka_unit_test(test_time_wait_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
