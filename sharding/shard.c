@@ -24,6 +24,7 @@
 #include "mlwip/alloc.h"
 #include "mlwip/lwip_shard.h"
 #include "mlw_lwip_hooks.h"
+#include "mlw_tcp_table.h"
 #include "stack_private.h"
 #include "tsan_private.h"
 
@@ -393,6 +394,8 @@ static void collect_stats(struct mlw_shard *sh)
 	s->rx_tcp_tw_syn_reopens = g.rx_tcp_tw_syn_reopens;
 	s->rx_tcp_tw_rst_kills = g.rx_tcp_tw_rst_kills;
 	s->tx_tcp_rst_replies = mlw__tcp_rst_rewritten();
+	s->tcp_conns = mlw__tcp_table_active_count();
+	s->tcp_time_wait = mlw__tcp_table_tw_count();
 }
 
 void mlw__shard_publish(struct mlw_shard *sh)

@@ -70,6 +70,11 @@ struct mlw_shard_stats {
 					     than the old connection's, RFC 6191) */
 	uint64_t rx_tcp_tw_rst_kills;	/**< resets that ended a TIME-WAIT (sequence number
 					     as expected; Linux's net.ipv4.tcp_rfc1337 = 0) */
+	uint64_t tcp_conns;		/**< now: TCP connections past SYN-SENT/SYN-RECEIVED
+					     and not yet in TIME-WAIT or closed (lwIP's
+					     active list, SYN-SENT/RECEIVED included) */
+	uint64_t tcp_time_wait;		/**< now: connections in TIME-WAIT (compact records
+					     and whole PCBs), at most [stack] max_time_wait */
 };
 
 /**

@@ -183,7 +183,7 @@ it_stop() {
 # it_stats LOG COLUMN: print "shard value" for every shard of the stats
 # table in LOG. Columns: rx_pkts tx_pkts rx_MB tx_MB rx_drop tx_drop
 # fwd_out fwd_in fwd_drop opens accepts resets heap_in_use heap_fail
-# tw_reuse tw_drop rx_copy retrans ck_drop tw_reopen tw_rst.
+# tw_reuse tw_drop rx_copy retrans ck_drop tw_reopen tw_rst conns time_wait.
 it_stats() {
 	awk -v col="$2" '
 		/^shard +rx_pkts/ { for (i = 1; i <= NF; i++) idx[$i] = i; intable = 1; next }

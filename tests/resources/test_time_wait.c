@@ -49,6 +49,7 @@ static struct {
 	bool ran, ok;
 	int time_wait_left;		/* lwIP's TIME-WAIT PCBs after the last trim */
 	int sim_time_wait;		/* the same after the simultaneous closes */
+	struct mlw_shard_stats mid;	/* the shard's published counters then */
 	char why[320];
 	int done;			/* connections completed */
 	int no_port;			/* connects that said EADDRNOTAVAIL */
@@ -230,6 +231,10 @@ static int run_connections(void)
 	/* The shard trims every 10 ms: after 50 ms the list is at the cap. */
 	test_pump_ms(50);
 	res.time_wait_left = (int)mlw__tcp_table_tw_count();
+	/* The shard publishes its counters every ~100 ms; nothing changes in
+	 * between (TIME-WAIT lasts 60 s). */
+	test_pump_ms(150);
+	mlw_stack_stats(g_stack, 0, &res.mid);
 	if (cap_mode && simultaneous_close(lfd, &to) != 0)
 		return -1;
 	CHECK(mlw_close(lfd) == 0, "listener close");
@@ -283,6 +288,9 @@ static void test_connections(void **state)
 	       (unsigned long long)final_stats.tcp_tw_reused,
 	       (unsigned long long)final_stats.tcp_tw_dropped, res.time_wait_left);
 	assert_int_equal(final_stats.tcp_active_opens, total + (cap_mode ? SIM : 0));
+	/* The gauges: every connection closed, what the table holds in TIME-WAIT. */
+	assert_int_equal(res.mid.tcp_time_wait, (uint64_t)res.time_wait_left);
+	assert_int_equal(res.mid.tcp_conns, 0);
 }
 
 /* Every connection beyond the range needed a reused TIME-WAIT port (a few
