@@ -171,9 +171,10 @@ run_col() {	# run_col COND SPEC BYTES TMO COL
 	local c=$1 spec=$2 bytes=$3 tmo=$4 col=$5 r
 	relay_start "$spec" "$c.$col"
 	if [ "${MLW_IMPAIR_PCAP:-0}" = 1 ]; then
-		# headers only, on the A side (the mlwip server's / the Linux server's wire)
-		it_start tshark "$LOGDIR/$c.$col.tshark.log" ip netns exec "$NS_A" timeout -k 5 300 \
-			tshark -q -i "$IF_A" -s 96 -w "$LOGDIR/$c.$col.pcap"
+		# headers only, on the relay's A-side veth: what A sends (before the impairment; mlwip's
+		# af_packet TX bypasses the taps of its own interface) and what reaches A (after it)
+		it_start tshark "$LOGDIR/$c.$col.tshark.log" ip netns exec "$NS_R" timeout -k 5 300 \
+			tshark -q -i "$IF_RA" -s 96 -w "$LOGDIR/$c.$col.pcap"
 		CPID=$IT_LAST_PID
 		sleep 1
 	fi
