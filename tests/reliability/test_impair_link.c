@@ -17,7 +17,7 @@
 #include "impair_link.h"
 
 #define SEED 20240601ULL
-#define MAX_OUT 600000
+#define MAX_OUT 300000
 
 /* What came out, in order. */
 struct sink {
@@ -119,7 +119,7 @@ static void assert_rate(uint64_t got, unsigned n, double pct, double tol)
 			 n, pct, tol);
 }
 
-#define N 200000
+#define N 100000
 
 static void test_clean_pass_through(void **state)
 {
@@ -157,8 +157,8 @@ static void test_loss(void **state)
 	setup_dir(&d, "loss=20", SEED);
 	run(&d, N);
 	assert_rate(d.c.lost, N, 20.0, 0.5);
-	/* no long bursts beyond what independent losses give: none of 12 in a row at 20% over 200k
-	 * frames is expected to happen with probability ~ 200k * 0.2^12 = 8e-4 */
+	/* no long bursts beyond what independent losses give: none of 12 in a row at 20% over 100k
+	 * frames is expected to happen with probability ~ 100k * 0.2^12 = 4e-4 */
 	for (i = 1, j = 0; i < g_sink.n; i++)
 		if (g_sink.seq[i] - g_sink.seq[i - 1] - 1 >= 12)
 			j++;
