@@ -119,5 +119,7 @@ unsigned mlw__tw_trim(struct mlw_shard *sh);
 /* shard.c */
 int mlw__shard_main(void *arg);
 void mlw__shard_publish(struct mlw_shard *sh);
+int mlw__shard_attach(struct mlw_shard *sh);
+void mlw__shard_detach(struct mlw_shard *sh);
 
 #endif /* MLW_STACK_PRIVATE_H */
