@@ -29,10 +29,12 @@ _Thread_local int mlw__pl_inside;
 atomic_uint mlw__pl_signals;
 
 static struct mlw_config g_cfg;
-static const char *g_cfg_path;
+/* A copy: programs move their environment (nginx's setproctitle). */
+static char g_cfg_path[4096];
 static struct mlw_stack *g_st;
 static atomic_int g_state;	/* 0 not started, 1 running, 2 stopped */
 static bool g_forked;
+static bool g_print_stats;	/* MLWIP_STATS=1: read at load (nginx clears its environment) */
 static pthread_mutex_t g_start_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -77,13 +79,17 @@ static void on_fork_child(void)
 
 __attribute__((constructor(102))) static void start_init(void)
 {
+	const char *stats = getenv("MLWIP_STATS"), *path = getenv("MLWIP_CONFIG");
 	struct mlw_config_error e;
 	char msg[512];
 
-	g_cfg_path = getenv("MLWIP_CONFIG");
-	if (g_cfg_path == NULL || g_cfg_path[0] == '\0')
+	g_print_stats = stats != NULL && stats[0] == '1';
+	if (path == NULL || path[0] == '\0')
 		die("MLWIP_CONFIG is not set: name the mlwip INI file this program's TCP/UDP sockets "
 		    "run on (every key: contrib/config/example.ini)");
+	if (strlen(path) >= sizeof(g_cfg_path))
+		die("MLWIP_CONFIG is longer than %zu bytes", sizeof(g_cfg_path) - 1);
+	strcpy(g_cfg_path, path);
 	if (mlw_config_load_file(&g_cfg, g_cfg_path, &e) != 0) {
 		mlw_config_format_error(&e, g_cfg_path, msg, sizeof(msg));
 		die("bad configuration: %s", msg);
@@ -165,7 +171,6 @@ long mlw__pl_idle_ns(unsigned *idle)
 
 __attribute__((destructor)) static void stop_stack(void)
 {
-	const char *stats = getenv("MLWIP_STATS");
 	int rc;
 
 	if (g_forked || atomic_load(&g_state) != 1)
@@ -180,7 +185,7 @@ __attribute__((destructor)) static void stop_stack(void)
 	/* Whatever closes descriptors after this goes to the kernel alone. */
 	mlw__pl_size = 0;
 	rc = mlw_stack_detach(g_st);
-	if (stats != NULL && stats[0] == '1') {
+	if (g_print_stats) {
 		mlw_stack_print_stats(g_st, stderr);
 		mlw_stack_check_heaps(g_st, stderr);
 		fprintf(stderr, "libmlwip-preload: stopped (%s)\n",
