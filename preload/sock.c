@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -35,6 +36,19 @@ static void off_shard(void)
 		mlw__pl_log_once("off-shard", "an mlwip socket was used off the thread that runs "
 				 "shard 0 (the first to use the network): EPERM");
 }
+/* Linux sends SIGPIPE with EPIPE from a write to a stream that cannot
+ * send, unless MSG_NOSIGNAL; mlwip itself never raises signals. */
+static ssize_t sigpipe(ssize_t rc, int flags)
+{
+	if (rc < 0 && errno == EPIPE && !(flags & MSG_NOSIGNAL)) {
+		int e = errno;
+
+		raise(SIGPIPE);
+		errno = e;
+	}
+	return rc;
+}
+
 #define CHECKED(expr)                     \
 	({                                \
 		__typeof__(expr) r_ = (expr); \
@@ -146,31 +160,31 @@ MLW_PL_API ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 MLW_PL_API ssize_t write(int fd, const void *buf, size_t n)
 {
 	SOCK_OR_REAL(fd, write(fd, buf, n));
-	return CHECKED(mlw_write(p->mfd, buf, n));
+	return sigpipe(CHECKED(mlw_write(p->mfd, buf, n)), 0);
 }
 
 MLW_PL_API ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	SOCK_OR_REAL(fd, writev(fd, iov, cnt));
-	return CHECKED(mlw_writev(p->mfd, iov, cnt));
+	return sigpipe(CHECKED(mlw_writev(p->mfd, iov, cnt)), 0);
 }
 
 MLW_PL_API ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	SOCK_OR_REAL(fd, send(fd, buf, n, flags));
-	return CHECKED(mlw_send(p->mfd, buf, n, flags));
+	return sigpipe(CHECKED(mlw_send(p->mfd, buf, n, flags)), flags);
 }
 
 MLW_PL_API ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t len)
 {
 	SOCK_OR_REAL(fd, sendto(fd, buf, n, flags, a, len));
-	return CHECKED(mlw_sendto(p->mfd, buf, n, flags, a, len));
+	return sigpipe(CHECKED(mlw_sendto(p->mfd, buf, n, flags, a, len)), flags);
 }
 
 MLW_PL_API ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	SOCK_OR_REAL(fd, sendmsg(fd, msg, flags));
-	return CHECKED(mlw_sendmsg(p->mfd, msg, flags));
+	return sigpipe(CHECKED(mlw_sendmsg(p->mfd, msg, flags)), flags);
 }
 
 MLW_PL_API int shutdown(int fd, int how)
@@ -339,7 +353,7 @@ MLW_PL_API ssize_t sendfile(int out, int in, off_t *off, size_t count)
 	}
 	{
 		SOCK_OR_REAL(out, sendfile(out, in, off, count));
-		return sock_sendfile(p, in, off, count);
+		return sigpipe(sock_sendfile(p, in, off, count), 0);
 	}
 }
 

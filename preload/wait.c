@@ -100,6 +100,11 @@ MLW_PL_API int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return mlw__real.epoll_ctl(epfd, op, fd, ev);
 	if (ps->inherited)
 		return mlw__pl_bad(ps);
+	/* Linux copies the event in before it looks at either descriptor. */
+	if (ev == NULL && op != EPOLL_CTL_DEL) {
+		errno = EFAULT;
+		return -1;
+	}
 	pe = mlw__pl_get(epfd);
 	if (pe == NULL || pe->kind != MLW__PL_EPOLL) {
 		/* Not an epoll instance: the kernel's answer for this epfd. */
