@@ -101,7 +101,7 @@ static inline struct mlw__pl *mlw__pl_get(int fd)
 extern _Thread_local int mlw__pl_inside;
 
 /* start.c */
-int mlw__pl_ensure_stack(void);		/* 0: the calling thread is shard 0 */
+int mlw__pl_ensure_stack(void);		/* 0: the calling thread runs a shard */
 bool mlw__pl_on_shard(void);
 bool mlw__pl_started(void);
 /* How long an idle wait may sleep in the kernel after this idle pass, per

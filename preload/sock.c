@@ -29,12 +29,12 @@
 	if (p->inherited)                                        \
 		return mlw__pl_bad(p)
 
-/* An mlwip call refused because the caller is not shard 0's thread. */
+/* An mlwip call refused because the caller is not the socket's shard thread. */
 static void off_shard(void)
 {
 	if (errno == EPERM && !mlw__pl_on_shard())
 		mlw__pl_log_once("off-shard", "an mlwip socket was used off the thread that runs "
-				 "shard 0 (the first to use the network): EPERM");
+				 "its shard: EPERM");
 }
 /* Linux sends SIGPIPE with EPIPE from a write to a stream that cannot
  * send, unless MSG_NOSIGNAL; mlwip itself never raises signals. */
@@ -68,10 +68,10 @@ MLW_PL_API int socket(int domain, int type, int protocol)
 	if (mlw__pl_ensure_stack() != 0) {
 		if (errno != EPERM)
 			return -1;
-		/* Another thread than shard 0's: DPDK's own threads (interface
-		 * ioctls) and programs with several network threads. */
-		mlw__pl_log_once("other-thread", "socket() on a thread other than shard 0's is a "
-				 "kernel socket (one shard per process)");
+		/* A thread without a shard: DPDK's own threads (interface
+		 * ioctls), or more network threads than [stack] shards. */
+		mlw__pl_log_once("other-thread", "socket() on a thread without a shard is a "
+				 "kernel socket");
 		return mlw__real.socket(domain, type, protocol);
 	}
 	mfd = mlw_socket(domain, type, protocol);

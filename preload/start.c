@@ -3,8 +3,12 @@
  * load        -> MLWIP_CONFIG read and checked (exit 1 with a message if missing or bad)
  * socket(AF_INET/AF_INET6) on thread T (first time)
  *             -> mlw_stack_create + mlw_stack_attach: T becomes shard 0 and DPDK's main lcore
+ *                ([stack] shards > 1: mlw_stack_attach_threads, and the next threads
+ *                to open such a socket become shards 1, 2, ... (mlw_stack_attach_shard))
+ * thread exit -> a shard thread closes its mlwip descriptors and detaches its shard
  * fork child  -> every inherited mlwip descriptor gives EBADF; new AF_INET sockets fail
- * exit        -> on shard 0: close every mlwip descriptor, mlw_stack_detach, destroy
+ * exit        -> stop; the exiting thread's shard detaches; once every shard has,
+ *                the counters (MLWIP_STATS=1) and mlw_stack_destroy
  *
  * Signals: the layer's waits (epoll_wait, poll, select on mlwip sockets) poll
  * rather than sleep in the kernel, so a signal may arrive outside any system
@@ -36,6 +40,24 @@ static atomic_int g_state;	/* 0 not started, 1 running, 2 stopped */
 static bool g_forked;
 static bool g_print_stats;	/* MLWIP_STATS=1: read at load (nginx clears its environment) */
 static pthread_mutex_t g_start_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned g_next_shard = 1;	/* under g_start_lock */
+static atomic_uint g_attached, g_detached;
+static pthread_key_t g_key;		/* set on shard threads: detach at thread exit */
+
+static void shard_leave(void);
+
+static void thread_exit(void *arg)
+{
+	(void)arg;
+	if (atomic_load(&g_state) == 1 && !g_forked && mlw_shard_id() >= 0)
+		shard_leave();
+}
+
+static void attached(void)
+{
+	atomic_fetch_add(&g_attached, 1);
+	pthread_setspecific(g_key, (void *)1);
+}
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -94,10 +116,8 @@ __attribute__((constructor(102))) static void start_init(void)
 		mlw_config_format_error(&e, g_cfg_path, msg, sizeof(msg));
 		die("bad configuration: %s", msg);
 	}
-	if (g_cfg.shards != 1)
-		die("%s: [stack] shards = %u, but the preload layer runs one shard (the thread that "
-		    "first uses the network); set shards = 1", g_cfg_path, g_cfg.shards);
 	pthread_atfork(NULL, NULL, on_fork_child);
+	pthread_key_create(&g_key, thread_exit);
 }
 
 static int start_stack(void)
@@ -116,10 +136,14 @@ static int start_stack(void)
 	rc = mlw_stack_create(&g_st, &g_cfg, err, sizeof(err));
 	if (rc != 0)
 		die("cannot start the stack from %s: %s", g_cfg_path, err);
-	rc = mlw_stack_attach(g_st, NULL, NULL, NULL);
+	if (g_cfg.shards > 1)
+		rc = mlw_stack_attach_threads(g_st);
+	else
+		rc = mlw_stack_attach(g_st, NULL, NULL, NULL);
 	if (rc != 0)
 		die("cannot attach this thread as shard 0: %s", strerror(-rc));
 	mlw__pl_inside--;
+	attached();
 	atomic_store(&g_state, 1);
 	pthread_mutex_unlock(&g_start_lock);
 	return 0;
@@ -139,11 +163,33 @@ int mlw__pl_ensure_stack(void)
 		errno = ENETDOWN;	/* after exit began */
 		return -1;
 	}
-	if (mlw_shard_id() != 0) {
-		errno = EPERM;
-		return -1;
+	if (mlw_shard_id() >= 0)
+		return 0;
+	/* Several shards: the next thread that opens a network socket
+	 * takes the next shard. */
+	if (g_cfg.shards > 1) {
+		int rc = -ENOSPC;
+
+		pthread_mutex_lock(&g_start_lock);
+		if (g_next_shard < g_cfg.shards) {
+			mlw__pl_inside++;
+			rc = mlw_stack_attach_shard(g_st, g_next_shard);
+			mlw__pl_inside--;
+			if (rc == 0) {
+				g_next_shard++;
+				attached();
+			}
+		}
+		pthread_mutex_unlock(&g_start_lock);
+		if (rc == 0)
+			return 0;
+		if (rc != -EPERM)	/* -EPERM: a DPDK thread */
+			mlw__pl_log_once("attach", "no shard for another thread (%s): its sockets "
+					 "are the kernel's", rc == -ENOSPC ? "every shard has its thread" :
+					 strerror(-rc));
 	}
-	return 0;
+	errno = EPERM;
+	return -1;
 }
 
 bool mlw__pl_started(void)
@@ -153,7 +199,7 @@ bool mlw__pl_started(void)
 
 bool mlw__pl_on_shard(void)
 {
-	return mlw__pl_started() && mlw_shard_id() == 0;
+	return mlw__pl_started() && mlw_shard_id() >= 0;
 }
 
 long mlw__pl_idle_ns(unsigned *idle)
@@ -169,30 +215,48 @@ long mlw__pl_idle_ns(unsigned *idle)
 	}
 }
 
+/* On a shard thread: close its descriptors, detach its shard. With one
+ * shard the stack stops with it. */
+static void shard_leave(void)
+{
+	mlw_socket_close_all();
+	if (g_cfg.shards == 1) {
+		atomic_store(&g_state, 2);
+		mlw_stack_detach(g_st);
+	} else {
+		mlw_stack_detach_shard(g_st);
+	}
+	pthread_setspecific(g_key, NULL);
+	atomic_fetch_add(&g_detached, 1);
+}
+
 __attribute__((destructor)) static void stop_stack(void)
 {
-	int rc;
+	unsigned left;
 
-	if (g_forked || atomic_load(&g_state) != 1)
+	if (g_forked || g_st == NULL)
 		return;
-	if (mlw_shard_id() != 0) {
-		/* exit() on another thread: shard 0's thread may still run. */
-		mlw_stack_stop(g_st);
-		return;
-	}
+	mlw_stack_stop(g_st);
+	if (atomic_load(&g_state) == 1 && mlw_shard_id() >= 0)
+		shard_leave();
 	atomic_store(&g_state, 2);
-	mlw_socket_close_all();
 	/* Whatever closes descriptors after this goes to the kernel alone. */
 	mlw__pl_size = 0;
-	rc = mlw_stack_detach(g_st);
+	left = atomic_load(&g_attached) - atomic_load(&g_detached);
 	if (g_print_stats) {
 		mlw_stack_print_stats(g_st, stderr);
-		mlw_stack_check_heaps(g_st, stderr);
-		fprintf(stderr, "libmlwip-preload: stopped (%s)\n",
-			rc == 0 && mlw_stack_check_heaps(g_st, NULL) == 0 ? "clean" : "not clean");
+		if (left == 0)
+			fprintf(stderr, "libmlwip-preload: stopped (%s)\n",
+				mlw_stack_check_heaps(g_st, stderr) == 0 ? "clean" : "not clean");
+		else
+			fprintf(stderr, "libmlwip-preload: stopped, %u shard thread(s) still running at "
+				"exit\n", left);
 	}
-	mlw_stack_destroy(g_st);
-	g_st = NULL;
+	/* A shard whose thread still runs keeps its memory until the end. */
+	if (left == 0) {
+		mlw_stack_destroy(g_st);
+		g_st = NULL;
+	}
 }
 
 /* Signals: see the file header. */

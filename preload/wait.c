@@ -2,7 +2,7 @@
  *
  * The program's epoll instance is a kernel one (its kernel descriptors stay
  * in it); its mlwip sockets go to an mlwip epoll instance made on first
- * use and kept beside it. On shard 0's thread every wait is the shard's
+ * use and kept beside it. On a shard thread every wait is the shard's
  * loop:
  *
  *   pass: mlw_epoll_wait(mlwip set, 0) (flush + one shard pass)
@@ -176,7 +176,7 @@ static int wait_ms(int epfd, struct epoll_event *ev, int max, int timeout_ms, co
 
 	if (!mlw__pl_on_shard()) {
 		if (pe != NULL && pe->kind == MLW__PL_EPOLL && pe->mfd >= 0 && !pe->inherited)
-			mlw__pl_log_once("epoll-thread", "epoll_wait off shard 0's thread sees only "
+			mlw__pl_log_once("epoll-thread", "epoll_wait off a shard thread sees only "
 					 "the set's kernel descriptors, not its mlwip sockets");
 		return mlw__real.epoll_pwait(epfd, ev, max, timeout_ms, mask);
 	}
@@ -332,7 +332,7 @@ MLW_PL_API int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 	(void)mlw__pl_get(-1);
 	if (!mlw__pl_on_shard()) {
 		if (any_mlwip(fds, nfds))
-			mlw__pl_log_once("poll-thread", "poll/select on mlwip sockets off shard 0's "
+			mlw__pl_log_once("poll-thread", "poll/select on mlwip sockets off a shard "
 					 "thread: they report POLLNVAL");
 		return mlw__real.poll(fds, nfds, timeout_ms);
 	}

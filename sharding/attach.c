@@ -5,17 +5,25 @@
  * the caller       -> socket calls, mlw_shard_poll() (its loop is the shard's)
  * mlw_stack_detach -> stop -> mlw__shard_detach(shard 0) -> wait for the others
  *
+ * Or every shard on a program thread:
+ * mlw_stack_attach_threads -> mlw__shard_attach(shard 0) on the calling thread
+ * mlw_stack_attach_shard(i) -> mlw__shard_attach(shard i) on another thread
+ * mlw_stack_detach_shard    -> mlw__shard_detach on the calling thread
+ *
  * For programs that own their main loop (the LD_PRELOAD layer, preload/).
  */
 #include <errno.h>
+#include <stdbool.h>
 
 #include <rte_launch.h>
+#include <rte_interrupts.h>
 #include <rte_lcore.h>
 
 #include "stack_private.h"
 #include "tsan_private.h"
 
-int mlw_stack_attach(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_fn fini, void *arg)
+static int attach(struct mlw_stack *st, bool launch, mlw_shard_init_fn init, mlw_shard_fini_fn fini,
+		  void *arg)
 {
 	int rc;
 
@@ -29,7 +37,8 @@ int mlw_stack_attach(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fin
 	st->init = init;
 	st->fini = fini;
 	st->init_arg = arg;
-	for (unsigned i = 1; i < st->p.nshards; i++) {
+	for (unsigned i = 1; launch && i < st->p.nshards; i++) {
+		atomic_store(&st->shards[i]->claimed, true);
 		MLW_TSAN_RELEASE(st->shards[i]);
 		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], i);
 		if (rc != 0) {
@@ -41,6 +50,7 @@ int mlw_stack_attach(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fin
 			return atomic_load(&st->init_rc);
 		}
 	}
+	atomic_store(&st->shards[0]->claimed, true);
 	rc = mlw__shard_attach(st->shards[0]);
 	if (rc != 0) {
 		mlw_stack_stop(st);
@@ -48,6 +58,44 @@ int mlw_stack_attach(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fin
 		rte_eal_mp_wait_lcore();
 		return rc;
 	}
+	return 0;
+}
+
+int mlw_stack_attach(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_fn fini, void *arg)
+{
+	return attach(st, true, init, fini, arg);
+}
+
+int mlw_stack_attach_threads(struct mlw_stack *st)
+{
+	return attach(st, false, NULL, NULL, NULL);
+}
+
+int mlw_stack_attach_shard(struct mlw_stack *st, unsigned shard)
+{
+	struct mlw_shard *sh;
+
+	if (st == NULL || shard == 0 || shard >= st->p.nshards || !atomic_load(&st->ran))
+		return -EINVAL;
+	/* An EAL lcore has its own role (shard i of a launched stack, or the
+	 * application's work); DPDK's interrupt thread serves every port. */
+	if (rte_lcore_id() != LCORE_ID_ANY || rte_thread_is_intr() || mlw_shard_id() >= 0)
+		return -EPERM;
+	sh = st->shards[shard];
+	if (atomic_exchange(&sh->claimed, true))
+		return -EBUSY;
+	MLW_TSAN_ACQUIRE(st);
+	return mlw__shard_attach(sh);
+}
+
+int mlw_stack_detach_shard(struct mlw_stack *st)
+{
+	struct mlw_shard *sh = mlw__current_shard();
+
+	if (st == NULL || sh == NULL || sh->stack != st)
+		return -EINVAL;
+	mlw__shard_detach(sh);
+	MLW_TSAN_RELEASE(st);
 	return 0;
 }
 
