@@ -131,8 +131,11 @@ static int wait_mixed(int epfd, struct epoll_event *ev, int max, int64_t timeout
 	struct timespec ts;
 	int n, k;
 
-	if (max <= 0 || pe == NULL || pe->kind != MLW__PL_EPOLL)
-		return mlw__real.epoll_wait(epfd, ev, max, 0);	/* the kernel's error */
+	/* An epoll instance the layer did not see created (inherited over
+	 * exec) is waited for as a kernel set; not an epoll instance at all,
+	 * or a bad count: the kernel's error, from the first pass. */
+	if (max <= 0)
+		return mlw__real.epoll_wait(epfd, ev, max, 0);
 	for (;;) {
 		n = 0;
 		if (mfd >= 0) {
