@@ -76,7 +76,10 @@ struct mlw__pl {
 	/* SOCK: the mlwip socket. EPOLL: the mlwip epoll instance holding
 	 * the set's mlwip sockets, -1 until one is added. */
 	int mfd;
-	int members;		/* EPOLL: mlwip sockets in the set */
+	/* EPOLL: kernel descriptors added and not deleted (at least as many
+	 * as the kernel set holds: one closed without EPOLL_CTL_DEL still
+	 * counts); 0 lets a busy wait skip the kernel's epoll_wait. */
+	int kfds;
 	bool inherited;		/* created before a fork(): unusable in the child */
 };
 

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,14 @@ MLW_PL_API int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct mlw__pl *ps = mlw__pl_get(fd), *pe;
 
-	if (ps == NULL || ps->kind != MLW__PL_SOCK)
-		return mlw__real.epoll_ctl(epfd, op, fd, ev);
+	if (ps == NULL || ps->kind != MLW__PL_SOCK) {
+		int rc = mlw__real.epoll_ctl(epfd, op, fd, ev);
+
+		pe = mlw__pl_get(epfd);
+		if (rc == 0 && pe != NULL && pe->kind == MLW__PL_EPOLL)
+			pe->kfds += op == EPOLL_CTL_ADD ? 1 : op == EPOLL_CTL_DEL ? -1 : 0;
+		return rc;
+	}
 	if (ps->inherited)
 		return mlw__pl_bad(ps);
 	/* Linux copies the event in before it looks at either descriptor. */
@@ -125,7 +132,9 @@ static int wait_mixed(int epfd, struct epoll_event *ev, int max, int64_t timeout
 		      const sigset_t *mask)
 {
 	struct mlw__pl *pe = mlw__pl_get(epfd);
-	int mfd = pe != NULL && pe->kind == MLW__PL_EPOLL && !pe->inherited ? pe->mfd : -1;
+	bool known = pe != NULL && pe->kind == MLW__PL_EPOLL && !pe->inherited;
+	int mfd = known ? pe->mfd : -1;
+	static _Thread_local unsigned busy;
 	unsigned sig0 = atomic_load_explicit(&mlw__pl_signals, memory_order_relaxed), idle = 0;
 	int64_t deadline = timeout_ns > 0 ? now_ns() + timeout_ns : -1;
 	struct timespec ts;
@@ -148,7 +157,10 @@ static int wait_mixed(int epfd, struct epoll_event *ev, int max, int64_t timeout
 		} else {
 			shard_pass();
 		}
-		if (n < max) {
+		/* The kernel set costs a system call: skipped while it is
+		 * empty, and looked at on every 8th call only while mlwip
+		 * sockets keep the program busy. */
+		if (n < max && (!known || pe->kfds > 0 || mfd < 0) && (n == 0 || (++busy & 7) == 0)) {
 			k = mlw__real.epoll_wait(epfd, ev + n, max - n, 0);
 			if (k < 0 && n == 0)
 				return -1;
