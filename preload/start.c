@@ -220,6 +220,13 @@ long mlw__pl_idle_ns(unsigned *idle)
 static void shard_leave(void)
 {
 	mlw_socket_close_all();
+	/* What the closes sent to this host's own addresses waits in lwIP's
+	 * loopback queue for the next pass: let the FIN exchanges run, so
+	 * nothing is left in flight (and in the heap) at the teardown. */
+	for (int i = 0; i < 32; i++) {
+		mlw_socket_flush();
+		mlw_shard_poll();
+	}
 	if (g_cfg.shards == 1) {
 		atomic_store(&g_state, 2);
 		mlw_stack_detach(g_st);
