@@ -534,3 +534,41 @@ out:
 	MLW_TSAN_RELEASE(st);	/* acquired after rte_eal_mp_wait_lcore() */
 	return rc;
 }
+
+/*
+ * A shard on a thread that runs its own loop (attach.c): the start and the
+ * end of mlw__shard_main() without the loop between them, which the
+ * thread drives through mlw_shard_poll() and the blocking socket calls.
+ * No init or fini function runs here: the thread is the application.
+ */
+int mlw__shard_attach(struct mlw_shard *sh)
+{
+	int rc;
+
+	current_shard = sh;
+	sh->tsc_hz = rte_get_tsc_hz();
+	rc = mlw_alloc_thread_init(sh->node);
+	if (rc == 0 || rc == -EEXIST)
+		rc = mlw_alloc_set_limit(sh->stack->p.heap_limit);
+	if (rc != 0) {
+		current_shard = NULL;
+		return rc;
+	}
+	mlw__rx_zc_setup(sh->id, sh->stack->p.zc_own, sh->stack->p.zc_fwd);
+	sh->neigh_responder = sh->stack->rss.reta[0] == sh->id;
+	lwip_init();
+	rc = netifs_up(sh);
+	if (rc != 0)
+		start_failed(sh->stack, rc);
+	return rc;
+}
+
+void mlw__shard_detach(struct mlw_shard *sh)
+{
+	abort_connections();
+	teardown(sh);
+	collect_stats(sh);
+	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);
+	mlw__shard_publish(sh);
+	current_shard = NULL;
+}
