@@ -762,9 +762,12 @@ int mlw__tcp_timer_fini(void)
 	for (u32_t i = 0; i < tt->ntouched; i++) {
 		struct tt_node *n = tt->touched[i];
 
-		if (n->pcb == NULL)
+		if (n->pcb == NULL) {
 			mlw__lwip_free(n);
-		else if (n->where != TT_WHEEL)
+			continue;
+		}
+		n->touched = 0;	/* a PCB freed later frees its node */
+		if (n->where != TT_WHEEL)
 			left++;
 	}
 	mlw__lwip_free(tt->touched);
