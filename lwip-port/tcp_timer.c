@@ -15,8 +15,8 @@
  *   segment in  (LWIP_HOOK_TCP_INPACKET_PCB) -> mlw__tcp_touch(pcb)
  *   segment out (LWIP_HOOK_TCP_OUT_ADD_TCPOPTS) -> mlw__tcp_touch(pcb)
  *   a touch adds the node to the shard's touched array (the node stays
- *   where it is on the wheel); at the end of the shard's pass, or at the
- *   next tick, mlw__tcp_timer_settle() -> arm(): reads what lwIP changed
+ *   where it is on the wheel); at the start of the shard's next pass, or
+ *   at the next tick, mlw__tcp_timer_settle() -> arm(): reads what lwIP changed
  *   (retransmission timer restarted, persist started, delayed ACK wanted,
  *   state) and records the nearest deadline in the node. The node moves
  *   to that deadline's slot only if its slot would fire too late; if it

@@ -1,7 +1,8 @@
 /* shard.c - one shard's life: its lwIP instance and netifs, the run-to-completion loop, and teardown.
  *
- * Loop pass: rx_queues -> steer -> (own: pbuf -> netif->input | other: ring)
- *            -> inbox rings -> sys_check_timeouts -> TX flush -> idle back-off.
+ * Loop pass: timer settle -> sys_check_timeouts -> rx_queues -> steer
+ *            -> (own: pbuf -> netif->input | other: ring) -> inbox rings
+ *            -> TX flush -> idle back-off.
  */
 #include <errno.h>
 #include <string.h>
