@@ -57,18 +57,19 @@ struct mlw__sock {
 	bool rd_shut;		/* shutdown(SHUT_RD) */
 	bool wr_shut;		/* shutdown(SHUT_WR), or connection gone */
 	bool cork;		/* TCP_CORK: partial segments wait in cork_buf */
+	bool ack_held;		/* the flush left its delayed ACK for one pass (fd.c) */
 	uint16_t cork_len;	/* bytes held in cork_buf */
 	int so_error;		/* pending error (errno value), 0 if none */
 	/* SO_SNDBUF / SO_RCVBUF as getsockopt reports them (twice the value
 	 * set, as Linux); 0: the default. What the connection may use is
 	 * half of it (see opt.c). */
 	uint32_t sndbuf;
+	uint32_t rx_off;	/* bytes of rxh already read (< its len, a u16_t) */
 	/* Receive queue: lwIP's pbufs linked through ->next, as delivered.
 	 * Their tot_len fields are not maintained (u16_t would overflow with
 	 * a window above 64 KiB): rx_bytes is the truth. */
 	struct pbuf *rxh, *rxt;
 	size_t rx_bytes;	/* unread bytes in the queue */
-	size_t rx_off;		/* bytes of rxh already read */
 
 	/* ---- hot: bytes 64-127 ---- */
 	struct mlw__list watch;		/* epoll entries watching this socket */
@@ -114,7 +115,7 @@ struct mlw__sock {
 	size_t dq_bytes;
 };
 
-_Static_assert(offsetof(struct mlw__sock, rx_off) + sizeof(size_t) <= 64 &&
+_Static_assert(offsetof(struct mlw__sock, rx_bytes) + sizeof(size_t) <= 64 &&
 		       offsetof(struct mlw__sock, retry_link) + sizeof(struct mlw__list) <= 128,
 	       "a socket's per-transaction fields fit its first two cache lines (64-bit)");
 
