@@ -98,7 +98,7 @@ void mlw__tcp_syn_opts(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
  * walk of every connection in tcp_tmr() (linked with --wrap=tcp_tmr).
  * A touch marks a connection whose timers lwIP may have changed;
  * mlw__tcp_timer_settle() re-arms the touched ones (the shard calls it
- * at the end of each pass); mlw__tcp_timer_tick() fires what is due. */
+ * at the start of each pass); mlw__tcp_timer_tick() fires what is due. */
 struct tcp_pcb;
 void mlw__tcp_touch(struct tcp_pcb *pcb);
 void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p);
