@@ -16,6 +16,10 @@
  *   setsockopt: no window scaling (a 64 KiB window), then SO_RCVBUF 5000
  *               on the open connection: the window was cut to 5000 bytes
  *               at once, 60 KiB left of the edge already announced.
+ *   overrun:    no cut at all: the peer sends a segment that straddles the
+ *               announced right edge out of order, then the data before
+ *               it (lwIP's own assertion, reached by a sender whose edge
+ *               moved past ours; lwip-port/input_guard.c drops it).
  * Each case records what it saw in res; the CMocka tests after the run
  * assert it.
  */
@@ -66,6 +70,10 @@ struct rcase {
 static struct {
 	struct rcase open, sso;
 	int sso_set;
+	/* overrun */
+	bool ovr_ran;
+	uint32_t ovr_edge;	/* the window announced, bytes past the first data byte */
+	uint32_t ovr_read, ovr_bad, ovr_acked;
 } res;
 
 /* The right edge of what the shard announced on @p f so far, and the
@@ -247,6 +255,46 @@ static void setsockopt_case(int lfd)
 	finish(&f, c);
 }
 
+/* No window scaling, nothing cut (64 KiB): the peer sends the segment
+ * that straddles the announced right edge first, out of order (as an RFC
+ * 793 sender whose SND.UNA moved without a window update may, or one that
+ * misbehaves), then the data before it in order, then that segment again.
+ * lwIP kept the first whole and asserted once the data before it came; the
+ * input guard drops it, and lwIP cuts the second to the window. */
+static void overrun_case(int lfd)
+{
+	struct rcase c = { 0 };
+	struct flow f;
+	const struct test_seg *last;
+	uint32_t k, x;
+
+	if (!open_flow(lfd, &f, 6003, false, &c))
+		return;
+	res.ovr_ran = true;
+	res.ovr_edge = c.synack_wnd;
+	x = res.ovr_edge / SEG * SEG;	/* the straddling segment's offset */
+	test_peer_send(f.pport, LPORT, 0x18, f.base + x, f.isn + 1, 0xffff, NULL, 0, SEG);
+	test_peer_passes(2);
+	for (k = 0; k < x; k += SEG) {
+		test_peer_send(f.pport, LPORT, 0x18, f.base + k, f.isn + 1, 0xffff, NULL, 0, SEG);
+		test_peer_passes(1);
+	}
+	test_peer_send(f.pport, LPORT, 0x18, f.base + x, f.isn + 1, 0xffff, NULL, 0, SEG);
+	test_peer_passes(2);
+	f.sent = res.ovr_edge;
+	read_all(&f);
+	test_pump_ms(50);
+	test_peer_passes(2);
+	last = test_peer_last(0, LPORT, f.pport, 0x10, 0x10);
+	res.ovr_acked = last != NULL ? last->ack - f.base : 0;
+	res.ovr_read = f.read;
+	res.ovr_bad = f.bad_bytes;
+	/* The peer resets: its next bytes do not follow the pattern. */
+	mlw_close(f.fd);
+	test_peer_send(f.pport, LPORT, 0x04, f.base + f.read, 0, 0, NULL, 0, 0);
+	test_peer_passes(2);
+}
+
 static void run(void)
 {
 	int lfd;
@@ -260,6 +308,7 @@ static void run(void)
 		return;
 	open_case(lfd);
 	setsockopt_case(lfd);
+	overrun_case(lfd);
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -313,6 +362,19 @@ static void test_setsockopt_window(void **state)
 	assert_transfer(&res.sso, 0xffff - 2 * SEG);
 }
 
+static void test_overrun_dropped(void **state)
+{
+	(void)state;
+	if (test_peer_failure()[0] != '\0')
+		fail_msg("%s", test_peer_failure());
+	assert_true(res.ovr_ran);
+	assert_int_equal(res.ovr_edge, 0xffff);
+	/* All of the window, the straddling segment cut to it, byte-exact. */
+	assert_int_equal(res.ovr_read, res.ovr_edge);
+	assert_int_equal(res.ovr_bad, 0);
+	assert_int_equal(res.ovr_acked, res.ovr_edge);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -324,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_window),
 		cmocka_unit_test(test_setsockopt_window),
+		cmocka_unit_test(test_overrun_dropped),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc;
