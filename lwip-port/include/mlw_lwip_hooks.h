@@ -47,10 +47,21 @@ void mlw__tcp_table_attach(void);
 #define MLW__TCP_TABLE_ATTACH() ((void)(mlw__tcp_table_detached ? mlw__tcp_table_attach() : (void)0))
 err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 		     u8_t *opt2, struct pbuf *p);
+/* An out-of-order data segment (no SYN or RST) that starts inside the
+ * receive window and ends past it, in a state that takes data: dropped
+ * (input_guard.c says why). Listening and TIME-WAIT PCBs fail the state
+ * test before any field they lack is read. */
+#define MLW__TCP_PAST_WINDOW(pcb, hdr, p)                                                       \
+	((pcb)->state >= SYN_RCVD && (pcb)->state < CLOSE_WAIT && (p)->tot_len != 0 &&          \
+	 (((const u8_t *)(hdr))[13] & 0x06) == 0 && TCP_SEQ_GT((hdr)->seqno, (pcb)->rcv_nxt) &&  \
+	 TCP_SEQ_LT((hdr)->seqno, (pcb)->rcv_nxt + (pcb)->rcv_wnd) &&                           \
+	 TCP_SEQ_GT((hdr)->seqno + (p)->tot_len + (((const u8_t *)(hdr))[13] & 0x01u),           \
+		    (pcb)->rcv_nxt + (pcb)->rcv_wnd))
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(MLW__TCP_TABLE_ATTACH(),                                            \
 	 mlw__tcp_touch_in(pcb, hdr, p),                                     \
-	 (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
+	 MLW__TCP_PAST_WINDOW(pcb, hdr, p) ? ERR_ABRT                        \
+	 : (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
 /* TCP output: a reset built in reply to a received segment gets RFC 9293's
