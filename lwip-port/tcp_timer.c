@@ -69,6 +69,7 @@
 #include "lwip/tcp.h"
 
 #include "mlw_lwip_hooks.h"
+#include "tcp_recovery_private.h"
 
 #if LWIP_TCP_PCB_NUM_EXT_ARGS < 1
 #error "lwipopts.h must give TCP PCBs an ext arg slot (LWIP_TCP_PCB_NUM_EXT_ARGS) for their timers"
@@ -430,7 +431,7 @@ void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const str
 	/* Data that fills (part of) a hole: RFC 5681 4.2 wants the ACK at
 	 * once. lwIP delays it (tcp_ack()); with TF_ACK_DELAY already set,
 	 * tcp_ack() turns into an immediate ACK. */
-	if (pcb->ooseq != NULL && p->tot_len > 0 && lwip_ntohl(hdr->seqno) == pcb->rcv_nxt) {
+	if (pcb->ooseq != NULL && p->tot_len > 0 && hdr->seqno == pcb->rcv_nxt /* host order here (tcp_input) */) {
 		tcp_set_flags(pcb, TF_ACK_DELAY);
 		tt->st.hole_fill_acks++;
 	}
@@ -446,6 +447,7 @@ void mlw__tcp_timer_settle(void)
 	struct tt_node *n;
 	u32_t now;
 
+	mlw__tcp_recovery_run();	/* tcp_recovery.c: after lwIP read the pass's ACKs */
 	if (tt->touched == NULL)
 		return;
 	now = sys_now();
@@ -488,6 +490,7 @@ static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 	pcb->cwnd = pcb->mss;
 	pcb->bytes_acked = 0;
 	tt->st.rto_fired++;
+	mlw__tcp_rec_rto(pcb);	/* tcp_recovery.c: the episode ends */
 	tcp_rexmit_rto_commit(pcb);
 }
 

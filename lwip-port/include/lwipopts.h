@@ -139,8 +139,10 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 #define TCP_MSL                         30000	/* TIME-WAIT and LAST-ACK: 2 MSL = 60 s */
 #define MLW_TCP_FIN_WAIT_MS             60000	/* orphaned FIN-WAIT-2 (lwIP: 20 s) */
 /* Ext arg slots: the timer node (tcp_timer.c), the connection table's
- * node (tcp_table.c), one left for an application. */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS       3
+ * node (tcp_table.c), the loss-recovery node (tcp_recovery.c, only for
+ * connections that saw SACK blocks or duplicate ACKs), one left for an
+ * application. */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS       4
 #define SO_REUSE                        1
 /* RFC 7323 timestamps and RFC 2018 selective acknowledgements, as Linux
  * (net.ipv4.tcp_timestamps = 1, tcp_sack = 1): every SYN offers both, a
