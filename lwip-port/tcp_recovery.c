@@ -87,6 +87,9 @@ struct rc_node {
 	u32_t last_ack;			/* snd_una at the last run */
 	u32_t rack_ts;			/* TSval of the newest SACKed segment, 0: none */
 	u32_t rack_rtt;			/* ms, measured on it */
+	u32_t probe_due;		/* ms: no ACK until then fires the probe timer */
+	u8_t probe_armed;
+	u8_t probes;			/* fired since snd_una last moved */
 };
 
 static _Thread_local struct rc_node *pending;
@@ -243,6 +246,8 @@ void mlw__tcp_rec_rto(struct tcp_pcb *pcb)
 	n->in_rec = 0;
 	n->nblk = 0;
 	n->rack_ts = 0;
+	n->probe_armed = 0;
+	n->probes = 0;
 	tcp_clear_flags(pcb, TF_INFR);
 	clear_marks(pcb->unsent, SEG_SACKED | SEG_REXMIT);
 	clear_marks(pcb->unacked, SEG_SACKED | SEG_REXMIT);
@@ -376,12 +381,49 @@ static void enter(struct rc_node *n, struct tcp_pcb *pcb, bool halve)
 	tcp_set_flags(pcb, TF_INFR);
 }
 
+/* The probe timeout: two RTTs (RACK's measurement, else lwIP's
+ * estimate), at least MLW_TCP_REC_PTO_MIN_MS, doubling per probe. */
+static u32_t pto_ms(const struct rc_node *n, const struct tcp_pcb *pcb)
+{
+	u32_t srtt = (u32_t)(pcb->sa >> 3) * TCP_SLOW_INTERVAL, t;
+
+	if (n->rack_ts != 0 && n->rack_rtt > srtt)
+		srtt = n->rack_rtt;
+	t = LWIP_MAX(2u * srtt, (u32_t)MLW_TCP_REC_PTO_MIN_MS);
+	return n->probes < 8 ? t << n->probes : t << 8;
+}
+
+static void arm_probe(struct rc_node *n, struct tcp_pcb *pcb, u32_t now)
+{
+	if (pcb->unacked == NULL || n->probes >= MLW_TCP_REC_PROBES || (pcb->flags & TF_RTO)) {
+		n->probe_armed = 0;
+		return;
+	}
+	n->probe_armed = 1;
+	n->probe_due = now + pto_ms(n, pcb);
+	mlw__tcp_touch(pcb);	/* the timer wheel reads the deadline */
+}
+
+static void recover(struct rc_node *n, u32_t now, bool timeout);
+
 static void run_one(struct rc_node *n, u32_t now)
 {
+	if (n->last_ack != n->pcb->lastack)
+		n->probes = 0;
+	recover(n, now, false);
+	arm_probe(n, n->pcb, now);
+}
+
+/* @p timeout: the probe timer fired (no ACK for a probe timeout): every
+ * segment below a SACKed one is lost (RACK's reordering window is over);
+ * with nothing SACKed, the last segment goes again (a tail loss probe,
+ * RFC 8985 7), which makes the peer report what it holds. */
+static void recover(struct rc_node *n, u32_t now, bool timeout)
+{
 	struct tcp_pcb *pcb = n->pcb;
-	u32_t mss = pcb->mss, total = 0, below = 0, pipe = 0;
+	u32_t mss = pcb->mss, total = 0, below = 0, pipe = 0, nsegs = 0, thresh;
 	bool sack = (pcb->flags & TF_SACK) != 0, forced = false;
-	struct tcp_seg **link;
+	struct tcp_seg **link, *last = NULL;
 
 	if (pcb->state < ESTABLISHED || pcb->state > LAST_ACK || pcb->unacked == NULL || (pcb->flags & TF_RTO)) {
 		n->nblk = 0;
@@ -406,11 +448,29 @@ static void run_one(struct rc_node *n, u32_t now)
 		return;
 	}
 	n->last_ack = pcb->lastack;
-	for (struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next)
+	for (struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next) {
 		if (s->flags & SEG_SACKED)
 			total += TCP_TCPLEN(s);
-	if (total == 0 && !n->in_rec)
+		nsegs++;
+		last = s;
+	}
+	if (total == 0 && !n->in_rec) {
+		if (timeout && last != NULL && pcb->unsent == NULL) {
+			struct tcp_seg **l = &pcb->unacked;
+
+			while (*l != last)
+				l = &(*l)->next;
+			if (rexmit(pcb, l))
+				rs.tlp_probes++;
+		}
 		return;
+	}
+	/* DupThresh 3, lowered when fewer segments are out and no new data
+	 * waits (early retransmit, RFC 5827): more than @p thresh bytes
+	 * SACKed above a segment make it lost. */
+	thresh = 2u * mss;
+	if (pcb->unsent == NULL && nsegs <= 3)
+		thresh = nsegs >= 2 ? (nsegs - 2u) * mss : 0;
 	/* pipe: RFC 6675's, over the unacked queue. */
 	for (struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next) {
 		u32_t len = TCP_TCPLEN(s);
@@ -419,7 +479,7 @@ static void run_one(struct rc_node *n, u32_t now)
 			below += len;
 			continue;
 		}
-		if (total - below > 2u * mss || rack_lost(n, s, now)) {
+		if (total - below > thresh || (timeout && total - below > 0) || rack_lost(n, s, now)) {
 			if ((s->flags & SEG_REXMIT) && !rack_lost(n, s, now))
 				pipe += len;	/* its retransmission is in flight */
 		} else {
@@ -439,9 +499,9 @@ static void run_one(struct rc_node *n, u32_t now)
 			link = &s->next;
 			continue;
 		}
-		lost = total - below > 2u * mss || rack_lost(n, s, now);
-		if (lost && (!(s->flags & SEG_REXMIT) || rack_lost(n, s, now))) {
-			bool rack = total - below <= 2u * mss || (s->flags & SEG_REXMIT);
+		lost = total - below > thresh || (timeout && total - below > 0) || rack_lost(n, s, now);
+		if (lost && (!(s->flags & SEG_REXMIT) || timeout || rack_lost(n, s, now))) {
+			bool rack = total - below <= thresh || (s->flags & SEG_REXMIT);
 
 			if (!n->in_rec) {
 				enter(n, pcb, true);
@@ -474,6 +534,34 @@ static void run_one(struct rc_node *n, u32_t now)
 				    (pipe < n->rec_cwnd ? n->rec_cwnd - pipe : 0));
 	if (pipe < n->rec_cwnd && pcb->unsent != NULL)
 		tcp_output(pcb);
+}
+
+bool mlw__tcp_rec_deadline(struct tcp_pcb *pcb, u32_t *due)
+{
+	struct rc_node *n;
+
+	if (rc_id < 0 || rc_id >= LWIP_TCP_PCB_NUM_EXT_ARGS)
+		return false;
+	n = tcp_ext_arg_get(pcb, (u8_t)rc_id);
+	if (n == NULL || !n->probe_armed)
+		return false;
+	*due = n->probe_due;
+	return true;
+}
+
+void mlw__tcp_rec_timer(struct tcp_pcb *pcb, u32_t now)
+{
+	struct rc_node *n = node_get(pcb, false);
+
+	if (n == NULL || !n->probe_armed || (s32_t)(now - n->probe_due) < 0)
+		return;
+	n->probe_armed = 0;
+	if (pcb->state < ESTABLISHED || pcb->state > LAST_ACK || pcb->unacked == NULL || (pcb->flags & TF_RTO))
+		return;
+	rs.probe_timeouts++;
+	n->probes++;
+	recover(n, now, true);
+	arm_probe(n, pcb, now);
 }
 
 void mlw__tcp_recovery_run(void)

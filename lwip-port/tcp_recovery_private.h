@@ -2,6 +2,8 @@
 #ifndef MLW_TCP_RECOVERY_PRIVATE_H
 #define MLW_TCP_RECOVERY_PRIVATE_H
 
+#include <stdbool.h>
+
 #include "lwip/arch.h"
 
 struct tcp_pcb;
@@ -31,6 +33,13 @@ void mlw__tcp_rec_rto(struct tcp_pcb *pcb);
  * only for its fast retransmit (LWIP_HOOK_TCP_OUT_ADD_TCPOPTS). */
 void mlw__tcp_rec_out_rto(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p);
 
+/* The probe timer (RACK's reordering timeout and the tail loss probe,
+ * RFC 8985 6.3 and 7) on the connection's timer wheel node (tcp_timer.c):
+ * true and its deadline in *@p due (sys_now() ms) while armed;
+ * mlw__tcp_rec_timer() when it is due. */
+bool mlw__tcp_rec_deadline(struct tcp_pcb *pcb, u32_t *due);
+void mlw__tcp_rec_timer(struct tcp_pcb *pcb, u32_t now);
+
 struct mlw_tcp_recovery_stats {
 	u64_t episodes;		/* recovery episodes entered (cwnd halved once each) */
 	u64_t episodes_lwip;	/* of which lwIP's own fast retransmit started */
@@ -39,6 +48,8 @@ struct mlw_tcp_recovery_stats {
 	u64_t newreno_rexmits;	/* partial-ACK retransmissions (RFC 6582) */
 	u64_t sacked_segs;	/* segments marked SACKed */
 	u64_t rto_resets;	/* episodes or scoreboards ended by an RTO */
+	u64_t probe_timeouts;	/* probe timer expiries (no ACK for 2 RTT) */
+	u64_t tlp_probes;	/* of which sent the last segment again (nothing SACKed) */
 	u64_t node_alloc_fails;
 };
 void mlw__tcp_recovery_stats(struct mlw_tcp_recovery_stats *out);

@@ -370,6 +370,8 @@ static void arm(struct tt_node *n, u32_t now)
 		DUE(idle_due(pcb, now, state_limit_ms(pcb)));
 	if (pcb->poll != NULL && pcb->pollinterval > 0)
 		DUE(n->poll_t0 + pcb->pollinterval * MLW_TT_POLL_UNIT_MS);
+	if (mlw__tcp_rec_deadline(pcb, &t))	/* tcp_recovery.c's probe timer */
+		DUE(t);
 #undef DUE
 place:
 	/* Slots behind the wheel are done: a deadline there waits for the
@@ -582,6 +584,12 @@ static bool expire(struct tt_node *n, u32_t now)
 		rto_expired(n, pcb, now);
 		if (GONE())
 			return false;
+	}
+	if (pcb->persist_backoff == 0 && pcb->rtime > 0) {
+		u32_t t;
+
+		if (mlw__tcp_rec_deadline(pcb, &t) && !before(now, t))
+			mlw__tcp_rec_timer(pcb, now);	/* tcp_recovery.c: loss probe */
 	}
 	if (keep_on(pcb) && idle >= keep_limit_ms(pcb)) {
 		if (pcb->keep_cnt_sent >= pcb->keep_cnt) {
