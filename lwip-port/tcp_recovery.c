@@ -218,8 +218,11 @@ void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optle
 		n = node_get(pcb, true);
 	if (n == NULL)
 		return;
-	if (n->in_rec)
+	if (n->in_rec) {
 		tcp_set_flags(pcb, TF_INFR);	/* no second fast retransmit, no second halving */
+		if (pcb->flags & TF_SACK)
+			pcb->dupacks = 0;	/* nor its cwnd inflation: pipe rules here */
+	}
 	pend(n);
 }
 
@@ -356,6 +359,31 @@ static bool rexmit(struct tcp_pcb *pcb, struct tcp_seg **link)
 	return sent;
 }
 
+/* A tail loss probe (RFC 8985 7.3): one new segment if the peer's window
+ * takes it, else the last one sent (@p last) again. */
+static void tail_probe(struct tcp_pcb *pcb, struct tcp_seg *last)
+{
+	struct tcp_seg *u = pcb->unsent, **l;
+	u32_t end;
+
+	if (u != NULL && (end = seg_seq(u) + u->len - pcb->lastack) <= pcb->snd_wnd) {
+		tcpwnd_size_t cwnd = pcb->cwnd;
+
+		if (pcb->cwnd < end)
+			pcb->cwnd = (tcpwnd_size_t)end;
+		tcp_output(pcb);
+		pcb->cwnd = cwnd;
+		if (pcb->unsent != u) {
+			rs.tlp_probes++;
+			return;
+		}
+	}
+	for (l = &pcb->unacked; *l != last; l = &(*l)->next)
+		;
+	if (rexmit(pcb, l))
+		rs.tlp_probes++;
+}
+
 static void enter(struct rc_node *n, struct tcp_pcb *pcb, bool halve)
 {
 	n->in_rec = 1;
@@ -438,6 +466,8 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 	if (!n->in_rec && (pcb->flags & TF_INFR)) {
 		enter(n, pcb, false);
 		forced = true;	/* lwIP retransmitted the first one */
+	} else if (timeout) {
+		forced = true;	/* no ACK for a probe timeout: one goes regardless of pipe */
 	}
 	if (!sack) {
 		/* RFC 6582: a partial ACK retransmits the next hole at once. */
@@ -455,14 +485,8 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 		last = s;
 	}
 	if (total == 0 && !n->in_rec) {
-		if (timeout && last != NULL && pcb->unsent == NULL) {
-			struct tcp_seg **l = &pcb->unacked;
-
-			while (*l != last)
-				l = &(*l)->next;
-			if (rexmit(pcb, l))
-				rs.tlp_probes++;
-		}
+		if (timeout && last != NULL)
+			tail_probe(pcb, last);
 		return;
 	}
 	/* DupThresh 3, lowered when fewer segments are out and no new data
@@ -505,7 +529,7 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 
 			if (!n->in_rec) {
 				enter(n, pcb, true);
-				forced = false;
+				forced = true;	/* RFC 6675 5 (4.3): the first one at once */
 			}
 			if (!forced && pipe >= n->rec_cwnd)
 				break;
@@ -534,6 +558,11 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 				    (pipe < n->rec_cwnd ? n->rec_cwnd - pipe : 0));
 	if (pipe < n->rec_cwnd && pcb->unsent != NULL)
 		tcp_output(pcb);
+	/* Until the next run, lwIP sends nothing new on its own (its
+	 * tcp_output() after the next ACK would spend the room a lost
+	 * segment needs). */
+	if (pcb->unsent != NULL)
+		pcb->cwnd = (tcpwnd_size_t)(pcb->snd_nxt - pcb->lastack);
 }
 
 bool mlw__tcp_rec_deadline(struct tcp_pcb *pcb, u32_t *due)
