@@ -489,6 +489,14 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 			tail_probe(pcb, last);
 		return;
 	}
+	if (total == 0 && timeout) {
+		/* In an episode with nothing SACKed: the first segment's
+		 * retransmission is the likely loss; send it again now rather
+		 * than at the RTO. */
+		if (rexmit(pcb, &pcb->unacked))
+			rs.sack_rexmits++, rs.rack_rexmits++;
+		return;
+	}
 	/* DupThresh 3, lowered when fewer segments are out and no new data
 	 * waits (early retransmit, RFC 5827): more than @p thresh bytes
 	 * SACKed above a segment make it lost. */
