@@ -52,7 +52,7 @@ struct seen_case {
 };
 
 static struct {
-	struct seen_case one, two, newreno;
+	struct seen_case one, two, newreno, probe;
 } res;
 
 static struct tcp_pcb *pcb_of(uint16_t pport)
@@ -289,6 +289,44 @@ static void newreno_case(int lfd)
 	case_end(c, pport, fd);
 }
 
+/* The hole's retransmission is lost too and the peer falls silent: the
+ * probe timer (2 RTT, at least 10 ms) sends it again long before the RTO
+ * (200 ms at least). */
+static void lost_rexmit_case(int lfd)
+{
+	struct seen_case *c = &res.probe;
+	const uint16_t pport = 6004;
+	int fd = open_and_send(lfd, pport, true, c);
+	uint32_t blk[1][2];
+	unsigned from;
+	int64_t t0, t_last = 0;
+
+	if (fd < 0)
+		return;
+	case_begin();
+	from = test_peer_log.n;
+	t0 = test_now_ms();
+	for (unsigned k = 3; k <= NSEG; k += 3) {
+		blk[0][0] = c->seq[1];
+		blk[0][1] = c->seq[k];
+		peer_ack(pport, c->seq[0], 0xffff, blk, 1);
+		test_wire_pass();
+	}
+	blk[0][1] = c->seq[NSEG];
+	peer_ack(pport, c->seq[0], 0xffff, blk, 1);
+	test_wire_pass();
+	c->rexmit_in_pass = c->rexmit[0];
+	while (test_now_ms() - t0 < 120) {
+		test_wire_pass();
+		memset(c->rexmit, 0, sizeof(c->rexmit));
+		t_last = count_rexmits(c, pport, from);
+		if (c->rexmit[0] >= 2)
+			break;
+	}
+	c->rexmit_delay_ms = c->rexmit[0] >= 2 ? t_last / 1000 - t0 : -1;
+	case_end(c, pport, fd);
+}
+
 static void run(void)
 {
 	int lfd;
@@ -303,6 +341,7 @@ static void run(void)
 	one_hole_case(lfd);
 	two_holes_case(lfd);
 	newreno_case(lfd);
+	lost_rexmit_case(lfd);
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -386,6 +425,22 @@ static void test_newreno_partial_ack(void **state)
 	assert_true(c->all_acked);
 }
 
+static void test_lost_rexmit_probe(void **state)
+{
+	const struct seen_case *c = &res.probe;
+
+	(void)state;
+	check_ran(c);
+	print_case("lost retransmission", c);
+	assert_int_equal(c->rexmit[0], 2);	/* at the SACKs, then at the probe timeout */
+	for (unsigned k = 1; k < NSEG; k++)
+		assert_int_equal(c->rexmit[k], 0);
+	assert_int_equal(c->rto_fired, 0);
+	assert_true(c->rexmit_delay_ms >= 10 && c->rexmit_delay_ms < 150);
+	assert_int_equal(c->episodes, 1);
+	assert_true(c->all_acked);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -398,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_one_hole),
 		cmocka_unit_test(test_two_holes),
 		cmocka_unit_test(test_newreno_partial_ack),
+		cmocka_unit_test(test_lost_rexmit_probe),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwrecovery", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
