@@ -90,6 +90,8 @@ struct rc_node {
 	u32_t probe_due;		/* ms: no ACK until then fires the probe timer */
 	u8_t probe_armed;
 	u8_t probes;			/* fired since snd_una last moved */
+	u8_t sacked;			/* segments up to high_sacked may be marked */
+	u32_t high_sacked;		/* the end of the highest SACKed segment */
 };
 
 static _Thread_local struct rc_node *pending;
@@ -249,6 +251,7 @@ void mlw__tcp_rec_rto(struct tcp_pcb *pcb)
 	n->in_rec = 0;
 	n->nblk = 0;
 	n->rack_ts = 0;
+	n->sacked = 0;
 	n->probe_armed = 0;
 	n->probes = 0;
 	tcp_clear_flags(pcb, TF_INFR);
@@ -290,6 +293,9 @@ static void apply_blocks(struct rc_node *n, struct tcp_pcb *pcb, u32_t now)
 			if (TCP_SEQ_LEQ(n->blk[k][0], a) && TCP_SEQ_LEQ(b, n->blk[k][1])) {
 				s->flags |= SEG_SACKED;
 				rs.sacked_segs++;
+				if (!n->sacked || TCP_SEQ_GT(b, n->high_sacked))
+					n->high_sacked = b;
+				n->sacked = 1;
 				if (seg_tsval(s, &ts) && (!any || TCP_SEQ_GT(ts, newest))) {
 					newest = ts;
 					any = true;
@@ -423,7 +429,8 @@ static u32_t pto_ms(const struct rc_node *n, const struct tcp_pcb *pcb)
 
 static void arm_probe(struct rc_node *n, struct tcp_pcb *pcb, u32_t now)
 {
-	if (pcb->unacked == NULL || n->probes >= MLW_TCP_REC_PROBES || (pcb->flags & TF_RTO)) {
+	if (pcb->unacked == NULL || n->probes >= MLW_TCP_REC_PROBES || (pcb->flags & TF_RTO) ||
+	    pcb->persist_backoff != 0 || pcb->snd_wnd == 0) {
 		n->probe_armed = 0;
 		return;
 	}
@@ -463,6 +470,12 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 	apply_blocks(n, pcb, now);
 	if (n->in_rec && TCP_SEQ_GEQ(pcb->lastack, n->rec_point))
 		n->in_rec = 0;	/* lwIP already set cwnd = ssthresh on this ACK */
+	if (n->sacked && TCP_SEQ_LEQ(n->high_sacked, pcb->lastack))
+		n->sacked = 0;	/* every SACKed segment is acknowledged (and freed) */
+	if (!n->in_rec && !timeout && !n->sacked && !(pcb->flags & TF_INFR)) {
+		n->last_ack = pcb->lastack;
+		return;	/* nothing to look at: no walk of the queue */
+	}
 	if (!n->in_rec && (pcb->flags & TF_INFR)) {
 		enter(n, pcb, false);
 		forced = true;	/* lwIP retransmitted the first one */
@@ -582,6 +595,13 @@ bool mlw__tcp_rec_deadline(struct tcp_pcb *pcb, u32_t *due)
 	n = tcp_ext_arg_get(pcb, (u8_t)rc_id);
 	if (n == NULL || !n->probe_armed)
 		return false;
+	if (pcb->persist_backoff != 0 || pcb->snd_wnd == 0) {
+		/* The window closed: persist probes, not loss probes (a probe
+		 * timer here kept firing each millisecond and, under a full
+		 * heap, stalled test_resources' hogs). */
+		n->probe_armed = 0;
+		return false;
+	}
 	*due = n->probe_due;
 	return true;
 }
