@@ -348,10 +348,14 @@ static bool rexmit(struct tcp_pcb *pcb, struct tcp_seg **link)
 	tcp_set_flags(pcb, TF_INFR);	/* past Nagle */
 	tcp_output(pcb);
 	sent = pcb->unsent != s;
-	if (pcb->unsent == s) {		/* not sent: left first in unsent */
-		s->next = rest;
-	} else {
-		pcb->unsent = rest;
+	pcb->unsent = rest;
+	if (!sent) {
+		/* Not sent (no buffer, the port refused it): back in its place
+		 * in unacked. Left first in unsent, it would sit behind the
+		 * other unacked segments once an RTO moved them there, where
+		 * lwIP's window test (from snd_una) never lets them out. */
+		s->next = *link;
+		*link = s;
 	}
 #if TCP_OVERSIZE
 	pcb->unsent_oversize = rest != NULL ? oversize : 0;
