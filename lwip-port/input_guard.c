@@ -29,6 +29,22 @@
  * (TIME-WAIT keeps lwIP's answer, an ACK, as Linux does); counted in
  * rx_tcp_noack_drops.
  *
+ * Out-of-order data past the window (MLW__TCP_PAST_WINDOW in
+ * mlw_lwip_hooks.h, inline). tcp_receive() keeps an out-of-order segment
+ * that reaches an empty ooseq queue whole, even where it ends past
+ * rcv_nxt + rcv_wnd (only a segment appended behind others is cut to the
+ * window); when the data before it arrives, the window left is shorter
+ * than the segment and lwIP asserts "tcp_receive: ooseq tcplen > rcv_wnd"
+ * (2.1.3 and 2.2.1). A sender that keeps to RFC 9293 can send such a
+ * segment: it bounds its data by SND.UNA + SND.WND, and an ACK that moves
+ * SND.UNA without updating SND.WND (a retransmitted segment of ours carries
+ * a new ACK but an old sequence number) moves its edge past ours; so can
+ * one that misbehaves. Such a segment (it starts inside the window, past
+ * rcv_nxt, and ends beyond it) is dropped here, as if lost: the sender
+ * sends it again, and once it is next in sequence lwIP cuts it to the
+ * window itself. Segments starting at rcv_nxt or outside the window are
+ * lwIP's as before (trimmed, or answered with an ACK).
+ *
  * Neighbour discovery. nd6_input() takes the first option of an NS or NA
  * as the link-layer address option without checking its type or that its
  * length is non-zero (an option of length 0 at the end of an NS makes it

@@ -14,11 +14,18 @@
  * Call chain:
  *   segment in  (LWIP_HOOK_TCP_INPACKET_PCB) -> mlw__tcp_touch(pcb)
  *   segment out (LWIP_HOOK_TCP_OUT_ADD_TCPOPTS) -> mlw__tcp_touch(pcb)
- *   a touch puts the node on the shard's touched list; at the end of the
- *   shard's pass, or at the next tick, mlw__tcp_timer_settle() -> arm():
- *   reads what lwIP changed (retransmission timer restarted, persist
- *   started, delayed ACK wanted, state) and puts the node in the slot of
- *   its nearest deadline.
+ *   a touch adds the node to the shard's touched array (the node stays
+ *   where it is on the wheel); at the start of the shard's next pass, or
+ *   at the next tick, mlw__tcp_timer_settle() -> arm(): reads what lwIP changed
+ *   (retransmission timer restarted, persist started, delayed ACK wanted,
+ *   state) and records the nearest deadline in the node. The node moves
+ *   to that deadline's slot only if its slot would fire too late; if it
+ *   fires earlier, fire_slot() sees the deadline still ahead and moves it
+ *   then. A request/response connection restarts its retransmission
+ *   timer with every segment, each time a little later: moved at every
+ *   touch, its node (and its two neighbours in the slot's list, other
+ *   connections' nodes, cold at 10^4 connections) would be written per
+ *   segment; this way it moves about once per RTO.
  *   lwIP's TCP timer (every TCP_TMR_INTERVAL while connections exist)
  *   -> __wrap_tcp_tmr -> mlw__tcp_timer_tick(): advance tcp_ticks, settle,
  *   then fire() the nodes of every slot up to now -> expire() does what
@@ -82,25 +89,33 @@
 #define MLW_TT_RETRY_MS 10u		/* refused data, a pending FIN, a failed probe */
 #define MLW_TT_POLL_UNIT_MS 500u	/* tcp_poll()'s interval unit */
 
-enum { TT_NONE, TT_TOUCHED, TT_WHEEL, TT_FIRING };
+enum { TT_NONE, TT_WHEEL, TT_FIRING };
 
+/* 48 bytes: with the shard heap's 16-byte block header, one cache line. */
 struct tt_node {
-	struct tcp_pcb *pcb;
+	struct tcp_pcb *pcb;		/* NULL: the PCB is gone, the node waits in touched[] to be freed */
 	struct tt_node *next, **pprev;	/* the list named by where */
-	u32_t due;			/* ms, sys_now(); valid on the wheel */
+	u32_t due;			/* ms, sys_now(): the nearest deadline, valid on the wheel */
 	u32_t rto_t0;			/* when the retransmission timer started */
 	u32_t persist_t0;		/* when the current persist interval started */
 	u32_t poll_t0;			/* the last poll */
 	u32_t delack_t0;		/* when a delayed ACK was first seen wanted */
-	u8_t where;
-	u8_t state;			/* pcb->state at the last arm() */
-	u8_t delack;			/* delack_t0 is valid */
-	u8_t backoff;			/* RTO timeouts since the last ACK of new data */
+	u32_t slot : 12;		/* the wheel slot it is in (due or earlier) */
+	u32_t where : 2;
+	u32_t touched : 1;		/* in tt->touched[] */
+	u32_t delack : 1;		/* delack_t0 is valid */
+	u32_t backoff : 5;		/* RTO timeouts since the last ACK of new data (<= 16) */
+	u32_t state : 4;		/* pcb->state at the last arm() */
 };
+
+_Static_assert(MLW_TT_SLOTS == 1u << 12, "tt_node.slot holds a slot number");
 
 struct tt_shard {
 	struct tt_node *slot[MLW_TT_SLOTS];
-	struct tt_node *touched;
+	/* Nodes touched since the last settle, in touch order (shard heap,
+	 * grown by doubling, kept until the shard ends). */
+	struct tt_node **touched;
+	u32_t ntouched, touched_cap;
 	struct tt_node *firing;
 	struct tt_node *running;	/* in expire() */
 	bool gone;			/* running's PCB was freed */
@@ -150,6 +165,20 @@ static void push(struct tt_node **head, struct tt_node *n, u8_t where)
 	n->where = where;
 }
 
+static void push_slot(struct tt_node *n, u32_t ms)
+{
+	n->slot = ms % MLW_TT_SLOTS;
+	push(&tt->slot[ms % MLW_TT_SLOTS], n, TT_WHEEL);
+}
+
+/* The millisecond at which the wheel next visits the node's slot. */
+static u32_t slot_visit(const struct tt_node *n)
+{
+	u32_t first = tt->wheel_ms + 1;
+
+	return first + ((n->slot - first) & (MLW_TT_SLOTS - 1));
+}
+
 /* ---- the shard's state ---- */
 
 /* The wheel starts at the first touch or tick of a run. */
@@ -176,6 +205,10 @@ static void tt_destroy(u8_t id, void *data)
 	if (tt->running == n)
 		tt->gone = true;
 	unlink_node(n);
+	if (n->touched) {
+		n->pcb = NULL;	/* freed by the next settle */
+		return;
+	}
 	mlw__lwip_free(n);
 }
 
@@ -323,7 +356,7 @@ static void arm(struct tt_node *n, u32_t now)
 
 	if ((n->state == SYN_SENT || n->state == SYN_RCVD) && st >= ESTABLISHED && st != TIME_WAIT)
 		raise_initial_window(pcb);
-	n->state = st;
+	n->state = st & 0xfu;
 
 	if (st == TIME_WAIT) {
 		DUE(idle_due(pcb, now, state_limit_ms(pcb)));
@@ -379,8 +412,47 @@ place:
 	if (before(due, tt->wheel_ms + 1))
 		due = tt->wheel_ms + 1;
 	n->due = due;
+	/* A slot that fires no later than the deadline keeps the node. */
+	if (n->where == TT_WHEEL && !before(due, slot_visit(n)))
+		return;
 	unlink_node(n);
-	push(&tt->slot[due % MLW_TT_SLOTS], n, TT_WHEEL);
+	push_slot(n, due);
+}
+
+/* Arm every node touched since the last settle; free those whose PCB went
+ * meanwhile. arm() may touch a node again (tcp_output() from
+ * raise_initial_window()): while it runs the node is still marked, so it
+ * is not added twice; a node touched again later in the loop is. */
+static void settle_touched(u32_t now)
+{
+	for (u32_t i = 0; i < tt->ntouched; i++) {
+		struct tt_node *n = tt->touched[i];
+
+		if (n->pcb != NULL)
+			arm(n, now);
+		n->touched = 0;
+		if (n->pcb == NULL)
+			mlw__lwip_free(n);
+	}
+	tt->ntouched = 0;
+}
+
+static bool touched_grow(void)
+{
+	u32_t cap = tt->touched_cap ? 2 * tt->touched_cap : 64;
+	struct tt_node **a;
+
+	if (cap < tt->touched_cap)
+		return false;
+	a = mlw__lwip_malloc(cap * sizeof(*a));
+	if (a == NULL)
+		return false;
+	if (tt->ntouched > 0)
+		memcpy(a, tt->touched, tt->ntouched * sizeof(*a));
+	mlw__lwip_free(tt->touched);
+	tt->touched = a;
+	tt->touched_cap = cap;
+	return true;
 }
 
 /* ---- touching ---- */
@@ -419,10 +491,18 @@ void mlw__tcp_touch(struct tcp_pcb *pcb)
 	if (!ready())
 		return;
 	n = node_of(pcb, tt->wheel_ms);
-	if (n == NULL || n->where == TT_TOUCHED || n == tt->running)
+	if (n == NULL || n->touched || n == tt->running)
 		return;
-	unlink_node(n);
-	push(&tt->touched, n, TT_TOUCHED);
+	if (tt->ntouched == tt->touched_cap && !touched_grow()) {
+		/* No memory for the array: arm it now instead. */
+		u32_t now = sys_now();
+
+		advance_ticks(now);
+		arm(n, now);
+		return;
+	}
+	n->touched = 1;
+	tt->touched[tt->ntouched++] = n;
 }
 
 void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p)
@@ -446,16 +526,14 @@ void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const str
 
 void mlw__tcp_timer_settle(void)
 {
-	struct tt_node *n;
 	u32_t now;
 
-	mlw__tcp_recovery_run();	/* tcp_recovery.c: after lwIP read the pass's ACKs */
-	if (tt->touched == NULL)
+	mlw__tcp_recovery_run();	/* tcp_recovery.c: after lwIP read the last pass's ACKs */
+	if (tt->ntouched == 0)
 		return;
 	now = sys_now();
 	advance_ticks(now);
-	while ((n = tt->touched) != NULL)
-		arm(n, now);
+	settle_touched(now);
 }
 
 /* ---- expiry: what lwIP's tcp_slowtmr()/tcp_fasttmr() do, for one PCB ---- */
@@ -637,8 +715,8 @@ static void fire_slot(u32_t ms, u32_t now)
 	}
 	while ((n = tt->firing) != NULL) {
 		unlink_node(n);
-		if (before(now, n->due)) {	/* a lap ahead (after a stall) */
-			push(&tt->slot[n->due % MLW_TT_SLOTS], n, TT_WHEEL);
+		if (before(now, n->due)) {	/* kept early (see arm()), or a lap ahead */
+			push_slot(n, n->due);
 			continue;
 		}
 		tt->running = n;
@@ -664,10 +742,7 @@ void mlw__tcp_timer_tick(void)
 	if (now - tt->wheel_ms > MLW_TT_SLOTS)
 		tt->wheel_ms = now - MLW_TT_SLOTS;
 	while (before(tt->wheel_ms, now)) {
-		struct tt_node *n;
-
-		while ((n = tt->touched) != NULL)
-			arm(n, now);
+		settle_touched(now);
 		/* The slot is marked done first, so a node armed while it
 		 * fires goes to a later slot. */
 		tt->wheel_ms++;
@@ -695,8 +770,18 @@ int mlw__tcp_timer_fini(void)
 	for (unsigned i = 0; i < MLW_TT_SLOTS; i++)
 		for (struct tt_node *n = tt->slot[i]; n != NULL; n = n->next)
 			left++;
-	for (struct tt_node *n = tt->touched; n != NULL; n = n->next)
-		left++;
+	for (u32_t i = 0; i < tt->ntouched; i++) {
+		struct tt_node *n = tt->touched[i];
+
+		if (n->pcb == NULL) {
+			mlw__lwip_free(n);
+			continue;
+		}
+		n->touched = 0;	/* a PCB freed later frees its node */
+		if (n->where != TT_WHEEL)
+			left++;
+	}
+	mlw__lwip_free(tt->touched);
 	memset(tt, 0, sizeof(*tt));
 	return left;
 }

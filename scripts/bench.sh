@@ -6,9 +6,13 @@
 # scripts/bench.sh --help lists them. The report lands in build/bench/<time>/.
 set -eu
 cd "$(dirname "$0")/.."
+preload=""
 for a in "$@"; do
 	case $a in
-	-h|--help) exec python3 contrib/bench/run.py --help ;;
+	-h|--help) python3 contrib/bench/run.py --help
+		echo "scripts/bench.sh --preload [SECONDS]: redis and nginx on mlwip through libmlwip-preload.so against Linux (contrib/bench/preload_bench.sh)"
+		exit 0 ;;
+	--preload) preload=1 ;;
 	esac
 done
 scripts/deps.sh
@@ -25,5 +29,12 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
 	command -v sudo >/dev/null 2>&1 || { echo "bench.sh: run as root (or install sudo)" >&2; exit 1; }
 	SUDO=sudo
+fi
+if [ -n "$preload" ]; then
+	cmake --build build/bench-release -j "$(nproc)" --target mlwip_preload >>build/bench-release.build.log 2>&1 ||
+		{ tail -n 60 build/bench-release.build.log; exit 1; }
+	shift	# --preload comes first: scripts/bench.sh --preload [SECONDS]
+	echo "=== mlwip benchmark: unmodified servers through the LD_PRELOAD layer against Linux"
+	exec $SUDO bash contrib/bench/preload_bench.sh build/bench-release "$@"
 fi
 exec $SUDO python3 contrib/bench/run.py --build build/bench-release "$@"

@@ -1,7 +1,8 @@
 /* shard.c - one shard's life: its lwIP instance and netifs, the run-to-completion loop, and teardown.
  *
- * Loop pass: rx_queues -> steer -> (own: pbuf -> netif->input | other: ring)
- *            -> inbox rings -> sys_check_timeouts -> TX flush -> idle back-off.
+ * Loop pass: timer settle -> sys_check_timeouts -> rx_queues -> steer
+ *            -> (own: pbuf -> netif->input | other: ring) -> inbox rings
+ *            -> TX flush -> idle back-off.
  */
 #include <errno.h>
 #include <string.h>
@@ -407,17 +408,25 @@ void mlw__shard_publish(struct mlw_shard *sh)
 		atomic_store_explicit(&sh->pub.v[i], src[i], memory_order_relaxed);
 }
 
-/* One pass of the run loop, without the idle policy: RX and inbox rings,
- * lwIP timers when due, TX flush, stats publication. Returns the frames
- * handled. */
+/* One pass of the run loop, without the idle policy: timers (settled,
+ * then fired when due), RX and inbox rings, TX flush, stats publication.
+ * Returns the frames handled. */
 static unsigned shard_pass(struct mlw_shard *sh)
 {
 	struct mlw_stack *st = sh->stack;
 	uint64_t now = rte_rdtsc();
-	unsigned work = poll_rx(sh);
+	unsigned work;
 
-	/* Frames a shard sent to its own addresses (lwIP's loopback queue). */
-	netif_poll_all();
+	/* Timers of the connections touched since the last pass: those the
+	 * last pass received on and those the application has written to
+	 * since (lwip-port/tcp_timer.c reads what lwIP changed). Settled, and
+	 * the timers fired, here at the start of a pass rather than after
+	 * its receive, so a request the application has answered in between
+	 * is seen with its ACK gone out with the answer: no delayed-ACK
+	 * deadline to place on the wheel and visit later, one arm() per
+	 * connection for both. Whatever arm() or a timer sends goes out in
+	 * this pass's flush. */
+	mlw__tcp_timer_settle();
 	/* lwIP's timers have millisecond resolution: look at them once a
 	 * millisecond, not on every pass. */
 	if (now - sh->timer_tsc >= sh->tsc_hz / 1000) {
@@ -428,10 +437,9 @@ static unsigned shard_pass(struct mlw_shard *sh)
 			sh->tw_tsc = now;
 		}
 	}
-	/* Connections this pass sent or received on: their timers, read
-	 * from what lwIP changed (lwip-port/tcp_timer.c); whatever that sends
-	 * goes out in this flush. */
-	mlw__tcp_timer_settle();
+	work = poll_rx(sh);
+	/* Frames a shard sent to its own addresses (lwIP's loopback queue). */
+	netif_poll_all();
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		work += mlw__txq_flush(&sh->txq[pi]);
 	sh->stats.loops++;
@@ -533,4 +541,42 @@ out:
 	current_shard = NULL;
 	MLW_TSAN_RELEASE(st);	/* acquired after rte_eal_mp_wait_lcore() */
 	return rc;
+}
+
+/*
+ * A shard on a thread that runs its own loop (attach.c): the start and the
+ * end of mlw__shard_main() without the loop between them, which the
+ * thread drives through mlw_shard_poll() and the blocking socket calls.
+ * No init or fini function runs here: the thread is the application.
+ */
+int mlw__shard_attach(struct mlw_shard *sh)
+{
+	int rc;
+
+	current_shard = sh;
+	sh->tsc_hz = rte_get_tsc_hz();
+	rc = mlw_alloc_thread_init(sh->node);
+	if (rc == 0 || rc == -EEXIST)
+		rc = mlw_alloc_set_limit(sh->stack->p.heap_limit);
+	if (rc != 0) {
+		current_shard = NULL;
+		return rc;
+	}
+	mlw__rx_zc_setup(sh->id, sh->stack->p.zc_own, sh->stack->p.zc_fwd);
+	sh->neigh_responder = sh->stack->rss.reta[0] == sh->id;
+	lwip_init();
+	rc = netifs_up(sh);
+	if (rc != 0)
+		start_failed(sh->stack, rc);
+	return rc;
+}
+
+void mlw__shard_detach(struct mlw_shard *sh)
+{
+	abort_connections();
+	teardown(sh);
+	collect_stats(sh);
+	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);
+	mlw__shard_publish(sh);
+	current_shard = NULL;
 }

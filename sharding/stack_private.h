@@ -91,6 +91,9 @@ struct mlw_shard {
 	bool neigh_responder;		/* answers ARP and ND for the shared addresses */
 	/* Received frames the port marked with a bad checksum (dropped). */
 	uint64_t rx_cksum_flagged;
+	/* attach.c: a thread runs this shard (launched on its lcore, or a
+	 * program thread attached); set once, by whoever claims it. */
+	atomic_bool claimed;
 	struct mlw__published pub;
 };
 
@@ -119,5 +122,8 @@ unsigned mlw__tw_trim(struct mlw_shard *sh);
 /* shard.c */
 int mlw__shard_main(void *arg);
 void mlw__shard_publish(struct mlw_shard *sh);
+int mlw__shard_attach(struct mlw_shard *sh);
+struct mlw_shard *mlw__current_shard(void);
+void mlw__shard_detach(struct mlw_shard *sh);
 
 #endif /* MLW_STACK_PRIVATE_H */

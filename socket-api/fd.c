@@ -289,7 +289,11 @@ static void retry_later(struct mlw__shard_socks *t, struct mlw__sock *s)
  * waiting for that ACK retransmits for nothing (seen with a one-segment
  * request/response). It is still one ACK per socket per pass, and none
  * when the application answered in the same pass (the ACK rides on the
- * data tcp_output() sent).
+ * data tcp_output() sent). A socket whose received data the application
+ * has not read yet keeps its delayed ACK for one more pass (ack_can_wait):
+ * the data may have come with a connection the application is only now
+ * accepting, or behind another socket's event, and the answer it writes
+ * after reading carries the ACK instead of a segment of its own.
  *
  * When the port is backed up, the netif refuses a segment with ERR_MEM and
  * tcp_output() returns that at once: the segment and all after it stay on
@@ -305,10 +309,20 @@ static void retry_later(struct mlw__shard_socks *t, struct mlw__sock *s)
  * the retried segments then go out in that pass's flush. Only ERR_MEM is
  * retried: no route or a frame too big for an mbuf do not get better.
  */
+/* Only a delayed ACK is due (no immediate one, no data to send), for
+ * data the application has not read, and it has not waited a pass yet. */
+static bool ack_can_wait(const struct mlw__sock *s)
+{
+	const struct tcp_pcb *pcb = s->pcb;
+
+	return !s->ack_held && s->rx_bytes > 0 && pcb->unsent == NULL &&
+	       (pcb->flags & (TF_ACK_DELAY | TF_ACK_NOW)) == TF_ACK_DELAY;
+}
+
 int mlw__flush(void)
 {
 	struct mlw__shard_socks *t = tls_socks;
-	struct mlw__list *l;
+	struct mlw__list *l, held;
 	int n = 0;
 
 	if (t == NULL)
@@ -324,15 +338,28 @@ int mlw__flush(void)
 		if (mlw__list_linked(l))	/* (an err callback may have taken it off) */
 			mlw__list_remove(l);
 	}
+	mlw__list_init(&held);
 	while ((l = mlw__list_first(&t->dirty)) != NULL) {
 		struct mlw__sock *s = MLW__LIST_ENTRY(l, struct mlw__sock, dirty_link);
 
 		mlw__list_remove(l);
 		if (s->pcb == NULL || s->state == MLW__S_LISTEN)
 			continue;
+		if (ack_can_wait(s)) {
+			s->ack_held = true;
+			mlw__list_push_back(&held, l);
+			continue;
+		}
+		s->ack_held = false;
 		if (mlw__tcp_output_ack(s->pcb) == ERR_MEM)
 			retry_later(t, s);
 		n++;
+	}
+	/* The held ones are the next flush's (an err callback meanwhile
+	 * may have taken one off the list: mlw__undirty works on any list). */
+	while ((l = mlw__list_first(&held)) != NULL) {
+		mlw__list_remove(l);
+		mlw__list_push_back(&t->dirty, l);
 	}
 	return n;
 }

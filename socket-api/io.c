@@ -113,7 +113,7 @@ static size_t rx_copy(struct mlw__sock *s, uint8_t *buf, size_t len, bool peek, 
 		return done;
 	if (s->rxh == NULL)
 		s->rxt = NULL;
-	s->rx_off = off;
+	s->rx_off = (uint32_t)off;	/* within one pbuf */
 	s->rx_bytes -= done;
 	/* Open the window by what the application took (honest flow
 	 * control: unread data keeps it closed), within SO_RCVBUF. */

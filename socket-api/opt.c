@@ -85,11 +85,21 @@ size_t mlw__tx_room(const struct mlw__sock *s)
  * (TCP_WND, or 64 KiB without window scaling) and opens pcb->rcv_wnd by
  * what tcp_recved() returns. A smaller SO_RCVBUF keeps rcv_cut bytes off
  * it: taken from pcb->rcv_wnd at once where the window has them, the rest
- * (rcv_held) from the next reads, whose tcp_recved() then gives less. lwIP
- * never shrinks the right edge it announced (tcp_update_rcv_ann_wnd), so a
- * smaller window shows as the peer's data arrives. tcp_close() resets a
- * connection whose window is not fully open, so close gives the cut back
- * first (tcp.c).
+ * (rcv_held) from the next reads, whose tcp_recved() then gives less.
+ *
+ * The right edge announced never moves left (RFC 9293 3.8.6.2.2): lwIP
+ * keeps its announcement there (tcp_update_rcv_ann_wnd), and the cut
+ * keeps pcb->rcv_wnd there too, rcv_nxt + rcv_wnd >= rcv_ann_right_edge,
+ * taking from the window at once only what lies beyond that edge. lwIP
+ * accepts only data below rcv_nxt + rcv_wnd, and it relies on the peer
+ * never sending past it: an out-of-order segment that reaches an empty
+ * ooseq queue is kept whole, and when the data before it arrives lwIP
+ * asserts "tcp_receive: ooseq tcplen > rcv_wnd" (tcp_in.c) if the window
+ * left is shorter than the segment. A window cut below the announced edge
+ * let a peer that kept to our announcement do exactly that (issue 12).
+ * So a smaller window shows as the peer's data arrives and the reads open
+ * less. tcp_close() resets a connection whose window is not fully open, so
+ * close gives the cut back first (tcp.c).
  */
 static void rcv_recved(struct tcp_pcb *pcb, size_t n)
 {
@@ -112,10 +122,23 @@ void mlw__rcv_limit(struct mlw__sock *s)
 	lim = mlw__rcvbuf_limit(s);
 	want = lim < max ? max - lim : 0;
 	if (want > s->rcv_cut) {
-		uint32_t more = want - s->rcv_cut, now = more < pcb->rcv_wnd ? more : pcb->rcv_wnd;
+		uint32_t right = pcb->rcv_nxt + pcb->rcv_wnd, spare, more, now;
+
+		/* The edge lies left of rcv_nxt when the peer sent past it
+		 * (lwIP takes in-window data it had not announced). */
+		if (TCP_SEQ_LT(pcb->rcv_ann_right_edge, pcb->rcv_nxt))
+			spare = pcb->rcv_wnd;
+		else
+			spare = TCP_SEQ_GT(right, pcb->rcv_ann_right_edge) ? right - pcb->rcv_ann_right_edge : 0;
+		more = want - s->rcv_cut;
+		now = more < spare ? more : spare;
 
 		pcb->rcv_wnd -= now;
 		s->rcv_held += more - now;
+		/* A window lwIP opened but has not sent yet (tcp_recved below
+		 * its update threshold) is not announced: it follows the cut. */
+		if (pcb->rcv_ann_wnd > pcb->rcv_wnd)
+			pcb->rcv_ann_wnd = pcb->rcv_wnd;
 	} else if (want < s->rcv_cut) {
 		uint32_t back = s->rcv_cut - want, h = back < s->rcv_held ? back : s->rcv_held;
 
@@ -126,21 +149,26 @@ void mlw__rcv_limit(struct mlw__sock *s)
 	s->rcv_cut = want;
 }
 
-/* At establishment: nothing beyond the SYN's window (syn_opts.c) has been
- * announced yet, so the window the next segment offers can be cut to the
- * limit too; never below the right edge already offered. */
+/* At establishment (lwIP's connected or accept callback, before the
+ * segment that established the connection is read): only SYNs have been
+ * sent, whose window field is never scaled (RFC 7323 2.2), so nothing
+ * beyond 0xffff bytes, or the smaller window syn_opts.c wrote, has been
+ * announced. lwIP records more for a SYN-ACK: tcp_output_segment() sets
+ * rcv_ann_right_edge to rcv_nxt + rcv_ann_wnd, the whole TCP_WND once the
+ * peer's SYN enabled window scaling, while the segment carries 0xffff of
+ * it. The edge is put back to what the peer was offered, so the window can
+ * be cut to the limit down to there, and the next segment offers no more
+ * than the cut window (before, it offered all of TCP_WND while the PCB
+ * accepted only the limit: issue 12). */
 void mlw__rcv_limit_open(struct mlw__sock *s)
 {
 	struct tcp_pcb *pcb = conn_pcb(s);
-	uint32_t edge, ann;
 
 	if (pcb == NULL || s->rcvbuf == 0)
 		return;
+	if (TCP_SEQ_GT(pcb->rcv_ann_right_edge, pcb->rcv_nxt + 0xffffu))
+		pcb->rcv_ann_right_edge = pcb->rcv_nxt + 0xffffu;
 	mlw__rcv_limit(s);
-	edge = pcb->rcv_ann_right_edge - pcb->rcv_nxt;
-	ann = pcb->rcv_wnd > edge ? pcb->rcv_wnd : edge;
-	if (pcb->rcv_ann_wnd > ann)
-		pcb->rcv_ann_wnd = ann;
 }
 
 void mlw__rcv_open(struct mlw__sock *s, size_t n)

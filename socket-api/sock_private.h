@@ -39,54 +39,70 @@ struct mlw__dgram;
 
 /* A TCP or UDP socket (f.kind). A TCP PCB's callback argument points here
  * until close; a UDP socket uses upcb and the datagram queue instead of
- * pcb and the byte queue. */
+ * pcb and the byte queue.
+ *
+ * The fields a request/response touches (lwIP's recv and sent callbacks,
+ * epoll notification, read, write, the end-of-pass flush) come first and
+ * fit in the first 128 bytes: with 10^4 connections and more, each
+ * connection's objects are out of cache by the time its next segment
+ * comes, and every cache line a transaction touches is a miss. Options and
+ * listener/UDP state follow. */
 struct mlw__sock {
+	/* ---- hot: bytes 0-63 ---- */
 	struct mlw__file f;
 	struct tcp_pcb *pcb;	/* NULL once lwIP freed it (err callback) */
-	int family;		/* AF_INET or AF_INET6 */
 	uint8_t state;		/* enum mlw__tcp_state */
 	bool nonblock;
 	bool rd_eof;		/* peer's FIN received (or connection gone) */
 	bool rd_shut;		/* shutdown(SHUT_RD) */
 	bool wr_shut;		/* shutdown(SHUT_WR), or connection gone */
-	bool connect_pending;	/* non-blocking connect said EINPROGRESS (Linux's SS_CONNECTING) */
-	bool was_connected;	/* connect succeeded or accepted (Linux's SS_CONNECTED) */
-	bool nodelay, keepalive, reuse;
-	bool linger_on;
-	int linger_sec;
-	uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;	/* 0: lwIP's default */
-	uint8_t syn_cnt;	/* TCP_SYNCNT; 0: lwIP's TCP_SYNMAXRTX */
-	uint16_t user_mss;	/* TCP_MAXSEG set by the user; 0: none */
-	bool v6only;		/* IPV6_V6ONLY (AF_INET6 only) */
-	bool quickack_off;	/* TCP_QUICKACK set to 0 (recorded, see opt.c) */
 	bool cork;		/* TCP_CORK: partial segments wait in cork_buf */
+	bool ack_held;		/* the flush left its delayed ACK for one pass (fd.c) */
 	uint16_t cork_len;	/* bytes held in cork_buf */
-	uint8_t *cork_buf;	/* TCP_MSS bytes from the shard heap, first corked send */
-	uint32_t user_timeout_ms;	/* TCP_USER_TIMEOUT; 0: lwIP's retransmission limit */
-	uint32_t ut_start;	/* sys_now() when unacknowledged data was first seen, 0: none */
-	uint32_t ut_lastack;	/* pcb->lastack at ut_start */
+	int so_error;		/* pending error (errno value), 0 if none */
 	/* SO_SNDBUF / SO_RCVBUF as getsockopt reports them (twice the value
 	 * set, as Linux); 0: the default. What the connection may use is
 	 * half of it (see opt.c). */
-	uint32_t sndbuf, rcvbuf;
+	uint32_t sndbuf;
+	uint32_t rx_off;	/* bytes of rxh already read (< its len, a u16_t) */
+	/* Receive queue: lwIP's pbufs linked through ->next, as delivered.
+	 * Their tot_len fields are not maintained (u16_t would overflow with
+	 * a window above 64 KiB): rx_bytes is the truth. */
+	struct pbuf *rxh, *rxt;
+	size_t rx_bytes;	/* unread bytes in the queue */
+
+	/* ---- hot: bytes 64-127 ---- */
+	struct mlw__list watch;		/* epoll entries watching this socket */
+	struct mlw__list dirty_link;	/* on the shard's dirty list when linked */
+	uint32_t rcvbuf;
 	/* SO_RCVBUF below lwIP's window: rcv_cut bytes are kept off the
 	 * PCB's window, rcv_held of them still to take (from the next reads'
 	 * tcp_recved) because the window was smaller than the cut. */
 	uint32_t rcv_cut, rcv_held;
+	uint32_t user_timeout_ms;	/* TCP_USER_TIMEOUT; 0: lwIP's retransmission limit */
+	struct mlw__list retry_link;	/* on its retry list (tcp_output said ERR_MEM) */
+
+	/* ---- the rest ---- */
+	int family;		/* AF_INET or AF_INET6 */
+	bool connect_pending;	/* non-blocking connect said EINPROGRESS (Linux's SS_CONNECTING) */
+	bool was_connected;	/* connect succeeded or accepted (Linux's SS_CONNECTED) */
+	bool nodelay, keepalive, reuse;
+	bool linger_on;
+	bool v6only;		/* IPV6_V6ONLY (AF_INET6 only) */
+	bool quickack_off;	/* TCP_QUICKACK set to 0 (recorded, see opt.c) */
+	uint8_t syn_cnt;	/* TCP_SYNCNT; 0: lwIP's TCP_SYNMAXRTX */
+	uint16_t user_mss;	/* TCP_MAXSEG set by the user; 0: none */
+	int linger_sec;
+	uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;	/* 0: lwIP's default */
+	uint8_t *cork_buf;	/* TCP_MSS bytes from the shard heap, first corked send */
+	uint32_t ut_start;	/* sys_now() when unacknowledged data was first seen, 0: none */
+	uint32_t ut_lastack;	/* pcb->lastack at ut_start */
 	uint64_t rcvtimeo_us, sndtimeo_us;	/* SO_RCVTIMEO/SO_SNDTIMEO; 0: forever */
-	int so_error;		/* pending error (errno value), 0 if none */
 	int abort_err;		/* errno for the err callback when we abort the PCB (0: lwIP's err) */
 	/* The local address of an established connection, for getsockname
 	 * once the PCB is gone (Linux keeps reporting it, too). */
 	ip_addr_t name_ip;
 	uint16_t name_port;	/* 0: none kept */
-
-	/* Receive queue: lwIP's pbufs linked through ->next, as delivered.
-	 * Their tot_len fields are not maintained (u16_t would overflow with
-	 * a window above 64 KiB): rx_bytes is the truth. */
-	struct pbuf *rxh, *rxt;
-	size_t rx_off;		/* bytes of rxh already read */
-	size_t rx_bytes;	/* unread bytes in the queue */
 
 	/* Listening: completed connections, not yet accepted (a ring). */
 	struct mlw__sock **acq;
@@ -97,11 +113,11 @@ struct mlw__sock {
 	struct mlw__dgram *dqh, *dqt;
 	unsigned dq_n;
 	size_t dq_bytes;
-
-	struct mlw__list dirty_link;	/* on the shard's dirty list when linked */
-	struct mlw__list retry_link;	/* on its retry list (tcp_output said ERR_MEM) */
-	struct mlw__list watch;		/* epoll entries watching this socket */
 };
+
+_Static_assert(offsetof(struct mlw__sock, rx_bytes) + sizeof(size_t) <= 64 &&
+		       offsetof(struct mlw__sock, retry_link) + sizeof(struct mlw__list) <= 128,
+	       "a socket's per-transaction fields fit its first two cache lines (64-bit)");
 
 /* The fields every new socket starts with (the rest zero). */
 static inline void mlw__sock_init(struct mlw__sock *s, int kind, int family)

@@ -139,6 +139,68 @@ MLW_EXPORT int mlw_stack_create_from_file(struct mlw_stack **out, const char *pa
 MLW_EXPORT int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init,
 			     mlw_shard_fini_fn fini, void *arg);
 
+/**
+ * Start the stack without giving up the calling thread (mTCP style): shards
+ * 1..n-1 start on their cores and run @p init / @p fini as under
+ * mlw_stack_run(); the calling thread becomes shard 0, with its lwIP
+ * instance and netifs up, but runs no loop and no @p init: it is the
+ * application. It makes socket calls and drives the shard with
+ * mlw_shard_poll() (or mlw_epoll_wait() and blocking calls, which run the
+ * loop themselves) until mlw_stack_detach(). Must be called by the thread
+ * that created the stack (DPDK's main lcore).
+ *
+ * @return 0, or -EINVAL @p st is NULL or the calling thread is not DPDK's
+ *   main lcore; -EALREADY the stack already ran or is attached; -EBUSY a
+ *   shard's lcore was busy; a negative errno from shard 0's heap or netif
+ *   set-up. On failure every shard has stopped again.
+ */
+MLW_EXPORT int mlw_stack_attach(struct mlw_stack *st, mlw_shard_init_fn init,
+				mlw_shard_fini_fn fini, void *arg);
+
+/**
+ * Stop an attached stack from its shard 0 thread: shard 0 aborts its
+ * connections and frees lwIP's memory (close its descriptors first, e.g.
+ * with mlw_socket_close_all(), so its heap ends empty), the other shards
+ * stop as under mlw_stack_stop(). Then mlw_stack_destroy() may follow.
+ *
+ * @return 0, or the first non-zero value another shard's init returned;
+ *   -EINVAL not called on shard 0 of @p st.
+ */
+MLW_EXPORT int mlw_stack_detach(struct mlw_stack *st);
+
+/**
+ * mlw_stack_attach() without starting shards 1..n-1: the calling thread
+ * becomes shard 0, and each other shard waits for a thread of the program
+ * to attach it with mlw_stack_attach_shard() (several threads each owning
+ * a shard, e.g. a server with one listener per thread). Frames steered to
+ * a shard no thread attached wait in its queue.
+ *
+ * @return as mlw_stack_attach().
+ */
+MLW_EXPORT int mlw_stack_attach_threads(struct mlw_stack *st);
+
+/**
+ * Make the calling thread shard @p shard (1..n-1) of a stack started with
+ * mlw_stack_attach_threads(), as mlw_stack_attach() makes its caller
+ * shard 0: lwIP instance and netifs up, no loop of its own.
+ *
+ * @return 0, or -EINVAL bad @p st or @p shard, or the stack is not
+ *   attached; -EPERM the calling thread is an EAL lcore, DPDK's interrupt
+ *   thread, or already a shard; -EBUSY another thread runs that shard; a
+ *   negative errno from the shard's heap or netif set-up.
+ */
+MLW_EXPORT int mlw_stack_attach_shard(struct mlw_stack *st, unsigned shard);
+
+/**
+ * The calling thread stops being its shard (attached by
+ * mlw_stack_attach_shard(), or shard 0 of mlw_stack_attach_threads()
+ * while others still run): its connections are aborted and its lwIP
+ * memory freed (close its descriptors first); the other shards go on.
+ *
+ * @return 0, or -EINVAL the calling thread is not a shard of @p st.
+ */
+MLW_EXPORT int mlw_stack_detach_shard(struct mlw_stack *st);
+
 /** Ask every shard to stop. Async-signal-safe; callable from any thread. */
 MLW_EXPORT void mlw_stack_stop(struct mlw_stack *st);
 

@@ -55,11 +55,22 @@ void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optle
 	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK && (pcb)->unacked != NULL && \
 	 (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */                \
 	 ? mlw__tcp_rec_in(pcb, hdr, optlen, opt1len, opt2) : (void)0)
+/* An out-of-order data segment (no SYN or RST) that starts inside the
+ * receive window and ends past it, in a state that takes data: dropped
+ * (input_guard.c says why). Listening and TIME-WAIT PCBs fail the state
+ * test before any field they lack is read. */
+#define MLW__TCP_PAST_WINDOW(pcb, hdr, p)                                                       \
+	((pcb)->state >= SYN_RCVD && (pcb)->state < CLOSE_WAIT && (p)->tot_len != 0 &&          \
+	 (((const u8_t *)(hdr))[13] & 0x06) == 0 && TCP_SEQ_GT((hdr)->seqno, (pcb)->rcv_nxt) &&  \
+	 TCP_SEQ_LT((hdr)->seqno, (pcb)->rcv_nxt + (pcb)->rcv_wnd) &&                           \
+	 TCP_SEQ_GT((hdr)->seqno + (p)->tot_len + (((const u8_t *)(hdr))[13] & 0x01u),           \
+		    (pcb)->rcv_nxt + (pcb)->rcv_wnd))
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(MLW__TCP_TABLE_ATTACH(),                                            \
 	 mlw__tcp_touch_in(pcb, hdr, p),                                     \
 	 MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2),                   \
-	 (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
+	 MLW__TCP_PAST_WINDOW(pcb, hdr, p) ? ERR_ABRT                        \
+	 : (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
 /* TCP output: a reset built in reply to a received segment gets RFC 9293's
@@ -111,7 +122,7 @@ void mlw__tcp_rec_out_rto(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, 
  * walk of every connection in tcp_tmr() (linked with --wrap=tcp_tmr).
  * A touch marks a connection whose timers lwIP may have changed;
  * mlw__tcp_timer_settle() re-arms the touched ones (the shard calls it
- * at the end of each pass); mlw__tcp_timer_tick() fires what is due. */
+ * at the start of each pass); mlw__tcp_timer_tick() fires what is due. */
 struct tcp_pcb;
 void mlw__tcp_touch(struct tcp_pcb *pcb);
 void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p);
