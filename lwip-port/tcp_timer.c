@@ -76,6 +76,7 @@
 #include "lwip/tcp.h"
 
 #include "mlw_lwip_hooks.h"
+#include "tcp_recovery_private.h"
 
 #if LWIP_TCP_PCB_NUM_EXT_ARGS < 1
 #error "lwipopts.h must give TCP PCBs an ext arg slot (LWIP_TCP_PCB_NUM_EXT_ARGS) for their timers"
@@ -402,6 +403,8 @@ static void arm(struct tt_node *n, u32_t now)
 		DUE(idle_due(pcb, now, state_limit_ms(pcb)));
 	if (pcb->poll != NULL && pcb->pollinterval > 0)
 		DUE(n->poll_t0 + pcb->pollinterval * MLW_TT_POLL_UNIT_MS);
+	if (mlw__tcp_rec_deadline(pcb, &t))	/* tcp_recovery.c's probe timer */
+		DUE(t);
 #undef DUE
 place:
 	/* Slots behind the wheel are done: a deadline there waits for the
@@ -510,7 +513,7 @@ void mlw__tcp_touch_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const str
 	/* Data that fills (part of) a hole: RFC 5681 4.2 wants the ACK at
 	 * once. lwIP delays it (tcp_ack()); with TF_ACK_DELAY already set,
 	 * tcp_ack() turns into an immediate ACK. */
-	if (pcb->ooseq != NULL && p->tot_len > 0 && lwip_ntohl(hdr->seqno) == pcb->rcv_nxt) {
+	if (pcb->ooseq != NULL && p->tot_len > 0 && hdr->seqno == pcb->rcv_nxt /* host order here (tcp_input) */) {
 		tcp_set_flags(pcb, TF_ACK_DELAY);
 		tt->st.hole_fill_acks++;
 	}
@@ -525,6 +528,7 @@ void mlw__tcp_timer_settle(void)
 {
 	u32_t now;
 
+	mlw__tcp_recovery_run();	/* tcp_recovery.c: after lwIP read the last pass's ACKs */
 	if (tt->ntouched == 0)
 		return;
 	now = sys_now();
@@ -566,6 +570,7 @@ static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 	pcb->cwnd = pcb->mss;
 	pcb->bytes_acked = 0;
 	tt->st.rto_fired++;
+	mlw__tcp_rec_rto(pcb);	/* tcp_recovery.c: the episode ends */
 	tcp_rexmit_rto_commit(pcb);
 }
 
@@ -657,6 +662,12 @@ static bool expire(struct tt_node *n, u32_t now)
 		rto_expired(n, pcb, now);
 		if (GONE())
 			return false;
+	}
+	if (pcb->persist_backoff == 0 && pcb->rtime > 0) {
+		u32_t t;
+
+		if (mlw__tcp_rec_deadline(pcb, &t) && !before(now, t))
+			mlw__tcp_rec_timer(pcb, now);	/* tcp_recovery.c: loss probe */
 	}
 	if (keep_on(pcb) && idle >= keep_limit_ms(pcb)) {
 		if (pcb->keep_cnt_sent >= pcb->keep_cnt) {

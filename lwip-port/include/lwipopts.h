@@ -138,9 +138,16 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 #define MLW_TCP_DELACK_MS               30	/* Linux: 40 ms at least */
 #define TCP_MSL                         30000	/* TIME-WAIT and LAST-ACK: 2 MSL = 60 s */
 #define MLW_TCP_FIN_WAIT_MS             60000	/* orphaned FIN-WAIT-2 (lwIP: 20 s) */
+/* Loss recovery (tcp_recovery.c): the probe timeout (RACK reordering
+ * timeout / tail loss probe) is 2 x SRTT, at least this (Linux: 10 ms),
+ * doubling per probe; probes before the RTO takes over. */
+#define MLW_TCP_REC_PTO_MIN_MS          10
+#define MLW_TCP_REC_PROBES              2
 /* Ext arg slots: the timer node (tcp_timer.c), the connection table's
- * node (tcp_table.c), one left for an application. */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS       3
+ * node (tcp_table.c), the loss-recovery node (tcp_recovery.c, only for
+ * connections that saw SACK blocks or duplicate ACKs), one left for an
+ * application. */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS       4
 #define SO_REUSE                        1
 /* RFC 7323 timestamps and RFC 2018 selective acknowledgements, as Linux
  * (net.ipv4.tcp_timestamps = 1, tcp_sack = 1): every SYN offers both, a

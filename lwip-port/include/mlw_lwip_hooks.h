@@ -47,6 +47,14 @@ void mlw__tcp_table_attach(void);
 #define MLW__TCP_TABLE_ATTACH() ((void)(mlw__tcp_table_detached ? mlw__tcp_table_attach() : (void)0))
 err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 		     u8_t *opt2, struct pbuf *p);
+/* Loss recovery (tcp_recovery.c): an ACK for a synchronized connection
+ * with data in flight hands its SACK blocks over before lwIP reads it. */
+void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
+		     u8_t *opt2);
+#define MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2)                                 \
+	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK && (pcb)->unacked != NULL && \
+	 (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */                \
+	 ? mlw__tcp_rec_in(pcb, hdr, optlen, opt1len, opt2) : (void)0)
 /* An out-of-order data segment (no SYN or RST) that starts inside the
  * receive window and ends past it, in a state that takes data: dropped
  * (input_guard.c says why). Listening and TIME-WAIT PCBs fail the state
@@ -60,6 +68,7 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(MLW__TCP_TABLE_ATTACH(),                                            \
 	 mlw__tcp_touch_in(pcb, hdr, p),                                     \
+	 MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2),                   \
 	 MLW__TCP_PAST_WINDOW(pcb, hdr, p) ? ERR_ABRT                        \
 	 : (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
@@ -99,10 +108,14 @@ void mlw__tcp_syn_opts(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
 
 /* lwIP has one TCP output hook; it serves the above: a reset
  * (tcp_rst.c; pcb may be NULL there) and a SYN or SYN-ACK (syn_opts.c);
- * every other segment a PCB sends touches its timers (tcp_timer.c). */
+ * every other segment a PCB sends touches its timers (tcp_timer.c), and
+ * one sent again after an RTO is counted as a retransmission
+ * (tcp_recovery.c; lwIP counts only its fast retransmit). */
+void mlw__tcp_rec_out_rto(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p);
 #define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
 	((((const u8_t *)(hdr))[13] & 0x04 /* RST */) ? mlw__tcp_out_rst(hdr, opts) : \
 	 (mlw__tcp_touch((struct tcp_pcb *)(pcb)),                                  \
+	  ((pcb) != NULL && ((pcb)->flags & TF_RTO) ? mlw__tcp_rec_out_rto(pcb, hdr, p) : (void)0), \
 	  (((const u8_t *)(hdr))[13] & 0x02 /* SYN */) ? (mlw__tcp_syn_opts(pcb, hdr), (opts)) : (opts)))
 
 /* TCP timers per connection on a wheel (tcp_timer.c), replacing lwIP's

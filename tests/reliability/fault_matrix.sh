@@ -62,9 +62,9 @@ MUST=" loss5 combined "
 # rcv_wnd" assertion aborted mlw_epoll_echo under reordering and corruption: fixed, issue 12.)
 GAP=${MLW_IMPAIR_GAP:-"loss20.linux_nosack"}
 # Run, must complete byte-exact, but the floor is only reported (asserted with MLW_IMPAIR_ALL=1):
-# mlwip takes 4-6 x Linux-without-SACK's time under 5% loss (client and server alike) and
-# 1.0-1.5 x under combined, at the floor's edge.
-FLOOR_GAP=${MLW_IMPAIR_FLOOR_GAP:-"loss5.mlw_cli combined.mlw_cli loss5.mlw_srv combined.mlw_srv"}
+# mlwip's client meets the floors since SACK-based recovery (lwip-port/tcp_recovery.c; README,
+# "Loss recovery"); the server's figures vary more (its receive side, README), reported only.
+FLOOR_GAP=${MLW_IMPAIR_FLOOR_GAP:-"loss5.mlw_srv combined.mlw_srv"}
 COLS="linux_nosack linux_sack mlw_srv mlw_cli"
 [ "${MLW_IMPAIR_MLW2:-0}" = 1 ] && COLS="$COLS mlw2"
 

@@ -1,0 +1,465 @@
+/* test_tcp_recovery.c - loss recovery on the wire (lwip-port/tcp_recovery.c): a peer that SACKs the segments after a hole gets the hole retransmitted in the same pass, not after the RTO; two holes in one window both within one round trip with cwnd halved once; without SACK, a partial ACK retransmits the next hole at once (RFC 6582).
+ *
+ * main -> test_stack_run(one shard on net_ring0) -> run(): the peer
+ * 10.0.0.99 is played by frames put into lwIP's input (test_wire.c); the
+ * shard's accepted socket writes ten segments, the peer answers with
+ * crafted ACKs (SACK blocks, a window that changes on every ACK, as a
+ * Linux receiver's does while it queues out-of-order data). What the shard
+ * sends is read off the ring; each case records what it saw in res, the
+ * CMocka tests after the run assert it. Before tcp_recovery.c lwIP ignored
+ * the SACK blocks and did not count ACKs whose window changed as
+ * duplicates: every hole waited for the retransmission timeout.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/stats.h"
+#include "lwip/tcp.h"
+#include "mlwip/socket.h"
+#include "mlwip/stack.h"
+#include "mlw_lwip_hooks.h"
+#include "tcp_recovery_private.h"
+#include "test_frame.h"
+#include "test_peer.h"
+#include "test_stack.h"
+
+#define LPORT 80
+#define NSEG 10
+#define PEER_MSS 1012	/* 1000 data bytes with timestamps */
+
+struct seen_case {
+	bool ran;
+	unsigned nseg;			/* data segments of the first flight */
+	uint32_t seq[NSEG + 1];		/* their sequence numbers, seq[NSEG]: the end */
+	unsigned rexmit[NSEG];		/* retransmissions of each, before the final ACK */
+	unsigned rexmit_in_pass;	/* of the holes, in the pass of the ACK that showed them */
+	int64_t rexmit_delay_ms;	/* from the revealing ACK to the last hole's retransmission */
+	uint64_t rto_fired;		/* RTO timeouts during the case */
+	uint64_t episodes;		/* recovery episodes */
+	uint32_t cwnd_before, ssthresh_after, cwnd_after;
+	uint64_t mib_rexmits;		/* lwIP's tcpretranssegs during the case */
+	bool all_acked;			/* the final ACK emptied the queue */
+};
+
+static struct {
+	struct seen_case one, two, newreno, probe;
+} res;
+
+static struct tcp_pcb *pcb_of(uint16_t pport)
+{
+	for (struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next)
+		if (p->remote_port == pport)
+			return p;
+	return NULL;
+}
+
+/* SYN options: MSS, (SACK permitted,) timestamps. */
+static unsigned syn_opts(uint8_t o[20], bool sack)
+{
+	unsigned n = 0;
+
+	o[n++] = 2, o[n++] = 4, o[n++] = PEER_MSS >> 8, o[n++] = PEER_MSS & 0xff;
+	o[n++] = 1, o[n++] = 1;
+	if (sack)
+		o[n++] = 4, o[n++] = 2;
+	else
+		o[n++] = 1, o[n++] = 1;
+	o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
+	test_put32(o + n, 1000), n += 4;
+	test_put32(o + n, 0), n += 4;
+	return n;
+}
+
+static uint32_t peer_seq, peer_ts = 2000;
+
+/* The peer's ACK of @p ack with window @p wnd and @p nsack SACK blocks. */
+static void peer_ack(uint16_t pport, uint32_t ack, uint16_t wnd, const uint32_t (*sack)[2], unsigned nsack)
+{
+	uint8_t o[40];
+	unsigned n = test_tcp_ack_opts(o, true, ++peer_ts, 0, sack, nsack);
+
+	test_peer_send(pport, LPORT, 0x10, peer_seq, ack, wnd, o, n, 0);
+}
+
+/* Connects from @p pport, writes NSEG segments; fills c->seq. Returns the
+ * descriptor or -1. */
+static int open_and_send(int lfd, uint16_t pport, bool sack, struct seen_case *c)
+{
+	static char buf[NSEG * 1000];
+	unsigned from = test_peer_log.n;
+	uint8_t o[40];
+	uint32_t isn;
+	int fd, one = 1;
+
+	peer_seq = 50000;
+	test_peer_send(pport, LPORT, 0x02, peer_seq, 0, 0xffff, o, syn_opts(o, sack), 0);
+	from = test_peer_log.n;
+	fd = test_peer_accept(lfd, LPORT, pport, from, peer_seq, o, test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),
+			      &isn);
+	if (fd < 0)
+		return -1;
+	peer_seq++;
+	/* Nagle would hold the last segment (lwIP compares it with the MSS
+	 * before the timestamps option takes its 12 bytes). */
+	if (mlw_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		test_peer_fail("TCP_NODELAY: %s", strerror(errno));
+	test_peer_passes(2);
+	memset(buf, 'x', sizeof(buf));
+	from = test_peer_log.n;
+	if (mlw_write(fd, buf, sizeof(buf)) != (long)sizeof(buf)) {
+		test_peer_fail("write: %s", strerror(errno));
+		return -1;
+	}
+	test_peer_passes(3);
+	c->nseg = 0;
+	for (unsigned i = from; i < test_peer_log.n && c->nseg < NSEG; i++) {
+		const struct test_seg *g = &test_peer_log.seg[i];
+
+		if (g->sport == LPORT && g->dport == pport && g->plen > 0)
+			c->seq[c->nseg++] = g->seq;
+		c->seq[c->nseg] = g->seq + g->plen;
+	}
+	if (c->nseg != NSEG) {
+		test_peer_fail("port %u: %u segments in the first flight, not %u (last %u bytes)", pport,
+			       c->nseg, NSEG, c->nseg ? c->seq[c->nseg] - c->seq[c->nseg - 1] : 0);
+		return -1;
+	}
+	if (pcb_of(pport) != NULL)
+		c->cwnd_before = pcb_of(pport)->cwnd;
+	return fd;
+}
+
+/* Counts the retransmissions of the first flight's segments logged from
+ * @p from on into c->rexmit; returns the time of the last one (us), 0 if none. */
+static int64_t count_rexmits(struct seen_case *c, uint16_t pport, unsigned from)
+{
+	int64_t last = 0;
+
+	for (unsigned i = from; i < test_peer_log.n; i++) {
+		const struct test_seg *g = &test_peer_log.seg[i];
+
+		if (g->sport != LPORT || g->dport != pport || g->plen == 0)
+			continue;
+		for (unsigned k = 0; k < NSEG; k++)
+			if (g->seq == c->seq[k]) {
+				c->rexmit[k]++;
+				last = g->t_us;
+			}
+	}
+	return last;
+}
+
+static struct mlw_tcp_timer_stats tst0;
+static struct mlw_tcp_recovery_stats rst0;
+static uint64_t mib0;
+
+static void case_begin(void)
+{
+	mlw__tcp_timer_stats(&tst0);
+	mlw__tcp_recovery_stats(&rst0);
+	mib0 = lwip_stats.mib2.tcpretranssegs;
+}
+
+static void case_end(struct seen_case *c, uint16_t pport, int fd)
+{
+	struct mlw_tcp_timer_stats tst;
+	struct mlw_tcp_recovery_stats rst;
+	struct tcp_pcb *p = pcb_of(pport);
+
+	mlw__tcp_timer_stats(&tst);
+	mlw__tcp_recovery_stats(&rst);
+	c->rto_fired = tst.rto_fired - tst0.rto_fired;
+	c->episodes = rst.episodes - rst0.episodes;
+	c->mib_rexmits = lwip_stats.mib2.tcpretranssegs - mib0;
+	if (p != NULL) {
+		c->ssthresh_after = p->ssthresh;
+		c->cwnd_after = p->cwnd;
+	}
+	/* Everything acknowledged: the queue empties. */
+	peer_ack(pport, c->seq[NSEG], 0xffff, NULL, 0);
+	test_peer_passes(2);
+	p = pcb_of(pport);
+	c->all_acked = p != NULL && p->unacked == NULL && p->unsent == NULL;
+	mlw_close(fd);
+	test_peer_passes(2);
+	c->ran = true;
+}
+
+/* One hole (segment 0): the peer SACKs 1..9 over three ACKs whose window
+ * changes each time. */
+static void one_hole_case(int lfd)
+{
+	struct seen_case *c = &res.one;
+	const uint16_t pport = 6001;
+	int fd = open_and_send(lfd, pport, true, c);
+	uint32_t blk[1][2];
+	unsigned from;
+	int64_t t0;
+
+	if (fd < 0)
+		return;
+	case_begin();
+	from = test_peer_log.n;
+	t0 = test_now_ms();
+	for (unsigned k = 2; k <= NSEG - 1; k += 3) {
+		blk[0][0] = c->seq[1];
+		blk[0][1] = c->seq[k + 1 > NSEG ? NSEG : k + 1];
+		peer_ack(pport, c->seq[0], (uint16_t)(0xffff - 1000 * k), blk, 1);
+		test_wire_pass();
+	}
+	count_rexmits(c, pport, from);
+	c->rexmit_in_pass = c->rexmit[0] != 0;
+	c->rexmit_delay_ms = test_now_ms() - t0;
+	case_end(c, pport, fd);
+}
+
+/* Two holes (segments 0 and 4): SACKs of 1..3 and 5..9 arrive; both holes
+ * must go out before any RTO, cwnd halved once. */
+static void two_holes_case(int lfd)
+{
+	struct seen_case *c = &res.two;
+	const uint16_t pport = 6002;
+	int fd = open_and_send(lfd, pport, true, c);
+	uint32_t blk[2][2];
+	unsigned from;
+	int64_t t0;
+
+	if (fd < 0)
+		return;
+	case_begin();
+	from = test_peer_log.n;
+	t0 = test_now_ms();
+	/* Segments 1, 2, 3 arrive: SACK [1, 4). */
+	for (unsigned k = 1; k <= 3; k++) {
+		blk[0][0] = c->seq[1];
+		blk[0][1] = c->seq[k + 1];
+		peer_ack(pport, c->seq[0], (uint16_t)(0xffff - 1000 * k), blk, 1);
+		test_wire_pass();
+	}
+	/* Segments 5..9: the newest block first (RFC 2018). */
+	for (unsigned k = 5; k <= 9; k++) {
+		blk[0][0] = c->seq[5];
+		blk[0][1] = c->seq[k + 1];
+		blk[1][0] = c->seq[1];
+		blk[1][1] = c->seq[4];
+		peer_ack(pport, c->seq[0], (uint16_t)(0xffff - 1000 * k), blk, 2);
+		test_wire_pass();
+	}
+	count_rexmits(c, pport, from);
+	c->rexmit_in_pass = (c->rexmit[0] != 0) + (c->rexmit[4] != 0);
+	c->rexmit_delay_ms = test_now_ms() - t0;
+	case_end(c, pport, fd);
+}
+
+/* No SACK: three duplicates (lwIP's fast retransmit of segment 0), then a
+ * partial ACK up to the second hole (segment 4): retransmitted at once. */
+static void newreno_case(int lfd)
+{
+	struct seen_case *c = &res.newreno;
+	const uint16_t pport = 6003;
+	int fd = open_and_send(lfd, pport, false, c);
+	unsigned from;
+	int64_t t0;
+
+	if (fd < 0)
+		return;
+	case_begin();
+	from = test_peer_log.n;
+	t0 = test_now_ms();
+	for (unsigned k = 0; k < 3; k++) {
+		peer_ack(pport, c->seq[0], 0xffff, NULL, 0);
+		test_wire_pass();
+	}
+	/* Segment 0 arrives again: everything up to the second hole. */
+	peer_ack(pport, c->seq[4], 0xffff, NULL, 0);
+	test_wire_pass();
+	count_rexmits(c, pport, from);
+	c->rexmit_in_pass = (c->rexmit[0] != 0) + (c->rexmit[4] != 0);
+	c->rexmit_delay_ms = test_now_ms() - t0;
+	case_end(c, pport, fd);
+}
+
+/* The hole's retransmission is lost too and the peer falls silent: the
+ * probe timer (2 RTT, at least 10 ms) sends it again long before the RTO
+ * (200 ms at least). */
+static void lost_rexmit_case(int lfd)
+{
+	struct seen_case *c = &res.probe;
+	const uint16_t pport = 6004;
+	int fd = open_and_send(lfd, pport, true, c);
+	uint32_t blk[1][2];
+	unsigned from;
+	int64_t t0, t_last = 0;
+
+	if (fd < 0)
+		return;
+	case_begin();
+	from = test_peer_log.n;
+	t0 = test_now_ms();
+	for (unsigned k = 3; k <= NSEG; k += 3) {
+		blk[0][0] = c->seq[1];
+		blk[0][1] = c->seq[k];
+		peer_ack(pport, c->seq[0], 0xffff, blk, 1);
+		test_wire_pass();
+	}
+	blk[0][1] = c->seq[NSEG];
+	peer_ack(pport, c->seq[0], 0xffff, blk, 1);
+	test_wire_pass();
+	c->rexmit_in_pass = c->rexmit[0];
+	while (test_now_ms() - t0 < 120) {
+		test_wire_pass();
+		memset(c->rexmit, 0, sizeof(c->rexmit));
+		t_last = count_rexmits(c, pport, from);
+		if (c->rexmit[0] >= 2)
+			break;
+	}
+	c->rexmit_delay_ms = c->rexmit[0] >= 2 ? t_last / 1000 - t0 : -1;
+	case_end(c, pport, fd);
+}
+
+static void run(void)
+{
+	int lfd;
+
+	if (!test_peer_init("10.0.0.99", "10.0.0.2")) {
+		test_peer_fail("no DPDK netif");
+		return;
+	}
+	lfd = test_peer_listen(LPORT);
+	if (lfd < 0)
+		return;
+	one_hole_case(lfd);
+	two_holes_case(lfd);
+	newreno_case(lfd);
+	lost_rexmit_case(lfd);
+	mlw_close(lfd);
+	test_pump_ms(50);
+}
+
+static unsigned bad_heaps;
+
+static void check_ran(const struct seen_case *c)
+{
+	if (test_peer_failure()[0] != '\0')
+		fail_msg("%s", test_peer_failure());
+	assert_true(c->ran);
+}
+
+static void print_case(const char *name, const struct seen_case *c)
+{
+	printf("%s: retransmissions", name);
+	for (unsigned k = 0; k < NSEG; k++)
+		printf(" %u", c->rexmit[k]);
+	printf("; holes sent in %lld ms, rto %llu, episodes %llu, MIB %llu, cwnd %u -> %u (ssthresh %u)\n",
+	       (long long)c->rexmit_delay_ms, (unsigned long long)c->rto_fired,
+	       (unsigned long long)c->episodes, (unsigned long long)c->mib_rexmits, c->cwnd_before,
+	       c->cwnd_after, c->ssthresh_after);
+}
+
+static void test_one_hole(void **state)
+{
+	const struct seen_case *c = &res.one;
+
+	(void)state;
+	check_ran(c);
+	print_case("one hole", c);
+	assert_int_equal(c->rexmit[0], 1);	/* at once, once */
+	for (unsigned k = 1; k < NSEG; k++)
+		assert_int_equal(c->rexmit[k], 0);	/* SACKed: never again */
+	assert_int_equal(c->rto_fired, 0);
+	assert_true(c->rexmit_delay_ms < 150);	/* the RTO is 200 ms at least */
+	assert_int_equal(c->episodes, 1);
+	assert_int_equal(c->mib_rexmits, 1);
+	assert_true(c->all_acked);
+}
+
+static void test_two_holes(void **state)
+{
+	const struct seen_case *c = &res.two;
+
+	(void)state;
+	check_ran(c);
+	print_case("two holes", c);
+	assert_int_equal(c->rexmit[0], 1);
+	assert_int_equal(c->rexmit[4], 1);
+	for (unsigned k = 1; k < NSEG; k++)
+		if (k != 4)
+			assert_int_equal(c->rexmit[k], 0);
+	assert_int_equal(c->rto_fired, 0);
+	assert_true(c->rexmit_delay_ms < 150);
+	/* cwnd halved once for both holes: ssthresh is half the flight of
+	 * ten segments, not a quarter. */
+	assert_int_equal(c->episodes, 1);
+	assert_true(c->ssthresh_after >= 4 * 1000 && c->ssthresh_after <= 6 * 1000);
+	assert_int_equal(c->mib_rexmits, 2);
+	assert_true(c->all_acked);
+}
+
+static void test_newreno_partial_ack(void **state)
+{
+	const struct seen_case *c = &res.newreno;
+
+	(void)state;
+	check_ran(c);
+	print_case("newreno", c);
+	assert_int_equal(c->rexmit[0], 1);	/* lwIP's fast retransmit */
+	assert_int_equal(c->rexmit[4], 1);	/* the partial ACK's */
+	for (unsigned k = 1; k < NSEG; k++)
+		if (k != 4)
+			assert_int_equal(c->rexmit[k], 0);
+	assert_int_equal(c->rto_fired, 0);
+	assert_true(c->rexmit_delay_ms < 150);
+	assert_int_equal(c->episodes, 1);
+	assert_true(c->ssthresh_after >= 4 * 1000 && c->ssthresh_after <= 6 * 1000);
+	assert_int_equal(c->mib_rexmits, 2);
+	assert_true(c->all_acked);
+}
+
+static void test_lost_rexmit_probe(void **state)
+{
+	const struct seen_case *c = &res.probe;
+
+	(void)state;
+	check_ran(c);
+	print_case("lost retransmission", c);
+	assert_int_equal(c->rexmit[0], 2);	/* at the SACKs, then at the probe timeout */
+	for (unsigned k = 1; k < NSEG; k++)
+		assert_int_equal(c->rexmit[k], 0);
+	assert_int_equal(c->rto_fired, 0);
+	assert_true(c->rexmit_delay_ms >= 10 && c->rexmit_delay_ms < 150);
+	assert_int_equal(c->episodes, 1);
+	assert_true(c->all_acked);
+}
+
+static void test_no_leak(void **state)
+{
+	(void)state;
+	assert_int_equal(bad_heaps, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_hole),
+		cmocka_unit_test(test_two_holes),
+		cmocka_unit_test(test_newreno_partial_ack),
+		cmocka_unit_test(test_lost_rexmit_probe),
+		cmocka_unit_test(test_no_leak),
+	};
+	int rc = test_stack_run("mlwrecovery", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
+				&bad_heaps);
+
+	if (rc != 0)
+		return rc;
+	return cmocka_run_group_tests_name("tcp_recovery", tests, NULL, NULL);
+}
