@@ -543,8 +543,9 @@ def mlwip_stats(proc):
 def tw_figures(rec, cres, cstats):
     """The TIME-WAIT run: connections/s in the first and the last tenth of
     the run (the client times each tenth of every worker's share), and how
-    many connections each mlwip client shard left in TIME-WAIT. The stack
-    has no counter of current TIME-WAIT connections; every connection the
+    many connections each mlwip client shard left in TIME-WAIT. The stats
+    table's time_wait gauge is printed after the stop has emptied the
+    table, so it is computed: every connection the
     crr client closes (it closes first) enters TIME-WAIT and stays there 2
     MSL (60 s), longer than the run, so at the end a shard holds its active
     opens minus those dropped early (tw_drop) or reused (tw_reuse), minus
@@ -1240,8 +1241,9 @@ def write_report(suite, data):
                  "(timed by the worker itself, summed over workers); an unchanged rate while "
                  "TIME-WAIT connections pile up says their cost (lookups, port choice) did not "
                  "grow. TIME-WAIT held per client shard at the end: the shard's active opens minus "
-                 "tw_drop minus tw_reuse minus C (at most C were still open or closing); the stack "
-                 "has no counter of current TIME-WAIT connections, and none expires within 2 MSL "
+                 "tw_drop minus tw_reuse minus C (at most C were still open or closing; the stats "
+                 "table's time_wait gauge is printed after the stop emptied the table), and none "
+                 "expires within 2 MSL "
                  "(60 s) of its close.\n")
         L.append("| config | conn/s (whole) | first tenth | last tenth | last/first | TIME-WAIT held "
                  "per client shard (at least) | tw_drop | tw_reuse | port_exhausted |")
