@@ -37,18 +37,9 @@ static int attach(struct mlw_stack *st, bool launch, mlw_shard_init_fn init, mlw
 	st->init = init;
 	st->fini = fini;
 	st->init_arg = arg;
-	for (unsigned i = 1; launch && i < st->p.nshards; i++) {
-		atomic_store(&st->shards[i]->claimed, true);
-		MLW_TSAN_RELEASE(st->shards[i]);
-		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], i);
-		if (rc != 0) {
-			int expected = 0;
-
-			atomic_compare_exchange_strong(&st->init_rc, &expected, rc < 0 ? rc : -EBUSY);
-			mlw_stack_stop(st);
-			rte_eal_mp_wait_lcore();
-			return atomic_load(&st->init_rc);
-		}
+	if (launch && (rc = mlw__stack_launch_others(st, true)) != 0) {
+		rte_eal_mp_wait_lcore();
+		return rc;
 	}
 	atomic_store(&st->shards[0]->claimed, true);
 	rc = mlw__shard_attach(st->shards[0]);

@@ -219,10 +219,30 @@ int mlw_stack_create_from_file(struct mlw_stack **out, const char *path, char *e
 	return mlw_stack_create(out, &cfg, err, errlen);
 }
 
+/* Launch shards 1..n-1 on their lcores (@p claim: marked as taken, for
+ * mlw_stack_attach_shard()). An lcore that cannot be launched means the
+ * stack cannot run as configured: the error goes to init_rc, the stack
+ * stops, and that error is returned; 0 when every shard was launched. */
+int mlw__stack_launch_others(struct mlw_stack *st, bool claim)
+{
+	for (unsigned i = 1; i < st->p.nshards; i++) {
+		int rc, expected = 0;
+
+		if (claim)
+			atomic_store(&st->shards[i]->claimed, true);
+		MLW_TSAN_RELEASE(st->shards[i]);
+		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], i);
+		if (rc == 0)
+			continue;
+		atomic_compare_exchange_strong(&st->init_rc, &expected, rc < 0 ? rc : -EBUSY);
+		mlw_stack_stop(st);
+		return atomic_load(&st->init_rc);
+	}
+	return 0;
+}
+
 int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_fn fini, void *arg)
 {
-	int rc;
-
 	if (st == NULL)
 		return -EINVAL;
 	if (atomic_exchange(&st->ran, 1))
@@ -233,21 +253,10 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_f
 	/* Shard 0 runs here; the EAL's main lcore must be shard 0's core. */
 	if (rte_lcore_id() != 0)
 		return -EINVAL;
-	for (unsigned i = 1; i < st->p.nshards; i++) {
-		MLW_TSAN_RELEASE(st->shards[i]);
-		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], i);
-		if (rc != 0) {
-			/* The lcore is busy (the application launched something
-			 * there): the stack cannot run as configured. Shards
-			 * already launched see the stop; shard 0 below runs no
-			 * application code. */
-			int expected = 0;
-
-			atomic_compare_exchange_strong(&st->init_rc, &expected, rc < 0 ? rc : -EBUSY);
-			mlw_stack_stop(st);
-			break;
-		}
-	}
+	/* A busy lcore (the application launched something there): shards
+	 * already launched see the stop; shard 0 below runs no application
+	 * code. */
+	mlw__stack_launch_others(st, false);
 	mlw__shard_main(st->shards[0]);
 	rte_eal_mp_wait_lcore();
 	MLW_TSAN_ACQUIRE(st);

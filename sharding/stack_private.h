@@ -122,6 +122,7 @@ unsigned mlw__tw_trim(struct mlw_shard *sh);
 /* shard.c */
 int mlw__shard_main(void *arg);
 void mlw__shard_publish(struct mlw_shard *sh);
+int mlw__stack_launch_others(struct mlw_stack *st, bool claim);
 int mlw__shard_attach(struct mlw_shard *sh);
 struct mlw_shard *mlw__current_shard(void);
 void mlw__shard_detach(struct mlw_shard *sh);
