@@ -140,6 +140,29 @@ static int st_syn_received(int lfd, uint16_t pport)
 	return 0;
 }
 
+/* The handshake completed, the connection never accepted: it waits in the
+ * listener's queue with a socket but no descriptor. */
+static int st_accept_queue(int lfd, uint16_t pport)
+{
+	unsigned from = test_peer_log.n;
+	const struct test_seg *sa = NULL;
+
+	(void)lfd;
+	peer(pport, 0x02, 7000, 0, 0);
+	for (unsigned i = 0; i < 50 && sa == NULL; i++) {
+		test_peer_passes(1);
+		sa = test_peer_last(from, LPORT, pport, 0x12, 0x12);
+	}
+	if (sa == NULL) {
+		test_peer_fail("no SYN-ACK to %u", pport);
+		return 0;
+	}
+	peer(pport, 0x18, 7001, sa->seq + 1, 300);	/* the ACK, with data */
+	test_peer_passes(3);
+	expect_state(pport, ESTABLISHED);
+	return 0;
+}
+
 /* An active open to the peer, which never answers. */
 static int st_syn_sent(int lfd, uint16_t pport)
 {
@@ -466,6 +489,9 @@ static const struct state states[] = {
 	{ "unread", st_unread },
 	{ "udp", st_udp },
 	{ "epoll", st_epoll },
+	/* After every state that accepts ("all" runs them in this order): an
+	 * accept takes the oldest queued connection. */
+	{ "accept_queue", st_accept_queue },
 	{ "none", st_none },
 };
 #define NSTATES (sizeof(states) / sizeof(states[0]))
