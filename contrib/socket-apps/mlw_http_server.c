@@ -33,9 +33,9 @@
  * Memory: a connection costs its struct conn (16.5 KiB of the shard heap:
  * an 8 KiB input and an 8 KiB output buffer) plus its socket and what TCP
  * holds for it; each shard keeps at most --max-conns connections (default
- * 10000, so at most ~165 MiB of connection structs per shard, and ~160 KiB
- * per second of a slowloris' 60 s); a connection accepted beyond it is
- * closed at once (counted as "refused").
+ * 10000, so at most ~165 MiB of connection structs per shard); a
+ * connection accepted beyond it is closed at once (counted as "refused").
+ * The header timeout bounds how long a slow client holds its share.
  *
  * Each shard's init function runs its own event loop: one listening socket
  * (AF_INET6, dual-stack; every shard listens on the same port and steering
