@@ -128,8 +128,9 @@ it_netns_port() {
 # the headers (first 128 bytes of each frame; at most 100 files of 20 MB,
 # the oldest dropped) on the Linux peer's end with dumpcap, for at most
 # 300 s. A test that fails leaves the capture and the test's logs in
-# DIR/NAME-PID/; a test that passes leaves nothing. For chasing rare
-# failures: loop a test with this set and read the failing run's frames.
+# DIR/NAME-PID/; a test that passes leaves nothing (IT_CAPTURE_ALL=1: it
+# does too). For chasing rare failures: loop a test with this set and read
+# the failing run's frames.
 IT_CAP_PID=""
 IT_CAP_FILES=""
 it_capture_start() {
@@ -158,10 +159,10 @@ it_capture_keep() {
 		wait "$p" 2>/dev/null
 	done
 	IT_CAP_PID=""
-	[ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || return 0
+	{ [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ -n "${IT_CAPTURE_ALL:-}" ] || return 0
 	dest="$IT_CAPTURE_DIR/$IT_NAME-$$"
 	mkdir -p "$dest" && cp -r "$IT_TMP"/. "$dest"/ 2>/dev/null
-	echo "[$IT_NAME] capture and logs of this failed run kept in $dest"
+	echo "[$IT_NAME] capture and logs of this run (exit $rc) kept in $dest"
 }
 
 # it_config FILE PREFIX VDEV SHARDS CIDR [GATEWAY]: write an mlwip INI file.
