@@ -83,10 +83,10 @@ ip netns exec "$NS_P" timeout -k 5 $((SECS + 30)) python3 "$HERE/soak_ka.py" "$M
 KPID=$!
 
 # Churn rounds until SECS have passed. A round is ab -n ROUND without keep-alive; its
-# result goes to rounds.csv (round, start s, seconds, complete, failed, ab exit code,
+# result goes to rounds.csv (round, start s, seconds, connections asked, complete, failed, ab exit code,
 # refused: 1 if ab said "Connection refused", timed out: 1 if ab said "timed out" or
 # was killed).
-echo "round,start_s,seconds,complete,failed,rc,refused,timedout" >"$OUT/rounds.csv"
+echo "round,start_s,seconds,n,complete,failed,rc,refused,timedout" >"$OUT/rounds.csv"
 round=0
 while :; do
 	now=$(date +%s)
@@ -104,7 +104,7 @@ while :; do
 	timedout=0
 	{ grep -q -i "timed out\|timeout" "$IT_TMP/ab.log" || [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && timedout=1
 	dur=$(awk -v a="$rs" -v b="$re" 'BEGIN { printf "%.2f", b - a }')
-	echo "$round,$(awk -v a="$rs" -v t="$T0" 'BEGIN { printf "%.1f", a - t }'),$dur,${complete:-0},${failed:-0},$rc,$refused,$timedout" \
+	echo "$round,$(awk -v a="$rs" -v t="$T0" 'BEGIN { printf "%.1f", a - t }'),$dur,$ROUND,${complete:-0},${failed:-0},$rc,$refused,$timedout" \
 		>>"$OUT/rounds.csv"
 	if [ "$rc" -ne 0 ] || [ "${complete:-0}" != "$ROUND" ] || [ "${failed:-1}" != 0 ]; then
 		cp "$IT_TMP/ab.log" "$OUT/ab-round$round.log"
@@ -135,5 +135,5 @@ grep -q "mlwip: stopped (clean)" "$OUT/server.log" || it_fail "server did not st
 it_check_clean "$OUT/server.log"
 [ $KRC -eq 0 ] || it_fail "the keep-alive client saw errors (ka.log above)"
 [ $CRC -eq 0 ] || it_fail "soak_check.py: see above"
-it_log "PASS: $round rounds, $(awk -F, 'NR > 1 { s += $4 } END { print s }' "$OUT/rounds.csv") churn connections," \
+it_log "PASS: $round rounds, $(awk -F, 'NR > 1 { s += $5 } END { print s }' "$OUT/rounds.csv") churn connections," \
 	"$(awk '/^ka:/ { print $5; exit }' "$OUT/ka.log") keep-alive requests in $((T1 - T0)) s; resources flat"

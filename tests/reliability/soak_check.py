@@ -24,10 +24,12 @@ cannot tell one from the other. soak.sh therefore runs the 60 s test with a
 cap (2048 per shard) that the churn fills within seconds (warm-up 15 s),
 and the default cap (131072, never reached) with a 90 s warm-up: the first
 60 s of growth are left out, after which TIME-WAIT ends as fast as it is
-made. After the warm-up nothing may grow: a leak of one 16-byte object per
-connection at 1000 connections/s would add ~300 KiB per shard per third of
-a 60 s run. The limits' slack is for the load's jitter (connections in
-flight, responses queued).
+made. After the warm-up nothing may grow. Sensitivity of the 60 s run
+(windows 15-30 s and 45-60 s, 30 s apart, ~30,000 connections between
+them): one leaked object per connection adds ~30,000 heap objects against
+a slack of ~2,100 (6,200 in use), and a 32-byte block per connection ~480
+KiB per shard against ~320 KiB of heap slack (~1 MiB in use). The slack
+is for the load's jitter (connections in flight, responses queued).
 Prints a summary (first / last / min / max of every metric, the windows'
 maxima, a least-squares slope of each shard's heap) and exits 1 on any
 failed check.
@@ -43,7 +45,7 @@ fails = []
 # Rounds.
 rounds = list(csv.DictReader(open(rounds_path)))
 bad = [r for r in rounds if r["rc"] != "0" or r["failed"] != "0" or r["refused"] != "0" or
-       r["timedout"] != "0" or (rounds and r["complete"] != rounds[0]["complete"])]
+       r["timedout"] != "0" or r["complete"] != r.get("n", rounds[0]["complete"])]
 total = sum(int(r["complete"]) for r in rounds)
 durs = [float(r["seconds"]) for r in rounds]
 print("rounds: %d, %d connections, %d failed rounds (refused %d, timed out %d); round time min %.2f s max %.2f s"
