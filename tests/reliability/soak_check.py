@@ -30,6 +30,10 @@ them): one leaked object per connection adds ~30,000 heap objects against
 a slack of ~2,100 (6,200 in use), and a 32-byte block per connection ~480
 KiB per shard against ~320 KiB of heap slack (~1 MiB in use). The slack
 is for the load's jitter (connections in flight, responses queued).
+Checked once with MLW_SOAK_LEAK_BYTES=16 (soak_sampler.c: 16 bytes leaked
+per accepted connection; 19 rounds under load): heap_objects 28,264 ->
+44,011, over its limit of 35,842 (heap bytes +160 KiB per shard stayed
+within theirs), and the stop found 302,768 and 306,480 bytes in use.
 Prints a summary (first / last / min / max of every metric, the windows'
 maxima, a least-squares slope of each shard's heap) and exits 1 on any
 failed check.

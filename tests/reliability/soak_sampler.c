@@ -15,6 +15,10 @@
  * destroyed (after it stopped) the sampler stops and writes a last set of rows with
  * t_ms = -1 (the stop's figures: heaps should be empty). Without MLW_SOAK_CSV nothing
  * runs. The thread only reads published counters: nothing on a shard's path changes.
+ *
+ * To show that the soak's verdict can fail, MLW_SOAK_LEAK_BYTES=N (a check of the checker,
+ * never in the test) makes every connection accepted (mlw_accept4, also wrapped) leak an
+ * N-byte block of its shard's heap.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,8 +32,12 @@
 
 #include <rte_mempool.h>
 
+#include "mlwip/alloc.h"
+#include "mlwip/socket.h"
 #include "mlwip/stack.h"
 
+int __real_mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+int __wrap_mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 int __real_mlw_stack_create_from_file(struct mlw_stack **st, const char *path, char *err, size_t errlen);
 void __real_mlw_stack_destroy(struct mlw_stack *st);
 int __wrap_mlw_stack_create_from_file(struct mlw_stack **st, const char *path, char *err, size_t errlen);
@@ -39,6 +47,7 @@ static struct {
 	struct mlw_stack *st;
 	FILE *csv;
 	unsigned interval_ms;
+	size_t leak_bytes;
 	pthread_t thread;
 	int running;
 	atomic_int stop;
@@ -122,11 +131,27 @@ static void *sampler(void *arg)
 	return NULL;
 }
 
+int __wrap_mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	int c = __real_mlw_accept4(fd, addr, addrlen, flags);
+
+	if (c >= 0 && g_soak.leak_bytes > 0)
+		(void)mlw_alloc_malloc(g_soak.leak_bytes);	/* deliberately never freed */
+	return c;
+}
+
 int __wrap_mlw_stack_create_from_file(struct mlw_stack **st, const char *path, char *err, size_t errlen)
 {
 	const char *csv = getenv("MLW_SOAK_CSV");
 	const char *iv = getenv("MLW_SOAK_INTERVAL_MS");
+	const char *leak = getenv("MLW_SOAK_LEAK_BYTES");
 	int rc = __real_mlw_stack_create_from_file(st, path, err, errlen);
+
+	if (leak != NULL && *leak != '\0') {
+		g_soak.leak_bytes = (size_t)strtoul(leak, NULL, 10);
+		fprintf(stderr, "soak sampler: every accepted connection leaks %zu bytes (MLW_SOAK_LEAK_BYTES)\n",
+			g_soak.leak_bytes);
+	}
 
 	if (rc != 0 || csv == NULL || *csv == '\0')
 		return rc;
