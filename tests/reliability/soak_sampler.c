@@ -1,5 +1,6 @@
 /* soak_sampler.c - samples a running stack's resources into a CSV file, linked into an
- * unmodified server program (the soak build of mlw_http_server).
+ * unmodified server program (mlw_soak_http_server: mlw_http_server; mlw_soak_apps_server:
+ * mlw_apps_server).
  *
  * The program is linked with -Wl,--wrap=mlw_stack_create_from_file,--wrap=mlw_stack_destroy:
  * when the stack is created, a sampler thread starts; every MLW_SOAK_INTERVAL_MS (default
@@ -7,11 +8,12 @@
  *
  *   t_ms,shard,heap_bytes,heap_objects,heap_reserved,heap_failures,conns,time_wait,
  *   accepts,resets,tw_reopens,tw_rst_kills,rx_drops,tx_drops,fwd_drops,mbufs_in_use,
- *   mbufs_avail,rss_kb
+ *   mbufs_avail,rss_kb,loops,idle_loops,rx_pkts,tx_pkts,unix_ms
  *
  * from mlw_stack_stats() (the counters each shard publishes every 100 ms), the shard's
  * mbuf pool "mlw_pool_N" (rte_mempool_in_use_count/avail_count: the ports' RX rings
- * hold a fixed part) and the process's VmRSS (/proc/self/status). Before the stack is
+ * hold a fixed part) and the process's VmRSS (/proc/self/status); loops and frames
+ * counted show whether a shard ran between two samples. Before the stack is
  * destroyed (after it stopped) the sampler stops and writes a last set of rows with
  * t_ms = -1 (the stop's figures: heaps should be empty). Without MLW_SOAK_CSV nothing
  * runs. The thread only reads published counters: nothing on a shard's path changes.
@@ -75,6 +77,9 @@ static long rss_kb(void)
 static void sample(long t_ms)
 {
 	long rss = rss_kb();
+	struct timespec wall;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
 
 	for (unsigned i = 0; i < mlw_stack_nshards(g_soak.st); i++) {
 		struct mlw_shard_stats s;
@@ -90,14 +95,18 @@ static void sample(long t_ms)
 			in_use = (long)rte_mempool_in_use_count(mp);
 			avail = (long)rte_mempool_avail_count(mp);
 		}
-		fprintf(g_soak.csv, "%ld,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%ld,%ld,%ld\n",
+		fprintf(g_soak.csv, "%ld,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%ld,%ld,%ld,"
+			"%llu,%llu,%llu,%llu,%lld\n",
 			t_ms, i, (unsigned long long)s.alloc.bytes_in_use,
 			(unsigned long long)s.alloc.objects_in_use, (unsigned long long)s.alloc.bytes_reserved,
 			(unsigned long long)s.alloc.failures, (unsigned long long)s.tcp_conns,
 			(unsigned long long)s.tcp_time_wait, (unsigned long long)s.tcp_passive_opens,
 			(unsigned long long)s.tcp_resets, (unsigned long long)s.rx_tcp_tw_syn_reopens,
 			(unsigned long long)s.rx_tcp_tw_rst_kills, (unsigned long long)s.rx_drops,
-			(unsigned long long)s.tx_drops, (unsigned long long)s.fwd_drops, in_use, avail, rss);
+			(unsigned long long)s.tx_drops, (unsigned long long)s.fwd_drops, in_use, avail, rss,
+			(unsigned long long)s.loops, (unsigned long long)s.idle_loops,
+			(unsigned long long)s.rx_pkts, (unsigned long long)s.tx_pkts,
+			(long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
 	}
 	fflush(g_soak.csv);
 }
@@ -166,7 +175,7 @@ int __wrap_mlw_stack_create_from_file(struct mlw_stack **st, const char *path, c
 	}
 	fprintf(g_soak.csv, "t_ms,shard,heap_bytes,heap_objects,heap_reserved,heap_failures,conns,"
 		"time_wait,accepts,resets,tw_reopens,tw_rst_kills,rx_drops,tx_drops,fwd_drops,"
-		"mbufs_in_use,mbufs_avail,rss_kb\n");
+		"mbufs_in_use,mbufs_avail,rss_kb,loops,idle_loops,rx_pkts,tx_pkts,unix_ms\n");
 	clock_gettime(CLOCK_MONOTONIC, &g_soak.t0);
 	atomic_store(&g_soak.stop, 0);
 	if (pthread_create(&g_soak.thread, NULL, sampler, NULL) != 0) {
