@@ -25,12 +25,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_mempool.h>
 
@@ -140,6 +142,26 @@ static void *sampler(void *arg)
 	return NULL;
 }
 
+/* The sampler thread, on every CPU: a thread made by the main lcore inherits
+ * its affinity (shard 0's core), and would stand still whenever shard 0 does. */
+static int start_sampler(void)
+{
+	pthread_attr_t attr;
+	cpu_set_t all;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc;
+
+	CPU_ZERO(&all);
+	for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+		CPU_SET((int)c, &all);
+	if (pthread_attr_init(&attr) != 0)
+		return -1;
+	pthread_attr_setaffinity_np(&attr, sizeof(all), &all);
+	rc = pthread_create(&g_soak.thread, &attr, sampler, NULL);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 int __wrap_mlw_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
 	int c = __real_mlw_accept4(fd, addr, addrlen, flags);
@@ -178,7 +200,7 @@ int __wrap_mlw_stack_create_from_file(struct mlw_stack **st, const char *path, c
 		"mbufs_in_use,mbufs_avail,rss_kb,loops,idle_loops,rx_pkts,tx_pkts,unix_ms\n");
 	clock_gettime(CLOCK_MONOTONIC, &g_soak.t0);
 	atomic_store(&g_soak.stop, 0);
-	if (pthread_create(&g_soak.thread, NULL, sampler, NULL) != 0) {
+	if (start_sampler() != 0) {
 		fprintf(stderr, "soak sampler: cannot start its thread\n");
 		fclose(g_soak.csv);
 		g_soak.csv = NULL;
