@@ -21,7 +21,7 @@ it_skip() { echo "[$IT_NAME] SKIP: $*"; exit 77; }
 it_fail() { echo "[$IT_NAME] FAIL: $*"; exit 1; }
 
 it_cleanup() {
-	local p ns
+	local rc=$? p ns
 	for p in $IT_PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -34,6 +34,7 @@ it_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	it_capture_keep "$rc"
 	# Deleting a namespace destroys the veth ends inside it.
 	for ns in $IT_NETNS; do
 		ip netns del "$ns" 2>/dev/null
@@ -120,6 +121,50 @@ it_netns_port() {
 	else
 		it_skip "'ethtool' is not installed (needed to turn veth offloads off)"
 	fi
+	it_capture_start
+}
+
+# IT_CAPTURE_DIR=DIR (optional): every test that makes a veth pair captures
+# the headers (first 96 bytes of each frame, a 64 MiB buffer; at most 100
+# files of 20 MB, the oldest dropped) on the Linux peer's end with dumpcap,
+# for at most 300 s. A test that fails leaves the capture and the test's
+# logs in DIR/NAME-PID/; a test that passes leaves nothing (IT_CAPTURE_ALL=1:
+# it does too). For chasing rare failures: loop a test with this set and
+# read the failing run's frames. Under load dumpcap itself drops frames
+# (bulk streams: up to half of them): cap/dumpcap-*.log says how many, and
+# a frame missing from such a capture proves nothing.
+IT_CAP_PID=""
+IT_CAP_FILES=""
+it_capture_start() {
+	[ -n "${IT_CAPTURE_DIR:-}" ] || return 0
+	command -v dumpcap >/dev/null 2>&1 || it_skip "IT_CAPTURE_DIR is set but 'dumpcap' is not installed"
+	mkdir -p "$IT_TMP/cap"
+	ip netns exec "$NS_P" timeout -k 5 300 dumpcap -q -i "$IF_P" -s 96 -B 64 -b filesize:20000 -b files:100 \
+		-w "$IT_TMP/cap/$IF_P.pcapng" >"$IT_TMP/cap/dumpcap-$IF_P.log" 2>&1 &
+	IT_CAP_PID="$IT_CAP_PID $!"
+	# dumpcap says "File: ..." once it captures.
+	for _ in $(seq 50); do
+		grep -q "File:" "$IT_TMP/cap/dumpcap-$IF_P.log" 2>/dev/null && break
+		sleep 0.1
+	done
+}
+
+# it_capture_keep RC: stop the captures; keep them (with the logs) if RC != 0.
+it_capture_keep() {
+	local rc=$1 p dest
+	[ -n "$IT_CAP_PID" ] || return 0
+	sleep 0.5
+	for p in $IT_CAP_PID; do
+		kill -INT "$p" 2>/dev/null
+	done
+	for p in $IT_CAP_PID; do
+		wait "$p" 2>/dev/null
+	done
+	IT_CAP_PID=""
+	{ [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ -n "${IT_CAPTURE_ALL:-}" ] || return 0
+	dest="$IT_CAPTURE_DIR/$IT_NAME-$$"
+	mkdir -p "$dest" && cp -r "$IT_TMP"/. "$dest"/ 2>/dev/null
+	echo "[$IT_NAME] capture and logs of this run (exit $rc) kept in $dest"
 }
 
 # it_config FILE PREFIX VDEV SHARDS CIDR [GATEWAY]: write an mlwip INI file.
