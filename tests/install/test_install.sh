@@ -185,6 +185,14 @@ for sym in mlw_stack_create mlw_socket mlw_epoll_wait tcp_new tcp_write pbuf_fre
 	check "libmlwip.so exports $sym" sh -c "nm -D --defined-only '$SO' | grep -qw '$sym'"
 done
 check "libmlwip.so exports no internal mlw__ symbol" sh -c "! nm -D --defined-only '$SO' | grep -q ' mlw__'"
+# The mlw_ functions it exports are exactly those the installed headers name.
+nm -D --defined-only "$SO" | awk '{ sub(/@.*/, "", $3); print $3 }' | grep '^mlw_' | sort -u >"$T/exported.txt"
+grep -ho 'mlw_[a-z0-9_]*(' "$P"/include/mlwip/*.h | tr -d '(' | sort -u >"$T/declared.txt"
+if cmp -s "$T/exported.txt" "$T/declared.txt"; then
+	ok "libmlwip.so exports the $(wc -l <"$T/exported.txt") mlw_ functions the headers name, no other"
+else
+	bad "exported mlw_ functions differ from the headers' (< exported only, > headers only): $(diff "$T/exported.txt" "$T/declared.txt" | grep '^[<>]' | tr '\n' ' ')"
+fi
 echo "  libmlwip.so: $(nm -D --defined-only "$SO" | wc -l) exported symbols"
 
 # --- 3. the example against the installed tree ---------------------------------
