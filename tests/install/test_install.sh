@@ -12,7 +12,8 @@
 #     raw-API lwIP client over 127.0.0.1, checked byte by byte;
 #  4. the .deb (cpack -G DEB): control fields and contents, unpacked with
 #     dpkg-deb -x into a fresh root and used the same way.
-# SANITIZE "address": the example is built with ASan+UBSan like the library.
+# SANITIZE "address": the example is built with ASan+UBSan like the library;
+# "none" (or empty): without sanitizer.
 # DEB "deb" (the default): step 4 too; "no-deb": the install tree only.
 set -u
 B=${1:?usage: test_install.sh BUILD_DIR SOURCE_DIR CC [SANITIZE]}
@@ -20,6 +21,8 @@ S=${2:?}
 CC=${3:?}
 SAN=${4:-}
 DEB=${5:-deb}
+case $SAN in none | address | "") ;; *) echo "test_install.sh: SANITIZE must be none or address" >&2; exit 2 ;; esac
+case $DEB in deb | no-deb) ;; *) echo "test_install.sh: DEB must be deb or no-deb" >&2; exit 2 ;; esac
 EX=$S/tests/install/example
 T=$B/tests/install/work
 SANFLAGS=""
