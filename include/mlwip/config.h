@@ -126,8 +126,8 @@ struct mlw_config {
 	 * unread data and data waiting for its ACK. */
 	uint32_t tcp_rcvbuf, tcp_sndbuf;
 	/** Local ports outgoing connections take, local_port_lo..local_port_hi
-	 * (1 <= lo <= hi <= 65535); default MLW_CONFIG_LOCAL_PORT_LO_DEFAULT..
-	 * MLW_CONFIG_LOCAL_PORT_HI_DEFAULT. A port is shared by connections to
+	 * (1 <= lo <= hi <= 65535); default MLW_CONFIG_LOCAL_PORT_LO_DEFAULT
+	 * to MLW_CONFIG_LOCAL_PORT_HI_DEFAULT. A port is shared by connections to
 	 * different remote addresses or ports (unique 4-tuples, as Linux's
 	 * connect()); with N shards each uses about 1/N of the range (the
 	 * ports whose replies hash back to it). */
@@ -252,6 +252,9 @@ MLW_EXPORT int mlw_config_eal_argv(const struct mlw_config *cfg, const char *pro
 MLW_EXPORT int mlw_config_format_error(const struct mlw_config_error *err, const char *source_name,
 				       char *buf, size_t len);
 
+/** Bytes of the shard heap one TIME-WAIT record takes (a 128-byte block). */
+#define MLW_CONFIG_TW_RECORD_BYTES	128u
+
 /**
  * TIME-WAIT connections each shard keeps with this configuration:
  * max_time_wait, but with heap_limit_mb set no more than an eighth of the
@@ -259,7 +262,6 @@ MLW_EXPORT int mlw_config_format_error(const struct mlw_config_error *err, const
  * connections can never crowd live ones out of a small heap (e.g. 16 MiB:
  * 16384). Linux sizes its tcp_max_tw_buckets from memory too.
  */
-#define MLW_CONFIG_TW_RECORD_BYTES	128u
 MLW_EXPORT uint32_t mlw_config_time_wait_cap(const struct mlw_config *cfg);
 
 /**

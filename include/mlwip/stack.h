@@ -270,6 +270,7 @@ MLW_EXPORT int mlw_shard_stopping(void);
 /** The calling thread's shard id, or -1 if it is not a shard thread. */
 MLW_EXPORT int mlw_shard_id(void);
 
+struct tcp_pcb;
 /**
  * RSS-aware active open for lwIP's raw API: bind @p pcb (a struct tcp_pcb
  * of the calling shard) to a local port of [stack] local_ports whose
@@ -283,7 +284,6 @@ MLW_EXPORT int mlw_shard_id(void);
  *   to the remote address; -EPERM not called on a shard thread; -EINVAL bad
  *   arguments.
  */
-struct tcp_pcb;
 MLW_EXPORT int mlw_tcp_bind_rss_v4(struct tcp_pcb *pcb, uint32_t raddr_be, uint16_t rport_be);
 
 #ifdef __cplusplus
