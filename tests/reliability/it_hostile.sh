@@ -16,7 +16,7 @@
 # fragments to lwIP directly).
 #
 # Environment: HOSTILE_RATE (frames/s, default 18000, the issue's rate), HOSTILE_BYTES (default
-# 8 MiB), HOSTILE_KINDS (default: every kind, then "all"), HOSTILE_SEED (default 7),
+# 32 MiB), HOSTILE_WARM (seconds of hostile frames before the transfer, default 2), HOSTILE_KINDS (default: every kind, then "all"), HOSTILE_SEED (default 7),
 # HOSTILE_LOGS=DIR (keep the logs).
 IT_NAME=it_hostile
 ECHO=${1:?usage: it_hostile.sh MLW_EPOLL_ECHO ITDIR}
@@ -31,7 +31,7 @@ it_require_root_netns
 it_require_cmd python3 ping ethtool timeout
 
 RATE=${HOSTILE_RATE:-18000}
-BYTES=${HOSTILE_BYTES:-$((8 * 1024 * 1024))}
+BYTES=${HOSTILE_BYTES:-$((32 * 1024 * 1024))}
 SEED=${HOSTILE_SEED:-7}
 FLOOR=${FLOOR:-0.5}
 HEAP_BOUND_MB=${HEAP_BOUND_MB:-64}
@@ -82,7 +82,7 @@ for k in $KINDS; do
 		--dst4 "$MLW_ADDR" --src6 "$PEER6" --dst6 "$MLW6" --prefix6 "fd98::" --kinds "$kinds" \
 		--rate "$RATE" --duration $((TMO + 10)) --seed "$SEED"
 	GPID=$IT_LAST_PID
-	sleep "${HOSTILE_WARM:-1}"	# pools built, frames flowing
+	sleep "${HOSTILE_WARM:-2}"	# pools built, frames flowing
 	r=$(transfer "$k")
 	it_stop "$GPID" "$LOGDIR/$k.gen.log"
 	mbit=-
@@ -113,7 +113,7 @@ over=$(awk -v b=$((HEAP_BOUND_MB * 1024 * 1024)) '
 	/^shard +heap_reserved/ { for (i = 1; i <= NF; i++) idx[$i] = i; t = 1; next }
 	t && $1 ~ /^[0-9]+$/ { if ($(idx["heap_reserved"]) > b) print "shard " $1 ": " $(idx["heap_reserved"]); next }
 	t { t = 0 }' "$LOGDIR/server.log")
-grep -q "^shard +heap_reserved" "$LOGDIR/server.log" || it_fail "no limits table in the server's stats"
+grep -Eq "^shard +heap_reserved" "$LOGDIR/server.log" || it_fail "no limits table in the server's stats"
 [ -z "$over" ] || it_fail "heap reserved above ${HEAP_BOUND_MB} MiB: $over"
 
 printf '%-10s %10s %10s\n' kind seconds Mbit/s
