@@ -28,6 +28,7 @@
 
 #include "mlw_limits.h"
 #include "mlwip/alloc.h"
+#include "mlwip/config.h"
 #include "mlwip/socket.h"
 #include "test_peer.h"
 #include "test_stack.h"
@@ -366,6 +367,44 @@ static void test_ooseq(void **state)
 	check(&ooseq, "ooseq", LIM_OOSEQ, FEED * LIM_OOSEQ - LIM_OOSEQ, LIM_OOSEQ * 400 + 8192);
 }
 
+/* [limits]: defaults, a value set, out of range and unknown keys refused with the line. */
+static void test_config_keys(void **state)
+{
+	static const char base[] = "[eal]\nargs = --no-huge\n[port0]\nipv4 = 10.0.0.2/24\n";
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+	char text[512];
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, base, &err), 0);
+	assert_int_equal(cfg.limits.nd6_queue, 64);
+	assert_int_equal(cfg.limits.arp_queue, 256);
+	assert_int_equal(cfg.limits.reass_datagrams, 16);
+	assert_int_equal(cfg.limits.reass_pbufs, 64);
+	assert_int_equal(cfg.limits.ooseq_pbufs, 2048);
+	assert_int_equal(cfg.limits.ooseq_bytes, 0);
+	snprintf(text, sizeof(text), "%s[limits]\nnd6_queue = 5\nooseq_bytes = 65536\n", base);
+	assert_int_equal(mlw_config_load_string(&cfg, text, &err), 0);
+	assert_int_equal(cfg.limits.nd6_queue, 5);
+	assert_int_equal(cfg.limits.ooseq_bytes, 65536);
+	snprintf(text, sizeof(text), "%s[limits]\nnd6_queue = 256\n", base);
+	assert_int_not_equal(mlw_config_load_string(&cfg, text, &err), 0);
+	assert_string_equal(err.section, "limits");
+	assert_string_equal(err.key, "nd6_queue");
+	assert_int_equal(err.line, 6);
+	snprintf(text, sizeof(text), "%s[limits]\nreass_pbufs = 1\n", base);
+	assert_int_not_equal(mlw_config_load_string(&cfg, text, &err), 0);
+	snprintf(text, sizeof(text), "%s[limits]\nsyn_queue = 1\n", base);
+	assert_int_not_equal(mlw_config_load_string(&cfg, text, &err), 0);
+	assert_non_null(strstr(err.message, "unknown key"));
+	/* A struct filled by hand is checked too. */
+	mlw_config_defaults(&cfg);
+	assert_int_equal(mlw_config_load_string(&cfg, base, &err), 0);
+	cfg.limits.arp_queue = 0;
+	assert_int_not_equal(mlw_config_validate(&cfg, &err), 0);
+	assert_string_equal(err.key, "arp_queue");
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -381,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_reass4_pbufs),
 		cmocka_unit_test(test_reass6),
 		cmocka_unit_test(test_ooseq),
+		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwlimits",
