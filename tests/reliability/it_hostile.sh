@@ -8,8 +8,8 @@
 #   NS_M (mlw_epoll_echo .2 / fd98::2)  --veth--  NS_P (Linux client .1; hostile_gen.py)
 #
 # Asserts, per kind: the transfer is byte-exact and its throughput is at least FLOOR (default
-# 0.5) of a clean transfer's measured right before it (below it, the pair is measured once
-# more and the better pair counts: a shared host's load moves single transfers); then the
+# 0.5) of a clean transfer's measured right before it (below it, the pair is measured again, up
+# to three times: a shared host's load moves single transfers); then the
 # server stops clean
 # (every heap empty, no sanitizer report) and each shard's heap never reserved more than
 # HEAP_BOUND_MB (default 64) MiB (the allocator's chunks, a high-water mark).
@@ -18,7 +18,7 @@
 # fragments to lwIP directly).
 #
 # Environment: HOSTILE_RATE (frames/s, default 18000, the issue's rate), HOSTILE_BYTES (default
-# 16 MiB), HOSTILE_WARM (seconds of hostile frames before the transfer, default 2), HOSTILE_KINDS (default: every kind, then "all"), HOSTILE_SEED (default 7),
+# 32 MiB), HOSTILE_WARM (seconds of hostile frames before the transfer, default 2), HOSTILE_KINDS (default: every kind, then "all"), HOSTILE_SEED (default 7),
 # HOSTILE_LOGS=DIR (keep the logs).
 IT_NAME=it_hostile
 ECHO=${1:?usage: it_hostile.sh MLW_EPOLL_ECHO ITDIR}
@@ -33,7 +33,7 @@ it_require_root_netns
 it_require_cmd python3 ping ethtool timeout
 
 RATE=${HOSTILE_RATE:-18000}
-BYTES=${HOSTILE_BYTES:-$((16 * 1024 * 1024))}
+BYTES=${HOSTILE_BYTES:-$((32 * 1024 * 1024))}
 SEED=${HOSTILE_SEED:-7}
 FLOOR=${FLOOR:-0.5}
 HEAP_BOUND_MB=${HEAP_BOUND_MB:-64}
@@ -86,13 +86,14 @@ hostile() {
 
 # Per kind, a clean transfer right before the hostile one, so both see the same machine (other
 # load on a shared host moves both alike): the floor is FLOOR x that clean throughput. Below it,
-# the pair is measured once more and the better pair counts (a busy host can slow one transfer;
-# a kind that really harms the session is below the floor both times).
+# the pair is measured again, up to three times, and the last pair counts (a busy host can slow
+# one transfer; a kind that really harms the session, as lwIP 2.1.3's ND queue did, is below the
+# floor every time: 0.02 and 0.20 of clean).
 bad=0
 declare -A RES
 for k in $KINDS; do
 	r=FAIL c=FAIL x=0
-	for try in 1 2; do
+	for try in 1 2 3; do
 		c=$(transfer "$k.clean$try")
 		case "$c" in FAIL*) it_fail "clean transfer before $k failed: $c" ;; esac
 		r=$(hostile "$k" "$k.$try")
@@ -106,7 +107,7 @@ for k in $KINDS; do
 	FAIL*) bad=$((bad + 1)); RES[$k]="FAIL - $c $(mbit "$c") -" ;;
 	*)
 		if awk -v x="$x" -v f="$FLOOR" 'BEGIN { exit !(x < f) }'; then
-			it_log "$k: below the floor ($FLOOR of clean) twice"
+			it_log "$k: below the floor ($FLOOR of clean) three times"
 			bad=$((bad + 1))
 		fi
 		RES[$k]="$r $(mbit "$r") $c $(mbit "$c") $x"
