@@ -7,6 +7,8 @@
  * type seen after any frame (mlw__limits_live), the drops counted
  * (mlw__limits_stats) and the shard heap's growth; the CMocka tests check
  * them once the stack has stopped, and that every heap was empty then.
+ * Also: a fragment header inside a reassembled IPv6 datagram
+ * (lwip-port/ip6_reass.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -228,6 +230,33 @@ static void reass4_case(struct netif *nif)
 	reass4_pbufs.ran = true;
 }
 
+/* A datagram in two fragments whose payload starts with another fragment
+ * header (first of a datagram): lwIP 2.1.3 reassembled the outer one and
+ * then read the inner one against the last fragment's IPv6 header (its
+ * assertion "not a valid pbuf" aborted the shard; lwip-port/ip6_reass.c). */
+static bool nested_frag6_survived;
+
+static unsigned frag6_nested(uint8_t *f, const struct netif *nif, unsigned part)
+{
+	static const uint8_t src[16] = { 0xfd, 0, [13] = 0x99, [15] = 0x63 };
+	unsigned n = eth(f, nif, 0x86dd);
+	uint8_t *fh = f + n + 40;
+
+	ip6_hdr(f + n, src, 44, 16);
+	fh[0] = 44, fh[1] = 0;		/* the datagram's payload: a fragment header */
+	test_put16(fh + 2, part == 0 ? 1 : (uint16_t)(1 << 3));	/* offset 0 with M, then offset 8 */
+	test_put32(fh + 4, 0x600d);
+	memset(fh + 8, 0, 8);
+	if (part == 0) {		/* the inner header: UDP, offset 0, M */
+		fh[8] = 17;
+		test_put16(fh + 10, 1);
+		test_put32(fh + 12, 0xbad);
+	} else {
+		memset(fh + 8, 0xee, 8);
+	}
+	return n + 40 + 16;
+}
+
 static void reass6_case(struct netif *nif)
 {
 	uint8_t f[512];
@@ -243,6 +272,9 @@ static void reass6_case(struct netif *nif)
 	mlw__limits_stats(&s1);
 	reass6.drops = s1.reass_drops - s0.reass_drops;
 	reass6.ran = true;
+	test_netif_receive(nif, f, frag6_nested(f, nif, 0));
+	test_netif_receive(nif, f, frag6_nested(f, nif, 1));
+	nested_frag6_survived = true;
 }
 
 static uint32_t ooseq_pbufs(uint16_t pport)
@@ -359,6 +391,12 @@ static void test_reass6(void **state)
 	assert_int_equal(reass6.max_live, LIM_REASS);
 }
 
+static void test_reass6_nested(void **state)
+{
+	(void)state;
+	assert_true(nested_frag6_survived);
+}
+
 static void test_ooseq(void **state)
 {
 	(void)state;
@@ -419,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_reass4),
 		cmocka_unit_test(test_reass4_pbufs),
 		cmocka_unit_test(test_reass6),
+		cmocka_unit_test(test_reass6_nested),
 		cmocka_unit_test(test_ooseq),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_no_leak),
