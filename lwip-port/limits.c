@@ -52,17 +52,19 @@ void __wrap_memp_free(memp_t type, void *mem);
 /* Per shard thread. */
 static _Thread_local uint32_t live[MEMP_MAX];
 static _Thread_local uint32_t cap[MEMP_MAX] = {
-	[MEMP_ARP_QUEUE] = 256,
+	[MEMP_ARP_QUEUE] = MLW_LIMITS_ARP_QUEUE_DEFAULT,
 #if !LWIP_2_2
-	[MEMP_ND6_QUEUE] = 64,
+	[MEMP_ND6_QUEUE] = MLW_LIMITS_ND6_QUEUE_DEFAULT,
 #endif
-	[MEMP_REASSDATA] = 16,
-	[MEMP_IP6_REASSDATA] = 16,
+	[MEMP_REASSDATA] = MLW_LIMITS_REASS_DEFAULT,
+	[MEMP_IP6_REASSDATA] = MLW_LIMITS_REASS_DEFAULT,
 };
 static _Thread_local struct mlw__limits_stats ls;
-static _Thread_local uint32_t nd6_cap = 64, ooseq_pbufs = 2048, ooseq_bytes;
+static _Thread_local uint32_t nd6_cap = MLW_LIMITS_ND6_QUEUE_DEFAULT;
+static _Thread_local uint32_t ooseq_pbufs = MLW_LIMITS_OOSEQ_PBUFS_DEFAULT;
+static _Thread_local uint32_t ooseq_bytes = MLW_LIMITS_OOSEQ_BYTES_DEFAULT;
 /* lwipopts.h: IP_REASS_MAX_PBUFS (a plain name: init.c tests it in #if). */
-_Thread_local uint16_t mlw__lim_reass_pbufs = 64;
+_Thread_local uint16_t mlw__lim_reass_pbufs = MLW_LIMITS_REASS_PBUFS_DEFAULT;
 
 _Static_assert(MLW_LIMITS_REASS_PBUFS_MAX <= UINT16_MAX, "lwIP counts fragments in a u16_t");
 
