@@ -431,9 +431,22 @@ static u32_t pto_ms(const struct rc_node *n, const struct tcp_pcb *pcb)
 	return n->probes < 8 ? t << n->probes : t << 8;
 }
 
+/* An RTO in progress (lwIP's TF_RTO). lwIP's RTO of a SYN sets the flag with
+ * rto_end = ISS + 1 and its SYN-SENT path never clears it (only an ACK of
+ * new data does, in tcp_receive): after a lost SYN on an active open the
+ * flag stayed set through the handshake, and every hole of the first flight
+ * waited for the data's RTO. An RTO whose range is acknowledged is over,
+ * which is lwIP's own rule for ending it. */
+static bool rto_on(struct tcp_pcb *pcb)
+{
+	if ((pcb->flags & TF_RTO) && TCP_SEQ_LEQ(pcb->rto_end, pcb->lastack))
+		tcp_clear_flags(pcb, TF_RTO);
+	return (pcb->flags & TF_RTO) != 0;
+}
+
 static void arm_probe(struct rc_node *n, struct tcp_pcb *pcb, u32_t now)
 {
-	if (pcb->unacked == NULL || n->probes >= MLW_TCP_REC_PROBES || (pcb->flags & TF_RTO) ||
+	if (pcb->unacked == NULL || n->probes >= MLW_TCP_REC_PROBES || rto_on(pcb) ||
 	    pcb->persist_backoff != 0 || pcb->snd_wnd == 0) {
 		n->probe_armed = 0;
 		return;
@@ -464,7 +477,7 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 	bool sack = (pcb->flags & TF_SACK) != 0, forced = false;
 	struct tcp_seg **link, *last = NULL;
 
-	if (pcb->state < ESTABLISHED || pcb->state > LAST_ACK || pcb->unacked == NULL || (pcb->flags & TF_RTO)) {
+	if (pcb->state < ESTABLISHED || pcb->state > LAST_ACK || pcb->unacked == NULL || rto_on(pcb)) {
 		n->nblk = 0;
 		if (n->in_rec && (pcb->unacked == NULL || TCP_SEQ_GEQ(pcb->lastack, n->rec_point)))
 			n->in_rec = 0;
@@ -617,7 +630,7 @@ void mlw__tcp_rec_timer(struct tcp_pcb *pcb, u32_t now)
 	if (n == NULL || !n->probe_armed || (s32_t)(now - n->probe_due) < 0)
 		return;
 	n->probe_armed = 0;
-	if (pcb->state < ESTABLISHED || pcb->state > LAST_ACK || pcb->unacked == NULL || (pcb->flags & TF_RTO))
+	if (pcb->state < ESTABLISHED || pcb->state > LAST_ACK || pcb->unacked == NULL || rto_on(pcb))
 		return;
 	rs.probe_timeouts++;
 	n->probes++;

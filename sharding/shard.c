@@ -3,8 +3,13 @@
  * Loop pass: timer settle -> sys_check_timeouts -> rx_queues -> steer
  *            -> (own: pbuf -> netif->input | other: ring) -> inbox rings
  *            -> TX flush -> idle back-off.
+ * Stop:      abort_connections -> application fini -> close_left_open
+ *            (descriptors the application did not close) -> teardown
+ *            (listeners, UDP, netifs, lwIP's timers and tables, rings)
+ *            -> the heap's check (mlw_alloc_thread_fini).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +29,7 @@
 
 #include "mlwip/alloc.h"
 #include "mlwip/lwip_shard.h"
+#include "mlwip/socket.h"
 #include "mlw_limits.h"
 #include "mlw_lwip_hooks.h"
 #include "mlw_tcp_table.h"
@@ -328,6 +334,39 @@ static void abort_connections(void)
 	abort_list(&tcp_bound_pcbs);
 }
 
+/*
+ * The socket layer (socket-api/fd.c) is a library above this one: a
+ * program that uses it links mlw_socket_close_all(), one that uses lwIP's
+ * raw API alone has no descriptors. The weak reference resolves to the
+ * socket layer's function when it is linked and to NULL otherwise, without
+ * making this library depend on it.
+ */
+#pragma weak mlw_socket_close_all
+
+/*
+ * Stop, after the application's fini and before lwIP's teardown: close
+ * every descriptor the application left open on the shard (connections,
+ * listeners, UDP sockets, epoll instances), as the kernel does for a
+ * process that exits. The connections' PCBs are gone already
+ * (abort_connections() ran before fini), so what is freed here is the
+ * socket layer's own: sockets, their unread data and accept queues, epoll
+ * instances, the descriptor table; listeners and UDP PCBs are closed
+ * through their sockets. Without this a forgotten descriptor, e.g. an idle
+ * edge-triggered connection that epoll never reported, leaves its blocks
+ * on the shard heap and the stop reports "heap not empty". The count is
+ * logged once, so that the application's author sees it.
+ */
+static void close_left_open(struct mlw_shard *sh)
+{
+	int n = mlw_socket_close_all != NULL ? mlw_socket_close_all() : 0;
+
+	if (n <= 0)
+		return;
+	sh->stats.fds_closed_at_stop += (uint64_t)n;
+	fprintf(stderr, "shard %u: closed %d descriptor%s the application left open\n", sh->id, n,
+		n == 1 ? "" : "s");
+}
+
 /* lwIP has no deinit: after the application's fini, close the listeners,
  * remove the netifs and timers, free what the rings still hold, so the
  * shard heap ends empty. */
@@ -541,6 +580,7 @@ int mlw__shard_main(void *arg)
 	abort_connections();
 	if (app_started && st->fini != NULL)
 		st->fini(sh->id, st->init_arg);
+	close_left_open(sh);
 	teardown(sh);
 	collect_stats(sh);
 	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);
@@ -583,6 +623,7 @@ int mlw__shard_attach(struct mlw_shard *sh)
 void mlw__shard_detach(struct mlw_shard *sh)
 {
 	abort_connections();
+	close_left_open(sh);
 	teardown(sh);
 	collect_stats(sh);
 	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);

@@ -93,6 +93,26 @@ static int echo_start(void)
 
 /* ---- per shard ---- */
 
+/* lwiperf's report type in words ("done" only for a completed session). */
+static const char *iperf_report_name(enum lwiperf_report_type type)
+{
+	switch (type) {
+	case LWIPERF_TCP_DONE_SERVER:
+		return "done";
+	case LWIPERF_TCP_DONE_CLIENT:
+		return "done (client)";
+	case LWIPERF_TCP_ABORTED_LOCAL:
+		return "aborted here";
+	case LWIPERF_TCP_ABORTED_LOCAL_DATAERROR:
+		return "aborted here (data error)";
+	case LWIPERF_TCP_ABORTED_LOCAL_TXERROR:
+		return "aborted here (send error)";
+	case LWIPERF_TCP_ABORTED_REMOTE:
+		return "aborted by the peer";
+	}
+	return "unknown report";
+}
+
 static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr,
 			 u16_t local_port, const ip_addr_t *remote_addr, u16_t remote_port,
 			 u32_t bytes_transferred, u32_t ms_duration, u32_t bandwidth_kbitpsec)
@@ -101,7 +121,7 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 	(void)local_addr;
 	(void)local_port;
 	printf("shard %d: iperf %s from %s:%u: %u bytes in %u ms, %u kbit/s\n", mlw_shard_id(),
-	       type == LWIPERF_TCP_DONE_SERVER ? "done" : "aborted", ipaddr_ntoa(remote_addr),
+	       iperf_report_name(type), ipaddr_ntoa(remote_addr),
 	       remote_port, bytes_transferred, ms_duration, bandwidth_kbitpsec);
 	fflush(stdout);
 }

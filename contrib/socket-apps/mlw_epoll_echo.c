@@ -8,6 +8,10 @@
  * connection reads only while its previous data has been echoed, so a slow
  * reader slows its writer (the receive window closes) instead of growing a
  * buffer. At the peer's FIN the server echoes what is left, then closes.
+ * Each shard keeps its connections on a list of its own: epoll reports an
+ * edge-triggered connection only when something happens on it, so at the
+ * stop an idle one would be found by nothing else; the shard closes every
+ * connection on the list and frees it before its loop returns.
  * Stops on SIGINT/SIGTERM or after --duration, prints per-shard stats, and
  * exits non-zero if a shard's heap did not end empty.
  */
@@ -43,12 +47,20 @@ struct server {
 	struct shard_result res[MLW_MAX_SHARDS];
 };
 
-/* One connection; allocated on the shard heap. */
+/* One connection; allocated on the shard heap, on its shard's list. */
 struct conn {
+	struct conn *prev, *next;
 	int fd;
 	int eof;		/* the peer sent FIN */
 	size_t off, len;	/* buf[off..len) still to be echoed */
 	char buf[BUF_SIZE];
+};
+
+/* One shard's event loop: its counters and its open connections. Lives
+ * on the shard thread's stack for the whole loop. */
+struct shard {
+	struct shard_result *r;
+	struct conn *conns;	/* every open connection, newest first */
 };
 
 /* The signal handler's only way to reach the stack. */
@@ -60,17 +72,25 @@ static void on_signal(int sig)
 	mlw_stack_stop(g_stack);
 }
 
-static void conn_close(struct conn *c, struct shard_result *r)
+static void conn_close(struct conn *c, struct shard *sh)
 {
 	mlw_close(c->fd);	/* leaves the epoll set too */
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		sh->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	mlw_alloc_free(c);
-	r->closed++;
+	sh->r->closed++;
 }
 
 /* Echo what can be echoed; edge-triggered, so work until EAGAIN.
  * Returns 0 to keep the connection, -1 once it was closed. */
-static int conn_serve(struct conn *c, struct shard_result *r)
+static int conn_serve(struct conn *c, struct shard *sh)
 {
+	struct shard_result *r = sh->r;
+
 	for (;;) {
 		while (c->off < c->len) {
 			ssize_t n = mlw_write(c->fd, c->buf + c->off, c->len - c->off);
@@ -79,14 +99,14 @@ static int conn_serve(struct conn *c, struct shard_result *r)
 				if (errno == EAGAIN)
 					return 0;	/* EPOLLOUT will bring us back */
 				r->errors++;
-				conn_close(c, r);
+				conn_close(c, sh);
 				return -1;
 			}
 			c->off += (size_t)n;
 			r->bytes += (uint64_t)n;
 		}
 		if (c->eof) {
-			conn_close(c, r);	/* FIN after the echoed data */
+			conn_close(c, sh);	/* FIN after the echoed data */
 			return -1;
 		}
 		ssize_t n = mlw_read(c->fd, c->buf, sizeof(c->buf));
@@ -100,14 +120,16 @@ static int conn_serve(struct conn *c, struct shard_result *r)
 			return 0;
 		} else {
 			r->errors++;
-			conn_close(c, r);
+			conn_close(c, sh);
 			return -1;
 		}
 	}
 }
 
-static void accept_all(int lfd, int ep, struct shard_result *r)
+static void accept_all(int lfd, int ep, struct shard *sh)
 {
+	struct shard_result *r = sh->r;
+
 	for (;;) {
 		struct epoll_event ev;
 		struct conn *c;
@@ -135,6 +157,10 @@ static void accept_all(int lfd, int ep, struct shard_result *r)
 			r->errors++;
 			continue;
 		}
+		c->next = sh->conns;
+		if (sh->conns != NULL)
+			sh->conns->prev = c;
+		sh->conns = c;
 		r->accepted++;
 	}
 }
@@ -164,6 +190,7 @@ static int shard_main(unsigned shard, void *arg)
 {
 	struct server *srv = arg;
 	struct shard_result *r = &srv->res[shard];
+	struct shard sh = { .r = r, .conns = NULL };
 	struct epoll_event evs[MAX_EVENTS];
 	struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
 	int lfd, ep;
@@ -189,26 +216,18 @@ static int shard_main(unsigned shard, void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL)
-				accept_all(lfd, ep, r);
+				accept_all(lfd, ep, &sh);
 			else
-				conn_serve(evs[i].data.ptr, r);
+				conn_serve(evs[i].data.ptr, &sh);
 		}
 	}
-	/* Connections still open are reset; their memory is ours to free. */
-	for (;;) {
-		int n = mlw_epoll_wait(ep, evs, MAX_EVENTS, 0);
-		int more = 0;
-
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr != NULL) {
-				conn_close(evs[i].data.ptr, r);
-				more = 1;
-			}
-		}
-		if (!more)
-			break;
-	}
-	mlw_socket_close_all();
+	/* Every connection still open, idle ones included (epoll would
+	 * never report them), is closed here and its memory freed; the stack
+	 * then resets what did not finish. */
+	while (sh.conns != NULL)
+		conn_close(sh.conns, &sh);
+	mlw_close(ep);
+	mlw_close(lfd);
 	return 0;
 }
 

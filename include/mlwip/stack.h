@@ -75,6 +75,11 @@ struct mlw_shard_stats {
 					     active list, SYN-SENT/RECEIVED included) */
 	uint64_t tcp_time_wait;		/**< now: connections in TIME-WAIT (compact records
 					     and whole PCBs), at most [stack] max_time_wait */
+	uint64_t fds_closed_at_stop;	/**< after stop: descriptors the application left open
+					     (sockets, listeners, UDP, epoll instances) that
+					     the stop closed after its fini (also logged as
+					     "shard N: closed K descriptors the application
+					     left open") */
 	/* [limits] (mlwip/limits.h): packets each limit dropped. */
 	uint64_t lim_nd6_queue_drops;	/**< IPv6 packets dropped: ND queue at [limits] nd6_queue */
 	uint64_t lim_arp_queue_drops;	/**< IPv4 packets dropped: ARP queue at [limits] arp_queue */
@@ -96,7 +101,10 @@ typedef int (*mlw_shard_init_fn)(unsigned shard_id, void *arg);
  * Function run on every shard thread when the stack stops, after the shard
  * aborted its remaining connections (their tcp_err callbacks have run) and
  * before it closes its listeners and frees lwIP's memory: release
- * application state kept outside lwIP (e.g. lwiperf_abort() for a listener).
+ * application state kept outside lwIP (e.g. lwiperf_abort() for a listener)
+ * and close the descriptors it keeps. Descriptors still open after fini
+ * are closed by the stack, which logs how many ("shard N: closed K
+ * descriptors the application left open").
  */
 typedef void (*mlw_shard_fini_fn)(unsigned shard_id, void *arg);
 
@@ -133,8 +141,10 @@ MLW_EXPORT int mlw_stack_create_from_file(struct mlw_stack **out, const char *pa
  * run on each shard thread with @p arg. A shard that starts after the stack
  * began stopping (another shard failed to start, or mlw_stack_stop() came
  * first) runs neither; otherwise fini runs after the loop wherever init ran,
- * also when init failed. On stop each shard aborts its connections, removes
- * its netifs, frees lwIP's memory and records whether its heap ended empty
+ * also when init failed. On stop each shard aborts its connections, runs
+ * fini, closes every descriptor the application left open (counted in
+ * mlw_shard_stats.fds_closed_at_stop and logged on stderr), removes its
+ * netifs, frees lwIP's memory and records whether its heap ended empty
  * (mlw_shard_stats.alloc_fini_rc).
  *
  * @return 0, or the first failure: the first non-zero value an init
@@ -167,7 +177,8 @@ MLW_EXPORT int mlw_stack_attach(struct mlw_stack *st, mlw_shard_init_fn init,
 /**
  * Stop an attached stack from its shard 0 thread: shard 0 aborts its
  * connections and frees lwIP's memory (close its descriptors first, e.g.
- * with mlw_socket_close_all(), so its heap ends empty), the other shards
+ * with mlw_socket_close_all(); the stop closes those left open and logs
+ * their count, as mlw_stack_run()'s stop does), the other shards
  * stop as under mlw_stack_stop(). Then mlw_stack_destroy() may follow.
  *
  * @return 0, or the first non-zero value another shard's init returned;

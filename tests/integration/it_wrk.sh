@@ -100,14 +100,14 @@ check("HTTP/1.0 with keep-alive stays open", st == st2 == 200 and h.get("connect
 s.close()
 
 s = conn()
-s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello" + GET)
+s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" + GET)
 r1 = read_response(s, b"")
 r2 = read_response(s, r1[3])
 check("request body skipped (Content-Length)", r1[0] == r2[0] == 200 and r2[3] == b"")
 s.close()
 
-for req in (b"GARBAGE\r\n\r\n", b"GET / HTTP/2.0\r\n\r\n", b"GET / HTTP/1.1\r\nNoColon\r\n\r\n",
-            b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"):
+for req in (b"GARBAGE\r\n\r\n", b"GET / HTTP/2.0\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"):
     s = conn()
     s.sendall(req)
     st, h, b, rest = read_response(s, b"")
@@ -117,7 +117,7 @@ for req in (b"GARBAGE\r\n\r\n", b"GET / HTTP/2.0\r\n\r\n", b"GET / HTTP/1.1\r\nN
 s = conn()
 s.sendall(b"GET /" + b"a" * 9000)
 st, h, b, rest = read_response(s, b"")
-check("request head over 8 KB -> 400", st == 400)
+check("request line over 8 KB -> 414", st == 414)
 s.close()
 print("PASS" if bad == 0 else "FAIL (%d)" % bad)
 sys.exit(1 if bad else 0)

@@ -1,4 +1,4 @@
-/* test_tcp_recovery.c - loss recovery on the wire (lwip-port/tcp_recovery.c): a peer that SACKs the segments after a hole gets the hole retransmitted in the same pass, not after the RTO; two holes in one window both within one round trip with cwnd halved once; without SACK, a partial ACK retransmits the next hole at once (RFC 6582).
+/* test_tcp_recovery.c - loss recovery on the wire (lwip-port/tcp_recovery.c): a peer that SACKs the segments after a hole gets the hole retransmitted in the same pass, not after the RTO, also on an active open whose SYN was lost; two holes in one window both within one round trip with cwnd halved once; without SACK, a partial ACK retransmits the next hole at once (RFC 6582).
  *
  * main -> test_stack_run(one shard on net_ring0) -> run(): the peer
  * 10.0.0.99 is played by frames put into lwIP's input (test_wire.c); the
@@ -10,6 +10,7 @@
  * the SACK blocks and did not count ACKs whose window changed as
  * duplicates: every hole waited for the retransmission timeout.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,8 +53,12 @@ struct seen_case {
 };
 
 static struct {
-	struct seen_case one, two, newreno, probe;
+	struct seen_case one, two, newreno, probe, syn;
 } res;
+
+/* Our port in the case running: the listener's, or the connecting
+ * socket's. */
+static uint16_t lport = LPORT;
 
 static struct tcp_pcb *pcb_of(uint16_t pport)
 {
@@ -88,19 +93,21 @@ static void peer_ack(uint16_t pport, uint32_t ack, uint16_t wnd, const uint32_t 
 	uint8_t o[40];
 	unsigned n = test_tcp_ack_opts(o, true, ++peer_ts, 0, sack, nsack);
 
-	test_peer_send(pport, LPORT, 0x10, peer_seq, ack, wnd, o, n, 0);
+	test_peer_send(pport, lport, 0x10, peer_seq, ack, wnd, o, n, 0);
 }
+
+static int send_flight(int fd, uint16_t pport, struct seen_case *c);
 
 /* Connects from @p pport, writes NSEG segments; fills c->seq. Returns the
  * descriptor or -1. */
 static int open_and_send(int lfd, uint16_t pport, bool sack, struct seen_case *c)
 {
-	static char buf[NSEG * 1000];
-	unsigned from = test_peer_log.n;
+	unsigned from;
 	uint8_t o[40];
 	uint32_t isn;
-	int fd, one = 1;
+	int fd;
 
+	lport = LPORT;
 	peer_seq = 50000;
 	test_peer_send(pport, LPORT, 0x02, peer_seq, 0, 0xffff, o, syn_opts(o, sack), 0);
 	from = test_peer_log.n;
@@ -109,6 +116,17 @@ static int open_and_send(int lfd, uint16_t pport, bool sack, struct seen_case *c
 	if (fd < 0)
 		return -1;
 	peer_seq++;
+	return send_flight(fd, pport, c);
+}
+
+/* Writes NSEG segments on the connected @p fd (peer port @p pport); fills
+ * c->seq. Returns @p fd, or -1. */
+static int send_flight(int fd, uint16_t pport, struct seen_case *c)
+{
+	static char buf[NSEG * 1000];
+	unsigned from;
+	int one = 1;
+
 	/* Nagle would hold the last segment (lwIP compares it with the MSS
 	 * before the timestamps option takes its 12 bytes). */
 	if (mlw_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
@@ -125,7 +143,7 @@ static int open_and_send(int lfd, uint16_t pport, bool sack, struct seen_case *c
 	for (unsigned i = from; i < test_peer_log.n && c->nseg < NSEG; i++) {
 		const struct test_seg *g = &test_peer_log.seg[i];
 
-		if (g->sport == LPORT && g->dport == pport && g->plen > 0)
+		if (g->sport == lport && g->dport == pport && g->plen > 0)
 			c->seq[c->nseg++] = g->seq;
 		c->seq[c->nseg] = g->seq + g->plen;
 	}
@@ -148,7 +166,7 @@ static int64_t count_rexmits(struct seen_case *c, uint16_t pport, unsigned from)
 	for (unsigned i = from; i < test_peer_log.n; i++) {
 		const struct test_seg *g = &test_peer_log.seg[i];
 
-		if (g->sport != LPORT || g->dport != pport || g->plen == 0)
+		if (g->sport != lport || g->dport != pport || g->plen == 0)
 			continue;
 		for (unsigned k = 0; k < NSEG; k++)
 			if (g->seq == c->seq[k]) {
@@ -195,19 +213,14 @@ static void case_end(struct seen_case *c, uint16_t pport, int fd)
 	c->ran = true;
 }
 
-/* One hole (segment 0): the peer SACKs 1..9 over three ACKs whose window
- * changes each time. */
-static void one_hole_case(int lfd)
+/* The peer SACKs segments 1..9 of @p c's flight over three ACKs whose
+ * window changes each time; records the retransmissions. */
+static void sack_after_hole(struct seen_case *c, uint16_t pport)
 {
-	struct seen_case *c = &res.one;
-	const uint16_t pport = 6001;
-	int fd = open_and_send(lfd, pport, true, c);
 	uint32_t blk[1][2];
 	unsigned from;
 	int64_t t0;
 
-	if (fd < 0)
-		return;
 	case_begin();
 	from = test_peer_log.n;
 	t0 = test_now_ms();
@@ -220,6 +233,72 @@ static void one_hole_case(int lfd)
 	count_rexmits(c, pport, from);
 	c->rexmit_in_pass = c->rexmit[0] != 0;
 	c->rexmit_delay_ms = test_now_ms() - t0;
+}
+
+/* One hole (segment 0): the peer SACKs 1..9 over three ACKs whose window
+ * changes each time. */
+static void one_hole_case(int lfd)
+{
+	struct seen_case *c = &res.one;
+	const uint16_t pport = 6001;
+	int fd = open_and_send(lfd, pport, true, c);
+
+	if (fd < 0)
+		return;
+	sack_after_hole(c, pport);
+	case_end(c, pport, fd);
+}
+
+/* A lost SYN: our connect's SYN goes unanswered, its retransmission (at
+ * the 1 s initial RTO) gets the SYN-ACK; then the one-hole pattern. lwIP's
+ * RTO of the SYN leaves TF_RTO set through the handshake (its SYN-SENT
+ * path never clears it), and recovery must not take it for an RTO in
+ * progress: before the fix the hole waited for the data's RTO (1.5 s in
+ * the fault matrix's combined run). */
+static void lost_syn_case(void)
+{
+	struct seen_case *c = &res.syn;
+	const uint16_t pport = 7001;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(pport)};
+	const struct test_seg *syn = NULL;
+	unsigned from = test_peer_log.n, nsyn = 0;
+	int fd = mlw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int64_t t0 = test_now_ms();
+	uint8_t o[40];
+
+	if (fd < 0) {
+		test_peer_fail("socket: %s", strerror(errno));
+		return;
+	}
+	inet_pton(AF_INET, "10.0.0.99", &a.sin_addr);
+	if (mlw_connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 || errno != EINPROGRESS) {
+		test_peer_fail("connect: %s", strerror(errno));
+		mlw_close(fd);
+		return;
+	}
+	/* The first SYN is dropped; wait for its retransmission. */
+	while (nsyn < 2 && test_now_ms() - t0 < 3000) {
+		test_wire_pass();
+		nsyn = 0;
+		for (unsigned i = from; i < test_peer_log.n; i++)
+			if (test_peer_log.seg[i].dport == pport && test_peer_log.seg[i].flags == 0x02)
+				syn = &test_peer_log.seg[i], nsyn++;
+	}
+	if (nsyn < 2) {
+		test_peer_fail("no SYN retransmission in 3 s (%u SYNs)", nsyn);
+		mlw_close(fd);
+		return;
+	}
+	lport = syn->sport;
+	peer_seq = 70000;
+	test_peer_send(pport, lport, 0x12, peer_seq, syn->seq + 1, 0xffff, o, syn_opts(o, true), 0);
+	peer_seq++;
+	test_peer_passes(2);
+	if (send_flight(fd, pport, c) < 0) {
+		mlw_close(fd);
+		return;
+	}
+	sack_after_hole(c, pport);
 	case_end(c, pport, fd);
 }
 
@@ -342,6 +421,7 @@ static void run(void)
 	two_holes_case(lfd);
 	newreno_case(lfd);
 	lost_rexmit_case(lfd);
+	lost_syn_case();
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -366,13 +446,8 @@ static void print_case(const char *name, const struct seen_case *c)
 	       c->cwnd_after, c->ssthresh_after);
 }
 
-static void test_one_hole(void **state)
+static void check_one_hole(const struct seen_case *c)
 {
-	const struct seen_case *c = &res.one;
-
-	(void)state;
-	check_ran(c);
-	print_case("one hole", c);
 	assert_int_equal(c->rexmit[0], 1);	/* at once, once */
 	for (unsigned k = 1; k < NSEG; k++)
 		assert_int_equal(c->rexmit[k], 0);	/* SACKed: never again */
@@ -381,6 +456,23 @@ static void test_one_hole(void **state)
 	assert_int_equal(c->episodes, 1);
 	assert_int_equal(c->mib_rexmits, 1);
 	assert_true(c->all_acked);
+}
+
+static void test_one_hole(void **state)
+{
+	(void)state;
+	check_ran(&res.one);
+	print_case("one hole", &res.one);
+	check_one_hole(&res.one);
+}
+
+/* The same after a lost SYN on an active open. */
+static void test_after_lost_syn(void **state)
+{
+	(void)state;
+	check_ran(&res.syn);
+	print_case("after a lost SYN", &res.syn);
+	check_one_hole(&res.syn);
 }
 
 static void test_two_holes(void **state)
@@ -454,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_two_holes),
 		cmocka_unit_test(test_newreno_partial_ack),
 		cmocka_unit_test(test_lost_rexmit_probe),
+		cmocka_unit_test(test_after_lost_syn),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwrecovery", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
