@@ -9,7 +9,7 @@
 #
 # Asserts, per kind: the transfer is byte-exact and its throughput is at least FLOOR (default
 # 0.5) of a clean transfer's measured right before it (below it, the pair is measured again, up
-# to three times: a shared host's load moves single transfers); then the
+# to three times, best against best: a shared host's load moves single transfers); then the
 # server stops clean
 # (every heap empty, no sanitizer report) and each shard's heap never reserved more than
 # HEAP_BOUND_MB (default 64) MiB (the allocator's chunks, a high-water mark).
@@ -93,33 +93,37 @@ hostile() {
 	echo "$r"
 }
 
-# Per kind, a clean transfer right before the hostile one, so both see the same machine (other
-# load on a shared host moves both alike): the floor is FLOOR x that clean throughput. Below it,
-# the pair is measured again, up to three times, and the last pair counts (a busy host can slow
-# one transfer; a kind that really harms the session, as lwIP 2.1.3's ND queue did, is below the
-# floor every time: 0.02 and 0.20 of clean).
+# Per kind, a clean transfer right before the hostile one, so both see the same machine: the
+# floor is FLOOR x that clean throughput. Below it, the pair is measured again, up to three
+# times, and the best hostile transfer is held against the best clean one (other load on a
+# shared host slows single transfers of either; a kind that really harms the session, as lwIP
+# 2.1.3's ND queue did, slows every hostile one: 0.02 and 0.20 of clean).
 bad=0
 declare -A RES
 for k in $KINDS; do
-	r=FAIL c=FAIL x=0
+	r=FAIL c=FAIL x=0 bc="" br=""
 	for try in 1 2 3; do
 		c=$(transfer "$k.clean$try")
 		case "$c" in FAIL*) it_fail "clean transfer before $k failed: $c" ;; esac
 		r=$(hostile "$k" "$k.$try")
 		case "$r" in FAIL*) it_log "$k: $r"; break ;; esac
-		x=$(ratio "$r" "$c")
-		it_log "$k (try $try): ${r}s, $(mbit "$r") Mbit/s; clean ${c}s, $(mbit "$c") Mbit/s: $x of clean" \
-			"(generator: $(tail -n 1 "$LOGDIR/$k.$try.gen.log"))"
+		it_log "$k (try $try): ${r}s, $(mbit "$r") Mbit/s; clean ${c}s, $(mbit "$c") Mbit/s:" \
+			"$(ratio "$r" "$c") of clean (generator: $(tail -n 1 "$LOGDIR/$k.$try.gen.log"))"
+		# The best of each so far: a load spike elsewhere slows single transfers, a kind that
+		# harms the session slows every hostile one.
+		bc=$(awk -v a="$c" -v b="${bc:-$c}" 'BEGIN { print (a < b ? a : b) }')
+		br=$(awk -v a="$r" -v b="${br:-$r}" 'BEGIN { print (a < b ? a : b) }')
+		x=$(ratio "$br" "$bc")
 		awk -v x="$x" -v f="$FLOOR" 'BEGIN { exit !(x < f) }' || break
 	done
 	case "$r" in
 	FAIL*) bad=$((bad + 1)); RES[$k]="FAIL - $c $(mbit "$c") -" ;;
 	*)
 		if awk -v x="$x" -v f="$FLOOR" 'BEGIN { exit !(x < f) }'; then
-			it_log "$k: below the floor ($FLOOR of clean) three times"
+			it_log "$k: best of three below the floor ($FLOOR of the best clean)"
 			bad=$((bad + 1))
 		fi
-		RES[$k]="$r $(mbit "$r") $c $(mbit "$c") $x"
+		RES[$k]="$br $(mbit "$br") $bc $(mbit "$bc") $x"
 		;;
 	esac
 	kill -0 "$SPID" 2>/dev/null || { cat "$LOGDIR/server.log"; it_fail "mlw_epoll_echo died under $k"; }
