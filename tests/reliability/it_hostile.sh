@@ -19,7 +19,8 @@
 #
 # Environment: HOSTILE_RATE (frames/s, default 18000, the rate; 6000 in the ASan build,
 # see RATE below), HOSTILE_BYTES (default
-# 32 MiB), HOSTILE_WARM (seconds of hostile frames before the transfer, default 2), HOSTILE_KINDS (default: every kind, then "all"), HOSTILE_SEED (default 7),
+# 32 MiB), HOSTILE_WARM (seconds of hostile frames before the transfer, default 4: queues that grow need time;
+# with 2 s main's lwIP 2.1.3 ND queue passed once), HOSTILE_KINDS (default: every kind, then "all"), HOSTILE_SEED (default 7),
 # HOSTILE_LOGS=DIR (keep the logs).
 IT_NAME=it_hostile
 ECHO=${1:?usage: it_hostile.sh MLW_EPOLL_ECHO ITDIR}
@@ -87,7 +88,7 @@ hostile() {
 		--dst4 "$MLW_ADDR" --src6 "$PEER6" --dst6 "$MLW6" --prefix6 "fd98::" --kinds "$1" \
 		--rate "$RATE" --duration $((TMO + 10)) --seed "$SEED" >&2
 	GPID=$IT_LAST_PID
-	sleep "${HOSTILE_WARM:-2}"	# pools built, frames flowing
+	sleep "${HOSTILE_WARM:-4}"	# pools built, frames flowing
 	r=$(transfer "$2")
 	it_stop "$GPID" "$LOGDIR/$2.gen.log"
 	echo "$r"
