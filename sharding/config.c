@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "mlwip/config.h"
+#include "config_limits_private.h"
 #include "mbuf_budget.h"
 #include "mlwip/socket.h"
 
@@ -558,9 +559,16 @@ static int on_entry(void *user, const char *section, const char *key, const char
 	if (cont)
 		return fail(p, section, key, "indented line continues the value of %s; only [eal] args may "
 			    "span lines (remove the indentation)", key);
+	if (strcmp(section, "limits") == 0) {
+		char why[160];
+
+		if (mlw__config_limits_set(&p->cfg.limits, key, value, why, sizeof(why)) != 0)
+			return fail(p, section, key, "%s", why);
+		return 1;
+	}
 	idx = port_index(section);
 	if (strcmp(section, "stack") != 0 && idx == -1)
-		return fail(p, section, key, "unknown section [%s] (known: eal, stack, port0..port%d)",
+		return fail(p, section, key, "unknown section [%s] (known: eal, stack, limits, port0..port%d)",
 			    section, MLW_MAX_PORTS - 1);
 	if (idx == -2)
 		return fail(p, section, key, "port number out of range: at most %d ports, [port0]..[port%d]",
@@ -732,6 +740,7 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->rx_desc = cfg->tx_desc = MLW_CONFIG_DESC_DEFAULT;
 	cfg->rx_zero_copy = MLW_CONFIG_RX_ZERO_COPY_DEFAULT;
 	cfg->mbuf_cache = MLW_CONFIG_MBUF_CACHE_DEFAULT;
+	cfg->limits = (struct mlw_limits)MLW_LIMITS_DEFAULT_INIT;
 	for (unsigned int i = 0; i < MLW_MAX_PORTS; i++)
 		cfg->ports[i].mtu = MTU_DEF;
 }
@@ -1018,6 +1027,8 @@ static int validate_port(const struct mlw_config_port *port, const char *sec, st
 int mlw_config_validate(const struct mlw_config *cfg, struct mlw_config_error *err)
 {
 	struct mlw_config_argv argv;
+	const char *lkey;
+	char lwhy[96];
 	int rc;
 
 	if (err)
@@ -1030,6 +1041,8 @@ int mlw_config_validate(const struct mlw_config *cfg, struct mlw_config_error *e
 	rc = validate_stack(cfg, err);
 	if (rc)
 		return rc;
+	if (mlw__config_limits_check(&cfg->limits, &lkey, lwhy, sizeof(lwhy)) != 0)
+		return verr(err, "limits", lkey, "%s", lwhy);
 	if (cfg->port_count < 1)
 		return verr(err, NULL, NULL, "no ports: at least a [port0] section with ipv4 or ipv6 is required");
 	if (cfg->port_count > MLW_MAX_PORTS)

@@ -53,6 +53,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->port_lo = cfg->local_port_lo;
 	p->port_hi = cfg->local_port_hi;
 	p->heap_limit = (size_t)cfg->heap_limit_mb << 20;
+	p->limits = cfg->limits;
 	p->rx_desc = cfg->rx_desc;
 	p->tx_desc = cfg->tx_desc;
 	p->zc_own = cfg->rx_zero_copy;

@@ -30,6 +30,7 @@
 #include "mlwip/alloc.h"
 #include "mlwip/lwip_shard.h"
 #include "mlwip/socket.h"
+#include "mlw_limits.h"
 #include "mlw_lwip_hooks.h"
 #include "mlw_tcp_table.h"
 #include "stack_private.h"
@@ -406,6 +407,7 @@ static void collect_stats(struct mlw_shard *sh)
 {
 	struct mlw_shard_stats *s = &sh->stats;
 	struct mlw_input_guard_stats g;
+	struct mlw__limits_stats l;
 
 	s->tx_pkts = s->tx_bytes = s->tx_drops = 0;
 	for (unsigned pi = 0; pi < sh->stack->p.nports; pi++) {
@@ -436,6 +438,11 @@ static void collect_stats(struct mlw_shard *sh)
 	s->tx_tcp_rst_replies = mlw__tcp_rst_rewritten();
 	s->tcp_conns = mlw__tcp_table_active_count();
 	s->tcp_time_wait = mlw__tcp_table_tw_count();
+	mlw__limits_stats(&l);
+	s->lim_nd6_queue_drops = l.nd6_queue_drops;
+	s->lim_arp_queue_drops = l.arp_queue_drops;
+	s->lim_reass_drops = l.reass_drops;
+	s->lim_ooseq_drops = l.ooseq_drops;
 }
 
 void mlw__shard_publish(struct mlw_shard *sh)
@@ -554,6 +561,7 @@ int mlw__shard_main(void *arg)
 	mlw__rx_zc_setup(sh->id, st->p.zc_own, st->p.zc_fwd);
 	sh->neigh_responder = st->rss.reta[0] == sh->id;
 	lwip_init();
+	mlw__limits_apply(&sh->stack->p.limits);
 	rc = netifs_up(sh);
 	/* No application code starts once the stack is stopping (a shard
 	 * failed to start or launch, or the application stopped it); fini
@@ -605,6 +613,7 @@ int mlw__shard_attach(struct mlw_shard *sh)
 	mlw__rx_zc_setup(sh->id, sh->stack->p.zc_own, sh->stack->p.zc_fwd);
 	sh->neigh_responder = sh->stack->rss.reta[0] == sh->id;
 	lwip_init();
+	mlw__limits_apply(&sh->stack->p.limits);
 	rc = netifs_up(sh);
 	if (rc != 0)
 		start_failed(sh->stack, rc);

@@ -312,6 +312,22 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 			(unsigned long long)s.rx_tcp_tw_rst_kills, (unsigned long long)s.tcp_conns,
 			(unsigned long long)s.tcp_time_wait);
 	}
+	/* The queue limits ([limits], lwip-port/limits.c) and the heap's
+	 * high-water mark (bytes_reserved: chunks are never given back). A
+	 * table of its own, headed "shard heap_reserved", so readers of the
+	 * table above stop at its header. */
+	fprintf(f, "%-5s %13s %9s %9s %11s %11s\n", "shard", "heap_reserved", "nd6_drop", "arp_drop",
+		"reass_drop", "ooseq_drop");
+	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
+		struct mlw_shard_stats s;
+
+		if (mlw_stack_stats(st, i, &s) != 0)
+			continue;
+		fprintf(f, "%-5u %13llu %9llu %9llu %11llu %11llu\n", i,
+			(unsigned long long)s.alloc.bytes_reserved,
+			(unsigned long long)s.lim_nd6_queue_drops, (unsigned long long)s.lim_arp_queue_drops,
+			(unsigned long long)s.lim_reass_drops, (unsigned long long)s.lim_ooseq_drops);
+	}
 	/* One line per port, from the port's own counters (rte_eth_stats_get):
 	 * what it carried, and what it lost before any shard saw it (no room:
 	 * rx_missed; no mbuf to receive into: rx_nombuf). Rows are named

@@ -51,6 +51,7 @@ struct mlw__stack_params {
 	unsigned tcp_rcvbuf, tcp_sndbuf;	/* a new TCP socket's window and send limit, 0: lwIP's */
 	uint16_t port_lo, port_hi;	/* local ports of active opens (connect.c) */
 	size_t heap_limit;		/* cap on each shard heap in bytes, 0: none */
+	struct mlw_limits limits;	/* [limits]: lwIP's queues (lwip-port/limits.c) */
 	unsigned rx_desc, tx_desc;	/* descriptors per queue */
 	unsigned pool_mbufs;		/* mbufs per shard pool ([stack] mbufs or computed) */
 	unsigned mbuf_cache;		/* per-lcore mempool cache */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mlwip/export.h"
+#include "mlwip/limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -152,6 +153,9 @@ struct mlw_config {
 	uint32_t mbuf_cache;
 	unsigned int port_count;		/**< 1..MLW_MAX_PORTS once valid */
 	struct mlw_config_port ports[MLW_MAX_PORTS];
+	/** [limits]: per-shard bounds on lwIP's queues (mlwip/limits.h);
+	 * default MLW_LIMITS_DEFAULT_INIT. */
+	struct mlw_limits limits;
 };
 
 /**

@@ -80,6 +80,13 @@ struct mlw_shard_stats {
 					     the stop closed after its fini (also logged as
 					     "shard N: closed K descriptors the application
 					     left open") */
+	/* [limits] (mlwip/limits.h): packets each limit dropped. */
+	uint64_t lim_nd6_queue_drops;	/**< IPv6 packets dropped: ND queue at [limits] nd6_queue */
+	uint64_t lim_arp_queue_drops;	/**< IPv4 packets dropped: ARP queue at [limits] arp_queue */
+	uint64_t lim_reass_drops;	/**< datagrams in reassembly dropped: at [limits]
+					     reass_datagrams */
+	uint64_t lim_ooseq_drops;	/**< out-of-order queues cut at [limits] ooseq_pbufs or
+					     ooseq_bytes */
 };
 
 /**

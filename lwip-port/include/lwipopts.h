@@ -48,6 +48,25 @@ void mlw__lwip_free(void *ptr);
 #define mem_clib_free                   mlw__lwip_free
 #endif
 
+/* ---- Queue limits a peer must not lift (lwip-port/limits.c, [limits] in
+ * the INI file, mlwip/limits.h): with MEMP_MEM_MALLOC the MEMP_NUM_* pool
+ * sizes no longer bound anything, so each queue a peer can fill gets a
+ * per-shard limit. The ARP queue and reassembly datagrams are refused in
+ * limits.c's memp_malloc wrap (and the ND queue on lwIP 2.1.3); these
+ * names are read by lwIP itself at run time. MEMP_NUM_REASSDATA is used
+ * only in init.c's #if sanity check (an unknown name is 0 there, as
+ * IP_REASS_MAX_PBUFS is), the pool size being unused with MEMP_MEM_MALLOC. ---- */
+struct tcp_pcb;
+extern _Thread_local uint16_t mlw__lim_reass_pbufs;
+uint32_t mlw__nd6_queue_room(void);
+uint16_t mlw__tcp_ooseq_pbufs_limit(const struct tcp_pcb *pcb);
+uint32_t mlw__tcp_ooseq_bytes_limit(const struct tcp_pcb *pcb);
+#define MEMP_NUM_ND6_QUEUE              mlw__nd6_queue_room()	/* lwIP 2.2 only */
+#define IP_REASS_MAX_PBUFS              mlw__lim_reass_pbufs
+#define MEMP_NUM_REASSDATA              mlw__lim_reass_datagrams_unused
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb)      mlw__tcp_ooseq_pbufs_limit(pcb)
+#define TCP_OOSEQ_BYTES_LIMIT(pcb)      mlw__tcp_ooseq_bytes_limit(pcb)
+
 /* ---- Zero-copy RX: pbufs over NIC buffers. ---- */
 #define LWIP_SUPPORT_CUSTOM_PBUF        1
 #define PBUF_POOL_BUFSIZE               1536
