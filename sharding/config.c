@@ -49,12 +49,13 @@
 enum {
 	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
 	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_RX_DESC, STACK_TX_DESC, STACK_RX_ZERO_COPY,
-	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_LOCAL_PORTS, STACK_NKEYS
+	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_LOCAL_PORTS,
+	STACK_SYNCOOKIES, STACK_SYN_BACKLOG, STACK_SYN_RCVD_TIMEOUT_MS, STACK_NKEYS
 };
 static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
 	"max_time_wait", "rx_desc", "tx_desc", "rx_zero_copy", "mbufs", "mbuf_cache",
-	"tcp_rcvbuf", "tcp_sndbuf", "local_ports",
+	"tcp_rcvbuf", "tcp_sndbuf", "local_ports", "syncookies", "syn_backlog", "syn_timeout_ms",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -385,7 +386,8 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 	if (k < 0)
 		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
 			    "burst, max_sockets, heap_limit_mb, max_time_wait, rx_desc, tx_desc, "
-			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, local_ports)");
+			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, local_ports, "
+			    "syncookies, syn_backlog, syn_timeout_ms)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -429,6 +431,22 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_MAX_TIME_WAIT_MAX, &n))
 			return 0;
 		p->cfg.max_time_wait = (uint32_t)n;
+		return 1;
+	case STACK_SYNCOOKIES:
+		if (!parse_range(p, sec, key, v, 0, 2, &n))
+			return 0;
+		p->cfg.syncookies = (uint32_t)n;
+		return 1;
+	case STACK_SYN_BACKLOG:
+		if (!parse_range(p, sec, key, v, 1, MLW_CONFIG_SYN_BACKLOG_MAX, &n))
+			return 0;
+		p->cfg.syn_backlog = (uint32_t)n;
+		return 1;
+	case STACK_SYN_RCVD_TIMEOUT_MS:
+		if (!parse_range(p, sec, key, v, MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN,
+				 MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX, &n))
+			return 0;
+		p->cfg.syn_rcvd_timeout_ms = (uint32_t)n;
 		return 1;
 	case STACK_TCP_RCVBUF:
 	case STACK_TCP_SNDBUF:
@@ -726,6 +744,9 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->burst = BURST_DEF;
 	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
 	cfg->max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_DEFAULT;
+	cfg->syncookies = MLW_CONFIG_SYNCOOKIES_DEFAULT;
+	cfg->syn_backlog = MLW_CONFIG_SYN_BACKLOG_DEFAULT;
+	cfg->syn_rcvd_timeout_ms = MLW_CONFIG_SYN_RCVD_TIMEOUT_DEFAULT;
 	cfg->tcp_rcvbuf = cfg->tcp_sndbuf = MLW_CONFIG_TCP_BUF_DEFAULT;
 	cfg->local_port_lo = MLW_CONFIG_LOCAL_PORT_LO_DEFAULT;
 	cfg->local_port_hi = MLW_CONFIG_LOCAL_PORT_HI_DEFAULT;
@@ -881,6 +902,17 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	if (cfg->max_time_wait > MLW_CONFIG_MAX_TIME_WAIT_MAX)
 		return verr(err, "stack", "max_time_wait", "%u is out of range (0..%u)",
 			    (unsigned int)cfg->max_time_wait, MLW_CONFIG_MAX_TIME_WAIT_MAX);
+	if (cfg->syncookies > 2)
+		return verr(err, "stack", "syncookies", "%u is out of range (0..2)",
+			    (unsigned int)cfg->syncookies);
+	if (cfg->syn_backlog < 1 || cfg->syn_backlog > MLW_CONFIG_SYN_BACKLOG_MAX)
+		return verr(err, "stack", "syn_backlog", "%u is out of range (1..%u)",
+			    (unsigned int)cfg->syn_backlog, MLW_CONFIG_SYN_BACKLOG_MAX);
+	if (cfg->syn_rcvd_timeout_ms < MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN ||
+	    cfg->syn_rcvd_timeout_ms > MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX)
+		return verr(err, "stack", "syn_timeout_ms", "%u is out of range (%u..%u)",
+			    (unsigned int)cfg->syn_rcvd_timeout_ms, MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN,
+			    MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX);
 	if (cfg->tcp_rcvbuf != 0 &&
 	    (cfg->tcp_rcvbuf < MLW_CONFIG_TCP_BUF_MIN || cfg->tcp_rcvbuf > MLW_CONFIG_TCP_BUF_MAX))
 		return verr(err, "stack", "tcp_rcvbuf", "%u is out of range (0 or %u..%u)",

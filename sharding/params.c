@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mlw_syn_cookie.h"
 #include "stack_private.h"
 
 int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config *cfg,
@@ -40,6 +41,8 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 		snprintf(err, errlen, "config: too many shards or ports for this build");
 		return -EINVAL;
 	}
+	/* Read by every shard's lwIP, written before any starts. */
+	mlw__syn_cookie_configure(cfg->syncookies, cfg->syn_backlog, cfg->syn_rcvd_timeout_ms);
 	p->nshards = cfg->shards;
 	for (unsigned i = 0; i < cfg->shards; i++)
 		p->cores[i] = cfg->cores[i];

@@ -21,6 +21,18 @@ extern "C" {
 /** Largest [stack] max_time_wait, and its default. */
 #define MLW_CONFIG_MAX_TIME_WAIT_MAX		1048576u
 #define MLW_CONFIG_MAX_TIME_WAIT_DEFAULT	131072u
+/** [stack] syncookies (as Linux's net.ipv4.tcp_syncookies: 0 off, 1 once a
+ * listener's half-open queue is full, 2 always), syn_backlog (half-open
+ * connections per listener and shard before cookies start; a listener's
+ * own backlog may lower it; lwIP counts them in 8 bits) and
+ * syn_timeout_ms (how long a half-open connection lives; Linux: 5
+ * SYN-ACK retransmissions, about 63 s; lwIP's own: 20 s). */
+#define MLW_CONFIG_SYNCOOKIES_DEFAULT		1u
+#define MLW_CONFIG_SYN_BACKLOG_MAX		224u
+#define MLW_CONFIG_SYN_BACKLOG_DEFAULT		224u
+#define MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN		1000u
+#define MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX		600000u
+#define MLW_CONFIG_SYN_RCVD_TIMEOUT_DEFAULT	63000u
 /** [stack] tcp_rcvbuf / tcp_sndbuf: each new TCP socket's receive window and
  * send-buffer limit in bytes (SO_RCVBUF / SO_SNDBUF report twice that, as
  * Linux does); 0 means lwIP's compile-time maximum (2 MiB each). */
@@ -118,6 +130,11 @@ struct mlw_config {
 	 * shards apply is mlw_config_time_wait_cap(): never more records than
 	 * an eighth of the heap holds. */
 	uint32_t max_time_wait;
+	/** SYN flood defence (MLW_CONFIG_SYNCOOKIES_DEFAULT and the rest above;
+	 * lwip-port/syn_cookie.c): syncookies 0..2, syn_backlog
+	 * 1..MLW_CONFIG_SYN_BACKLOG_MAX, syn_timeout_ms
+	 * MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN..MAX. */
+	uint32_t syncookies, syn_backlog, syn_rcvd_timeout_ms;
 	/** Receive window and send-buffer limit every new TCP socket starts
 	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,
 	 * default MLW_CONFIG_TCP_BUF_DEFAULT each (0: the 2 MiB maximum). A
