@@ -62,6 +62,11 @@
  * it is queued for accept(). A valid cookie is dropped if that count is
  * full (u8_t): the client's retransmitted data comes back with it.
  *
+ * A full accept queue (the socket layer's, mlw__tcp_accept_queue_full())
+ * drops the SYN once the limit is reached, and a valid cookie's ACK, as
+ * Linux drops both (sk_acceptq_is_full, ListenOverflows): the client
+ * retries; cookies do not let connections past the accept backlog.
+ *
  * The SYN-ACK is built here: the MSS lwIP would announce
  * (tcp_eff_send_mss_netif, then the socket's TCP_MAXSEG through
  * mlw__tcp_syn_limits), the unscaled window (lowered by SO_RCVBUF), our
@@ -125,6 +130,12 @@ void mlw__syn_cookie_configure(unsigned mode, unsigned syn_backlog, unsigned syn
 	if (syn_backlog < 1)
 		syn_backlog = 1;
 	sc_backlog = syn_backlog < MLW_SYN_BACKLOG_MAX ? syn_backlog : MLW_SYN_BACKLOG_MAX;
+}
+
+__attribute__((weak)) bool mlw__tcp_accept_queue_full(const struct tcp_pcb_listen *lpcb)
+{
+	(void)lpcb;
+	return false;
 }
 
 /* Per shard thread. */
@@ -451,7 +462,7 @@ static void complete(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr,
 	struct tcp_seg *seg;
 	u16_t mss;
 
-	if (pending >= 0xff) {
+	if (pending >= 0xff || mlw__tcp_accept_queue_full(lpcb)) {
 		sc.st.ack_drops++;
 		return;
 	}
@@ -526,7 +537,7 @@ err_t mlw__syn_cookie_listen(struct tcp_pcb *pcb, struct tcp_hdr *hdr,
 		limit = LWIP_MIN(lpcb->backlog, sc_backlog);
 		if (sc_mode != MLW_SYNCOOKIES_ALWAYS && lpcb->accepts_pending < limit)
 			return ERR_OK;
-		if (sc_mode == MLW_SYNCOOKIES_OFF) {
+		if (sc_mode == MLW_SYNCOOKIES_OFF || mlw__tcp_accept_queue_full(lpcb)) {
 			sc.st.syn_drops++;
 			return ERR_ABRT;	/* as lwIP would, counted */
 		}

@@ -22,14 +22,21 @@ void mlw__syn_cookie_configure(unsigned mode, unsigned syn_backlog, unsigned syn
 /* That timeout. */
 uint32_t mlw__syn_rcvd_timeout_ms(void);
 
+/* Whether the listener's accept queue is full: its SYNs are dropped, as
+ * Linux drops them (sk_acceptq_is_full), cookie or not, and so are ACKs
+ * with a valid cookie. The socket layer (socket-api/tcp.c) overrides this
+ * weak default (never full). */
+struct tcp_pcb_listen;
+_Bool mlw__tcp_accept_queue_full(const struct tcp_pcb_listen *lpcb);
+
 struct mlw_syn_cookie_stats {
 	uint64_t sent;		/* SYN-ACKs with a cookie sent */
 	uint64_t ok;		/* ACKs whose cookie was valid: connections created */
 	uint64_t failed;	/* ACKs for a listener with an invalid or expired cookie */
-	uint64_t syn_drops;	/* SYNs dropped: half-open queue full and cookies off,
-				   or no memory for the SYN-ACK */
-	uint64_t ack_drops;	/* valid cookies dropped: the listener's count is full,
-				   or no memory for the connection */
+	uint64_t syn_drops;	/* SYNs dropped here: half-open queue full and cookies
+				   off, accept queue full, or no memory for the SYN-ACK */
+	uint64_t ack_drops;	/* valid cookies dropped: the accept queue or the
+				   listener's count is full, or no memory */
 };
 
 /* The calling shard's counters. */

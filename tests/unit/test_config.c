@@ -347,6 +347,35 @@ static void test_limits(void **state)
 	assert_string_equal(err.message, ini);
 }
 
+/* [stack] syncookies, syn_backlog, syn_timeout_ms: Linux-like defaults
+ * (cookies once a listener's half-open queue is full, 224 half-open per
+ * listener and shard, 63 s), their ranges enforced by the loader and by
+ * mlw_config_validate(). */
+static void test_syn_settings(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.syncookies, 1);
+	assert_int_equal(cfg.syn_backlog, MLW_CONFIG_SYN_BACKLOG_DEFAULT);
+	assert_int_equal(cfg.syn_rcvd_timeout_ms, 63000);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyncookies = 2\nsyn_backlog = 16\n"
+						"syn_timeout_ms = 20000\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.syncookies, 2);
+	assert_int_equal(cfg.syn_backlog, 16);
+	assert_int_equal(cfg.syn_rcvd_timeout_ms, 20000);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyncookies = 3\n", &err), -EINVAL);
+	assert_string_equal(err.key, "syncookies");
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyn_backlog = 0\n", &err), -EINVAL);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyn_backlog = 225\n", &err), -EINVAL);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyn_timeout_ms = 999\n", &err), -EINVAL);
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	cfg.syn_backlog = 300;
+	assert_int_equal(mlw_config_validate(&cfg, NULL), -EINVAL);
+}
+
 /* [stack] max_time_wait: 0 (keep none) up to MLW_CONFIG_MAX_TIME_WAIT_MAX,
  * only its own field; one past the bound is refused by the loader and by
  * mlw_config_validate(). */
@@ -543,7 +572,7 @@ ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
 	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, "
-	   "local_ports)")
+	   "local_ports, syncookies, syn_backlog, syn_timeout_ms)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(checksum_bad_value, P0 "mtu = 1500\nchecksum = off\n", 4, "port0", "checksum",
 	   "\"off\" is not a checksum mode (verify or trust)")
@@ -824,6 +853,7 @@ int main(void)
 		cmocka_unit_test(test_shards_and_cores),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_max_time_wait),
+		cmocka_unit_test(test_syn_settings),
 		cmocka_unit_test(test_tcp_bufs),
 		cmocka_unit_test(test_local_ports),
 		cmocka_unit_test(test_err_bad_ipv4),
