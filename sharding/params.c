@@ -49,6 +49,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->idle = cfg->idle;
 	p->idle_sleep_us = cfg->idle_sleep_us;
 	p->burst = cfg->burst;
+	p->ring_size = cfg->ring_size;
 	p->max_sockets = cfg->max_sockets;
 	p->max_time_wait = mlw_config_time_wait_cap(cfg);
 	p->tcp_rcvbuf = cfg->tcp_rcvbuf;

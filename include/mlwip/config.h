@@ -33,6 +33,13 @@ extern "C" {
 #define MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN		1000u
 #define MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX		600000u
 #define MLW_CONFIG_SYN_RCVD_TIMEOUT_DEFAULT	63000u
+/** [stack] ring_size: frames each inter-shard ring holds (one ring per
+ * ordered pair of shards; a power of two). A frame that finds the owner's
+ * ring full is dropped (fwd_drops); every slot may hold an mbuf of the
+ * sending shard's pool, so mlw_config_mbufs_needed() counts them. */
+#define MLW_CONFIG_RING_SIZE_MIN	256u
+#define MLW_CONFIG_RING_SIZE_MAX	65536u
+#define MLW_CONFIG_RING_SIZE_DEFAULT	4096u
 /** [stack] tcp_rcvbuf / tcp_sndbuf: each new TCP socket's receive window and
  * send-buffer limit in bytes (SO_RCVBUF / SO_SNDBUF report twice that, as
  * Linux does); 0 means lwIP's compile-time maximum (2 MiB each). */
@@ -135,6 +142,9 @@ struct mlw_config {
 	 * 1..MLW_CONFIG_SYN_BACKLOG_MAX, syn_timeout_ms
 	 * MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN..MAX. */
 	uint32_t syncookies, syn_backlog, syn_rcvd_timeout_ms;
+	/** Frames per inter-shard ring, MLW_CONFIG_RING_SIZE_MIN..MAX, a power
+	 * of two; default MLW_CONFIG_RING_SIZE_DEFAULT. */
+	uint32_t ring_size;
 	/** Receive window and send-buffer limit every new TCP socket starts
 	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,
 	 * default MLW_CONFIG_TCP_BUF_DEFAULT each (0: the 2 MiB maximum). A
@@ -180,7 +190,7 @@ struct mlw_config_error {
 	int line;		/**< 1-based line in the INI text, 0 if none */
 	char section[32];	/**< e.g. "port0", without brackets */
 	char key[32];		/**< e.g. "ipv4" */
-	char message[256];	/**< e.g. "\"10.0.0.300/24\" is not an IPv4 address/prefix" */
+	char message[320];	/**< e.g. "\"10.0.0.300/24\" is not an IPv4 address/prefix" */
 };
 
 /**

@@ -226,7 +226,14 @@ static void test_pool_sizes(void **state)
 	 * it may hold of this pool, and a cache. */
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 2\n[port0]\nipv4 = 10.0.0.1/24\n"
 						"[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 3 * 2208 + 4000 + (4096 + 512) + 2 * 384 + 64);
+	/* [stack] ring_size: a power of two; the pool counts a full ring. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 2\nring_size = 1024\n[port0]\nipv4 = 10.0.0.1/24\n"
+						"[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", &err), 0);
 	assert_int_equal(mlw_config_mbufs_needed(&cfg), 3 * 2208 + 4000 + (1024 + 512) + 2 * 384 + 64);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nring_size = 3000\n", &err), -EINVAL);
+	assert_string_equal(err.key, "ring_size");
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nring_size = 128\n", &err), -EINVAL);
 	/* Smaller parts, and an explicit pool that holds them. */
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nrx_desc = 256\ntx_desc = 512\nrx_zero_copy = 100\n"
 						"mbuf_cache = 0\nmbufs = 1200\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
@@ -555,7 +562,7 @@ ERROR_TEST(rx_zero_copy_range, "[stack]\nrx_zero_copy = -1\n" P0, 2, "stack", "r
 /* The fixed 8191 of earlier versions does not hold three ports. */
 ERROR_TEST(mbufs_too_few, "[stack]\nshards = 2\nmbufs = 8191\n" P0
 	   "[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", 3, "stack", "mbufs",
-	   "8191 is fewer than the 12992 each shard needs here (3 ports, 2 shards): set 0 to size pools "
+	   "8191 is fewer than the 16064 each shard needs here (3 ports, 2 shards): set 0 to size pools "
 	   "from the configuration, or lower rx_desc, tx_desc, rx_zero_copy, mbuf_cache")
 ERROR_TEST(idle_sleep_range, "[stack]\nidle_sleep_us = 100001\n" P0, 2, "stack", "idle_sleep_us", "out of range")
 ERROR_TEST(burst_range, "[stack]\nburst = 513\n" P0, 2, "stack", "burst", "513 is out of range (1..512)")
@@ -572,7 +579,7 @@ ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
 	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, "
-	   "local_ports, syncookies, syn_backlog, syn_timeout_ms)")
+	   "local_ports, syncookies, syn_backlog, syn_timeout_ms, ring_size)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(checksum_bad_value, P0 "mtu = 1500\nchecksum = off\n", 4, "port0", "checksum",
 	   "\"off\" is not a checksum mode (verify or trust)")
