@@ -113,23 +113,34 @@
 /* Entries Linux uses (IPv4 and IPv6 tables) plus common tunnels' and jumbo. */
 static const u16_t mss_table[8] = { 536, 1220, 1300, 1360, 1400, 1440, 1460, 8960 };
 
-/* Process-wide settings, written before the shards start. */
-static unsigned sc_mode = MLW_SYNCOOKIES_ON_FULL;
-static unsigned sc_backlog = MLW_SYN_BACKLOG_MAX;
-static uint32_t sc_timeout_ms = TCP_SYN_RCVD_TIMEOUT;
+__attribute__((weak)) void mlw__syn_cookie_settings(struct mlw_syn_cookie_settings *s)
+{
+	(void)s;
+}
+
+/* The shard's settings, within bounds. */
+static void settings(struct mlw_syn_cookie_settings *s)
+{
+	s->mode = MLW_SYNCOOKIES_ON_FULL;
+	s->backlog = MLW_SYN_BACKLOG_MAX;
+	s->timeout_ms = TCP_SYN_RCVD_TIMEOUT;
+	mlw__syn_cookie_settings(s);
+	if (s->mode > MLW_SYNCOOKIES_ALWAYS)
+		s->mode = MLW_SYNCOOKIES_ON_FULL;
+	if (s->backlog < 1)
+		s->backlog = 1;
+	if (s->backlog > MLW_SYN_BACKLOG_MAX)
+		s->backlog = MLW_SYN_BACKLOG_MAX;
+	if (s->timeout_ms == 0)
+		s->timeout_ms = TCP_SYN_RCVD_TIMEOUT;
+}
 
 uint32_t mlw__syn_rcvd_timeout_ms(void)
 {
-	return sc_timeout_ms;
-}
+	struct mlw_syn_cookie_settings s;
 
-void mlw__syn_cookie_configure(unsigned mode, unsigned syn_backlog, unsigned syn_timeout_ms)
-{
-	sc_timeout_ms = syn_timeout_ms != 0 ? syn_timeout_ms : TCP_SYN_RCVD_TIMEOUT;
-	sc_mode = mode <= MLW_SYNCOOKIES_ALWAYS ? mode : MLW_SYNCOOKIES_ON_FULL;
-	if (syn_backlog < 1)
-		syn_backlog = 1;
-	sc_backlog = syn_backlog < MLW_SYN_BACKLOG_MAX ? syn_backlog : MLW_SYN_BACKLOG_MAX;
+	settings(&s);
+	return s.timeout_ms;
 }
 
 __attribute__((weak)) bool mlw__tcp_accept_queue_full(const struct tcp_pcb_listen *lpcb)
@@ -528,16 +539,18 @@ err_t mlw__syn_cookie_listen(struct tcp_pcb *pcb, struct tcp_hdr *hdr,
 {
 	struct tcp_pcb_listen *lpcb = (struct tcp_pcb_listen *)pcb;
 	u8_t flags = ((const u8_t *)hdr)[13];
+	struct mlw_syn_cookie_settings cfg;
 	struct syn_offer f;
 	unsigned limit;
 
 	if (sc.inner)
 		return ERR_OK;
 	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
-		limit = LWIP_MIN(lpcb->backlog, sc_backlog);
-		if (sc_mode != MLW_SYNCOOKIES_ALWAYS && lpcb->accepts_pending < limit)
+		settings(&cfg);
+		limit = LWIP_MIN(lpcb->backlog, cfg.backlog);
+		if (cfg.mode != MLW_SYNCOOKIES_ALWAYS && lpcb->accepts_pending < limit)
 			return ERR_OK;
-		if (sc_mode == MLW_SYNCOOKIES_OFF || mlw__tcp_accept_queue_full(lpcb)) {
+		if (cfg.mode == MLW_SYNCOOKIES_OFF || mlw__tcp_accept_queue_full(lpcb)) {
 			sc.st.syn_drops++;
 			return ERR_ABRT;	/* as lwIP would, counted */
 		}

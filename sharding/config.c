@@ -450,10 +450,11 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		p->cfg.syn_rcvd_timeout_ms = (uint32_t)n;
 		return 1;
 	case STACK_RING_SIZE:
-		if (!parse_range(p, sec, key, v, MLW_CONFIG_RING_SIZE_MIN, MLW_CONFIG_RING_SIZE_MAX, &n))
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_RING_SIZE_MAX, &n))
 			return 0;
-		if ((n & (n - 1)) != 0)
-			return fail(p, sec, key, "%lu is not a power of two", n);
+		if (n != 0 && (n < MLW_CONFIG_RING_SIZE_MIN || (n & (n - 1)) != 0))
+			return fail(p, sec, key, "%lu is not 0 or a power of two in %u..%u", n,
+				    MLW_CONFIG_RING_SIZE_MIN, MLW_CONFIG_RING_SIZE_MAX);
 		p->cfg.ring_size = (uint32_t)n;
 		return 1;
 	case STACK_TCP_RCVBUF:
@@ -922,9 +923,10 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 		return verr(err, "stack", "syn_timeout_ms", "%u is out of range (%u..%u)",
 			    (unsigned int)cfg->syn_rcvd_timeout_ms, MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN,
 			    MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX);
-	if (cfg->ring_size < MLW_CONFIG_RING_SIZE_MIN || cfg->ring_size > MLW_CONFIG_RING_SIZE_MAX ||
-	    (cfg->ring_size & (cfg->ring_size - 1)) != 0)
-		return verr(err, "stack", "ring_size", "%u is not a power of two in %u..%u",
+	if (cfg->ring_size != 0 &&
+	    (cfg->ring_size < MLW_CONFIG_RING_SIZE_MIN || cfg->ring_size > MLW_CONFIG_RING_SIZE_MAX ||
+	     (cfg->ring_size & (cfg->ring_size - 1)) != 0))
+		return verr(err, "stack", "ring_size", "%u is not 0 or a power of two in %u..%u",
 			    (unsigned int)cfg->ring_size, MLW_CONFIG_RING_SIZE_MIN, MLW_CONFIG_RING_SIZE_MAX);
 	if (cfg->tcp_rcvbuf != 0 &&
 	    (cfg->tcp_rcvbuf < MLW_CONFIG_TCP_BUF_MIN || cfg->tcp_rcvbuf > MLW_CONFIG_TCP_BUF_MAX))
@@ -976,11 +978,22 @@ uint32_t mlw_config_time_wait_cap(const struct mlw_config *cfg)
 	return (uint32_t)fit;
 }
 
+unsigned mlw__config_ring_size(const struct mlw_config *cfg)
+{
+	unsigned others = cfg->shards > 1 ? cfg->shards - 1 : 1, n = 1024;
+
+	if (cfg->ring_size != 0)
+		return cfg->ring_size;
+	while (n * 2 <= 4096 / others)
+		n *= 2;
+	return n;
+}
+
 uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg)
 {
 	uint64_t ports = cfg->port_count, others = cfg->shards ? cfg->shards - 1 : 0;
 	uint64_t n = ports * ((uint64_t)cfg->rx_desc + cfg->tx_desc + MLW_CONFIG_TXQ_HELD + cfg->burst) +
-		     cfg->rx_zero_copy + others * ((uint64_t)cfg->ring_size + mlw_config_forward_zero_copy(cfg)) +
+		     cfg->rx_zero_copy + others * ((uint64_t)mlw__config_ring_size(cfg) + mlw_config_forward_zero_copy(cfg)) +
 		     (uint64_t)cfg->shards * cfg->mbuf_cache * 3 / 2 + MLW_CONFIG_SPARE;
 
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;

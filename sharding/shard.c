@@ -481,6 +481,17 @@ int mlw_shard_tcp_bufs(uint32_t *rcvbuf, uint32_t *sndbuf)
 	return 0;
 }
 
+/* lwip-port/syn_cookie.c's settings: the shard's [stack] syncookies,
+ * syn_backlog and syn_timeout_ms (overrides the weak default there). */
+void mlw__syn_cookie_settings(struct mlw_syn_cookie_settings *s)
+{
+	if (current_shard == NULL)
+		return;
+	s->mode = current_shard->stack->p.syncookies;
+	s->backlog = current_shard->stack->p.syn_backlog;
+	s->timeout_ms = current_shard->stack->p.syn_timeout_ms;
+}
+
 int mlw_shard_stopping(void)
 {
 	if (current_shard == NULL)

@@ -45,6 +45,7 @@ struct mlw__stack_params {
 	unsigned idle_sleep_us;
 	unsigned burst;
 	unsigned ring_size;		/* frames per inter-shard ring ([stack] ring_size) */
+	unsigned syncookies, syn_backlog, syn_timeout_ms;	/* lwip-port/syn_cookie.c */
 	unsigned max_sockets;		/* descriptors per shard (socket layer) */
 	unsigned max_time_wait;		/* TIME-WAIT PCBs per shard (timewait.c) */
 	unsigned tcp_rcvbuf, tcp_sndbuf;	/* a new TCP socket's window and send limit, 0: lwIP's */

@@ -34,12 +34,15 @@ extern "C" {
 #define MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX		600000u
 #define MLW_CONFIG_SYN_RCVD_TIMEOUT_DEFAULT	63000u
 /** [stack] ring_size: frames each inter-shard ring holds (one ring per
- * ordered pair of shards; a power of two). A frame that finds the owner's
- * ring full is dropped (fwd_drops); every slot may hold an mbuf of the
- * sending shard's pool, so mlw_config_mbufs_needed() counts them. */
+ * ordered pair of shards; a power of two), or 0 (default): 4096 divided
+ * by the other shards, rounded down to a power of two, at least 1024 (2
+ * shards: 4096, 3: 2048, 4 and more: 1024, as before). A frame that finds
+ * the owner's ring full is dropped (fwd_drops); every slot may hold an
+ * mbuf of the sending shard's pool, so mlw_config_mbufs_needed() counts
+ * them. */
 #define MLW_CONFIG_RING_SIZE_MIN	256u
 #define MLW_CONFIG_RING_SIZE_MAX	65536u
-#define MLW_CONFIG_RING_SIZE_DEFAULT	4096u
+#define MLW_CONFIG_RING_SIZE_DEFAULT	0u
 /** [stack] tcp_rcvbuf / tcp_sndbuf: each new TCP socket's receive window and
  * send-buffer limit in bytes (SO_RCVBUF / SO_SNDBUF report twice that, as
  * Linux does); 0 means lwIP's compile-time maximum (2 MiB each). */
@@ -142,8 +145,8 @@ struct mlw_config {
 	 * 1..MLW_CONFIG_SYN_BACKLOG_MAX, syn_timeout_ms
 	 * MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN..MAX. */
 	uint32_t syncookies, syn_backlog, syn_rcvd_timeout_ms;
-	/** Frames per inter-shard ring, MLW_CONFIG_RING_SIZE_MIN..MAX, a power
-	 * of two; default MLW_CONFIG_RING_SIZE_DEFAULT. */
+	/** Frames per inter-shard ring, 0 (default: from the shard count) or
+	 * MLW_CONFIG_RING_SIZE_MIN..MAX, a power of two. */
 	uint32_t ring_size;
 	/** Receive window and send-buffer limit every new TCP socket starts
 	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,

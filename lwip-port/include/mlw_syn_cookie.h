@@ -14,11 +14,17 @@
  * connections they complete still fit in the count. */
 #define MLW_SYN_BACKLOG_MAX 224u
 
-/* Process-wide, set before shards start (sharding/params.c): the mode,
- * the half-open limit per listener and shard (1..MLW_SYN_BACKLOG_MAX; a
- * listener's own backlog may lower it) and how long a half-open
- * connection lives in ms (tcp_timer.c; 0: lwIP's TCP_SYN_RCVD_TIMEOUT). */
-void mlw__syn_cookie_configure(unsigned mode, unsigned syn_backlog, unsigned syn_timeout_ms);
+/* The calling shard's settings: the mode, the half-open limit per
+ * listener and shard (1..MLW_SYN_BACKLOG_MAX; a listener's own backlog may
+ * lower it) and how long a half-open connection lives in ms (tcp_timer.c).
+ * The stack (sharding/shard.c) overrides the weak default in syn_cookie.c,
+ * which leaves *@p s as given: Linux's mode 1, MLW_SYN_BACKLOG_MAX and
+ * lwIP's TCP_SYN_RCVD_TIMEOUT. */
+struct mlw_syn_cookie_settings {
+	unsigned mode, backlog;
+	uint32_t timeout_ms;
+};
+void mlw__syn_cookie_settings(struct mlw_syn_cookie_settings *s);
 /* That timeout. */
 uint32_t mlw__syn_rcvd_timeout_ms(void);
 

@@ -234,6 +234,11 @@ static void test_pool_sizes(void **state)
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nring_size = 3000\n", &err), -EINVAL);
 	assert_string_equal(err.key, "ring_size");
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nring_size = 128\n", &err), -EINVAL);
+	/* 0: from the shard count. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 3\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 2208 + 4000 + 2 * (2048 + 512) + 3 * 384 + 64);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 8\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 2208 + 4000 + 7 * (1024 + 512) + 8 * 384 + 64);
 	/* Smaller parts, and an explicit pool that holds them. */
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nrx_desc = 256\ntx_desc = 512\nrx_zero_copy = 100\n"
 						"mbuf_cache = 0\nmbufs = 1200\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
