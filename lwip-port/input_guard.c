@@ -5,7 +5,8 @@
  *     SYN and RST clear passes) -> mlw__tcp_inpkt -> tcp_listen_input / tcp_process /
  *     tcp_timewait_input (-> tcp_parseopt) unless it returned an error;
  *     a SYN or RST for a TIME-WAIT PCB first goes to mlw__tcp_tw_input
- *     (tcp_tw.c)
+ *     (tcp_tw.c); a segment for a listener goes to mlw__syn_cookie_listen
+ *     (syn_cookie.c)
  *   ip6_input -> LWIP_HOOK_IP6_INPUT (inline: ICMPv6 or an extension
  *     header) -> mlw__ip6_input -> nd6_input / icmp6_input (icmp_err.c)
  *
@@ -75,6 +76,7 @@
 #include "lwip/tcp.h"
 
 #include "mlw_lwip_hooks.h"
+#include "syn_cookie_private.h"
 #include "tcp_opts_private.h"
 
 #define ICMP6_ND_FIRST 133	/* router solicitation */
@@ -161,6 +163,8 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 	}
 	if (pcb->state == TIME_WAIT && (flags & (TCP_SYN | TCP_RST)))
 		return mlw__tcp_tw_input(pcb, hdr, &o, p);
+	if (pcb->state == LISTEN)
+		return mlw__syn_cookie_listen(pcb, hdr, &o, p);	/* syn_cookie.c */
 	return ERR_OK;
 }
 

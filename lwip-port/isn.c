@@ -6,6 +6,7 @@
 #include "mlw_lwip_hooks.h"
 #include "rand_private.h"
 #include "siphash.h"
+#include "syn_cookie_private.h"
 
 /* One secret per shard thread. A flow always lives on the same shard, so
  * its ISNs come from one secret; shards need not agree with each other. */
@@ -31,7 +32,11 @@ u32_t mlw__tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
 	size_t n = 0;
 	struct timespec ts;
 	uint64_t m;
+	u32_t cookie;
 
+	/* A connection a SYN cookie completes starts at the cookie. */
+	if (__builtin_expect(mlw__syn_cookie_iss(local_ip, &cookie), 0))
+		return cookie;
 	if (__builtin_expect(!isn_key_ready, 0)) {
 		if (mlw__random_bytes(isn_key, sizeof(isn_key)) != 0) {
 			/* Keep ISNs unpredictable to an off-path attacker as far as

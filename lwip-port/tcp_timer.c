@@ -76,6 +76,7 @@
 #include "lwip/tcp.h"
 
 #include "mlw_lwip_hooks.h"
+#include "mlw_syn_cookie.h"
 #include "tcp_recovery_private.h"
 
 #if LWIP_TCP_PCB_NUM_EXT_ARGS < 1
@@ -269,7 +270,7 @@ static u32_t state_limit_ms(const struct tcp_pcb *pcb)
 {
 	switch (pcb->state) {
 	case SYN_RCVD:
-		return TCP_SYN_RCVD_TIMEOUT;
+		return mlw__syn_rcvd_timeout_ms();	/* [stack] syn_timeout_ms */
 	case LAST_ACK:
 	case TIME_WAIT:
 		return 2u * TCP_MSL;

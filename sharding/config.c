@@ -50,12 +50,14 @@
 enum {
 	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
 	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_RX_DESC, STACK_TX_DESC, STACK_RX_ZERO_COPY,
-	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_LOCAL_PORTS, STACK_NKEYS
+	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_LOCAL_PORTS,
+	STACK_SYNCOOKIES, STACK_SYN_BACKLOG, STACK_SYN_RCVD_TIMEOUT_MS, STACK_RING_SIZE, STACK_NKEYS
 };
 static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
 	"max_time_wait", "rx_desc", "tx_desc", "rx_zero_copy", "mbufs", "mbuf_cache",
-	"tcp_rcvbuf", "tcp_sndbuf", "local_ports",
+	"tcp_rcvbuf", "tcp_sndbuf", "local_ports", "syncookies", "syn_backlog", "syn_timeout_ms",
+	"ring_size",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -386,7 +388,8 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 	if (k < 0)
 		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
 			    "burst, max_sockets, heap_limit_mb, max_time_wait, rx_desc, tx_desc, "
-			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, local_ports)");
+			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, local_ports, "
+			    "syncookies, syn_backlog, syn_timeout_ms, ring_size)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -430,6 +433,30 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_MAX_TIME_WAIT_MAX, &n))
 			return 0;
 		p->cfg.max_time_wait = (uint32_t)n;
+		return 1;
+	case STACK_SYNCOOKIES:
+		if (!parse_range(p, sec, key, v, 0, 2, &n))
+			return 0;
+		p->cfg.syncookies = (uint32_t)n;
+		return 1;
+	case STACK_SYN_BACKLOG:
+		if (!parse_range(p, sec, key, v, 1, MLW_CONFIG_SYN_BACKLOG_MAX, &n))
+			return 0;
+		p->cfg.syn_backlog = (uint32_t)n;
+		return 1;
+	case STACK_SYN_RCVD_TIMEOUT_MS:
+		if (!parse_range(p, sec, key, v, MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN,
+				 MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX, &n))
+			return 0;
+		p->cfg.syn_rcvd_timeout_ms = (uint32_t)n;
+		return 1;
+	case STACK_RING_SIZE:
+		if (!parse_range(p, sec, key, v, 0, MLW_CONFIG_RING_SIZE_MAX, &n))
+			return 0;
+		if (n != 0 && (n < MLW_CONFIG_RING_SIZE_MIN || (n & (n - 1)) != 0))
+			return fail(p, sec, key, "%lu is not 0 or a power of two in %u..%u", n,
+				    MLW_CONFIG_RING_SIZE_MIN, MLW_CONFIG_RING_SIZE_MAX);
+		p->cfg.ring_size = (uint32_t)n;
 		return 1;
 	case STACK_TCP_RCVBUF:
 	case STACK_TCP_SNDBUF:
@@ -734,6 +761,10 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->burst = BURST_DEF;
 	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
 	cfg->max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_DEFAULT;
+	cfg->syncookies = MLW_CONFIG_SYNCOOKIES_DEFAULT;
+	cfg->syn_backlog = MLW_CONFIG_SYN_BACKLOG_DEFAULT;
+	cfg->syn_rcvd_timeout_ms = MLW_CONFIG_SYN_RCVD_TIMEOUT_DEFAULT;
+	cfg->ring_size = MLW_CONFIG_RING_SIZE_DEFAULT;
 	cfg->tcp_rcvbuf = cfg->tcp_sndbuf = MLW_CONFIG_TCP_BUF_DEFAULT;
 	cfg->local_port_lo = MLW_CONFIG_LOCAL_PORT_LO_DEFAULT;
 	cfg->local_port_hi = MLW_CONFIG_LOCAL_PORT_HI_DEFAULT;
@@ -890,6 +921,22 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	if (cfg->max_time_wait > MLW_CONFIG_MAX_TIME_WAIT_MAX)
 		return verr(err, "stack", "max_time_wait", "%u is out of range (0..%u)",
 			    (unsigned int)cfg->max_time_wait, MLW_CONFIG_MAX_TIME_WAIT_MAX);
+	if (cfg->syncookies > 2)
+		return verr(err, "stack", "syncookies", "%u is out of range (0..2)",
+			    (unsigned int)cfg->syncookies);
+	if (cfg->syn_backlog < 1 || cfg->syn_backlog > MLW_CONFIG_SYN_BACKLOG_MAX)
+		return verr(err, "stack", "syn_backlog", "%u is out of range (1..%u)",
+			    (unsigned int)cfg->syn_backlog, MLW_CONFIG_SYN_BACKLOG_MAX);
+	if (cfg->syn_rcvd_timeout_ms < MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN ||
+	    cfg->syn_rcvd_timeout_ms > MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX)
+		return verr(err, "stack", "syn_timeout_ms", "%u is out of range (%u..%u)",
+			    (unsigned int)cfg->syn_rcvd_timeout_ms, MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN,
+			    MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX);
+	if (cfg->ring_size != 0 &&
+	    (cfg->ring_size < MLW_CONFIG_RING_SIZE_MIN || cfg->ring_size > MLW_CONFIG_RING_SIZE_MAX ||
+	     (cfg->ring_size & (cfg->ring_size - 1)) != 0))
+		return verr(err, "stack", "ring_size", "%u is not 0 or a power of two in %u..%u",
+			    (unsigned int)cfg->ring_size, MLW_CONFIG_RING_SIZE_MIN, MLW_CONFIG_RING_SIZE_MAX);
 	if (cfg->tcp_rcvbuf != 0 &&
 	    (cfg->tcp_rcvbuf < MLW_CONFIG_TCP_BUF_MIN || cfg->tcp_rcvbuf > MLW_CONFIG_TCP_BUF_MAX))
 		return verr(err, "stack", "tcp_rcvbuf", "%u is out of range (0 or %u..%u)",
@@ -924,8 +971,8 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 
 /* What one pool holds at most, part by part (see config.h). The constants
  * are the data path's own sizes: TX buffering per queue (MLW_TX_BATCH +
- * MLW_TX_ACKS, dpdk-netif/dpdk_netif.h), the ring per pair of shards
- * (MLW_RING_SIZE, sharding/stack_private.h), which assert that they fit. */
+ * MLW_TX_ACKS, dpdk-netif/dpdk_netif.h), which asserts that they fit;
+ * the ring per pair of shards is [stack] ring_size. */
 uint32_t mlw_config_forward_zero_copy(const struct mlw_config *cfg)
 {
 	return cfg->rx_zero_copy < MLW_CONFIG_FWD_ZC_MAX ? cfg->rx_zero_copy : MLW_CONFIG_FWD_ZC_MAX;
@@ -940,11 +987,22 @@ uint32_t mlw_config_time_wait_cap(const struct mlw_config *cfg)
 	return (uint32_t)fit;
 }
 
+unsigned mlw__config_ring_size(const struct mlw_config *cfg)
+{
+	unsigned others = cfg->shards > 1 ? cfg->shards - 1 : 1, n = 1024;
+
+	if (cfg->ring_size != 0)
+		return cfg->ring_size;
+	while (n * 2 <= 4096 / others)
+		n *= 2;
+	return n;
+}
+
 uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg)
 {
 	uint64_t ports = cfg->port_count, others = cfg->shards ? cfg->shards - 1 : 0;
 	uint64_t n = ports * ((uint64_t)cfg->rx_desc + cfg->tx_desc + MLW_CONFIG_TXQ_HELD + cfg->burst) +
-		     cfg->rx_zero_copy + others * (MLW_CONFIG_RING_HELD + mlw_config_forward_zero_copy(cfg)) +
+		     cfg->rx_zero_copy + others * ((uint64_t)mlw__config_ring_size(cfg) + mlw_config_forward_zero_copy(cfg)) +
 		     (uint64_t)cfg->shards * cfg->mbuf_cache * 3 / 2 + MLW_CONFIG_SPARE;
 
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;

@@ -40,12 +40,16 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 		snprintf(err, errlen, "config: too many shards or ports for this build");
 		return -EINVAL;
 	}
+	p->syncookies = cfg->syncookies;
+	p->syn_backlog = cfg->syn_backlog;
+	p->syn_timeout_ms = cfg->syn_rcvd_timeout_ms;
 	p->nshards = cfg->shards;
 	for (unsigned i = 0; i < cfg->shards; i++)
 		p->cores[i] = cfg->cores[i];
 	p->idle = cfg->idle;
 	p->idle_sleep_us = cfg->idle_sleep_us;
 	p->burst = cfg->burst;
+	p->ring_size = mlw__config_ring_size(cfg);
 	p->max_sockets = cfg->max_sockets;
 	p->max_time_wait = mlw_config_time_wait_cap(cfg);
 	p->tcp_rcvbuf = cfg->tcp_rcvbuf;

@@ -32,6 +32,7 @@
 #include "mlwip/socket.h"
 #include "mlw_limits.h"
 #include "mlw_lwip_hooks.h"
+#include "mlw_syn_cookie.h"
 #include "mlw_tcp_table.h"
 #include "stack_private.h"
 #include "tsan_private.h"
@@ -408,6 +409,7 @@ static void collect_stats(struct mlw_shard *sh)
 	struct mlw_shard_stats *s = &sh->stats;
 	struct mlw_input_guard_stats g;
 	struct mlw__limits_stats l;
+	struct mlw_syn_cookie_stats sc;
 
 	s->tx_pkts = s->tx_bytes = s->tx_drops = 0;
 	for (unsigned pi = 0; pi < sh->stack->p.nports; pi++) {
@@ -436,6 +438,11 @@ static void collect_stats(struct mlw_shard *sh)
 	s->rx_tcp_tw_syn_reopens = g.rx_tcp_tw_syn_reopens;
 	s->rx_tcp_tw_rst_kills = g.rx_tcp_tw_rst_kills;
 	s->tx_tcp_rst_replies = mlw__tcp_rst_rewritten();
+	mlw__syn_cookie_stats(&sc);	/* lwip-port/syn_cookie.c */
+	s->syncookies_sent = sc.sent;
+	s->syncookies_ok = sc.ok;
+	s->syncookies_failed = sc.failed;
+	s->syn_drops = sc.syn_drops + sc.ack_drops;
 	s->tcp_conns = mlw__tcp_table_active_count();
 	s->tcp_time_wait = mlw__tcp_table_tw_count();
 	mlw__limits_stats(&l);
@@ -518,6 +525,17 @@ int mlw_shard_tcp_bufs(uint32_t *rcvbuf, uint32_t *sndbuf)
 	*rcvbuf = current_shard->stack->p.tcp_rcvbuf;
 	*sndbuf = current_shard->stack->p.tcp_sndbuf;
 	return 0;
+}
+
+/* lwip-port/syn_cookie.c's settings: the shard's [stack] syncookies,
+ * syn_backlog and syn_timeout_ms (overrides the weak default there). */
+void mlw__syn_cookie_settings(struct mlw_syn_cookie_settings *s)
+{
+	if (current_shard == NULL)
+		return;
+	s->mode = current_shard->stack->p.syncookies;
+	s->backlog = current_shard->stack->p.syn_backlog;
+	s->timeout_ms = current_shard->stack->p.syn_timeout_ms;
 }
 
 int mlw_shard_stopping(void)

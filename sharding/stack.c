@@ -74,7 +74,7 @@ static int create_rings(struct mlw_stack *st, char *err, size_t errlen)
 			if (src == dst)
 				continue;
 			snprintf(name, sizeof(name), "mlw_r%u_%u", src, dst);
-			r = rte_ring_create(name, MLW_RING_SIZE, st->shards[dst]->node,
+			r = rte_ring_create(name, st->p.ring_size, st->shards[dst]->node,
 					    RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (r == NULL)
 				return fail(err, errlen, -ENOMEM, "cannot create ring %s: %s", name,

@@ -20,8 +20,6 @@
 
 #define MLW_MAX_SHARDS_INTERNAL 64
 #define MLW_MAX_PORTS_INTERNAL	8
-#define MLW_RING_SIZE		1024	/* per ordered pair of shards */
-_Static_assert(MLW_RING_SIZE <= MLW_CONFIG_RING_HELD, "pool sizing counts a full ring per shard pair");
 _Static_assert(MLW_TX_BATCH + MLW_TX_ACKS <= MLW_CONFIG_TXQ_HELD, "pool sizing counts the TX buffers");
 _Static_assert(MLW_MAX_SHARDS_INTERNAL <= MLW_MAX_SHARDS, "zero-copy counters per pool (dpdk-netif)");
 _Static_assert(MLW_MAX_SHARDS_INTERNAL <= 128, "the default RSS table has a RETA entry for every shard");
@@ -46,6 +44,8 @@ struct mlw__stack_params {
 	enum mlw_idle_policy idle;
 	unsigned idle_sleep_us;
 	unsigned burst;
+	unsigned ring_size;		/* frames per inter-shard ring ([stack] ring_size) */
+	unsigned syncookies, syn_backlog, syn_timeout_ms;	/* lwip-port/syn_cookie.c */
 	unsigned max_sockets;		/* descriptors per shard (socket layer) */
 	unsigned max_time_wait;		/* TIME-WAIT PCBs per shard (timewait.c) */
 	unsigned tcp_rcvbuf, tcp_sndbuf;	/* a new TCP socket's window and send limit, 0: lwIP's */

@@ -807,6 +807,16 @@ bool mlw__sock_writable(const struct mlw__sock *s)
  * listener's for the SYN-ACK of a connection not yet accepted (lwIP gives
  * it the listener's callback argument). Other PCBs (lwIP's apps) are not
  * ours. */
+/* Overrides the weak default in lwip-port/syn_cookie.c: whether the
+ * listener's accept queue is full (a SYN is then dropped, cookie or not,
+ * as Linux's sk_acceptq_is_full()). */
+bool mlw__tcp_accept_queue_full(const struct tcp_pcb_listen *lpcb)
+{
+	const struct mlw__sock *ls = lpcb->callback_arg;
+
+	return lpcb->accept == on_accept && ls != NULL && ls->acq_n >= ls->acq_cap;
+}
+
 void mlw__tcp_syn_limits(const struct tcp_pcb *pcb, u16_t *mss, u32_t *wnd)
 {
 	const struct mlw__sock *s = NULL;

@@ -22,6 +22,28 @@ extern "C" {
 /** Largest [stack] max_time_wait, and its default. */
 #define MLW_CONFIG_MAX_TIME_WAIT_MAX		1048576u
 #define MLW_CONFIG_MAX_TIME_WAIT_DEFAULT	131072u
+/** [stack] syncookies (as Linux's net.ipv4.tcp_syncookies: 0 off, 1 once a
+ * listener's half-open queue is full, 2 always), syn_backlog (half-open
+ * connections per listener and shard before cookies start; a listener's
+ * own backlog may lower it; lwIP counts them in 8 bits) and
+ * syn_timeout_ms (how long a half-open connection lives; Linux: 5
+ * SYN-ACK retransmissions, about 63 s; lwIP's own: 20 s). */
+#define MLW_CONFIG_SYNCOOKIES_DEFAULT		1u
+#define MLW_CONFIG_SYN_BACKLOG_MAX		224u
+#define MLW_CONFIG_SYN_BACKLOG_DEFAULT		224u
+#define MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN		1000u
+#define MLW_CONFIG_SYN_RCVD_TIMEOUT_MAX		600000u
+#define MLW_CONFIG_SYN_RCVD_TIMEOUT_DEFAULT	63000u
+/** [stack] ring_size: frames each inter-shard ring holds (one ring per
+ * ordered pair of shards; a power of two), or 0 (default): 4096 divided
+ * by the other shards, rounded down to a power of two, at least 1024 (2
+ * shards: 4096, 3: 2048, 4 and more: 1024, as before). A frame that finds
+ * the owner's ring full is dropped (fwd_drops); every slot may hold an
+ * mbuf of the sending shard's pool, so mlw_config_mbufs_needed() counts
+ * them. */
+#define MLW_CONFIG_RING_SIZE_MIN	256u
+#define MLW_CONFIG_RING_SIZE_MAX	65536u
+#define MLW_CONFIG_RING_SIZE_DEFAULT	0u
 /** [stack] tcp_rcvbuf / tcp_sndbuf: each new TCP socket's receive window and
  * send-buffer limit in bytes (SO_RCVBUF / SO_SNDBUF report twice that, as
  * Linux does); 0 means lwIP's compile-time maximum (2 MiB each). */
@@ -119,6 +141,14 @@ struct mlw_config {
 	 * shards apply is mlw_config_time_wait_cap(): never more records than
 	 * an eighth of the heap holds. */
 	uint32_t max_time_wait;
+	/** SYN flood defence (MLW_CONFIG_SYNCOOKIES_DEFAULT and the rest above;
+	 * lwip-port/syn_cookie.c): syncookies 0..2, syn_backlog
+	 * 1..MLW_CONFIG_SYN_BACKLOG_MAX, syn_timeout_ms
+	 * MLW_CONFIG_SYN_RCVD_TIMEOUT_MIN..MAX. */
+	uint32_t syncookies, syn_backlog, syn_rcvd_timeout_ms;
+	/** Frames per inter-shard ring, 0 (default: from the shard count) or
+	 * MLW_CONFIG_RING_SIZE_MIN..MAX, a power of two. */
+	uint32_t ring_size;
 	/** Receive window and send-buffer limit every new TCP socket starts
 	 * with, in bytes: 0 or MLW_CONFIG_TCP_BUF_MIN..MLW_CONFIG_TCP_BUF_MAX,
 	 * default MLW_CONFIG_TCP_BUF_DEFAULT each (0: the 2 MiB maximum). A
@@ -167,7 +197,7 @@ struct mlw_config_error {
 	int line;		/**< 1-based line in the INI text, 0 if none */
 	char section[32];	/**< e.g. "port0", without brackets */
 	char key[32];		/**< e.g. "ipv4" */
-	char message[256];	/**< e.g. "\"10.0.0.300/24\" is not an IPv4 address/prefix" */
+	char message[320];	/**< e.g. "\"10.0.0.300/24\" is not an IPv4 address/prefix" */
 };
 
 /**

@@ -70,6 +70,14 @@ struct mlw_shard_stats {
 					     than the old connection's, RFC 6191) */
 	uint64_t rx_tcp_tw_rst_kills;	/**< resets that ended a TIME-WAIT (sequence number
 					     as expected; Linux's net.ipv4.tcp_rfc1337 = 0) */
+	uint64_t syncookies_sent;	/**< SYN-ACKs sent with a SYN cookie (a listener's
+					     half-open queue was full; [stack] syncookies) */
+	uint64_t syncookies_ok;		/**< ACKs with a valid cookie: connections made */
+	uint64_t syncookies_failed;	/**< ACKs for a listener with an invalid or expired
+					     cookie (answered with a reset, as Linux) */
+	uint64_t syn_drops;		/**< SYNs dropped at a full half-open queue
+					     (syncookies = 0), valid cookies dropped (the
+					     listener's count full), or no memory for either */
 	uint64_t tcp_conns;		/**< now: TCP connections past SYN-SENT/SYN-RECEIVED
 					     and not yet in TIME-WAIT or closed (lwIP's
 					     active list, SYN-SENT/RECEIVED included) */

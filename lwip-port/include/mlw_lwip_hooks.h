@@ -35,8 +35,9 @@ int mlw__ip6_input(struct pbuf *p, struct netif *inp);
  * TIME-WAIT), before lwIP looks at its flags or options (input_guard.c):
  * malformed options are cut as Linux cuts them, segments without ACK are
  * dropped in synchronized states, a SYN or RST may end TIME-WAIT
- * (tcp_tw.c). A segment without options, with ACK set and SYN and RST
- * clear (the common one) passes inline: one compare, one byte test. */
+ * (tcp_tw.c), a listener may answer with a SYN cookie (syn_cookie.c). A
+ * segment without options, with ACK set and SYN and RST clear (the common
+ * one) for a connection passes inline: one compare, two tests. */
 struct tcp_pcb;
 struct tcp_hdr;
 /* The connection table (tcp_table.c) shows tcp_input() lists that begin
@@ -70,7 +71,8 @@ void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optle
 	 mlw__tcp_touch_in(pcb, hdr, p),                                     \
 	 MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2),                   \
 	 MLW__TCP_PAST_WINDOW(pcb, hdr, p) ? ERR_ABRT                        \
-	 : (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ ? ERR_OK \
+	 : (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ \
+	   && (pcb)->state != LISTEN ? ERR_OK                                \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
 /* TCP output: a reset built in reply to a received segment gets RFC 9293's

@@ -226,7 +226,19 @@ static void test_pool_sizes(void **state)
 	 * it may hold of this pool, and a cache. */
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 2\n[port0]\nipv4 = 10.0.0.1/24\n"
 						"[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 3 * 2208 + 4000 + (4096 + 512) + 2 * 384 + 64);
+	/* [stack] ring_size: a power of two; the pool counts a full ring. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 2\nring_size = 1024\n[port0]\nipv4 = 10.0.0.1/24\n"
+						"[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", &err), 0);
 	assert_int_equal(mlw_config_mbufs_needed(&cfg), 3 * 2208 + 4000 + (1024 + 512) + 2 * 384 + 64);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nring_size = 3000\n", &err), -EINVAL);
+	assert_string_equal(err.key, "ring_size");
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nring_size = 128\n", &err), -EINVAL);
+	/* 0: from the shard count. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 3\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 2208 + 4000 + 2 * (2048 + 512) + 3 * 384 + 64);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 8\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 2208 + 4000 + 7 * (1024 + 512) + 8 * 384 + 64);
 	/* Smaller parts, and an explicit pool that holds them. */
 	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nrx_desc = 256\ntx_desc = 512\nrx_zero_copy = 100\n"
 						"mbuf_cache = 0\nmbufs = 1200\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
@@ -345,6 +357,35 @@ static void test_limits(void **state)
 	snprintf(ini, sizeof(ini), "%lu is out of range (0..%u)", (unsigned long)MLW_CONFIG_HEAP_LIMIT_MB_MAX + 1,
 		 (unsigned int)MLW_CONFIG_HEAP_LIMIT_MB_MAX);
 	assert_string_equal(err.message, ini);
+}
+
+/* [stack] syncookies, syn_backlog, syn_timeout_ms: Linux-like defaults
+ * (cookies once a listener's half-open queue is full, 224 half-open per
+ * listener and shard, 63 s), their ranges enforced by the loader and by
+ * mlw_config_validate(). */
+static void test_syn_settings(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.syncookies, 1);
+	assert_int_equal(cfg.syn_backlog, MLW_CONFIG_SYN_BACKLOG_DEFAULT);
+	assert_int_equal(cfg.syn_rcvd_timeout_ms, 63000);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyncookies = 2\nsyn_backlog = 16\n"
+						"syn_timeout_ms = 20000\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.syncookies, 2);
+	assert_int_equal(cfg.syn_backlog, 16);
+	assert_int_equal(cfg.syn_rcvd_timeout_ms, 20000);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyncookies = 3\n", &err), -EINVAL);
+	assert_string_equal(err.key, "syncookies");
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyn_backlog = 0\n", &err), -EINVAL);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyn_backlog = 225\n", &err), -EINVAL);
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nsyn_timeout_ms = 999\n", &err), -EINVAL);
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	cfg.syn_backlog = 300;
+	assert_int_equal(mlw_config_validate(&cfg, NULL), -EINVAL);
 }
 
 /* [stack] max_time_wait: 0 (keep none) up to MLW_CONFIG_MAX_TIME_WAIT_MAX,
@@ -526,7 +567,7 @@ ERROR_TEST(rx_zero_copy_range, "[stack]\nrx_zero_copy = -1\n" P0, 2, "stack", "r
 /* The fixed 8191 of earlier versions does not hold three ports. */
 ERROR_TEST(mbufs_too_few, "[stack]\nshards = 2\nmbufs = 8191\n" P0
 	   "[port1]\nipv4 = 10.1.0.1/24\n[port2]\nipv4 = 10.2.0.1/24\n", 3, "stack", "mbufs",
-	   "8191 is fewer than the 12992 each shard needs here (3 ports, 2 shards): set 0 to size pools "
+	   "8191 is fewer than the 16064 each shard needs here (3 ports, 2 shards): set 0 to size pools "
 	   "from the configuration, or lower rx_desc, tx_desc, rx_zero_copy, mbuf_cache")
 ERROR_TEST(idle_sleep_range, "[stack]\nidle_sleep_us = 100001\n" P0, 2, "stack", "idle_sleep_us", "out of range")
 ERROR_TEST(burst_range, "[stack]\nburst = 513\n" P0, 2, "stack", "burst", "513 is out of range (1..512)")
@@ -543,7 +584,7 @@ ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
 	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, "
-	   "local_ports)")
+	   "local_ports, syncookies, syn_backlog, syn_timeout_ms, ring_size)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(checksum_bad_value, P0 "mtu = 1500\nchecksum = off\n", 4, "port0", "checksum",
 	   "\"off\" is not a checksum mode (verify or trust)")
@@ -824,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_shards_and_cores),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_max_time_wait),
+		cmocka_unit_test(test_syn_settings),
 		cmocka_unit_test(test_tcp_bufs),
 		cmocka_unit_test(test_local_ports),
 		cmocka_unit_test(test_err_bad_ipv4),
