@@ -162,6 +162,9 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
  * doubling per probe; probes before the RTO takes over. */
 #define MLW_TCP_REC_PTO_MIN_MS          10
 #define MLW_TCP_REC_PROBES              2
+/* RACK's reordering timer when a segment below a SACKed one waits: an
+ * RTT plus a quarter of it, at least this. */
+#define MLW_TCP_REC_REO_MIN_MS          2
 /* Ext arg slots: the timer node (tcp_timer.c), the connection table's
  * node (tcp_table.c), the loss-recovery node (tcp_recovery.c, only for
  * connections that saw SACK blocks or duplicate ACKs), one left for an

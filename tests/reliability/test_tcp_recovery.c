@@ -25,6 +25,7 @@
 
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
+#include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "mlwip/socket.h"
 #include "mlwip/stack.h"
@@ -50,10 +51,13 @@ struct seen_case {
 	uint32_t cwnd_before, ssthresh_after, cwnd_after;
 	uint64_t mib_rexmits;		/* lwIP's tcpretranssegs during the case */
 	bool all_acked;			/* the final ACK emptied the queue */
+	bool timer_armed;		/* reordering case: the recovery timer after the SACK */
+	int64_t timer_in_ms;		/* its deadline, from the end of that pass */
+	int64_t timer_bound_ms;		/* RACK's: an RTT plus a quarter (at least 1), at least 2 ms */
 };
 
 static struct {
-	struct seen_case one, two, newreno, probe, syn;
+	struct seen_case one, two, newreno, probe, syn, reo;
 } res;
 
 /* Our port in the case running: the listener's, or the connecting
@@ -406,6 +410,56 @@ static void lost_rexmit_case(int lfd)
 	case_end(c, pport, fd);
 }
 
+/* Reordering: only segment 1 is SACKed (below the duplicate threshold),
+ * then the peer falls silent. Segment 0 is lost by RACK's rule an RTT plus
+ * a quarter after it was sent: the timer is armed for that (at least 2 ms),
+ * not for the 10 ms probe floor, and segment 0 goes once, before any RTO. */
+static void reorder_case(int lfd)
+{
+	struct seen_case *c = &res.reo;
+	const uint16_t pport = 6005;
+	int fd = open_and_send(lfd, pport, true, c);
+	uint32_t blk[1][2], tsval = 0, due, now;
+	unsigned from;
+	int64_t t0, t_last = 0;
+	struct tcp_pcb *p;
+
+	if (fd < 0)
+		return;
+	for (unsigned i = 0; i < test_peer_log.n; i++)
+		if (test_peer_log.seg[i].dport == pport && test_peer_log.seg[i].seq == c->seq[1] &&
+		    test_peer_log.seg[i].ts)
+			tsval = test_peer_log.seg[i].tsval;
+	case_begin();
+	from = test_peer_log.n;
+	t0 = test_now_ms();
+	blk[0][0] = c->seq[1];
+	blk[0][1] = c->seq[2];
+	peer_ack(pport, c->seq[0], 0xffff, blk, 1);
+	test_wire_pass();
+	now = sys_now();
+	p = pcb_of(pport);
+	c->timer_armed = p != NULL && mlw__tcp_rec_deadline(p, &due);
+	if (c->timer_armed) {
+		/* The shard measured the RTT at or before now: bound it by ours. */
+		int64_t rtt = (int32_t)(now - tsval);
+
+		c->timer_in_ms = (int32_t)(due - now);
+		c->timer_bound_ms = rtt + (rtt / 4 > 1 ? rtt / 4 : 1);
+		if (c->timer_bound_ms < MLW_TCP_REC_REO_MIN_MS)
+			c->timer_bound_ms = MLW_TCP_REC_REO_MIN_MS;
+	}
+	while (test_now_ms() - t0 < 150) {
+		test_wire_pass();
+		memset(c->rexmit, 0, sizeof(c->rexmit));
+		t_last = count_rexmits(c, pport, from);
+		if (c->rexmit[0] >= 1)
+			break;
+	}
+	c->rexmit_delay_ms = c->rexmit[0] >= 1 ? t_last / 1000 - t0 : -1;
+	case_end(c, pport, fd);
+}
+
 static void run(void)
 {
 	int lfd;
@@ -422,6 +476,7 @@ static void run(void)
 	newreno_case(lfd);
 	lost_rexmit_case(lfd);
 	lost_syn_case();
+	reorder_case(lfd);
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -533,6 +588,25 @@ static void test_lost_rexmit_probe(void **state)
 	assert_true(c->all_acked);
 }
 
+static void test_reorder_timer(void **state)
+{
+	const struct seen_case *c = &res.reo;
+
+	(void)state;
+	check_ran(c);
+	print_case("reordering", c);
+	printf("reordering: timer in %lld ms (RACK bound %lld ms, probe floor %d ms)\n", (long long)c->timer_in_ms,
+	       (long long)c->timer_bound_ms, MLW_TCP_REC_PTO_MIN_MS);
+	assert_true(c->timer_armed);
+	assert_true(c->timer_in_ms <= c->timer_bound_ms);
+	assert_int_equal(c->rexmit[0], 1);
+	for (unsigned k = 1; k < NSEG; k++)
+		assert_int_equal(c->rexmit[k], 0);
+	assert_int_equal(c->rto_fired, 0);
+	assert_int_equal(c->episodes, 1);
+	assert_true(c->all_acked);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -547,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_newreno_partial_ack),
 		cmocka_unit_test(test_lost_rexmit_probe),
 		cmocka_unit_test(test_after_lost_syn),
+		cmocka_unit_test(test_reorder_timer),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwrecovery", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
