@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 
 variants=${*:-plain thread address plain-2.1.3 fuzz}
+# it_capture.sh leaves a part of its capture here: seeds for the fuzz step.
+export MLW_FUZZ_CAPTURES="$PWD/build/captures"
 jobs=$(nproc)
 status=0
 for v in $variants; do

@@ -14,7 +14,7 @@ OUTDIR/input, OUTDIR/icmp, OUTDIR/steer, OUTDIR/ini get:
   - frames from the captures given (pcap, Ethernet; e.g. the ones
     tests/reliability/fault_matrix.sh and tests/integration/it_capture.sh
     write): up to 300 distinct frames per capture (by protocol, TCP flags
-    and length), as raw records for fuzz_input (addresses rewritten to the
+    and header length, ICMP type, length in 64-byte steps), as raw records for fuzz_input (addresses rewritten to the
     harness's peer -> shard, lengths cut to what was captured, checksums
     corrected by the harness) and as frames for fuzz_steer.
 Also OUTDIR/ini.dict, a libFuzzer dictionary of the INI sections and keys
@@ -259,12 +259,15 @@ def frame_key(f):
     if et == b"\x08\x00" and len(f) >= 34:
         ihl = (f[14] & 15) * 4
         proto = f[23]
-        flags = f[14 + ihl + 13] if proto == 6 and len(f) > 14 + ihl + 13 else 0
-        return ("4", proto, flags, min(len(f) // 200, 8), (f[20] & 0x3f) != 0 or f[21] != 0)
+        t = 14 + ihl
+        flags = f[t + 13] if proto == 6 and len(f) > t + 13 else 0
+        thl = f[t + 12] >> 4 if proto == 6 and len(f) > t + 12 else 0
+        icmp = f[t] if proto == 1 and len(f) > t else 0
+        return ("4", proto, flags, thl, icmp, min(len(f) // 64, 24), (f[20] & 0x3f) != 0 or f[21] != 0)
     if et == b"\x86\xdd" and len(f) >= 54:
         nh = f[20]
         flags = f[54 + 13] if nh == 6 and len(f) > 54 + 13 else 0
-        return ("6", nh, flags, min(len(f) // 200, 8))
+        return ("6", nh, flags, f[54] if nh == 58 and len(f) > 54 else 0, min(len(f) // 64, 24))
     return (et, len(f) // 200)
 
 
