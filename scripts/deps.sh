@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is present. Needs root (or sudo).
 set -eu
 
-PACKAGES="build-essential cmake pkg-config python3 clang binutils xz-utils
+PACKAGES="build-essential cmake pkg-config python3 clang libfuzzer-14-dev binutils xz-utils
 debian-archive-keyring ca-certificates libdpdk-dev libnuma-dev libcmocka-dev check libinih-dev doxygen file dpkg-dev
 iproute2 iperf iputils-ping apache2-utils ncat tshark curl ethtool wrk gnuplot-nox valgrind
 redis-server redis-tools nginx-light nghttp2-client hping3"

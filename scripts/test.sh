@@ -1,23 +1,35 @@
 #!/bin/sh
 # test.sh - install dependencies, build mlwip and run every test, in four
 # variants: plain, ThreadSanitizer and AddressSanitizer+UBSan on the default
-# lwIP (2.2.1), and plain on lwIP 2.1.3. Exits non-zero if any test fails.
-# Usage: scripts/test.sh [plain|thread|address|plain-2.1.3 ...]
+# lwIP (2.2.1), and plain on lwIP 2.1.3; then a bounded smoke run of the
+# libFuzzer harnesses (scripts/fuzz.sh --smoke: 15 s each, about 1.5-2.5 min
+# with its incremental build). Exits non-zero if any test fails.
+# Usage: scripts/test.sh [plain|thread|address|plain-2.1.3|fuzz ...]
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 
-variants=${*:-plain thread address plain-2.1.3}
+variants=${*:-plain thread address plain-2.1.3 fuzz}
+# it_capture.sh leaves a part of its capture here: seeds for the fuzz step.
+export MLW_FUZZ_CAPTURES="$PWD/build/captures"
 jobs=$(nproc)
 status=0
 for v in $variants; do
 	lwip=2.2.1
+	if [ "$v" = fuzz ]; then
+		# Its own build (build/fuzz, clang); 77: clang or libFuzzer missing.
+		echo "=== mlwip: fuzz smoke run"
+		rc=0
+		scripts/fuzz.sh --smoke || rc=$?
+		[ "$rc" = 0 ] || [ "$rc" = 77 ] || status=1
+		continue
+	fi
 	case $v in
 	plain)   san="" ;;
 	thread)  san=thread ;;
 	address) san=address ;;
 	plain-2.1.3) san=""; lwip=2.1.3 ;;
-	*) echo "test.sh: unknown variant '$v' (plain, thread, address, plain-2.1.3)" >&2; exit 2 ;;
+	*) echo "test.sh: unknown variant '$v' (plain, thread, address, plain-2.1.3, fuzz)" >&2; exit 2 ;;
 	esac
 	echo "=== mlwip: $v build (lwIP $lwip)"
 	mkdir -p build

@@ -84,5 +84,9 @@ def shared_data(obj):
 
 
 def base_name(sym):
-    """GCC names function-scope statics 'name.N'; return 'name'."""
-    return sym.split(".", 1)[0]
+    """GCC names function-scope statics 'name.N', clang 'function.name';
+    return 'name'."""
+    parts = sym.split(".")
+    if len(parts) > 1 and not parts[1].isdigit():
+        return parts[1]
+    return parts[0]

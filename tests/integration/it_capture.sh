@@ -64,4 +64,10 @@ fi
 [ "$TOTAL" -gt 1000 ] || it_fail "only $TOTAL IPv4 packets from mlwip captured (need > 1000)"
 [ "$GOOD" -gt 1000 ] || it_fail "only $GOOD packets from mlwip with verified-good IP+TCP checksums (need > 1000)"
 [ "$DATA" -gt 100 ] || it_fail "only $DATA full-sized data segments from mlwip verified (need > 100)"
+# Seeds for the fuzz harnesses (scripts/fuzz.sh looks under build/): the
+# control frames and the first data frames, not the whole capture.
+if [ -n "${MLW_FUZZ_CAPTURES:-}" ] && mkdir -p "$MLW_FUZZ_CAPTURES" 2>/dev/null; then
+	tshark -r "$CAP" -Y "frame.number <= 1000 || !tcp || tcp.len == 0" -c 3000 \
+		-w "$MLW_FUZZ_CAPTURES/it_capture.pcapng" >/dev/null 2>&1 || true
+fi
 it_log "PASS: $TOTAL IPv4 packets from mlwip, $GOOD with verified IP+TCP checksums ($DATA data segments >= 1000 B), 0 bad"
