@@ -431,23 +431,6 @@ static struct pbuf *segment(const struct tcp_hdr *hdr, u8_t flags, u32_t seq, u3
 	return q;
 }
 
-/* @p q through tcp_input() again, unchecked: its checksum was verified. */
-static void redeliver(struct pbuf *q)
-{
-	struct netif *inp = ip_current_input_netif();
-	u16_t ck = inp->chksum_flags;
-
-	NETIF_SET_CHECKSUM_CTRL(inp, (u16_t)(ck & ~NETIF_CHECKSUM_CHECK_TCP));
-	tcp_input(q, inp);
-	NETIF_SET_CHECKSUM_CTRL(inp, ck);
-#if TCP_STATS
-	lwip_stats.tcp.recv--;
-#endif
-#if MIB2_STATS
-	lwip_stats.mib2.tcpinsegs--;
-#endif
-}
-
 bool mlw__syn_cookie_iss(const ip_addr_t *local_ip, u32_t *iss)
 {
 	if (!sc.inner || sc.npcb != NULL)
@@ -502,7 +485,7 @@ static void complete(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr,
 	sc.inner = true;
 	sc.iss = cookie;
 	sc.npcb = NULL;
-	redeliver(syn);
+	mlw__tcp_redeliver(syn);
 	sc.inner = false;
 	tcp_input_pcb = saved_input;
 	npcb = mlw__tcp_table_lookup(ip_current_dest_addr(), hdr->dest, ip_current_src_addr(),
@@ -531,7 +514,7 @@ static void complete(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr,
 		npcb->rtime = 0;
 	mlw__tcp_touch(npcb);
 	sc.st.ok++;
-	redeliver(ack);
+	mlw__tcp_redeliver(ack);
 }
 
 err_t mlw__syn_cookie_listen(struct tcp_pcb *pcb, struct tcp_hdr *hdr,

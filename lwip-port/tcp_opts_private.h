@@ -45,6 +45,10 @@ struct mlw_input_guard_stats;
 err_t mlw__tcp_tw_input(struct tcp_pcb *pcb, struct tcp_hdr *hdr, const struct mlw__tcp_opts *o,
 			struct pbuf *p);
 
+/* @p q, a copy of the segment being processed (checksum verified),
+ * through tcp_input() again, counted once (tcp_tw.c). */
+void mlw__tcp_redeliver(struct pbuf *q);
+
 /* tcp_tw.c's counters into @p out. */
 void mlw__tcp_tw_stats(struct mlw_input_guard_stats *out);
 

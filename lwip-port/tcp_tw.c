@@ -165,16 +165,16 @@ static struct pbuf *copy_segment(const struct tcp_hdr *hdr, const struct mlw__tc
 	return q;
 }
 
-/* @p q through tcp_input() again, to the listener (see the file header). */
-static void redeliver(struct pbuf *q)
+/* @p q, a copy of the segment being processed (its checksum verified),
+ * through tcp_input() again, counted once (tcp_tw.c: to the listener, see
+ * the file header; syn_cookie.c: a cookie's synthetic SYN and its ACK). */
+void mlw__tcp_redeliver(struct pbuf *q)
 {
 	struct netif *inp = ip_current_input_netif();
 	u16_t ck = inp->chksum_flags;
 
 	NETIF_SET_CHECKSUM_CTRL(inp, (u16_t)(ck & ~NETIF_CHECKSUM_CHECK_TCP));
-	tw.inner = true;
 	tcp_input(q, inp);
-	tw.inner = false;
 	NETIF_SET_CHECKSUM_CTRL(inp, ck);
 	/* One segment received, counted once. */
 #if TCP_STATS
@@ -206,8 +206,11 @@ err_t mlw__tcp_tw_input(struct tcp_pcb *pcb, struct tcp_hdr *hdr, const struct m
 		q = copy_segment(hdr, o, p);
 		tcp_abort(pcb);
 		tw.syn_reopens++;
-		if (q != NULL)
-			redeliver(q);
+		if (q != NULL) {
+			tw.inner = true;
+			mlw__tcp_redeliver(q);
+			tw.inner = false;
+		}
 		return ERR_ABRT;
 	}
 	/* Any other SYN gets an ACK, as from Linux; lwIP would reset one

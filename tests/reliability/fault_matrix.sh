@@ -61,10 +61,10 @@ MUST=" loss5 combined "
 # (mlw_srv and mlw2 ran only with MLW_IMPAIR_ALL=1 while lwIP's "tcp_receive: ooseq tcplen >
 # rcv_wnd" assertion aborted mlw_epoll_echo under reordering and corruption: fixed, issue 12.)
 GAP=${MLW_IMPAIR_GAP:-"loss20.linux_nosack"}
-# Run, must complete byte-exact, but the floor is only reported (asserted with MLW_IMPAIR_ALL=1):
-# mlwip's client meets the floors since SACK-based recovery (lwip-port/tcp_recovery.c; README,
-# "Loss recovery"); the server's figures vary more (its receive side, README), reported only.
-FLOOR_GAP=${MLW_IMPAIR_FLOOR_GAP:-"loss5.mlw_srv combined.mlw_srv"}
+# Run, must complete byte-exact, but the floor is only reported (asserted with MLW_IMPAIR_ALL=1).
+# None since the RACK reordering timer: in every run of 2026-12-07 mlw_srv took 0.37-0.67 s at 5%
+# loss (Linux without SACK 2.4-5.7 s) and 0.65-1.78 s combined (Linux without SACK 7.9-22 s).
+FLOOR_GAP=${MLW_IMPAIR_FLOOR_GAP:-""}
 COLS="linux_nosack linux_sack mlw_srv mlw_cli"
 [ "${MLW_IMPAIR_MLW2:-0}" = 1 ] && COLS="$COLS mlw2"
 
@@ -294,4 +294,4 @@ while IFS='|' read -r c spec bytes tmo; do
 done <<<"$CONDS"
 [ $bad -eq 0 ] || it_fail "$bad transfer(s) failed or missed the floor (logs above)"
 it_log "PASS: every transfer run was byte-exact within its timeout; floors asserted under:$MUST" \
-	"$([ "${MLW_IMPAIR_ALL:-0}" = 1 ] || echo "except the known gaps: $FLOOR_GAP")"
+	"$([ "${MLW_IMPAIR_ALL:-0}" = 1 ] || [ -z "$FLOOR_GAP" ] || echo "except the known gaps: $FLOOR_GAP")"
