@@ -42,38 +42,12 @@ foreach(w ${MLW_INSTALL_WRAPS})
 endforeach()
 string(STRIP "${MLW_INSTALL_WRAP_FLAGS}" MLW_INSTALL_WRAP_FLAGS)
 
-# The libraries of the stack, found by walking the link graph (as preload/
-# does), so one added later is included too. Each is made position-
-# independent with initial-exec TLS.
-function(_mlw_install_walk target)
-  get_property(seen GLOBAL PROPERTY MLW_INSTALL_LIBS)
-  if(NOT TARGET ${target} OR target IN_LIST seen)
-    return()
-  endif()
-  get_target_property(imported ${target} IMPORTED)
-  get_target_property(type ${target} TYPE)
-  if(imported OR NOT type MATCHES "STATIC_LIBRARY|OBJECT_LIBRARY")
-    return()
-  endif()
-  set_property(GLOBAL APPEND PROPERTY MLW_INSTALL_LIBS ${target})
-  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
-  target_compile_options(${target} PRIVATE -ftls-model=initial-exec)
-  get_target_property(libs ${target} LINK_LIBRARIES)
-  get_target_property(ilibs ${target} INTERFACE_LINK_LIBRARIES)
-  get_target_property(srcs ${target} INTERFACE_SOURCES)
-  string(REGEX MATCHALL "TARGET_OBJECTS:[A-Za-z0-9_]+" objs "${srcs}")
-  string(REPLACE "TARGET_OBJECTS:" "" objs "${objs}")
-  foreach(l ${libs} ${ilibs} ${objs})
-    string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" l "${l}")
-    if(l AND NOT l MATCHES "NOTFOUND$")
-      _mlw_install_walk(${l})
-    endif()
-  endforeach()
-endfunction()
-
+# The libraries of the stack, found by walking the link graph, each made
+# position-independent with initial-exec TLS (cmake/MlwPic.cmake).
+include(MlwPic)
 set_property(GLOBAL PROPERTY MLW_INSTALL_LIBS "")
-_mlw_install_walk(mlwip_socket)
-_mlw_install_walk(mlwip)
+mlw_pic_walk(mlwip_socket MLW_INSTALL_LIBS)
+mlw_pic_walk(mlwip MLW_INSTALL_LIBS)
 get_property(MLW_INSTALL_LIBS GLOBAL PROPERTY MLW_INSTALL_LIBS)
 message(STATUS "libmlwip holds: ${MLW_INSTALL_LIBS}")
 
