@@ -33,19 +33,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t byte(struct reader *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
 /* The quoted datagram (from us to the peer) into @p q; returns its length
  * (IP header and 8 transport bytes). */
 static unsigned quote(uint8_t *q, bool v6, unsigned which)

@@ -31,19 +31,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t byte(struct reader *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
 static uint16_t word(struct reader *r)
 {
 	uint16_t hi = byte(r);

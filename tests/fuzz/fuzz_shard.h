@@ -72,4 +72,18 @@ void fs_pass(void);
  * the shard heap, on stderr (fuzz_leaktrace.c). */
 void fs_leaktrace_dump(void);
 
+/* An input read a byte at a time: 0 once it is used up. */
+struct reader {
+	const uint8_t *p;
+	size_t n;
+};
+
+static inline uint8_t byte(struct reader *r)
+{
+	if (r->n == 0)
+		return 0;
+	r->n--;
+	return *r->p++;
+}
+
 #endif
