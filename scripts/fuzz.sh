@@ -77,13 +77,19 @@ for h in $harnesses; do
 	mkdir -p "$corpus"
 	dict=""
 	[ "$h" = ini ] && dict="-dict=$B/seeds/ini.dict"
+	# Inputs that once crashed (tests/fuzz/repro/HARNESS-*) run first in
+	# every run, smoke included: a regression fails the step.
+	repro="$B/repro/$h"
+	rm -rf "$repro"
+	mkdir -p "$repro"
+	cp tests/fuzz/repro/"$h"-* "$repro"/ 2>/dev/null || true
 	echo "=== fuzz: $h for $secs s"
 	before=$(ls "$B/artifacts" | grep -c "^$h-" || true)
 	# -timeout: an input that takes longer than 120 s is reported as a hang (a
 	# busy 2-CPU VM stalled a 0.1 s input for 11 s).
 	# shellcheck disable=SC2086
 	"$bin" -max_total_time="$secs" -timeout=120 -rss_limit_mb=4096 -print_final_stats=1 \
-		-artifact_prefix="$B/artifacts/$h-" $dict "$corpus" "$B/seeds/$h" >"$log" 2>&1 || rc=$?
+		-artifact_prefix="$B/artifacts/$h-" $dict "$corpus" "$B/seeds/$h" "$repro" >"$log" 2>&1 || rc=$?
 	rc=${rc:-0}
 	after=$(ls "$B/artifacts" | grep -c "^$h-" || true)
 	crashes=$((after - before))
