@@ -34,6 +34,7 @@
 #include "mlw_lwip_hooks.h"
 #include "mlw_syn_cookie.h"
 #include "mlw_tcp_table.h"
+#include "tcp_recovery_private.h"
 #include "stack_private.h"
 #include "tsan_private.h"
 
@@ -410,6 +411,7 @@ static void collect_stats(struct mlw_shard *sh)
 	struct mlw__limits_stats l;
 	struct mlw_syn_cookie_stats sc;
 	struct mlw_tcp_timer_stats tt;
+	struct mlw_tcp_recovery_stats rs;
 
 	s->tx_pkts = s->tx_bytes = s->tx_drops = 0;
 	for (unsigned pi = 0; pi < sh->stack->p.nports; pi++) {
@@ -421,11 +423,15 @@ static void collect_stats(struct mlw_shard *sh)
 	s->tcp_active_opens = lwip_stats.mib2.tcpactiveopens;
 	s->tcp_passive_opens = lwip_stats.mib2.tcppassiveopens;
 	s->tcp_resets = lwip_stats.mib2.tcpoutrsts;
-	s->tcp_fast_retrans = lwip_stats.mib2.tcpretranssegs;
+	s->tcp_retrans = lwip_stats.mib2.tcpretranssegs;
 #endif
 	mlw__tcp_timer_stats(&tt);	/* lwip-port/tcp_timer.c */
-	s->tcp_rto_retrans = tt.rto_fired;
-	s->tcp_retrans = s->tcp_fast_retrans + s->tcp_rto_retrans;
+	mlw__tcp_recovery_stats(&rs);	/* lwip-port/tcp_recovery.c */
+	/* tcpRetransSegs counts lwIP's fast retransmit, loss recovery's
+	 * retransmissions and the data segments resent after a timeout. */
+	s->tcp_rto_retrans = rs.rto_rexmits;
+	s->tcp_fast_retrans = s->tcp_retrans >= rs.rto_rexmits ? s->tcp_retrans - rs.rto_rexmits : 0;
+	s->tcp_rto_timeouts = tt.rto_fired;
 	s->tcp_accepts = tt.accepts;
 	s->rx_copied = mlw__rx_copied();
 	s->rx_cksum_drops = sh->rx_cksum_flagged;

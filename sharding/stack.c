@@ -295,16 +295,16 @@ int mlw_stack_stats(const struct mlw_stack *st, unsigned shard, struct mlw_shard
 
 void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 {
-	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %8s %7s %7s %7s %12s %9s %9s %9s %9s %9s %8s %9s %8s %9s %9s %9s %10s %10s\n", "shard",
+	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %8s %7s %7s %7s %12s %9s %9s %9s %9s %9s %8s %9s %8s %9s %9s %9s %10s %10s %11s\n", "shard",
 		"rx_pkts", "tx_pkts", "rx_MB", "tx_MB", "rx_drop", "tx_drop", "fwd_out", "fwd_in", "fwd_drop",
 		"opens", "accepts", "resets", "heap_in_use", "heap_fail", "tw_reuse", "tw_drop", "rx_copy", "retrans",
-		"ck_drop", "tw_reopen", "tw_rst", "conns", "time_wait", "half_open", "fast_rexmit", "rto_rexmit");
+		"ck_drop", "tw_reopen", "tw_rst", "conns", "time_wait", "half_open", "fast_rexmit", "rto_rexmit", "rto_timeout");
 	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
 		struct mlw_shard_stats s;
 
 		if (mlw_stack_stats(st, i, &s) != 0)
 			continue;
-		fprintf(f, "%-5u %10llu %10llu %10.1f %10.1f %8llu %8llu %8llu %8llu %8llu %7llu %7llu %7llu %12llu %9llu %9llu %9llu %9llu %9llu %8llu %9llu %8llu %9llu %9llu %9llu %10llu %10llu\n",
+		fprintf(f, "%-5u %10llu %10llu %10.1f %10.1f %8llu %8llu %8llu %8llu %8llu %7llu %7llu %7llu %12llu %9llu %9llu %9llu %9llu %9llu %8llu %9llu %8llu %9llu %9llu %9llu %10llu %10llu %11llu\n",
 			i, (unsigned long long)s.rx_pkts, (unsigned long long)s.tx_pkts,
 			s.rx_bytes / 1e6, s.tx_bytes / 1e6, (unsigned long long)s.rx_drops,
 			(unsigned long long)s.tx_drops, (unsigned long long)s.fwd_out,
@@ -317,7 +317,8 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 			(unsigned long long)s.rx_cksum_drops, (unsigned long long)s.rx_tcp_tw_syn_reopens,
 			(unsigned long long)s.rx_tcp_tw_rst_kills, (unsigned long long)s.tcp_conns,
 			(unsigned long long)s.tcp_time_wait, (unsigned long long)s.tcp_half_open,
-			(unsigned long long)s.tcp_fast_retrans, (unsigned long long)s.tcp_rto_retrans);
+			(unsigned long long)s.tcp_fast_retrans, (unsigned long long)s.tcp_rto_retrans,
+			(unsigned long long)s.tcp_rto_timeouts);
 	}
 	/* The queue limits ([limits], lwip-port/limits.c) and the heap's
 	 * high-water mark (bytes_reserved: chunks are never given back). A

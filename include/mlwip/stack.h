@@ -37,7 +37,8 @@ struct mlw_shard_stats {
 					     connections valid SYN cookies made
 					     (syncookies_ok); see tcp_accepts */
 	uint64_t tcp_resets;		/**< lwIP MIB-II tcpOutRsts */
-	uint64_t tcp_retrans;		/**< segments sent again: tcp_fast_retrans +
+	uint64_t tcp_retrans;		/**< lwIP's MIB-II tcpRetransSegs as mlwip counts it:
+					     data segments sent again, tcp_fast_retrans +
 					     tcp_rto_retrans */
 	uint64_t tcp_tw_reused;		/**< TIME-WAIT PCBs dropped so that an outgoing
 					     connection could reuse their 4-tuple (no local port
@@ -109,12 +110,13 @@ struct mlw_shard_stats {
 	uint64_t tcp_fast_retrans;	/**< segments retransmitted before their timeout:
 					     lwIP's fast retransmit after three duplicate
 					     ACKs, and loss recovery's (SACK/RACK, NewReno
-					     partial ACKs; lwip-port/tcp_recovery.c); lwIP's
-					     MIB-II tcpRetransSegs */
-	uint64_t tcp_rto_retrans;	/**< retransmission timeouts that sent the oldest
-					     unacknowledged segment (or SYN, SYN-ACK, FIN)
-					     again: one segment each; the go-back-N resends
-					     that follow it in slow start are not counted */
+					     partial ACKs, loss probes;
+					     lwip-port/tcp_recovery.c) */
+	uint64_t tcp_rto_retrans;	/**< data segments sent again after a retransmission
+					     timeout: the oldest one, and the go-back-N
+					     resends that follow it in slow start */
+	uint64_t tcp_rto_timeouts;	/**< retransmission timeouts that resent something
+					     (data, or a SYN, SYN-ACK or FIN alone) */
 };
 
 /**
