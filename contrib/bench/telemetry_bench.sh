@@ -23,7 +23,7 @@ run() {	# run TAG -> prints tps
 		lpid=$!
 	fi
 	python3 "$HERE/run.py" --build "$BUILD" --configs mlwip-2 --workloads rr --sizes "rr=$SIZE" \
-		--no-callgrind --out "$OUT/run_$2" >"$OUT/run_$2.log" 2>&1
+		--duration 5 --no-callgrind --out "$OUT/run_$2" >"$OUT/run_$2.log" 2>&1
 	if [ -n "$lpid" ]; then
 		kill -TERM "$lpid"
 		wait "$lpid"

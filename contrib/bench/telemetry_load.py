@@ -8,8 +8,10 @@ Every 1/HZ seconds: /mlwip/stats (every counter of every shard) and
 state) on the newest socket matching PATTERN (default: the server of
 contrib/bench/run.py, /var/run/dpdk/mlwb*s/dpdk_telemetry.v2), reconnecting
 when a newer one appears. At the end (SIGTERM, SIGINT or --duration) one
-JSON line: ticks, replies, errors, seconds without a stack, and the
-replies' mean and maximum latency in microseconds.
+JSON line: ticks, replies, errors (a stack starting or stopping answers
+with errors, its shards not running passes), ticks without a stack, ticks
+with both replies good and their rate (ok_rate_hz: 100 while the stack
+ran), and the replies' mean and maximum latency in microseconds.
 """
 import argparse
 import glob
@@ -33,7 +35,8 @@ def main():
     period = 1.0 / args.hz
     sock, path = None, None
     st = {"ticks": 0, "replies": 0, "errors": 0, "conns_errors": 0, "idle_ticks": 0,
-          "lat_sum_us": 0.0, "lat_max_us": 0.0, "sockets": 0}
+          "lat_sum_us": 0.0, "lat_max_us": 0.0, "sockets": 0, "ok_ticks": 0}
+    first_ok = last_ok = None
     t_end = time.monotonic() + args.duration if args.duration > 0 else None
     nxt = time.monotonic()
     while not stop and (t_end is None or time.monotonic() < t_end):
@@ -56,6 +59,7 @@ def main():
         if sock is None:
             st["idle_ticks"] += 1
         else:
+            ok = 0
             for cmd in ("/mlwip/stats", "/mlwip/conns"):
                 t0 = time.monotonic()
                 try:
@@ -71,16 +75,27 @@ def main():
                 st["lat_max_us"] = max(st["lat_max_us"], lat)
                 r = reply.get(cmd)
                 if cmd == "/mlwip/conns":
-                    # One entry per shard, "" when it answered.
+                    # One entry per shard, "" when it answered (a stack
+                    # starting or stopping: its shards run no passes).
                     if not isinstance(r, dict) or any(r.get("error", ["?"])):
                         st["conns_errors"] += 1
+                    else:
+                        ok += 1
                 elif not isinstance(r, dict) or "error" in r:
-                    st["errors"] += 1
+                    st["errors"] += 1	# unknown before the stack registered its commands
+                else:
+                    ok += 1
+            if ok == 2:
+                st["ok_ticks"] += 1
+                last_ok = time.monotonic()
+                first_ok = first_ok or last_ok
         delay = nxt - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         else:
             nxt = time.monotonic()
+    # The rate while the stack ran: ticks with both replies good.
+    st["ok_rate_hz"] = round((st["ok_ticks"] - 1) / (last_ok - first_ok), 1) if st["ok_ticks"] > 1 else None
     st["lat_mean_us"] = round(st.pop("lat_sum_us") / st["replies"], 1) if st["replies"] else None
     st["lat_max_us"] = round(st["lat_max_us"], 1)
     print(json.dumps(st))
