@@ -130,6 +130,32 @@ static long parse_num(const char **s)
 	return v;
 }
 
+#define TEL_REPLY_MAX	15000	/* bytes of JSON a reply may take (DPDK 22.11: 16 KiB) */
+
+static size_t digits(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* The length of /mlwip/stats' JSON for these counters, about. */
+static size_t stats_json_len(const struct mlw_shard_stats *s, unsigned n)
+{
+	size_t len = 64;
+
+	for (size_t f = 0; f < NSTAT_FIELDS; f++) {
+		len += strlen(stat_fields[f].name) + 6;
+		for (unsigned i = 0; i < n; i++)
+			len += digits(stat_of(&s[i], &stat_fields[f])) + 1;
+	}
+	return len + 16 + 4 * n;	/* idle_pct */
+}
+
 static unsigned idle_pct(const struct mlw_shard_stats *s)
 {
 	return s->loops ? (unsigned)(s->idle_loops * 100 / s->loops) : 0;
@@ -149,6 +175,10 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	for (unsigned i = 0; i < n; i++)
 		if (mlw_stack_stats(st, i, &s[i]) != 0)
 			memset(&s[i], 0, sizeof(s[i]));
+	/* Too many shards for one reply (DPDK cuts it at 16 KiB): the
+	 * reader asks /mlwip/shard,N for each instead. */
+	if (stats_json_len(s, n) > TEL_REPLY_MAX)
+		return tel_error(d, "%u shards do not fit one reply: ask /mlwip/shard,N for each", n);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "nshards", n);
 	for (size_t f = 0; f < NSTAT_FIELDS; f++) {
