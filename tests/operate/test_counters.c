@@ -11,7 +11,9 @@
  *   4. data the peer never acknowledges: after the retransmission timeout
  *      tcp_rto_retrans and tcp_rto_timeouts >= 1, tcp_fast_retrans 0,
  *      tcp_retrans their sum;
- *   5. three duplicate ACKs on another connection: tcp_fast_retrans +1.
+ *   5. three duplicate ACKs on another connection: tcp_fast_retrans +1;
+ *   6. a connection our side closed first, the peer's FIN acknowledged:
+ *      a listing shows it in TIME-WAIT as a compact record, with its ports.
  * Counters are read as published (mlw_stack_stats(), every 100 ms); the
  * CMocka tests after the run assert what run() recorded.
  */
@@ -43,6 +45,7 @@
 #define P_HALF 5001	/* the SYN never completed */
 #define P_RTO 5002	/* data never acknowledged */
 #define P_FAST 5003	/* three duplicate ACKs */
+#define P_TW 5004	/* closed here first: TIME-WAIT */
 
 static struct {
 	struct mlw_shard_stats s0, s_half, s_acc, s_rto, s_fast;
@@ -52,6 +55,8 @@ static struct {
 	uint32_t n;
 	bool listen_ok, half_ok;
 	unsigned listen_backlog;
+	int tw_rc;
+	bool tw_compact_ok;
 } res;
 
 static const uint8_t mss1460[4] = { 0x02, 0x04, 0x05, 0xb4 };
@@ -78,6 +83,57 @@ static void *take(void *arg)
 	t->rc = mlw__conns_take(t->sh, &t->snap, t->timeout_ms);
 	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* Shard side: pump until the reader thread has its listing. */
+static int take_listing(struct taker *t)
+{
+	pthread_t th;
+
+	t->done = false;
+	if (pthread_create(&th, NULL, take, t) != 0)
+		return -1;
+	for (int64_t end = test_now_ms() + 3000;
+	     !__atomic_load_n(&t->done, __ATOMIC_ACQUIRE) && test_now_ms() < end;)
+		test_pump();
+	pthread_join(th, NULL);
+	return t->rc;
+}
+
+/* 6: our side in TIME-WAIT (a compact record) for the peer's port P_TW. */
+static void time_wait_listing(int lfd)
+{
+	struct mlw_shard *sh = test_stack_current()->shards[0];
+	struct taker t = { .sh = sh, .timeout_ms = 1000 };
+	unsigned from = test_peer_log.n;
+	uint32_t isn;
+	int fd;
+
+	test_peer_send(P_TW, LPORT, 0x02, 4000, 0, 0xffff, mss1460, 4, 0);
+	fd = test_peer_accept(lfd, LPORT, P_TW, from, 4000, NULL, 0, &isn);
+	if (fd < 0)
+		return;
+	from = test_peer_log.n;
+	mlw_close(fd);
+	test_peer_passes(3);
+	if (test_peer_last(from, LPORT, P_TW, 0x01, 0x01) == NULL) {
+		test_peer_fail("no FIN to %u", P_TW);
+		return;
+	}
+	/* The peer acknowledges our FIN and sends its own. */
+	test_peer_send(P_TW, LPORT, 0x11, 4001, isn + 2, 0xffff, NULL, 0, 0);
+	test_peer_passes(3);
+	res.tw_rc = take_listing(&t);
+	if (res.tw_rc != 0)
+		return;
+	for (uint32_t i = 0; i < sh->conns.n; i++) {
+		const struct mlw__conn *c = &sh->conns.e[i];
+
+		if (c->proto == MLW_CONN_TCP && c->state == TIME_WAIT && c->lport == LPORT && c->rport == P_TW &&
+		    (c->flags & MLW_CONN_COMPACT))
+			res.tw_compact_ok = true;
+	}
+	mlw__conns_release(sh);
 }
 
 static void listing(void)
@@ -192,6 +248,9 @@ static void run(void)
 	}
 	mlw_close(fd2);
 	mlw_close(fd);
+
+	/* 6. TIME-WAIT in the listing. */
+	time_wait_listing(lfd);
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -252,6 +311,14 @@ static void test_fast(void **state)
 	assert_int_equal(res.s_fast.tcp_fast_retrans, 1);
 }
 
+static void test_time_wait_listed(void **state)
+{
+	(void)state;
+	check_ran();
+	assert_int_equal(res.tw_rc, 0);
+	assert_true(res.tw_compact_ok);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -266,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_rto),
 		cmocka_unit_test(test_fast),
+		cmocka_unit_test(test_time_wait_listed),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwcounters", "[stack]\nshards = 1\n"
