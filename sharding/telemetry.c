@@ -29,6 +29,7 @@
  * an array 512 values, and containers hold arrays of numbers or strings
  * only: hence the columns, and a listing served in pages of CONNS_PAGE.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -436,8 +437,17 @@ static int cmd_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (names != NULL && xs != NULL && rte_eth_xstats_get_names(id, names, (unsigned)n) == n &&
 	    rte_eth_xstats_get(id, xs, (unsigned)n) == n) {
 		for (int i = 0; i < n && i < XSTATS_MAX; i++) {
-			if (xs[i].id < (uint64_t)n)
-				rte_tel_data_add_dict_u64(d, names[xs[i].id].name, xs[i].value);
+			char name[RTE_ETH_XSTATS_NAME_SIZE];
+
+			if (xs[i].id >= (uint64_t)n)
+				continue;
+			/* DPDK refuses names with other characters than
+			 * letters, digits and '_' (some drivers use '-'). */
+			snprintf(name, sizeof(name), "%s", names[xs[i].id].name);
+			for (char *c = name; *c != '\0'; c++)
+				if (!isalnum((unsigned char)*c) && *c != '_')
+					*c = '_';
+			rte_tel_data_add_dict_u64(d, name, xs[i].value);
 		}
 		if (n > XSTATS_MAX)
 			rte_tel_data_add_dict_u64(d, "xstats_not_shown", (uint64_t)(n - XSTATS_MAX));
@@ -491,9 +501,10 @@ static const char *conns_error(int rc)
 static int conns_summary(struct mlw_stack *st, struct rte_tel_data *d)
 {
 	enum { NCOL = 13 };
+	/* DPDK takes names of letters, digits and '_' only: lwIP's state names. */
 	static const char *const cols[NCOL] = {
-		"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECV", "ESTAB", "FIN-WAIT-1", "FIN-WAIT-2",
-		"CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT", "UDP", "truncated",
+		"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
+		"CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT", "UDP", "truncated",
 	};
 	uint64_t cnt[NCOL][MLW_MAX_SHARDS_INTERNAL];
 	struct rte_tel_data *errs = str_array();

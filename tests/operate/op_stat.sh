@@ -11,7 +11,9 @@
 #     each shard has a listener on the echo port in LISTEN;
 #   - `mlwip-stat -i 0.3 -n 2` prints its table with a row per shard;
 #   - the stop table's accepts column agrees with the telemetry's counters;
-#   - Debian's dpdk-telemetry.py reads /mlwip/stats from the same socket;
+#   - Debian's dpdk-telemetry.py reads /mlwip/stats and /mlwip/conns (counts
+#     by state: the held connections ESTABLISHED, a listener per shard)
+#     from the same socket;
 #   - an unknown file prefix: a clear error naming the socket path tried,
 #     exit status 2.
 IT_NAME=op_stat
@@ -84,7 +86,7 @@ cat "$IT_TMP/conns.txt"
 stat --json >"$IT_TMP/after.json" || it_fail "mlwip-stat --json failed (exit $?)"
 # Debian's client (dpdk-dev) against the same socket.
 if command -v dpdk-telemetry.py >/dev/null; then
-	echo /mlwip/stats | timeout 20 dpdk-telemetry.py -f "$PREFIX" >"$IT_TMP/dpdk_tel.out" 2>&1 ||
+	printf '/mlwip/stats\n/mlwip/conns\n' | timeout 20 dpdk-telemetry.py -f "$PREFIX" >"$IT_TMP/dpdk_tel.out" 2>&1 ||
 		{ cat "$IT_TMP/dpdk_tel.out"; it_fail "dpdk-telemetry.py failed"; }
 	DPDK_TEL=1
 else
@@ -158,6 +160,20 @@ if dpdk_tel:
             bad.append(f"dpdk-telemetry.py: unexpected /mlwip/stats {str(st)[:200]}")
         else:
             print(f"dpdk-telemetry.py: /mlwip/stats rx_pkts {st['rx_pkts']}")
+    # The per-state counts of a fresh listing: the held connections and a
+    # listener per shard.
+    i = out.find('{"/mlwip/conns"')
+    if i < 0:
+        bad.append("dpdk-telemetry.py printed no /mlwip/conns reply")
+    else:
+        doc, _ = json.JSONDecoder().raw_decode(out[i:])
+        c = doc["/mlwip/conns"]
+        print(f"dpdk-telemetry.py: /mlwip/conns {c}")
+        if c.get("LISTEN") != [1, 1] or sum(c.get("ESTABLISHED", [])) < hold or any(c.get("error", ["?"])):
+            bad.append(f"dpdk-telemetry.py: /mlwip/conns {c}")
+        for k in ("SYN_RCVD", "TIME_WAIT", "CLOSE_WAIT", "UDP", "truncated"):
+            if len(c.get(k, [])) != 2:
+                bad.append(f"/mlwip/conns: no per-shard {k}")
 for b in bad:
     print("BAD:", b)
 sys.exit(1 if bad else 0)
