@@ -3,6 +3,7 @@
 #include "afp.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -113,6 +114,37 @@ static int setopt(int fd, int opt, const void *v, socklen_t len, const char *wha
 	return fail(err, errlen, -errno, "%s: %s: %s", ifname, what, strerror(errno));
 }
 
+/*
+ * The fanout program of MLW_AFP_STEER_PORTS (classic BPF; the kernel takes
+ * its result modulo the number of sockets). It sees the frame from the
+ * network header on; the EtherType comes from the ancillary load.
+ */
+static const struct sock_filter steer_ports_prog[] = {
+	/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 10),	/* IPv4, else 12 */
+	/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),			/* flags, fragment offset */
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 18, 0),	/* a fragment: 22 */
+	/* 4 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),			/* protocol */
+	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 15),	/* else 22 */
+	/* 7 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),			/* X = header length */
+	/* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),			/* source port */
+	/* 9 */ BPF_STMT(BPF_ST, 0),
+	/* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),			/* destination port */
+	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JA, 7, 0, 0),			/* to 19 */
+	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 9),	/* IPv6, else 22 */
+	/* 13 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),			/* next header */
+	/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),
+	/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),	/* else 22 */
+	/* 16 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 40),			/* source port */
+	/* 17 */ BPF_STMT(BPF_ST, 0),
+	/* 18 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 42),			/* destination port */
+	/* 19 */ BPF_STMT(BPF_LDX | BPF_MEM, 0),
+	/* 20 */ BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+	/* 21 */ BPF_STMT(BPF_RET | BPF_A, 0),
+	/* 22 */ BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
 static int queue_open(struct mlw_afp_port *p, struct mlw_afp_queue *q, const struct mlw_afp_conf *c,
 		      int *fanout_id, char *err, size_t errlen)
 {
@@ -203,8 +235,9 @@ static int queue_open(struct mlw_afp_port *p, struct mlw_afp_queue *q, const str
 	if (p->nq > 1) {
 		/* The first socket asks the kernel for a group id no one else
 		 * uses; the others join it. */
-		int arg = *fanout_id < 0 ? (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16
-					 : (*fanout_id & 0xffff) | (PACKET_FANOUT_HASH << 16);
+		int mode = c->steer == MLW_AFP_STEER_PORTS ? PACKET_FANOUT_CBPF : PACKET_FANOUT_HASH;
+		int arg = *fanout_id < 0 ? (mode | PACKET_FANOUT_FLAG_UNIQUEID) << 16
+					 : (*fanout_id & 0xffff) | (mode << 16);
 
 		rc = setopt(q->fd, PACKET_FANOUT, &arg, sizeof(arg), "fanout group", p->ifname, err, errlen);
 		if (rc != 0)
@@ -216,6 +249,18 @@ static int queue_open(struct mlw_afp_port *p, struct mlw_afp_queue *q, const str
 				return fail(err, errlen, -errno, "%s: fanout group id: %s", p->ifname,
 					    strerror(errno));
 			*fanout_id = arg & 0xffff;
+			if (mode == PACKET_FANOUT_CBPF) {
+				/* The group's program: set once, through any member. */
+				struct sock_fprog prog = {
+					.len = sizeof(steer_ports_prog) / sizeof(steer_ports_prog[0]),
+					.filter = (struct sock_filter *)steer_ports_prog,
+				};
+
+				rc = setopt(q->fd, PACKET_FANOUT_DATA, &prog, sizeof(prog),
+					    "fanout steering program", p->ifname, err, errlen);
+				if (rc != 0)
+					return rc;
+			}
 		}
 	}
 	return 0;

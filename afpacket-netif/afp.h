@@ -35,6 +35,30 @@
 struct mlw_afp_port;
 struct mlw_afp_queue;
 
+/*
+ * Which queue the kernel gives a frame (the fanout mode).
+ * - MLW_AFP_STEER_HASH: the kernel's flow hash (PACKET_FANOUT_HASH). Keeps
+ *   a flow on one queue, but the hash is the kernel's (seeded at boot), so
+ *   the stack cannot know in advance where a flow lands.
+ * - MLW_AFP_STEER_PORTS: a classic BPF program in the fanout group
+ *   (PACKET_FANOUT_CBPF) computes mlw_afp_steer_ports(): TCP and UDP over
+ *   IPv4 and IPv6 (no extension headers) go to (source port ^ destination
+ *   port) % queues, the same for both directions of a flow, so a shard can
+ *   pick the local port of an outgoing connection whose replies come back
+ *   to its own queue, as with a NIC's RSS. Everything else (ARP, ICMP, IP
+ *   fragments, IPv6 with extension headers) goes to queue 0, whose shard
+ *   steers it in software.
+ */
+enum mlw_afp_steer {
+	MLW_AFP_STEER_HASH = 0,
+	MLW_AFP_STEER_PORTS,
+};
+
+static inline unsigned mlw_afp_steer_ports(uint16_t sport, uint16_t dport, unsigned nqueues)
+{
+	return (unsigned)(sport ^ dport) % nqueues;
+}
+
 /* Sizes of one queue's rings; 0 takes the default. */
 struct mlw_afp_conf {
 	const char *ifname;		/* the interface, e.g. "eth0" */
@@ -45,6 +69,7 @@ struct mlw_afp_conf {
 	unsigned tx_frame_size;		/* bytes per TX slot, header included (default 2048) */
 	unsigned tx_frames;		/* TX slots (default 512) */
 	bool qdisc_bypass;		/* PACKET_QDISC_BYPASS: straight to the driver */
+	enum mlw_afp_steer steer;	/* how the kernel spreads frames over the queues */
 };
 
 #define MLW_AFP_MAX_QUEUES 64

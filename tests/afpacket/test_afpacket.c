@@ -99,6 +99,35 @@ static size_t udp_frame(uint8_t *b, unsigned flow, unsigned seq, size_t payload)
 	return len;
 }
 
+/* The same over IPv6: fd00::2 -> fd00::1. */
+static size_t udp6_frame(uint8_t *b, unsigned flow, unsigned seq, size_t payload)
+{
+	uint8_t *ip = b + 14, *udp = ip + 40, *d = udp + 8;
+
+	memcpy(b, mac_a, 6);
+	memcpy(b + 6, mac_b, 6);
+	b[12] = 0x86;
+	b[13] = 0xdd;
+	memset(ip, 0, 48);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)((8 + payload) >> 8);
+	ip[5] = (uint8_t)(8 + payload);
+	ip[6] = 17;
+	ip[7] = 64;
+	ip[8] = 0xfd;
+	ip[23] = 2;
+	ip[24] = 0xfd;
+	ip[39] = 1;
+	udp[0] = (uint8_t)((2000 + flow) >> 8);
+	udp[1] = (uint8_t)(2000 + flow);
+	udp[3] = 9;
+	udp[4] = (uint8_t)((8 + payload) >> 8);
+	udp[5] = (uint8_t)(8 + payload);
+	for (size_t i = 0; i < payload; i++)
+		d[i] = (uint8_t)(i < 4 ? (i < 2 ? flow >> (8 * i) : seq >> (8 * (i - 2))) : flow + seq + i);
+	return 14 + 40 + 8 + payload;
+}
+
 /* An EtherType 0x88B5 frame from a0 to b0 carrying (queue, seq). */
 static size_t test_frame(uint8_t *b, unsigned queue, unsigned seq, size_t payload)
 {
@@ -156,6 +185,81 @@ static void test_open_errors(void **state)
 	c.ifname = "c0";	/* created down */
 	assert_int_equal(mlw_afp_open(&c, &p, err, sizeof(err)), -ENETDOWN);
 	assert_non_null(strstr(err, "ip link set c0 up"));
+}
+
+/* MLW_AFP_STEER_PORTS on 3 queues: every TCP/UDP frame lands on queue
+ * (sport ^ dport) % 3, IPv4 and IPv6; other frames and IPv4 fragments on 0. */
+static void test_rx_steer_ports(void **state)
+{
+	struct mlw_afp_conf c = { .ifname = "a0", .nqueues = 3, .steer = MLW_AFP_STEER_PORTS };
+	struct mlw_afp_port *p = NULL;
+	int tx = peer_socket(ETH_P_ALL);
+	unsigned got4 = 0, got6 = 0, got_other = 0, got_frag = 0, per_queue[3] = { 0, 0, 0 };
+	uint8_t b[256];
+	char err[256];
+	double end;
+
+	(void)state;
+	assert_int_equal(mlw_afp_open(&c, &p, err, sizeof(err)), 0);
+	for (unsigned f = 0; f < FLOWS; f++) {
+		size_t len = udp_frame(b, f, 0, 32);
+
+		assert_int_equal(send(tx, b, len, 0), (ssize_t)len);
+		len = udp6_frame(b, f, 0, 32);
+		assert_int_equal(send(tx, b, len, 0), (ssize_t)len);
+	}
+	/* A fragment (MF set) of flow 1's 4-tuple, and a non-IP frame. */
+	{
+		size_t len = udp_frame(b, 1, 0, 32);
+
+		b[14 + 6] = 0x20;
+		b[25] = 0x99;	/* marks it */
+		assert_int_equal(send(tx, b, len, 0), (ssize_t)len);
+		len = test_frame(b, 0, 0, 40);
+		memcpy(b, mac_a, 6);
+		assert_int_equal(send(tx, b, len, 0), (ssize_t)len);
+	}
+	end = now_s() + 5;
+	while (got4 + got6 + got_other + got_frag < 2 * FLOWS + 2 && now_s() < end) {
+		for (unsigned qi = 0; qi < 3; qi++) {
+			struct mlw_afp_frame fr[32];
+			unsigned n = mlw_afp_rx_burst(mlw_afp_queue(p, qi), fr, 32);
+
+			for (unsigned i = 0; i < n; i++) {
+				const uint8_t *d = fr[i].data;
+
+				if (d[12] == (ETH_TEST >> 8) && d[13] == (ETH_TEST & 0xff)) {
+					assert_int_equal(qi, 0);
+					got_other++;
+				} else if (d[12] == 0x08 && d[13] == 0x00 && d[23] == 17 && d[25] == 0x99) {
+					assert_int_equal(qi, 0);
+					got_frag++;
+				} else if (d[12] == 0x08 && d[13] == 0x00 && d[23] == 17 && d[37] == 7) {
+					uint16_t sp = (uint16_t)(d[34] << 8 | d[35]), dp = (uint16_t)(d[36] << 8 | d[37]);
+
+					assert_int_equal(qi, mlw_afp_steer_ports(sp, dp, 3));
+					assert_int_equal(qi, mlw_afp_steer_ports(dp, sp, 3));	/* symmetric */
+					per_queue[qi]++;
+					got4++;
+				} else if (d[12] == 0x86 && d[13] == 0xdd && d[20] == 17 && d[57] == 9) {
+					uint16_t sp = (uint16_t)(d[54] << 8 | d[55]), dp = (uint16_t)(d[56] << 8 | d[57]);
+
+					assert_int_equal(qi, mlw_afp_steer_ports(sp, dp, 3));
+					per_queue[qi]++;
+					got6++;
+				}
+			}
+		}
+	}
+	print_message("steer_ports: IPv4 %u, IPv6 %u, other %u, fragment %u; queues %u/%u/%u\n", got4, got6,
+		      got_other, got_frag, per_queue[0], per_queue[1], per_queue[2]);
+	assert_int_equal(got4, FLOWS);
+	assert_int_equal(got6, FLOWS);
+	assert_int_equal(got_other, 1);
+	assert_int_equal(got_frag, 1);
+	assert_true(per_queue[0] > 0 && per_queue[1] > 0 && per_queue[2] > 0);
+	close(tx);
+	mlw_afp_close(p);
 }
 
 /* Receives until @p want frames with the UDP flow pattern came in or 5 s. */
@@ -420,6 +524,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_rx_fanout),
+		cmocka_unit_test(test_rx_steer_ports),
 		cmocka_unit_test(test_tx_ring),
 		cmocka_unit_test(test_tx_full),
 		cmocka_unit_test(test_rx_overflow),
