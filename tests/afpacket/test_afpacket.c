@@ -70,18 +70,37 @@ static int peer_socket(uint16_t proto)
 	return fd;
 }
 
-/* IPv4/UDP from 10.9.0.2:(1000 + flow) to 10.9.0.1:7, payload: flow, seq,
- * and a pattern derived from both. */
-static size_t udp_frame(uint8_t *b, unsigned flow, unsigned seq, size_t payload)
+/* Ethernet a0 <- b0 of @p type, then (after the IP header of @p iplen
+ * bytes, which the caller fills) a UDP header from @p sport to @p dport and
+ * @p payload bytes: flow, seq, then a pattern derived from both. Returns
+ * the UDP header. */
+static uint8_t *eth_udp(uint8_t *b, uint16_t type, size_t iplen, uint16_t sport, uint16_t dport,
+			unsigned flow, unsigned seq, size_t payload)
 {
-	uint8_t *ip = b + 14, *udp = ip + 20, *d = udp + 8;
-	size_t len = 14 + 20 + 8 + payload;
+	uint8_t *udp = b + 14 + iplen, *d = udp + 8;
 
 	memcpy(b, mac_a, 6);
 	memcpy(b + 6, mac_b, 6);
-	b[12] = 0x08;
-	b[13] = 0x00;
-	memset(ip, 0, 28);
+	b[12] = (uint8_t)(type >> 8);
+	b[13] = (uint8_t)type;
+	memset(b + 14, 0, iplen + 8);
+	udp[0] = (uint8_t)(sport >> 8);
+	udp[1] = (uint8_t)sport;
+	udp[2] = (uint8_t)(dport >> 8);
+	udp[3] = (uint8_t)dport;
+	udp[4] = (uint8_t)((8 + payload) >> 8);
+	udp[5] = (uint8_t)(8 + payload);
+	for (size_t i = 0; i < payload; i++)
+		d[i] = (uint8_t)(i < 4 ? (i < 2 ? flow >> (8 * i) : seq >> (8 * (i - 2))) : flow * 7 + seq * 13 + i);
+	return udp;
+}
+
+/* IPv4/UDP from 10.9.0.2:(1000 + flow) to 10.9.0.1:7. */
+static size_t udp_frame(uint8_t *b, unsigned flow, unsigned seq, size_t payload)
+{
+	uint8_t *ip = b + 14;
+
+	eth_udp(b, 0x0800, 20, (uint16_t)(1000 + flow), 7, flow, seq, payload);
 	ip[0] = 0x45;
 	ip[2] = (uint8_t)((20 + 8 + payload) >> 8);
 	ip[3] = (uint8_t)(20 + 8 + payload);
@@ -89,26 +108,15 @@ static size_t udp_frame(uint8_t *b, unsigned flow, unsigned seq, size_t payload)
 	ip[9] = 17;
 	memcpy(ip + 12, (uint8_t[]){ 10, 9, 0, 2 }, 4);
 	memcpy(ip + 16, (uint8_t[]){ 10, 9, 0, 1 }, 4);
-	udp[0] = (uint8_t)((1000 + flow) >> 8);
-	udp[1] = (uint8_t)(1000 + flow);
-	udp[3] = 7;
-	udp[4] = (uint8_t)((8 + payload) >> 8);
-	udp[5] = (uint8_t)(8 + payload);
-	for (size_t i = 0; i < payload; i++)
-		d[i] = (uint8_t)(i < 4 ? (i < 2 ? flow >> (8 * i) : seq >> (8 * (i - 2))) : flow * 7 + seq * 13 + i);
-	return len;
+	return 14 + 20 + 8 + payload;
 }
 
-/* The same over IPv6: fd00::2 -> fd00::1. */
+/* IPv6/UDP from [fd00::2]:(2000 + flow) to [fd00::1]:9. */
 static size_t udp6_frame(uint8_t *b, unsigned flow, unsigned seq, size_t payload)
 {
-	uint8_t *ip = b + 14, *udp = ip + 40, *d = udp + 8;
+	uint8_t *ip = b + 14;
 
-	memcpy(b, mac_a, 6);
-	memcpy(b + 6, mac_b, 6);
-	b[12] = 0x86;
-	b[13] = 0xdd;
-	memset(ip, 0, 48);
+	eth_udp(b, 0x86dd, 40, (uint16_t)(2000 + flow), 9, flow, seq, payload);
 	ip[0] = 0x60;
 	ip[4] = (uint8_t)((8 + payload) >> 8);
 	ip[5] = (uint8_t)(8 + payload);
@@ -118,13 +126,6 @@ static size_t udp6_frame(uint8_t *b, unsigned flow, unsigned seq, size_t payload
 	ip[23] = 2;
 	ip[24] = 0xfd;
 	ip[39] = 1;
-	udp[0] = (uint8_t)((2000 + flow) >> 8);
-	udp[1] = (uint8_t)(2000 + flow);
-	udp[3] = 9;
-	udp[4] = (uint8_t)((8 + payload) >> 8);
-	udp[5] = (uint8_t)(8 + payload);
-	for (size_t i = 0; i < payload; i++)
-		d[i] = (uint8_t)(i < 4 ? (i < 2 ? flow >> (8 * i) : seq >> (8 * (i - 2))) : flow + seq + i);
 	return 14 + 40 + 8 + payload;
 }
 
