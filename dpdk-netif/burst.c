@@ -8,6 +8,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "capture_private.h"
 #include "dpdk_netif.h"
 
 uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
@@ -15,14 +16,23 @@ uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
 	return rte_eth_rx_burst(port_id, queue, pkts, n);
 }
 
-/* Send what the port takes of @p pkts[0..*n), keep the rest in order. */
+/* Send what the port takes of @p pkts[0..*n), keep the rest in order.
+ * While a capture runs the frames are copied before the port sees them
+ * (a port may free them in tx_burst) and only the copies of those it took
+ * are captured: a frame left for the next flush is captured when it goes. */
 static uint16_t send_some(struct mlw_txq *q, struct rte_mbuf **pkts, uint16_t *n)
 {
+	struct rte_mbuf *copies[MLW_TX_BATCH > MLW_TX_ACKS ? MLW_TX_BATCH : MLW_TX_ACKS];
+	bool captured = false;
 	uint16_t sent;
 
 	if (*n == 0)
 		return 0;
+	if (q->cap != NULL && mlw__capture_on(q->cap))
+		captured = mlw__capture_tx_copy(q->cap, q->port_id, pkts, *n, copies);
 	sent = rte_eth_tx_burst(q->port_id, q->queue_id, pkts, *n);
+	if (unlikely(captured))
+		mlw__capture_tx_commit(q->cap, copies, *n, sent);
 	for (uint16_t i = 0; i < sent; i++)
 		q->tx_bytes += pkts[i]->pkt_len;
 	q->tx_pkts += sent;
