@@ -367,6 +367,9 @@ static void put_frames(struct cap_session *s, struct rte_mbuf **pkts, unsigned n
 
 			count_frames(s, pkts + i, j - i);
 			w = rte_pcapng_write_packets(s->pc, pkts + i, (uint16_t)(j - i));
+			/* DPDK 22.11 writes them and leaves them to the caller
+			 * (its header says otherwise; dpdk-dumpcap frees them). */
+			rte_pktmbuf_free_bulk(pkts + i, j - i);
 			i = j;
 			if (w < 0) {
 				end_writing(s, "write", errno);
@@ -514,6 +517,12 @@ static void *writer_main(void *arg)
 static void free_session(struct cap_session *s)
 {
 	for (unsigned i = 0; i < CAP_MAX_SHARDS; i++) {
+		unsigned held = s->pool[i] != NULL ? rte_mempool_in_use_count(s->pool[i]) : 0;
+
+		/* Stopped, every copy is back: a shard holds none once its
+		 * slot is OFF, the writer freed what it dequeued. */
+		if (held != 0)
+			fprintf(stderr, "mlwip: capture: shard %u's pool has %u copies not returned\n", i, held);
 		rte_ring_free(s->ring[i]);
 		rte_mempool_free(s->pool[i]);
 	}

@@ -56,6 +56,7 @@ stop_server() {
 	it_stop "$SPID" "$log" || { cat "$log"; it_fail "mlw_apps_server exited $?"; }
 	grep -q "mlwip: stopped (clean)" "$log" || { cat "$log"; it_fail "server did not stop clean"; }
 	it_check_clean "$log"
+	! grep "copies not returned" "$log" || it_fail "capture copy buffers leaked"
 }
 
 fetch_pages() {
