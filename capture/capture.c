@@ -731,7 +731,11 @@ struct mlw__capture *mlw__capture_create(unsigned nshards, struct mlw__cap_slot 
 		slots[i]->tsc_off = off;
 		atomic_store(&slots[i]->state, MLW__CAP_OFF);
 	}
-	mlw__capture_telemetry_bind(c);
+	if (mlw__capture_telemetry_bind(c) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 

@@ -118,7 +118,8 @@ int mlw__capture_stop(struct mlw__capture *c, struct mlw__capture_status *out);
 void mlw__capture_status(struct mlw__capture *c, struct mlw__capture_status *out);
 
 /* capture_telemetry.c: /mlwip/capture/{start,stop,status} act on @p c
- * (NULL: none, the commands answer with an error). */
-void mlw__capture_telemetry_bind(struct mlw__capture *c);
+ * (NULL: none, the commands answer with an error). 0, or -ENOMEM when
+ * the memzone that holds the binding cannot be made. */
+int mlw__capture_telemetry_bind(struct mlw__capture *c);
 
 #endif /* MLW_CAPTURE_PRIVATE_H */

@@ -4,24 +4,44 @@
  * config_capture.c) -> mlw__capture_start; cmd_stop -> mlw__capture_stop;
  * cmd_status -> mlw__capture_status; each answers a JSON dict.
  *
- * DPDK 22.11's telemetry callbacks get no context argument, so the
- * controller they act on is the process's one, bound here by
- * mlw__capture_create() (a process has one EAL, hence one stack). The
- * mutex keeps a callback from using a controller being destroyed.
+ * DPDK 22.11's telemetry callbacks get no context argument, and mlwip
+ * keeps no mutable global (tests/shared-nothing): the controller they act
+ * on is found through a DPDK memzone (CAP_MZ) holding its address and a
+ * mutex, bound by mlw__capture_create() (a process has one EAL, hence one
+ * stack). The mutex keeps a callback from using a controller being
+ * destroyed; the memzone stays for the life of the process, as do the
+ * commands.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_memzone.h>
 #include <rte_telemetry.h>
 
 #include "capture_private.h"
 #include "../sharding/config_capture_private.h"
 
-static pthread_mutex_t bind_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct mlw__capture *bound;	/* under bind_mu */
-static bool registered;			/* under bind_mu */
+#define CAP_MZ "mlw_capture"
+
+struct cap_tel {
+	pthread_mutex_t mu;
+	struct mlw__capture *c;		/* under mu; NULL: no stack */
+};
+
+/* The binding, locked; NULL (nothing locked) before any stack bound it. */
+static struct cap_tel *tel_lock(void)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(CAP_MZ);
+	struct cap_tel *t;
+
+	if (mz == NULL)
+		return NULL;
+	t = mz->addr;
+	pthread_mutex_lock(&t->mu);
+	return t;
+}
 
 static int answer_error(struct rte_tel_data *d, const char *msg)
 {
@@ -94,21 +114,23 @@ static int cmd_start(const char *cmd, const char *params, struct rte_tel_data *d
 	struct mlw_capture_config cfg;
 	struct mlw__capture_status st;
 	char msg[RTE_TEL_MAX_STRING_LEN];
+	struct cap_tel *t;
 
 	(void)cmd;
 	if (parse_params(params, &cfg, msg, sizeof(msg)) != 0)
 		return answer_error(d, msg);
-	pthread_mutex_lock(&bind_mu);
-	if (bound == NULL) {
-		pthread_mutex_unlock(&bind_mu);
+	t = tel_lock();
+	if (t == NULL || t->c == NULL) {
+		if (t != NULL)
+			pthread_mutex_unlock(&t->mu);
 		return answer_error(d, "no stack running");
 	}
-	if (mlw__capture_start(bound, &cfg, msg, sizeof(msg)) != 0) {
-		pthread_mutex_unlock(&bind_mu);
+	if (mlw__capture_start(t->c, &cfg, msg, sizeof(msg)) != 0) {
+		pthread_mutex_unlock(&t->mu);
 		return answer_error(d, msg);
 	}
-	mlw__capture_status(bound, &st);
-	pthread_mutex_unlock(&bind_mu);
+	mlw__capture_status(t->c, &st);
+	pthread_mutex_unlock(&t->mu);
 	answer_status(d, &st, true);
 	return 0;
 }
@@ -116,13 +138,15 @@ static int cmd_start(const char *cmd, const char *params, struct rte_tel_data *d
 static int cmd_stop(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct mlw__capture_status st;
+	struct cap_tel *t;
 	int rc;
 
 	(void)cmd;
 	(void)params;
-	pthread_mutex_lock(&bind_mu);
-	rc = bound == NULL ? -ENODEV : mlw__capture_stop(bound, &st);
-	pthread_mutex_unlock(&bind_mu);
+	t = tel_lock();
+	rc = t == NULL || t->c == NULL ? -ENODEV : mlw__capture_stop(t->c, &st);
+	if (t != NULL)
+		pthread_mutex_unlock(&t->mu);
 	if (rc == -ENODEV)
 		return answer_error(d, "no stack running");
 	if (rc != 0)
@@ -134,26 +158,38 @@ static int cmd_stop(const char *cmd, const char *params, struct rte_tel_data *d)
 static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct mlw__capture_status st;
+	struct cap_tel *t;
 
 	(void)cmd;
 	(void)params;
-	pthread_mutex_lock(&bind_mu);
-	if (bound == NULL) {
-		pthread_mutex_unlock(&bind_mu);
+	t = tel_lock();
+	if (t == NULL || t->c == NULL) {
+		if (t != NULL)
+			pthread_mutex_unlock(&t->mu);
 		return answer_error(d, "no stack running");
 	}
-	mlw__capture_status(bound, &st);
-	pthread_mutex_unlock(&bind_mu);
+	mlw__capture_status(t->c, &st);
+	pthread_mutex_unlock(&t->mu);
 	answer_status(d, &st, true);
 	return 0;
 }
 
-void mlw__capture_telemetry_bind(struct mlw__capture *c)
+int mlw__capture_telemetry_bind(struct mlw__capture *c)
 {
-	pthread_mutex_lock(&bind_mu);
-	bound = c;
-	/* DPDK keeps commands until the process ends: register them once. */
-	if (c != NULL && !registered) {
+	const struct rte_memzone *mz = rte_memzone_lookup(CAP_MZ);
+	struct cap_tel *t;
+
+	if (mz == NULL) {
+		if (c == NULL)
+			return 0;
+		mz = rte_memzone_reserve(CAP_MZ, sizeof(*t), SOCKET_ID_ANY, 0);
+		if (mz == NULL)
+			return -ENOMEM;
+		t = mz->addr;
+		memset(t, 0, sizeof(*t));
+		pthread_mutex_init(&t->mu, NULL);
+		/* DPDK keeps commands until the process ends: registered
+		 * with the memzone, once. */
 		rte_telemetry_register_cmd("/mlwip/capture/start", cmd_start,
 					   "Start a pcapng capture. Parameters: file=PATH [port=N|all] "
 					   "[shard=N|all] [snaplen=N] [limit_mb=N] [rotate=N]");
@@ -161,7 +197,10 @@ void mlw__capture_telemetry_bind(struct mlw__capture *c)
 					   "Stop the capture; returns its counters");
 		rte_telemetry_register_cmd("/mlwip/capture/status", cmd_status,
 					   "The capture's state and counters");
-		registered = true;
 	}
-	pthread_mutex_unlock(&bind_mu);
+	t = mz->addr;
+	pthread_mutex_lock(&t->mu);
+	t->c = c;
+	pthread_mutex_unlock(&t->mu);
+	return 0;
 }
