@@ -95,6 +95,12 @@ struct mlw_txq {
 	 * frames the port takes are copied there while a capture runs.
 	 * NULL: never captured. */
 	struct mlw__cap_slot *cap;
+	/* While capturing: frames offered to the port per burst (0: all),
+	 * and flushes skipped after the port took none (cap_skip, from
+	 * cap_backoff doubling), so a port that takes few or none does not
+	 * make the shard copy the same waiting frames again and again
+	 * (burst.c, send_some). */
+	uint16_t cap_room, cap_skip, cap_backoff;
 };
 _Static_assert(MLW_TX_BATCH <= 64, "mlw_txq.ack_slots has a bit per pkts[] entry");
 
