@@ -175,7 +175,7 @@ static unsigned poll_rx(struct mlw_shard *sh)
 		/* Captured as the port gave them: before ACK coalescing and
 		 * steering, so a frame forwarded to its owner is captured
 		 * once, by the shard that received it. */
-		if (mlw__capture_on(&sh->cap) && n > 0)
+		if (n > 0 && mlw__capture_on(&sh->cap))
 			mlw__capture_rx(&sh->cap, st->ports[pi].port_id, pkts, n);
 		if (n > 1) {
 			uint64_t bytes = 0;
