@@ -57,7 +57,7 @@ run() {
 	kill -INT "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
 	tps=$(sed -n 's/^RESULT .*"tps": \([0-9.]*\).*/\1/p' "$TMP/client.out")
-	[ -n "$tps" ] || { tail -5 "$TMP/client.err" "$TMP/server.err"; echo "$name: no RESULT" >&2; return 1; }
+	[ -n "$tps" ] || { tail -n 5 "$TMP/client.err" "$TMP/server.err"; echo "$name: no RESULT" >&2; return 1; }
 	echo "$name $tps $(grep -o 'mlwip: capture .*' "$TMP/server.err" | sed 's/.*: //')"
 	echo "$name $tps" >>"$TMP/all"
 	rm -f "$TMP/cap.pcapng" "/var/run/dpdk/mlwbc$$_${n}s" "/var/run/dpdk/mlwbc$$_${n}c" -r
