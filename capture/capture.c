@@ -18,7 +18,7 @@
  * every port, so the queue is the shard (tshark: frame.interface_queue).
  * The interface is the port (one interface description block per DPDK
  * port, written by rte_pcapng_fdopen(); tshark: frame.interface_id), the
- * direction the epb_flags option (frame.p2p_dir... see README).
+ * direction the epb_flags option (tshark: frame.packet_flags_direction).
  */
 #include <errno.h>
 #include <fcntl.h>
