@@ -12,6 +12,7 @@
 
 #include "lwip/netif.h"
 
+#include "../capture/capture_private.h"
 #include "../dpdk-netif/dpdk_netif.h"
 #include "mlwip/config.h"
 #include "mlwip/flow.h"
@@ -96,6 +97,8 @@ struct mlw_shard {
 	 * program thread attached); set once, by whoever claims it. */
 	atomic_bool claimed;
 	struct mlw__published pub;
+	/* Packet capture: off unless started (capture/); its own cache line. */
+	struct mlw__cap_slot cap;
 };
 
 struct mlw_stack {
@@ -113,6 +116,9 @@ struct mlw_stack {
 	_Alignas(RTE_CACHE_LINE_SIZE) atomic_int stop;
 	atomic_int init_rc;
 	atomic_int ran;
+	/* Packet capture's controller (capture/capture.c): [capture] and the
+	 * telemetry commands start and stop it. */
+	struct mlw__capture *capture;
 };
 
 #include "steer.h"
