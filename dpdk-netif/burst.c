@@ -8,6 +8,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "capture_private.h"
 #include "dpdk_netif.h"
 
 uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
@@ -15,14 +16,55 @@ uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
 	return rte_eth_rx_burst(port_id, queue, pkts, n);
 }
 
-/* Send what the port takes of @p pkts[0..*n), keep the rest in order. */
+/* Send what the port takes of @p pkts[0..*n), keep the rest in order.
+ * While a capture runs the frames are copied before the port sees them
+ * (a port may free them in tx_burst) and only the copies of those it took
+ * are captured: a frame left for the next flush is captured when it goes.
+ * So that a port that takes few frames (backed up, link down) does not
+ * make the shard copy the same waiting frames on every pass, it is
+ * offered as many as it took last time, twice as many after it took all
+ * it was offered; after it took none, the next 1, 2, 4 ... 1024 flushes
+ * skip it (frames the port refuses wait anyway). */
+static __rte_noinline uint16_t send_captured(struct mlw_txq *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *copies[MLW_TX_BATCH > MLW_TX_ACKS ? MLW_TX_BATCH : MLW_TX_ACKS];
+	uint16_t sent, offer = n;
+
+	if (q->cap_skip > 0) {
+		q->cap_skip--;
+		return 0;
+	}
+	if (q->cap_room != 0 && q->cap_room < offer)
+		offer = q->cap_room;
+	if (!mlw__capture_tx_copy(q->cap, q->port_id, pkts, offer, copies))
+		return rte_eth_tx_burst(q->port_id, q->queue_id, pkts, n);
+	sent = rte_eth_tx_burst(q->port_id, q->queue_id, pkts, offer);
+	mlw__capture_tx_commit(q->cap, copies, offer, sent);
+	if (sent == 0) {
+		q->cap_room = 1;
+		q->cap_backoff = q->cap_backoff == 0 ? 1 : (uint16_t)RTE_MIN(q->cap_backoff * 2, 1024);
+		q->cap_skip = q->cap_backoff;
+	} else {
+		q->cap_backoff = 0;
+		if (sent < offer)
+			q->cap_room = sent;
+		else if (q->cap_room != 0)
+			q->cap_room = q->cap_room >= MLW_TX_BATCH / 2 ? 0 : (uint16_t)(q->cap_room * 2);
+	}
+	return sent;
+}
+
 static uint16_t send_some(struct mlw_txq *q, struct rte_mbuf **pkts, uint16_t *n)
 {
 	uint16_t sent;
 
 	if (*n == 0)
 		return 0;
-	sent = rte_eth_tx_burst(q->port_id, q->queue_id, pkts, *n);
+	/* Capture off: this test is all it costs (out of line otherwise). */
+	if (unlikely(q->cap != NULL && mlw__capture_on(q->cap)))
+		sent = send_captured(q, pkts, *n);
+	else
+		sent = rte_eth_tx_burst(q->port_id, q->queue_id, pkts, *n);
 	for (uint16_t i = 0; i < sent; i++)
 		q->tx_bytes += pkts[i]->pkt_len;
 	q->tx_pkts += sent;

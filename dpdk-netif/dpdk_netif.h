@@ -18,6 +18,7 @@
 #include "mlwip/config.h"	/* MLW_MAX_SHARDS: zero-copy counters, one per shard's pool */
 
 struct netif;
+struct mlw__cap_slot;
 
 #define MLW_TX_BATCH	64u	/* frames buffered per queue before a forced flush */
 /* Pure ACKs kept per queue while the port is backed up (see struct mlw_txq). */
@@ -90,6 +91,16 @@ struct mlw_txq {
 	 * as Linux's GRO answers it; ack_coalesced counts the replaced ones. */
 	uint64_t ack_slots;
 	uint64_t ack_coalesced;
+	/* The owning shard's capture slot (capture/capture_private.h): the
+	 * frames the port takes are copied there while a capture runs.
+	 * NULL: never captured. */
+	struct mlw__cap_slot *cap;
+	/* While capturing: frames offered to the port per burst (0: all),
+	 * and flushes skipped after the port took none (cap_skip, from
+	 * cap_backoff doubling), so a port that takes few or none does not
+	 * make the shard copy the same waiting frames again and again
+	 * (burst.c, send_some). */
+	uint16_t cap_room, cap_skip, cap_backoff;
 };
 _Static_assert(MLW_TX_BATCH <= 64, "mlw_txq.ack_slots has a bit per pkts[] entry");
 

@@ -21,7 +21,9 @@
  * checks it again). An MSS, window scale, SACK permitted or timestamps
  * option of the wrong length stops lwIP's parser too, where Linux ignores
  * that option and reads on: its kind is changed to 253 (experimental),
- * which lwIP skips. Both counted in rx_tcp_opts_cut.
+ * which lwIP skips. The same hides an MSS option outside a SYN and an MSS
+ * of 0; an MSS below 48 is raised to 48 (first_bad_option()). All counted
+ * in rx_tcp_opts_cut.
  *
  * Segments without ACK. RFC 9293 3.10.7.4: in SYN-RECEIVED and the
  * synchronized states, a segment with neither ACK, RST nor SYN is dropped
@@ -79,6 +81,10 @@
 #include "syn_cookie_private.h"
 #include "tcp_opts_private.h"
 
+/* The smallest MSS a peer may make us send (Linux: net.ipv4.tcp_min_snd_mss,
+ * default 48 since 5.2 and the SACK fixes of 2019). */
+#define MLW_TCP_MIN_SND_MSS 48
+
 #define ICMP6_ND_FIRST 133	/* router solicitation */
 #define ICMP6_ND_NS 135
 #define ICMP6_ND_NA 136
@@ -112,9 +118,16 @@ static u8_t known_len(u8_t kind)
 /* Index of the first malformed option, or @p o->len if none. An option
  * lwIP reads with a length other than its own is hidden from lwIP (its
  * kind becomes 253, experimental, which lwIP skips by its length): lwIP
- * would stop parsing there, Linux ignores just that option (*@p hidden
- * counts them). */
-static u16_t first_bad_option(const struct mlw__tcp_opts *o, unsigned *hidden)
+ * would stop parsing there, Linux ignores just that option. So is an MSS
+ * option in a segment without SYN (RFC 9293 3.7.1: it is sent only with
+ * SYN; Linux's tcp_parse_options() reads it only there; lwIP's
+ * tcp_parseopt() takes it from any segment reaching tcp_process(), before
+ * the sequence number is checked) and an MSS of 0 (Linux ignores it, so the
+ * default 536 holds; lwIP took its own TCP_MSS). An MSS below
+ * MLW_TCP_MIN_SND_MSS is raised to it, as Linux's net.ipv4.tcp_min_snd_mss
+ * bounds what it sends (lwIP sent segments of the peer's size, down to 1
+ * byte each). *@p hidden counts the options hidden or changed. */
+static u16_t first_bad_option(const struct mlw__tcp_opts *o, u8_t flags, unsigned *hidden)
 {
 	u16_t i = 0;
 
@@ -129,6 +142,18 @@ static u16_t first_bad_option(const struct mlw__tcp_opts *o, unsigned *hidden)
 		if (known_len(kind) != 0 && known_len(kind) != l) {
 			*mlw__tcp_opt_at(o, i) = 253;
 			(*hidden)++;
+		} else if (kind == 2) {
+			u8_t *hi = mlw__tcp_opt_at(o, (u16_t)(i + 2)), *lo = mlw__tcp_opt_at(o, (u16_t)(i + 3));
+			unsigned mss = (unsigned)(*hi << 8 | *lo);
+
+			if (!(flags & TCP_SYN) || mss == 0) {
+				*mlw__tcp_opt_at(o, i) = 253;
+				(*hidden)++;
+			} else if (mss < MLW_TCP_MIN_SND_MSS) {
+				*hi = (u8_t)(MLW_TCP_MIN_SND_MSS >> 8);
+				*lo = (u8_t)MLW_TCP_MIN_SND_MSS;
+				(*hidden)++;
+			}
 		}
 		i = (u16_t)(i + l);
 	}
@@ -155,7 +180,7 @@ err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16
 	/* NOP, NOP, timestamps: what Linux puts in every segment. */
 	if (optlen != 0 && !(optlen == 12 && o.alen >= 4 && o.a[0] == 1 && o.a[1] == 1 &&
 			     o.a[2] == 8 && o.a[3] == 10)) {
-		bad = first_bad_option(&o, &hidden);
+		bad = first_bad_option(&o, flags, &hidden);
 		if (bad < optlen)
 			*mlw__tcp_opt_at(&o, bad) = 0;
 		if (bad < optlen || hidden != 0)

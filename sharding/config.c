@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "mlwip/config.h"
+#include "config_capture_private.h"
 #include "config_limits_private.h"
 #include "mbuf_budget.h"
 #include "mlwip/socket.h"
@@ -593,9 +594,16 @@ static int on_entry(void *user, const char *section, const char *key, const char
 			return fail(p, section, key, "%s", why);
 		return 1;
 	}
+	if (strcmp(section, "capture") == 0) {
+		char why[160];
+
+		if (mlw__config_capture_set(&p->cfg.capture, key, value, why, sizeof(why)) != 0)
+			return fail(p, section, key, "%s", why);
+		return 1;
+	}
 	idx = port_index(section);
 	if (strcmp(section, "stack") != 0 && idx == -1)
-		return fail(p, section, key, "unknown section [%s] (known: eal, stack, limits, port0..port%d)",
+		return fail(p, section, key, "unknown section [%s] (known: eal, stack, limits, capture, port0..port%d)",
 			    section, MLW_MAX_PORTS - 1);
 	if (idx == -2)
 		return fail(p, section, key, "port number out of range: at most %d ports, [port0]..[port%d]",
@@ -772,6 +780,7 @@ void mlw_config_defaults(struct mlw_config *cfg)
 	cfg->rx_zero_copy = MLW_CONFIG_RX_ZERO_COPY_DEFAULT;
 	cfg->mbuf_cache = MLW_CONFIG_MBUF_CACHE_DEFAULT;
 	cfg->limits = (struct mlw_limits)MLW_LIMITS_DEFAULT_INIT;
+	mlw__config_capture_defaults(&cfg->capture);
 	for (unsigned int i = 0; i < MLW_MAX_PORTS; i++)
 		cfg->ports[i].mtu = MTU_DEF;
 }
@@ -1086,7 +1095,7 @@ int mlw_config_validate(const struct mlw_config *cfg, struct mlw_config_error *e
 {
 	struct mlw_config_argv argv;
 	const char *lkey;
-	char lwhy[96];
+	char lwhy[96], cwhy[128];
 	int rc;
 
 	if (err)
@@ -1101,6 +1110,11 @@ int mlw_config_validate(const struct mlw_config *cfg, struct mlw_config_error *e
 		return rc;
 	if (mlw__config_limits_check(&cfg->limits, &lkey, lwhy, sizeof(lwhy)) != 0)
 		return verr(err, "limits", lkey, "%s", lwhy);
+	if (cfg->port_count >= 1 && cfg->port_count <= MLW_MAX_PORTS && cfg->shards >= 1 &&
+	    cfg->shards <= MLW_MAX_SHARDS &&
+	    mlw__config_capture_check(&cfg->capture, cfg->shards, cfg->port_count, false, &lkey, cwhy,
+				      sizeof(cwhy)) != 0)
+		return verr(err, "capture", lkey, "%s", cwhy);
 	if (cfg->port_count < 1)
 		return verr(err, NULL, NULL, "no ports: at least a [port0] section with ipv4 or ipv6 is required");
 	if (cfg->port_count > MLW_MAX_PORTS)

@@ -1,6 +1,6 @@
 /* shard.c - one shard's life: its lwIP instance and netifs, the run-to-completion loop, and teardown.
  *
- * Loop pass: timer settle -> sys_check_timeouts -> rx_queues -> steer
+ * Loop pass: timer settle -> sys_check_timeouts -> rx_queues (-> capture, when on) -> steer
  *            -> (own: pbuf -> netif->input | other: ring) -> inbox rings
  *            -> TX flush -> idle back-off.
  * Stop:      abort_connections -> application fini -> close_left_open
@@ -173,6 +173,11 @@ static unsigned poll_rx(struct mlw_shard *sh)
 					   (uint16_t)st->p.burst);
 
 		work += n;
+		/* Captured as the port gave them: before ACK coalescing and
+		 * steering, so a frame forwarded to its owner is captured
+		 * once, by the shard that received it. */
+		if (n > 0 && mlw__capture_on(&sh->cap))
+			mlw__capture_rx(&sh->cap, st->ports[pi].port_id, pkts, n);
 		if (n > 1) {
 			uint64_t bytes = 0;
 			uint16_t left = mlw__rx_coalesce_acks(pkts, n, &bytes);
@@ -252,6 +257,7 @@ static int netifs_up(struct mlw_shard *sh)
 
 		sh->txq[pi].port_id = st->ports[pi].port_id;
 		sh->txq[pi].queue_id = (uint16_t)sh->id;
+		sh->txq[pi].cap = &sh->cap;
 		sh->nst[pi].txq = &sh->txq[pi];
 		sh->nst[pi].pool = sh->pool;
 		sh->nst[pi].tx_cksum = st->ports[pi].caps.tx_cksum;

@@ -1,5 +1,6 @@
 /* stack.c - create a stack (EAL, ports, per-shard pools and rings), run its shards on their cores, stop, stats. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,50 @@ static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* The capture controller, and the capture itself with [capture] start = on. */
+static int capture_setup(struct mlw_stack *st, const struct mlw_capture_config *cc, char *err, size_t errlen)
+{
+	struct mlw__cap_slot *slots[MLW_MAX_SHARDS_INTERNAL];
+	int nodes[MLW_MAX_SHARDS_INTERNAL];
+	uint32_t max_frame = 0;
+	char msg[256];
+	int rc;
+
+	for (unsigned i = 0; i < st->p.nshards; i++) {
+		slots[i] = &st->shards[i]->cap;
+		nodes[i] = st->shards[i]->node;
+	}
+	/* The longest frame a port passes: its MTU, Ethernet header, a VLAN tag. */
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		uint32_t mtu = st->p.ports[pi].mtu ? st->p.ports[pi].mtu : st->ports[pi].caps.mtu;
+
+		if (mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN > max_frame)
+			max_frame = mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+	}
+	st->capture = mlw__capture_create(st->p.nshards, slots, nodes, st->p.nports, max_frame);
+	if (st->capture == NULL)
+		return fail(err, errlen, -ENOMEM, "out of memory (capture)");
+	if (!cc->start)
+		return 0;
+	rc = mlw__capture_start(st->capture, cc, msg, sizeof(msg));
+	if (rc != 0)
+		return fail(err, errlen, rc, "[capture] %s", msg);
+	return 0;
+}
+
+/* Stop a capture still running once the shards are done (every frame they
+ * sent or received is in the file) and say what it wrote. */
+static void capture_finish(struct mlw_stack *st)
+{
+	struct mlw__capture_status cs;
+
+	if (st->capture == NULL || mlw__capture_stop(st->capture, &cs) != 0)
+		return;
+	fprintf(stderr, "mlwip: capture %s: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " dropped, "
+		"%" PRIu64 " bytes in the file%s%s\n", cs.file, cs.packets, cs.bytes, cs.dropped, cs.file_bytes,
+		cs.limit_reached ? " (stopped at limit_mb)" : "", cs.error[0] ? ", write error" : "");
+}
+
 int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char *err, size_t errlen)
 {
 	struct mlw_stack *st;
@@ -193,6 +238,8 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 	rc = create_rings(st, err, errlen);
 	if (rc == 0)
 		rc = open_ports(st, err, errlen);
+	if (rc == 0)
+		rc = capture_setup(st, &cfg->capture, err, errlen);
 	if (rc != 0)
 		goto fail;
 	/* DPDK telemetry commands (telemetry.c); the listing buffers. */
@@ -266,6 +313,7 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_f
 	mlw__shard_main(st->shards[0]);
 	rte_eal_mp_wait_lcore();
 	MLW_TSAN_ACQUIRE(st);
+	capture_finish(st);
 	return atomic_load(&st->init_rc);
 }
 
@@ -394,6 +442,8 @@ void mlw_stack_destroy(struct mlw_stack *st)
 	if (st == NULL)
 		return;
 	mlw__telemetry_stop(st);
+	capture_finish(st);
+	mlw__capture_destroy(st->capture);
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		mlw__port_close(&st->ports[pi]);
 	for (unsigned i = 0; i < st->p.nshards; i++) {

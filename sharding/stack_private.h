@@ -12,6 +12,7 @@
 
 #include "lwip/netif.h"
 
+#include "../capture/capture_private.h"
 #include "../dpdk-netif/dpdk_netif.h"
 #include "mlwip/config.h"
 #include "mlwip/flow.h"
@@ -133,6 +134,8 @@ struct mlw_shard {
 	atomic_bool claimed;
 	struct mlw__published pub;
 	struct mlw__conns conns;
+	/* Packet capture: off unless started (capture/); its own cache line. */
+	struct mlw__cap_slot cap;
 };
 
 struct mlw_stack {
@@ -152,6 +155,9 @@ struct mlw_stack {
 	atomic_int ran;
 	uint64_t create_tsc;		/* rte_rdtsc() at create: uptime (telemetry.c) */
 	const struct rte_memzone *tel_mz;	/* telemetry.c: the stack's name for its callbacks */
+	/* Packet capture's controller (capture/capture.c): [capture] and the
+	 * telemetry commands start and stop it. */
+	struct mlw__capture *capture;
 };
 
 #include "steer.h"

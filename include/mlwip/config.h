@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mlwip/capture.h"
 #include "mlwip/export.h"
 #include "mlwip/limits.h"
 
@@ -186,6 +187,9 @@ struct mlw_config {
 	/** [limits]: per-shard bounds on lwIP's queues (mlwip/limits.h);
 	 * default MLW_LIMITS_DEFAULT_INIT. */
 	struct mlw_limits limits;
+	/** [capture]: packet capture to a pcapng file (mlwip/capture.h);
+	 * default: every port and shard, nothing started. */
+	struct mlw_capture_config capture;
 };
 
 /**

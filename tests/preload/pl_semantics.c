@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -37,52 +36,12 @@ void sem_skip(const char *why)
 	snprintf(skipped, sizeof(skipped), "%s", why);
 }
 
-static void add(const char *label, const char *value)
+void sem_trace_add(const char *label, const char *value)
 {
 	int n = snprintf(trace + trace_len, sizeof(trace) - trace_len, "%s: %s\n", label, value);
 
 	if (n > 0 && (size_t)n < sizeof(trace) - trace_len)
 		trace_len += (size_t)n;
-}
-
-long sem_rec(const char *label, long rc)
-{
-	int e = errno;
-	char v[64];
-
-	if (rc < 0) {
-		const char *name = strerrorname_np(e);
-
-		snprintf(v, sizeof(v), "%ld %s", rc, name != NULL ? name : "E?");
-	} else {
-		snprintf(v, sizeof(v), "%ld", rc);
-	}
-	add(label, v);
-	errno = e;
-	return rc;
-}
-
-int sem_rec_fd(const char *label, int fd)
-{
-	int e = errno;
-
-	if (fd >= 0)
-		add(label, "fd");
-	else
-		sem_rec(label, fd);
-	errno = e;
-	return fd;
-}
-
-void sem_recf(const char *label, const char *fmt, ...)
-{
-	char v[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v, sizeof(v), fmt, ap);
-	va_end(ap);
-	add(label, v);
 }
 
 static int settle_ep = -1;

@@ -63,8 +63,12 @@ struct sem_test {
 extern const struct sem_test sem_tests[];
 extern const size_t sem_ntests;
 
-/* Trace recording (test_semantics.c): one line "label: value" per step. */
+/* Trace recording: one line "label: value" per step. sem_trace_begin(),
+ * sem_skip() and sem_trace_add() belong to the program running the bodies
+ * (test_semantics.c, tests/preload/pl_semantics.c); sem_rec(), sem_rec_fd()
+ * and sem_recf() (sem_trace.c) format a value and call sem_trace_add(). */
 void sem_trace_begin(int backend, size_t test);
+void sem_trace_add(const char *label, const char *value);
 /* The result of a call: "n", or "-1 ENAME" (errno read at once). */
 long sem_rec(const char *label, long rc);
 /* A descriptor: "fd" or "-1 ENAME"; returns @p fd. */

@@ -57,18 +57,26 @@ struct opt_case {
 	const char *name;
 	int v6;
 	uint8_t opts[8];
-	bool cut;	/* malformed: counted */
+	bool cut;	/* malformed or fixed: counted */
 	bool guard;	/* packet ends at a page end */
+	uint16_t mss;	/* the MSS the connection must take; 0: 536 */
 };
 
 static const struct opt_case opt_cases[] = {
-	{ "v4 kind in last byte", 0, { 2, 4, 2, 0x18, 1, 1, 1, 8 }, true, true },
-	{ "v4 length 1", 0, { 2, 4, 2, 0x18, 0xfe, 1, 0, 0 }, true, false },
-	{ "v4 length past options", 0, { 2, 4, 2, 0x18, 1, 30, 8, 0 }, true, false },
-	{ "v4 well formed", 0, { 2, 4, 2, 0x18, 1, 3, 3, 7 }, false, false },
-	{ "v6 kind in last byte", 1, { 2, 4, 2, 0x18, 1, 1, 1, 8 }, true, false },
+	{ "v4 kind in last byte", 0, { 2, 4, 2, 0x18, 1, 1, 1, 8 }, true, true, 0 },
+	{ "v4 length 1", 0, { 2, 4, 2, 0x18, 0xfe, 1, 0, 0 }, true, false, 0 },
+	{ "v4 length past options", 0, { 2, 4, 2, 0x18, 1, 30, 8, 0 }, true, false, 0 },
+	{ "v4 well formed", 0, { 2, 4, 2, 0x18, 1, 3, 3, 7 }, false, false, 0 },
+	{ "v6 kind in last byte", 1, { 2, 4, 2, 0x18, 1, 1, 1, 8 }, true, false, 0 },
 	/* MSS of length 3 (ignored: 536 by default), then window scale 7. */
-	{ "v4 MSS length 3, WS", 0, { 2, 3, 0, 1, 3, 3, 7, 0 }, true, false },
+	{ "v4 MSS length 3, WS", 0, { 2, 3, 0, 1, 3, 3, 7, 0 }, true, false, 0 },
+	/* MSS 0: ignored, as Linux does (536); lwIP took its own TCP_MSS. */
+	{ "v4 MSS 0", 0, { 2, 4, 0, 0, 1, 1, 1, 0 }, true, false, 0 },
+	/* MSS 10: raised to 48, Linux's net.ipv4.tcp_min_snd_mss; lwIP sent
+	 * 10-byte segments (and 1-byte ones for MSS 1). */
+	{ "v4 MSS 10", 0, { 2, 4, 0, 10, 1, 1, 1, 0 }, true, false, 48 },
+	{ "v6 MSS 1", 1, { 2, 4, 0, 1, 1, 1, 1, 0 }, true, false, 48 },
+	{ "v4 MSS 1000", 0, { 2, 4, 0x03, 0xe8, 1, 1, 1, 0 }, false, false, 1000 },
 };
 #define NOPT (sizeof(opt_cases) / sizeof(opt_cases[0]))
 
@@ -78,6 +86,7 @@ static struct {
 	uint16_t mss[NOPT];	/* of the SYN_RCVD PCB, 0: none */
 	int snd_scale[NOPT];	/* its window scale, -1: not negotiated */
 	unsigned delivered_noack, delivered_ack;	/* bytes */
+	uint16_t mss_before_ack_opt, mss_after_ack_opt;	/* an MSS option without SYN */
 	int state_after_noack;
 	uint8_t na_dst[16][6];	/* destination MACs of the NAs sent */
 	unsigned na_all_before, na_all_after;	/* count_na_all() around the DAD cases */
@@ -348,6 +357,16 @@ static void run(void)
 	inject(m, build_tcp(m, 0, v4_peer, 50000, 1001, accepted->snd_nxt, TCP_PSH | TCP_ACK, NULL,
 			    "hello"), 0);
 	res.delivered_ack = recv_bytes - res.delivered_noack;
+	/* An MSS option in a segment without SYN (RFC 9293 3.7.1: only in
+	 * SYNs; Linux reads it only there). lwIP took it on any segment, even
+	 * one outside the window: anyone who knew the 4-tuple could shrink the
+	 * connection's segments to 1 byte. */
+	res.mss_before_ack_opt = accepted->mss;
+	inject(m, build_tcp(m, 0, v4_peer, 50000, 1006, accepted->snd_nxt, TCP_ACK,
+			    (const uint8_t[8]){ 2, 4, 0, 100, 1, 1, 1, 0 }, NULL), 0);
+	inject(m, build_tcp(m, 0, v4_peer, 50000, 900000, accepted->snd_nxt, TCP_ACK,
+			    (const uint8_t[8]){ 2, 4, 0, 1, 1, 1, 1, 0 }, NULL), 0);
+	res.mss_after_ack_opt = accepted->mss;
 	tcp_abort(accepted);
 
 	/* Neighbour discovery. */
@@ -441,14 +460,21 @@ static void t_tcp_options(void **state)
 		fail_msg("the shard did not run the cases: %s", res.why);
 	for (unsigned i = 0; i < NOPT; i++) {
 		/* Linux takes the window scale after the ignored MSS. */
-		int want_scale = i == NOPT - 1 ? 7 : i == 3 ? 7 : -1;
+		int want_scale = i == 5 || i == 3 ? 7 : -1;
 
-		printf("  %-26s mss %u window scale %d (want 536, %d)\n", opt_cases[i].name, res.mss[i],
-		       res.snd_scale[i], want_scale);
-		assert_int_equal(res.mss[i], 536);
+		unsigned want_mss = opt_cases[i].mss ? opt_cases[i].mss : 536;
+
+		printf("  %-26s mss %u window scale %d (want %u, %d)\n", opt_cases[i].name, res.mss[i],
+		       res.snd_scale[i], want_mss, want_scale);
+		assert_int_equal(res.mss[i], want_mss);
 		assert_int_equal(res.snd_scale[i], want_scale);
 		cut += opt_cases[i].cut;
 	}
+	printf("  MSS options without SYN: mss %u before, %u after (want the same)\n",
+	       res.mss_before_ack_opt, res.mss_after_ack_opt);
+	assert_int_equal(res.mss_before_ack_opt, 536);
+	assert_int_equal(res.mss_after_ack_opt, res.mss_before_ack_opt);
+	cut += 2;
 	printf("  rx_tcp_opts_cut %llu (want %u)\n",
 	       (unsigned long long)(res.st1.rx_tcp_opts_cut - res.st0.rx_tcp_opts_cut), cut);
 	assert_int_equal(res.st1.rx_tcp_opts_cut - res.st0.rx_tcp_opts_cut, cut);

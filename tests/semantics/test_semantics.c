@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,7 +82,7 @@ void sem_skip(const char *why)
 		snprintf(cur->skip, sizeof(cur->skip), "%s", why);
 }
 
-static void trace_add(const char *label, const char *value)
+void sem_trace_add(const char *label, const char *value)
 {
 	int n;
 
@@ -95,46 +94,6 @@ static void trace_add(const char *label, const char *value)
 		return;
 	}
 	cur->len += (size_t)n;
-}
-
-long sem_rec(const char *label, long rc)
-{
-	int e = errno;
-	char v[64];
-
-	if (rc < 0) {
-		const char *name = strerrorname_np(e);
-
-		snprintf(v, sizeof(v), "%ld %s", rc, name != NULL ? name : "E?");
-	} else {
-		snprintf(v, sizeof(v), "%ld", rc);
-	}
-	trace_add(label, v);
-	errno = e;
-	return rc;
-}
-
-int sem_rec_fd(const char *label, int fd)
-{
-	int e = errno;
-
-	if (fd >= 0)
-		trace_add(label, "fd");
-	else
-		sem_rec(label, fd);
-	errno = e;
-	return fd;
-}
-
-void sem_recf(const char *label, const char *fmt, ...)
-{
-	char v[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v, sizeof(v), fmt, ap);
-	va_end(ap);
-	trace_add(label, v);
 }
 
 static void run_backend(int backend, const struct sem_ops *o)

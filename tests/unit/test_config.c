@@ -830,6 +830,98 @@ static void test_port_checksum(void **state)
 	assert_string_equal(err.message, "2 is not a checksum mode");
 }
 
+/* [capture]: defaults, every key, the errors of the loader and of
+ * mlw_config_validate(); the example file's section. */
+static void test_capture(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+	char out[512];
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_string_equal(cfg.capture.file, "");
+	assert_true(cfg.capture.ports == UINT64_MAX && cfg.capture.shards == UINT64_MAX);
+	assert_int_equal(cfg.capture.snaplen, MLW_CAPTURE_SNAPLEN_DEFAULT);
+	assert_int_equal(cfg.capture.limit_mb, 0);
+	assert_int_equal(cfg.capture.rotate, 0);
+	assert_false(cfg.capture.start);
+
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 4\n[port0]\nipv4 = 10.0.0.1/24\n"
+						"[port1]\nipv4 = 10.0.1.1/24\n[capture]\nfile = /tmp/a b.pcapng\n"
+						"ports = 1\nshards = 0, 3\nsnaplen = 96\nlimit_mb = 8\n"
+						"rotate = 3\nstart = on\n", &err), 0);
+	assert_string_equal(cfg.capture.file, "/tmp/a b.pcapng");
+	assert_true(cfg.capture.ports == 2);
+	assert_true(cfg.capture.shards == 9);
+	assert_int_equal(cfg.capture.snaplen, 96);
+	assert_int_equal(cfg.capture.limit_mb, 8);
+	assert_int_equal(cfg.capture.rotate, 3);
+	assert_true(cfg.capture.start);
+
+	/* The loader's errors: line, key, why. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n[capture]\nsnaplen = 63\n",
+						&err), -EINVAL);
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.section, "capture");
+	assert_string_equal(err.key, "snaplen");
+	assert_string_equal(err.message, "\"63\" is not a number in 64..65535");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nsnaplen = 65536\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.key, "snaplen");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nfilter = tcp\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	assert_string_equal(err.message, "unknown key in [capture] (known: file, ports, shards, snaplen, "
+			    "limit_mb, rotate, start)");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nports = 0,x\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.message, "\"0,x\" is not \"all\" or a list of port numbers 0..7");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nshards = 64\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.message, "\"64\" is not \"all\" or a list of shard numbers 0..63");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nstart = 1\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.message, "\"1\" is not on or off");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nlimit_mb = -1\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.key, "limit_mb");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nrotate = 101\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.key, "rotate");
+
+	/* Validation: what the keys mean together and for this stack. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nstart = on\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.section, "capture");
+	assert_string_equal(err.key, "file");
+	assert_string_equal(err.message, "no file to capture to (file = PATH)");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nports = 0,1\n[port0]\nipv4 = 10.0.0.1/24\n",
+						&err), -EINVAL);
+	assert_string_equal(err.key, "ports");
+	assert_string_equal(err.message, "names port 1, but there is 1 port");
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 2\n[capture]\nshards = 2\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), -EINVAL);
+	assert_string_equal(err.message, "names shard 2, but there are 2 shards");
+	mlw_config_format_error(&err, "x.ini", out, sizeof(out));
+	assert_string_equal(out, "x.ini: [capture] shards: names shard 2, but there are 2 shards");
+	assert_int_equal(mlw_config_load_string(&cfg, "[capture]\nfile = f\nrotate = 2\n"
+						"[port0]\nipv4 = 10.0.0.1/24\n", &err), -EINVAL);
+	assert_string_equal(err.key, "rotate");
+	assert_string_equal(err.message, "rotates at limit_mb, which is not set");
+	/* A hand-built struct goes through the same checks. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	cfg.capture.snaplen = 10;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "snaplen");
+	cfg.capture.snaplen = 64;
+	cfg.capture.shards = 0;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.message, "captures nothing");
+	cfg.capture.shards = 1;
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+}
+
 /* contrib/config/example.ini is documentation; it must stay loadable. */
 static void test_example_ini(void **state)
 {
@@ -850,6 +942,9 @@ static void test_example_ini(void **state)
 	assert_int_equal(cfg.ports[0].ipv4_gateway, ip4("10.11.0.1"));
 	assert_int_equal(cfg.max_sockets, MLW_FD_MAX_PER_SHARD);
 	assert_int_equal(cfg.heap_limit_mb, 0);
+	assert_string_equal(cfg.capture.file, "/tmp/mlwip.pcapng");
+	assert_int_equal(cfg.capture.snaplen, 65535);
+	assert_false(cfg.capture.start);
 	assert_int_equal(mlw_config_eal_argv(&cfg, NULL, &av, &err), 0);
 	assert_int_equal(av.argc, 7);
 	assert_string_equal(av.argv[5], "--file-prefix=mlw0");
@@ -864,6 +959,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_when_absent),
 		cmocka_unit_test(test_shards_and_cores),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_max_time_wait),
 		cmocka_unit_test(test_syn_settings),
 		cmocka_unit_test(test_tcp_bufs),
