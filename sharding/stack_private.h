@@ -16,6 +16,7 @@
 #include "mlwip/config.h"
 #include "mlwip/flow.h"
 #include "mlwip/stack.h"
+#include "idle_private.h"
 #include "mbuf_budget.h"
 
 #define MLW_MAX_SHARDS_INTERNAL 64
@@ -43,6 +44,7 @@ struct mlw__stack_params {
 	struct mlw__port_params ports[MLW_MAX_PORTS_INTERNAL];
 	enum mlw_idle_policy idle;
 	unsigned idle_sleep_us;
+	unsigned idle_wait_ms;		/* idle = interrupt: longest sleep (idle.c) */
 	unsigned burst;
 	unsigned ring_size;		/* frames per inter-shard ring ([stack] ring_size) */
 	unsigned syncookies, syn_backlog, syn_timeout_ms;	/* lwip-port/syn_cookie.c */
@@ -96,6 +98,7 @@ struct mlw_shard {
 	 * program thread attached); set once, by whoever claims it. */
 	atomic_bool claimed;
 	struct mlw__published pub;
+	struct mlw__idle idle;		/* idle = interrupt (idle.c) */
 };
 
 struct mlw_stack {
