@@ -166,7 +166,8 @@ static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m, uint64_t *to)
 
 /* idle = interrupt: once per burst, wake the shards given frames that
  * sleep (idle_private.h: the fence, then the flag; a system call only
- * for a sleeping shard). */
+ * for a sleeping shard). @p to has a bit per shard. */
+_Static_assert(MLW_MAX_SHARDS_INTERNAL <= 64, "wake_owners() takes a 64-bit mask of shards");
 static void wake_owners(struct mlw_shard *sh, uint64_t to)
 {
 	if (sh->stack->p.idle != MLW_IDLE_INTERRUPT)
