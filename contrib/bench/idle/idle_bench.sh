@@ -55,7 +55,7 @@ INI
 	ip netns exec "$NS" timeout -k 5 300 "$ECHO" "$TMP/echo.ini" --duration 280 >"$TMP/$name.log" 2>&1 &
 	SPID=$!
 	for ((i = 0; i < 300; i++)); do
-		grep -q "shard 0: echo listening" "$TMP/$name.log" && break
+		grep -q "shard 0: echo listening" "$TMP/$name.log" 2>/dev/null && break
 		sleep 0.1
 	done
 	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
