@@ -109,9 +109,11 @@ static int program_key(struct mlw_port *port, const uint8_t *key, uint8_t key_le
 /*
  * Can the shards sleep on this port's RX queues? Every queue has an event fd
  * (rte_eth_dev_rx_intr_ctl_q_get_fd) and the driver enables its interrupt, or
- * has no enable at all (net_tap). DPDK 22.11, as found here: net_tap and
- * net_memif have them (a tap queue's fd is the queue's own; memif's an
- * eventfd the peer writes), net_af_packet, net_ring and net_null do not.
+ * has no enable at all (net_tap). DPDK 22.11, as found here: net_tap has
+ * them (a queue's fd is the tap queue's own); net_memif does not (its
+ * queues have eventfds the peer writes, but the driver gives ethdev no
+ * interrupt vector: "Rx Intr handle unset"), nor net_af_packet, net_ring
+ * or net_null.
  */
 static bool rx_intr_works(uint16_t port_id, uint16_t nqueues)
 {
