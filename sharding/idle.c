@@ -3,8 +3,7 @@
  * A shard that found no work polls on for idle_sleep_us (a burst is often
  * right behind), then:
  *   1. enables RX interrupts on its queues (rte_eth_dev_rx_intr_enable),
- *   2. sets its `sleeping` flag (sequentially consistent store: a full
- *      fence on x86),
+ *   2. sets its `sleeping` flag, then a full fence (MLW_IDLE_FENCE),
  *   3. runs one more pass (RX, inbox rings, timers): a frame that came in
  *      before the interrupt was armed, or a forward that read `sleeping`
  *      as 0, is found here; with work found it does not sleep,
@@ -34,6 +33,7 @@
  * per idle pass).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -156,17 +156,37 @@ void mlw__idle_kick(struct mlw__idle *dst)
 		(void)!write(dst->wake_fd, &one, sizeof(one));
 }
 
+/*
+ * A stop can come from a signal handler on any thread, and the shards may
+ * see the stop flag, end, and let the application destroy the stack before
+ * that handler has written the eventfds: destroy must not close (and the
+ * process reuse) a descriptor it is about to write. The writer counts
+ * itself in idle_wakers and then reads idle_closing; destroy sets
+ * idle_closing and then waits for idle_wakers to be 0 (both sequentially
+ * consistent: one of them sees the other).
+ */
 void mlw__idle_wake_all(struct mlw_stack *st)
 {
 	uint64_t one = 1;
 
-	/* Unconditionally: a shard about to sleep finds the eventfd set. */
-	for (unsigned i = 0; i < st->p.nshards; i++) {
-		struct mlw_shard *sh = st->shards[i];
+	atomic_fetch_add_explicit(&st->idle_wakers, 1, memory_order_seq_cst);
+	if (!atomic_load_explicit(&st->idle_closing, memory_order_seq_cst)) {
+		/* Unconditionally: a shard about to sleep finds the eventfd set. */
+		for (unsigned i = 0; i < st->p.nshards; i++) {
+			struct mlw_shard *sh = st->shards[i];
 
-		if (sh != NULL && sh->idle.wake_fd >= 0)
-			(void)!write(sh->idle.wake_fd, &one, sizeof(one));
+			if (sh != NULL && sh->idle.wake_fd >= 0)
+				(void)!write(sh->idle.wake_fd, &one, sizeof(one));
+		}
 	}
+	atomic_fetch_sub_explicit(&st->idle_wakers, 1, memory_order_release);
+}
+
+void mlw__idle_quiesce(struct mlw_stack *st)
+{
+	atomic_store_explicit(&st->idle_closing, 1, memory_order_seq_cst);
+	while (atomic_load_explicit(&st->idle_wakers, memory_order_acquire) != 0)
+		sched_yield();
 }
 
 static uint64_t now_ns(void)
@@ -227,7 +247,8 @@ unsigned mlw__idle_wait(struct mlw_shard *sh, uint64_t deadline_ns)
 		return 0;
 	}
 	intr(sh, true);
-	atomic_store_explicit(&id->sleeping, 1, memory_order_seq_cst);
+	atomic_store_explicit(&id->sleeping, 1, memory_order_relaxed);
+	MLW_IDLE_FENCE(&id->sleeping);
 	/* The re-check: everything that arrived before the interrupts were
 	 * armed or before `sleeping` was visible. */
 	work = mlw__shard_pass(sh);

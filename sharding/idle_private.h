@@ -41,6 +41,11 @@ void mlw__idle_stop(struct mlw_shard *sh);
 /* mlw_stack_stop(): wake every sleeping shard (async-signal-safe: write(2)). */
 void mlw__idle_wake_all(struct mlw_stack *st);
 
+/* mlw_stack_destroy(), before mlw__idle_destroy(): no mlw_stack_stop()
+ * (a signal handler on another thread) writes to an eventfd from now on,
+ * and none still does, so their descriptors may be closed and reused. */
+void mlw__idle_quiesce(struct mlw_stack *st);
+
 /*
  * After a pass that found no work (idle = interrupt): keep polling until the
  * shard has been idle for idle_sleep_us, then sleep until woken or until
@@ -73,9 +78,19 @@ static inline void mlw__idle_busy(struct mlw__idle *id)
  */
 void mlw__idle_kick(struct mlw__idle *dst);
 
+/* The full fence between each side's store and its load above (on x86 an
+ * mfence, on arm64 a dmb ish). ThreadSanitizer does not model
+ * atomic_thread_fence (gcc: -Wtsan); under it a read-modify-write of the
+ * flag stands in, which orders the same on x86, where that build runs. */
+#if defined(__SANITIZE_THREAD__)
+#define MLW_IDLE_FENCE(flag) ((void)atomic_fetch_add_explicit((flag), 0, memory_order_seq_cst))
+#else
+#define MLW_IDLE_FENCE(flag) atomic_thread_fence(memory_order_seq_cst)
+#endif
+
 static inline void mlw__idle_forwarded(struct mlw__idle *dst)
 {
-	atomic_thread_fence(memory_order_seq_cst);
+	MLW_IDLE_FENCE(&dst->sleeping);
 	if (unlikely(atomic_load_explicit(&dst->sleeping, memory_order_relaxed)))
 		mlw__idle_kick(dst);
 }

@@ -392,6 +392,7 @@ void mlw_stack_destroy(struct mlw_stack *st)
 		return;
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		mlw__port_close(&st->ports[pi]);
+	mlw__idle_quiesce(st);
 	for (unsigned i = 0; i < st->p.nshards; i++) {
 		struct mlw_shard *sh = st->shards[i];
 

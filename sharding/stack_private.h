@@ -116,6 +116,10 @@ struct mlw_stack {
 	_Alignas(RTE_CACHE_LINE_SIZE) atomic_int stop;
 	atomic_int init_rc;
 	atomic_int ran;
+	/* idle.c: mlw_stack_stop() calls writing the shards' eventfds now,
+	 * and destroy's word that they are being closed. */
+	atomic_int idle_wakers;
+	atomic_int idle_closing;
 };
 
 #include "steer.h"

@@ -9,7 +9,8 @@ IT_NAME=it_idle_fallback
 . "$(dirname "$0")/../integration/lib.sh"
 
 ECHO=${1:?usage: it_idle_fallback.sh MLW_EPOLL_ECHO}
-it_require_no_tsan
+# Runs under ThreadSanitizer too, as it_idle.sh does (rte_ring suppressed).
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 suppressions=$(cd "$(dirname "$0")/.." && pwd)/tsan.supp}"
 it_require_root_netns
 it_require_cmd timeout python3
 
