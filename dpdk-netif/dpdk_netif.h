@@ -44,6 +44,9 @@ struct mlw_port_caps {
 	 * ports that hand the mbuf on (net_ring: to whichever shard receives
 	 * it) or DMA from it later (NICs: lwIP's heap is not DMA memory). */
 	bool tx_zero_copy;
+	/* RX queue interrupts work (asked for with [stack] idle = interrupt:
+	 * intr_conf.rxq, checked by enabling queue 0's at open). */
+	bool rx_intr;
 	uint16_t mtu;
 	uint8_t mac[6];
 	char driver[32];
@@ -166,6 +169,10 @@ int mlw__port_probe(uint16_t port_id, struct mlw_port_caps *caps);
  * Each queue gets @p rx_desc / @p tx_desc descriptors, or fewer if the
  * driver rounds them down.
  *
+ * @p rx_intr: ask for RX queue interrupts ([stack] idle = interrupt); if the
+ * driver has none, caps.rx_intr stays false and the port is used without
+ * them (logged once).
+ *
  * @return 0, or -errno: -ENODEV no such port; -EINVAL too many queues for
  *   the port; -ERANGE the driver needs more descriptors than given (what it
  *   wants is in port->want_rx_desc/want_tx_desc); -EIO the port refused
@@ -173,7 +180,7 @@ int mlw__port_probe(uint16_t port_id, struct mlw_port_caps *caps);
  */
 int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 		   struct rte_mempool *const *pools, const struct mlw_rss *rss,
-		   uint16_t rx_desc, uint16_t tx_desc, unsigned link_wait_ms);
+		   uint16_t rx_desc, uint16_t tx_desc, unsigned link_wait_ms, bool rx_intr);
 
 /* Stop and close the port (idempotent). */
 void mlw__port_close(struct mlw_port *port);

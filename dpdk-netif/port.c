@@ -106,6 +106,34 @@ static int program_key(struct mlw_port *port, const uint8_t *key, uint8_t key_le
 	return 0;
 }
 
+/*
+ * Can the shards sleep on this port's RX queues? Every queue has an event fd
+ * (rte_eth_dev_rx_intr_ctl_q_get_fd) and the driver enables its interrupt, or
+ * has no enable at all (net_tap). DPDK 22.11, as found here: net_tap has
+ * them (a queue's fd is the tap queue's own); net_memif does not (its
+ * queues have eventfds the peer writes, but the driver gives ethdev no
+ * interrupt vector: "Rx Intr handle unset"), nor net_af_packet, net_ring
+ * or net_null.
+ */
+static bool rx_intr_works(uint16_t port_id, uint16_t nqueues)
+{
+	for (uint16_t q = 0; q < nqueues; q++) {
+		int rc;
+
+		if (rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, q) < 0)
+			return false;
+		/* net_tap has no enable/disable: its queue's fd is the
+		 * tap's own, readable whenever frames wait. */
+		rc = rte_eth_dev_rx_intr_enable(port_id, q);
+		if (rc == -ENOTSUP)
+			continue;
+		if (rc != 0)
+			return false;
+		rte_eth_dev_rx_intr_disable(port_id, q);
+	}
+	return true;
+}
+
 int mlw__port_probe(uint16_t port_id, struct mlw_port_caps *caps)
 {
 	struct rte_eth_dev_info info;
@@ -118,7 +146,7 @@ int mlw__port_probe(uint16_t port_id, struct mlw_port_caps *caps)
 
 int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 		   struct rte_mempool *const *pools, const struct mlw_rss *rss,
-		   uint16_t rx_desc, uint16_t tx_desc, unsigned link_wait_ms)
+		   uint16_t rx_desc, uint16_t tx_desc, unsigned link_wait_ms, bool rx_intr)
 {
 	struct mlw_rss pkey;	/* the symmetric key at the port's length */
 	struct rte_eth_dev_info info;
@@ -170,8 +198,17 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 	if (port->caps.tx_cksum)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
 					RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	if (rte_eth_dev_configure(port_id, nqueues, nqueues, &conf) != 0)
-		return -EIO;
+	/* RX interrupts: only when asked for (idle = interrupt), and only
+	 * for drivers that have them; a driver without them is configured as
+	 * before (some refuse intr_conf.rxq). */
+	conf.intr_conf.rxq = rx_intr;
+	if (rte_eth_dev_configure(port_id, nqueues, nqueues, &conf) != 0) {
+		if (!rx_intr)
+			return -EIO;
+		conf.intr_conf.rxq = 0;
+		if (rte_eth_dev_configure(port_id, nqueues, nqueues, &conf) != 0)
+			return -EIO;
+	}
 	port->configured = true;
 	/* The driver's limits: it may round the counts. The pools were sized
 	 * for the configured ones, so a driver that wants more is an error. */
@@ -202,6 +239,11 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 		return -EIO;
 	}
 	port->started = true;
+	if (conf.intr_conf.rxq)
+		port->caps.rx_intr = rx_intr_works(port_id, nqueues);
+	if (rx_intr && !port->caps.rx_intr)
+		fprintf(stderr, "mlwip: port %u (%s) has no RX queue interrupts: idle = interrupt backs off "
+			"on its shards instead of sleeping\n", port_id, port->caps.driver);
 	if (port->caps.rss) {
 		rc = program_reta(port, rss);
 		if (rc == 0)

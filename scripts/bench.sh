@@ -7,12 +7,15 @@
 set -eu
 cd "$(dirname "$0")/.."
 preload=""
+idle=""
 for a in "$@"; do
 	case $a in
 	-h|--help) python3 contrib/bench/run.py --help
 		echo "scripts/bench.sh --preload [SECONDS]: redis and nginx on mlwip through libmlwip-preload.so against Linux (contrib/bench/preload_bench.sh)"
+		echo "scripts/bench.sh --idle [N_BACK_TO_BACK N_PACED GAP_MS]: what [stack] idle costs: rr C=1 back to back and paced (wake-up), idle CPU, poll/backoff/interrupt with 2 and 4 shards on 2 cores (contrib/bench/idle/idle_bench.sh)"
 		exit 0 ;;
 	--preload) preload=1 ;;
+	--idle) idle=1 ;;
 	esac
 done
 scripts/deps.sh
@@ -29,6 +32,14 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
 	command -v sudo >/dev/null 2>&1 || { echo "bench.sh: run as root (or install sudo)" >&2; exit 1; }
 	SUDO=sudo
+fi
+if [ -n "$idle" ]; then
+	cmake --build build/bench-release -j "$(nproc)" --target mlw_epoll_echo mlw_idle_rr \
+		>>build/bench-release.build.log 2>&1 ||
+		{ tail -n 60 build/bench-release.build.log; exit 1; }
+	shift	# --idle comes first: scripts/bench.sh --idle [N_BACK_TO_BACK N_PACED GAP_MS]
+	echo "=== mlwip benchmark: idle policies (rr C=1 back to back and paced, idle CPU)"
+	exec $SUDO bash contrib/bench/idle/idle_bench.sh build/bench-release "$@"
 fi
 if [ -n "$preload" ]; then
 	cmake --build build/bench-release -j "$(nproc)" --target mlwip_preload >>build/bench-release.build.log 2>&1 ||

@@ -35,6 +35,9 @@
 #define IDLE_SLEEP_MIN	1
 #define IDLE_SLEEP_MAX	100000
 #define IDLE_SLEEP_DEF	50
+#define IDLE_WAIT_MIN	1
+#define IDLE_WAIT_MAX	10000
+#define IDLE_WAIT_DEF	100
 #define BURST_MIN	1
 #define BURST_MAX	512
 #define BURST_DEF	32
@@ -52,13 +55,14 @@ enum {
 	STACK_SHARDS, STACK_CORES, STACK_IDLE, STACK_IDLE_SLEEP_US, STACK_BURST, STACK_MAX_SOCKETS,
 	STACK_HEAP_LIMIT_MB, STACK_MAX_TIME_WAIT, STACK_RX_DESC, STACK_TX_DESC, STACK_RX_ZERO_COPY,
 	STACK_MBUFS, STACK_MBUF_CACHE, STACK_TCP_RCVBUF, STACK_TCP_SNDBUF, STACK_LOCAL_PORTS,
-	STACK_SYNCOOKIES, STACK_SYN_BACKLOG, STACK_SYN_RCVD_TIMEOUT_MS, STACK_RING_SIZE, STACK_NKEYS
+	STACK_SYNCOOKIES, STACK_SYN_BACKLOG, STACK_SYN_RCVD_TIMEOUT_MS, STACK_RING_SIZE, STACK_IDLE_WAIT_MS,
+	STACK_NKEYS
 };
 static const char stack_keys[STACK_NKEYS][16] = {
 	"shards", "cores", "idle", "idle_sleep_us", "burst", "max_sockets", "heap_limit_mb",
 	"max_time_wait", "rx_desc", "tx_desc", "rx_zero_copy", "mbufs", "mbuf_cache",
 	"tcp_rcvbuf", "tcp_sndbuf", "local_ports", "syncookies", "syn_backlog", "syn_timeout_ms",
-	"ring_size",
+	"ring_size", "idle_wait_ms",
 };
 enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
@@ -68,8 +72,9 @@ static const char checksum_names[][8] = {
 	[MLW_CHECKSUM_VERIFY] = "verify", [MLW_CHECKSUM_TRUST] = "trust",
 };
 #define NCHECKSUM	(sizeof(checksum_names) / sizeof(checksum_names[0]))
-static const char idle_names[][8] = {
+static const char idle_names[][10] = {
 	[MLW_IDLE_POLL] = "poll", [MLW_IDLE_BACKOFF] = "backoff", [MLW_IDLE_SLEEP] = "sleep",
+	[MLW_IDLE_INTERRUPT] = "interrupt",
 };
 #define NIDLE	(sizeof(idle_names) / sizeof(idle_names[0]))
 
@@ -390,7 +395,7 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 		return fail(p, sec, key, "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, "
 			    "burst, max_sockets, heap_limit_mb, max_time_wait, rx_desc, tx_desc, "
 			    "rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, local_ports, "
-			    "syncookies, syn_backlog, syn_timeout_ms, ring_size)");
+			    "syncookies, syn_backlog, syn_timeout_ms, ring_size, idle_wait_ms)");
 	if (p->stack_line[k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->stack_line[k]);
 	p->stack_line[k] = p->line;
@@ -409,11 +414,16 @@ static int stack_entry(struct parse *p, const char *sec, const char *key, const 
 				return 1;
 			}
 		}
-		return fail(p, sec, key, QUOTE " is not an idle policy (poll, backoff or sleep)", QUOTED(v));
+		return fail(p, sec, key, QUOTE " is not an idle policy (poll, backoff, sleep or interrupt)", QUOTED(v));
 	case STACK_IDLE_SLEEP_US:
 		if (!parse_range(p, sec, key, v, IDLE_SLEEP_MIN, IDLE_SLEEP_MAX, &n))
 			return 0;
 		p->cfg.idle_sleep_us = (uint32_t)n;
+		return 1;
+	case STACK_IDLE_WAIT_MS:
+		if (!parse_range(p, sec, key, v, IDLE_WAIT_MIN, IDLE_WAIT_MAX, &n))
+			return 0;
+		p->cfg.idle_wait_ms = (uint32_t)n;
 		return 1;
 	case STACK_BURST:
 		if (!parse_range(p, sec, key, v, BURST_MIN, BURST_MAX, &n))
@@ -766,6 +776,7 @@ void mlw_config_defaults(struct mlw_config *cfg)
 		cfg->cores[i] = (uint16_t)i;
 	cfg->idle = MLW_IDLE_BACKOFF;
 	cfg->idle_sleep_us = IDLE_SLEEP_DEF;
+	cfg->idle_wait_ms = IDLE_WAIT_DEF;
 	cfg->burst = BURST_DEF;
 	cfg->max_sockets = MLW_FD_MAX_PER_SHARD;
 	cfg->max_time_wait = MLW_CONFIG_MAX_TIME_WAIT_DEFAULT;
@@ -921,6 +932,9 @@ static int validate_stack(const struct mlw_config *cfg, struct mlw_config_error 
 	if (cfg->idle_sleep_us < IDLE_SLEEP_MIN || cfg->idle_sleep_us > IDLE_SLEEP_MAX)
 		return verr(err, "stack", "idle_sleep_us", "%u is out of range (%d..%d)",
 			    (unsigned int)cfg->idle_sleep_us, IDLE_SLEEP_MIN, IDLE_SLEEP_MAX);
+	if (cfg->idle_wait_ms < IDLE_WAIT_MIN || cfg->idle_wait_ms > IDLE_WAIT_MAX)
+		return verr(err, "stack", "idle_wait_ms", "%u is out of range (%d..%d)",
+			    (unsigned int)cfg->idle_wait_ms, IDLE_WAIT_MIN, IDLE_WAIT_MAX);
 	if (cfg->burst < BURST_MIN || cfg->burst > BURST_MAX)
 		return verr(err, "stack", "burst", "%u is out of range (%d..%d)",
 			    (unsigned int)cfg->burst, BURST_MIN, BURST_MAX);

@@ -48,6 +48,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 		p->cores[i] = cfg->cores[i];
 	p->idle = cfg->idle;
 	p->idle_sleep_us = cfg->idle_sleep_us;
+	p->idle_wait_ms = cfg->idle_wait_ms;
 	p->burst = cfg->burst;
 	p->ring_size = mlw__config_ring_size(cfg);
 	p->max_sockets = cfg->max_sockets;

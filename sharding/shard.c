@@ -2,7 +2,7 @@
  *
  * Loop pass: timer settle -> sys_check_timeouts -> rx_queues (-> capture, when on) -> steer
  *            -> (own: pbuf -> netif->input | other: ring) -> inbox rings
- *            -> TX flush -> idle back-off.
+ *            -> TX flush -> idle policy (back-off, or idle.c's sleep).
  * Stop:      abort_connections -> application fini -> close_left_open
  *            (descriptors the application did not close) -> teardown
  *            (listeners, UDP, netifs, lwIP's timers and tables, rings)
@@ -129,7 +129,8 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 		NETIF_SET_CHECKSUM_CTRL(nif, ns->cksum_flags);
 }
 
-static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
+/* @p to: the shards a frame was put on the ring of, for wake_owners(). */
+static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m, uint64_t *to)
 {
 	MLW_TSAN_RELEASE(sh->outbox[owner]);
 	if (rte_ring_sp_enqueue(sh->outbox[owner], m) != 0) {
@@ -137,10 +138,11 @@ static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
 		sh->stats.fwd_drops++;
 		return;
 	}
+	*to |= UINT64_C(1) << owner;
 	sh->stats.fwd_out++;
 }
 
-static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m)
+static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m, uint64_t *to)
 {
 	for (unsigned s = 0; s < sh->stack->p.nshards; s++) {
 		struct rte_mbuf *c;
@@ -158,7 +160,24 @@ static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m)
 			sh->stats.fwd_drops++;
 			continue;
 		}
+		*to |= UINT64_C(1) << s;
 		sh->stats.fanout++;
+	}
+}
+
+/* idle = interrupt: once per burst, wake the shards given frames that
+ * sleep (idle_private.h: the fence, then the flag; a system call only
+ * for a sleeping shard). @p to has a bit per shard. */
+_Static_assert(MLW_MAX_SHARDS_INTERNAL <= 64, "wake_owners() takes a 64-bit mask of shards");
+static void wake_owners(struct mlw_shard *sh, uint64_t to)
+{
+	if (sh->stack->p.idle != MLW_IDLE_INTERRUPT)
+		return;
+	while (to != 0) {
+		unsigned s = (unsigned)__builtin_ctzll(to);
+
+		to &= to - 1;
+		mlw__idle_forwarded(&sh->stack->shards[s]->idle);
 	}
 }
 
@@ -167,6 +186,7 @@ static unsigned poll_rx(struct mlw_shard *sh)
 	struct mlw_stack *st = sh->stack;
 	struct rte_mbuf *pkts[512];
 	unsigned work = 0;
+	uint64_t to = 0;
 
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		uint16_t n = mlw__rx_burst(st->ports[pi].port_id, (uint16_t)sh->id, pkts,
@@ -200,12 +220,16 @@ static unsigned poll_rx(struct mlw_shard *sh)
 			owner = st->p.nshards > 1 ? mlw__steer_classify(&st->rss, m, st->ports[pi].caps.hash_l4) :
 						    MLW_STEER_LOCAL;
 			if (owner == MLW_STEER_ALL)
-				fan_out(sh, m);
+				fan_out(sh, m, &to);
 			else if (owner >= 0 && (unsigned)owner != sh->id) {
-				forward(sh, (unsigned)owner, m);
+				forward(sh, (unsigned)owner, m, &to);
 				continue;
 			}
 			input_frame(sh, m, sh->id);
+		}
+		if (unlikely(to != 0)) {
+			wake_owners(sh, to);
+			to = 0;
 		}
 	}
 	for (unsigned s = 0; s < st->p.nshards; s++) {
@@ -242,6 +266,12 @@ static void idle(struct mlw_shard *sh, unsigned *idle_passes)
 		break;
 	case MLW_IDLE_SLEEP:
 		usleep(p->idle_sleep_us);
+		break;
+	case MLW_IDLE_INTERRUPT:
+		/* Its own polling period and sleep (idle.c); the re-check
+		 * pass before sleeping may find work. */
+		if (mlw__idle_wait(sh, 0) != 0)
+			*idle_passes = 0;
 		break;
 	}
 }
@@ -483,7 +513,7 @@ void mlw__shard_publish(struct mlw_shard *sh)
 /* One pass of the run loop, without the idle policy: timers (settled,
  * then fired when due), RX and inbox rings, TX flush, stats publication.
  * Returns the frames handled. */
-static unsigned shard_pass(struct mlw_shard *sh)
+unsigned mlw__shard_pass(struct mlw_shard *sh)
 {
 	struct mlw_stack *st = sh->stack;
 	uint64_t now = rte_rdtsc();
@@ -527,6 +557,8 @@ static unsigned shard_pass(struct mlw_shard *sh)
 		mlw__shard_publish(sh);
 		sh->last_publish_tsc = now;
 	}
+	if (work != 0)
+		mlw__idle_busy(&sh->idle);
 	return work;
 }
 
@@ -534,7 +566,7 @@ int mlw_shard_poll(void)
 {
 	if (current_shard == NULL)
 		return -EPERM;
-	return (int)shard_pass(current_shard);
+	return (int)mlw__shard_pass(current_shard);
 }
 
 int mlw_shard_max_sockets(void)
@@ -611,12 +643,15 @@ int mlw__shard_main(void *arg)
 	 * failed to start or launch, or the application stopped it); fini
 	 * runs only where init did. */
 	app_started = rc == 0 && !atomic_load_explicit(&st->stop, memory_order_relaxed);
+	/* Before the application: its blocking calls run the loop too. */
+	if (rc == 0)
+		mlw__idle_start(sh);
 	if (app_started && st->init != NULL)
 		rc = st->init(sh->id, st->init_arg);
 	if (rc != 0)
 		start_failed(st, rc);
 	while (!atomic_load_explicit(&st->stop, memory_order_relaxed)) {
-		if (shard_pass(sh) == 0)
+		if (mlw__shard_pass(sh) == 0)
 			idle(sh, &idle_passes);
 		else
 			idle_passes = 0;
@@ -625,6 +660,7 @@ int mlw__shard_main(void *arg)
 	if (app_started && st->fini != NULL)
 		st->fini(sh->id, st->init_arg);
 	close_left_open(sh);
+	mlw__idle_stop(sh);
 	teardown(sh);
 	collect_stats(sh);
 	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);
@@ -661,6 +697,8 @@ int mlw__shard_attach(struct mlw_shard *sh)
 	rc = netifs_up(sh);
 	if (rc != 0)
 		start_failed(sh->stack, rc);
+	else
+		mlw__idle_start(sh);
 	return rc;
 }
 
@@ -668,6 +706,7 @@ void mlw__shard_detach(struct mlw_shard *sh)
 {
 	abort_connections();
 	close_left_open(sh);
+	mlw__idle_stop(sh);
 	teardown(sh);
 	collect_stats(sh);
 	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);

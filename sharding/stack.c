@@ -59,6 +59,8 @@ static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t err
 			    "tx_desc, rx_zero_copy)", st->p.pool_mbufs, id, rte_strerror(rte_errno));
 	}
 	st->shards[id] = sh;
+	if (mlw__idle_create(sh) != 0)
+		return fail(err, errlen, -EMFILE, "no eventfd for shard %u (idle = interrupt)", id);
 	return 0;
 }
 
@@ -134,7 +136,8 @@ static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 		struct mlw_port *port = &st->ports[pi];
 
 		rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools, &st->rss,
-				    (uint16_t)st->p.rx_desc, (uint16_t)st->p.tx_desc, LINK_WAIT_MS);
+				    (uint16_t)st->p.rx_desc, (uint16_t)st->p.tx_desc, LINK_WAIT_MS,
+				    st->p.idle == MLW_IDLE_INTERRUPT);
 		if (rc == -ERANGE)
 			return fail(err, errlen, rc, "port %u (%s) needs at least %u RX and %u TX descriptors "
 				    "per queue ([stack] rx_desc = %u, tx_desc = %u)", pi, port->caps.driver,
@@ -319,8 +322,10 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_f
 
 void mlw_stack_stop(struct mlw_stack *st)
 {
-	if (st != NULL)
+	if (st != NULL) {
 		atomic_store_explicit(&st->stop, 1, memory_order_relaxed);
+		mlw__idle_wake_all(st);	/* shards asleep (idle = interrupt) */
+	}
 }
 
 unsigned mlw_stack_nshards(const struct mlw_stack *st)
@@ -446,6 +451,7 @@ void mlw_stack_destroy(struct mlw_stack *st)
 	mlw__capture_destroy(st->capture);
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		mlw__port_close(&st->ports[pi]);
+	mlw__idle_quiesce(st);
 	for (unsigned i = 0; i < st->p.nshards; i++) {
 		struct mlw_shard *sh = st->shards[i];
 
@@ -454,6 +460,7 @@ void mlw_stack_destroy(struct mlw_stack *st)
 		for (unsigned s = 0; s < st->p.nshards; s++)
 			rte_ring_free(sh->inbox[s]);
 		rte_mempool_free(sh->pool);
+		mlw__idle_destroy(sh);
 		rte_free(sh);
 	}
 	p = st->eal_params;

@@ -17,6 +17,7 @@
 #include "mlwip/config.h"
 #include "mlwip/flow.h"
 #include "mlwip/stack.h"
+#include "idle_private.h"
 #include "mbuf_budget.h"
 
 #define MLW_MAX_SHARDS_INTERNAL 64
@@ -44,6 +45,7 @@ struct mlw__stack_params {
 	struct mlw__port_params ports[MLW_MAX_PORTS_INTERNAL];
 	enum mlw_idle_policy idle;
 	unsigned idle_sleep_us;
+	unsigned idle_wait_ms;		/* idle = interrupt: longest sleep (idle.c) */
 	unsigned burst;
 	unsigned ring_size;		/* frames per inter-shard ring ([stack] ring_size) */
 	unsigned syncookies, syn_backlog, syn_timeout_ms;	/* lwip-port/syn_cookie.c */
@@ -136,6 +138,7 @@ struct mlw_shard {
 	struct mlw__conns conns;
 	/* Packet capture: off unless started (capture/); its own cache line. */
 	struct mlw__cap_slot cap;
+	struct mlw__idle idle;		/* idle = interrupt (idle.c) */
 };
 
 struct mlw_stack {
@@ -158,6 +161,10 @@ struct mlw_stack {
 	/* Packet capture's controller (capture/capture.c): [capture] and the
 	 * telemetry commands start and stop it. */
 	struct mlw__capture *capture;
+	/* idle.c: mlw_stack_stop() calls writing the shards' eventfds now,
+	 * and destroy's word that they are being closed. */
+	atomic_int idle_wakers;
+	atomic_int idle_closing;
 };
 
 #include "steer.h"

@@ -338,7 +338,7 @@ int mlw_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int time
 	 * events pending: the application's loop is the shard's loop, and a
 	 * level-triggered entry that stays ready must not starve receive. */
 	for (;;) {
-		if (mlw__loop_once(&idle) < 0) {
+		if (mlw__loop_once_until(&idle, timeout_ms > 0 ? (uint64_t)deadline * 1000000u : 0) < 0) {
 			n = events != NULL ? collect(ep, events, maxevents) : 0;
 			return n > 0 ? n : -1;	/* EINTR: the stack is stopping */
 		}

@@ -382,6 +382,11 @@ int mlw_socket_flush(void)
  */
 int mlw__loop_once(unsigned *idle)
 {
+	return mlw__loop_once_until(idle, 0);
+}
+
+int mlw__loop_once_until(unsigned *idle, uint64_t deadline_ns)
+{
 	int work;
 
 	mlw__flush();
@@ -392,7 +397,9 @@ int mlw__loop_once(unsigned *idle)
 	work = mlw_shard_poll();
 	if (work > 0) {
 		*idle = 0;
-	} else if (mlw_alloc_prefault() == 0 && ++*idle > 1024) {
+	} else if (mlw_alloc_prefault() == 0 && mlw__shard_idle(deadline_ns) < 0 && ++*idle > 1024) {
+		/* [stack] idle = interrupt sleeps in mlw__shard_idle()
+		 * (sharding/idle.c); the other policies back off here. */
 		usleep(20);
 	}
 	return 0;

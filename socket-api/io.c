@@ -53,7 +53,7 @@ int mlw__wait_once(unsigned *idle, uint64_t deadline)
 		errno = EAGAIN;
 		return -1;
 	}
-	return mlw__loop_once(idle);
+	return mlw__loop_once_until(idle, deadline);
 }
 
 static bool rx_ready(const struct mlw__sock *s)

@@ -176,6 +176,13 @@ void mlw__mark_dirty(struct mlw__sock *s);
 void mlw__undirty(struct mlw__sock *s);
 int mlw__flush(void);
 int mlw__loop_once(unsigned *idle);
+/* The same, for a caller that waits until @p deadline_ns at the latest
+ * (CLOCK_MONOTONIC nanoseconds, 0: none): with [stack] idle = interrupt an
+ * idle pass may sleep until then (sharding/idle.c). */
+int mlw__loop_once_until(unsigned *idle, uint64_t deadline_ns);
+/* sharding/idle.c: sleep as [stack] idle = interrupt does; -1 under
+ * another policy. */
+int mlw__shard_idle(uint64_t deadline_ns);
 
 /* io.c: blocking with SO_RCVTIMEO / SO_SNDTIMEO. mlw__deadline() turns a
  * timeout (0: none) into a deadline; mlw__wait_once() runs one loop pass

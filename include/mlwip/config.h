@@ -75,6 +75,9 @@ enum mlw_idle_policy {
 	MLW_IDLE_POLL = 0,	/**< keep polling: lowest latency, every shard's core at 100% */
 	MLW_IDLE_BACKOFF,	/**< poll, then pause, then sleep ever longer up to idle_sleep_us (default) */
 	MLW_IDLE_SLEEP,		/**< sleep idle_sleep_us after every idle pass */
+	MLW_IDLE_INTERRUPT,	/**< poll idle_sleep_us, then sleep until an RX interrupt, a frame
+				     from another shard, the next timer or a stop (backoff on ports
+				     without RX interrupts) */
 };
 
 /** What a port does with IPv4/TCP/UDP/ICMP checksums ([portN] checksum). */
@@ -124,6 +127,7 @@ struct mlw_config {
 	uint16_t cores[MLW_MAX_SHARDS];		/**< shard i runs on CPU cores[i]; first @c shards used */
 	enum mlw_idle_policy idle;
 	uint32_t idle_sleep_us;			/**< 1..100000, default 50 */
+	uint32_t idle_wait_ms;			/**< idle = interrupt: longest sleep, 1..10000, default 100 */
 	uint16_t burst;				/**< RX burst size, 1..512, default 32 */
 	/** Descriptors (sockets and epoll instances) each shard may have open,
 	 * 1..MLW_FD_MAX_PER_SHARD (mlwip/socket.h); default MLW_FD_MAX_PER_SHARD.

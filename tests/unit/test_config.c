@@ -181,6 +181,7 @@ static void test_defaults_when_absent(void **state)
 	assert_int_equal(cfg.cores[0], 0);
 	assert_int_equal(cfg.idle, MLW_IDLE_BACKOFF);
 	assert_int_equal(cfg.idle_sleep_us, 50);
+	assert_int_equal(cfg.idle_wait_ms, 100);
 	assert_int_equal(cfg.burst, 32);
 	assert_int_equal(cfg.max_sockets, MLW_FD_MAX_PER_SHARD);
 	assert_int_equal(cfg.heap_limit_mb, 0);
@@ -206,6 +207,24 @@ static void test_defaults_when_absent(void **state)
 }
 
 /* Pool keys: defaults, values, and the size a shard's pool needs. */
+/* [stack] idle = interrupt and its longest sleep (sharding/idle.c). */
+static void test_idle_interrupt(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nidle = interrupt\nidle_sleep_us = 20\n"
+						 "idle_wait_ms = 250\n[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.idle, MLW_IDLE_INTERRUPT);
+	assert_int_equal(cfg.idle_sleep_us, 20);
+	assert_int_equal(cfg.idle_wait_ms, 250);
+	/* Shards sharing a core may sleep on interrupts. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 2\ncores = 0,0\nidle = interrupt\n"
+						 "[port0]\nipv4 = 10.0.0.1/24\n", &err), 0);
+	assert_int_equal(cfg.idle_wait_ms, 100);
+}
+
 static void test_pool_sizes(void **state)
 {
 	struct mlw_config cfg;
@@ -570,6 +589,11 @@ ERROR_TEST(mbufs_too_few, "[stack]\nshards = 2\nmbufs = 8191\n" P0
 	   "8191 is fewer than the 16064 each shard needs here (3 ports, 2 shards): set 0 to size pools "
 	   "from the configuration, or lower rx_desc, tx_desc, rx_zero_copy, mbuf_cache")
 ERROR_TEST(idle_sleep_range, "[stack]\nidle_sleep_us = 100001\n" P0, 2, "stack", "idle_sleep_us", "out of range")
+ERROR_TEST(idle_wait_range, "[stack]\nidle = interrupt\nidle_wait_ms = 10001\n" P0, 3, "stack", "idle_wait_ms",
+	   "10001 is out of range (1..10000)")
+ERROR_TEST(idle_wait_zero, "[stack]\nidle_wait_ms = 0\n" P0, 2, "stack", "idle_wait_ms", "0 is out of range (1..10000)")
+ERROR_TEST(bad_idle_list, "[stack]\nidle = interupt\n" P0, 2, "stack", "idle",
+	   "\"interupt\" is not an idle policy (poll, backoff, sleep or interrupt)")
 ERROR_TEST(burst_range, "[stack]\nburst = 513\n" P0, 2, "stack", "burst", "513 is out of range (1..512)")
 ERROR_TEST(max_sockets_zero, "[stack]\nmax_sockets = 0\n" P0, 2, "stack", "max_sockets",
 	   "0 is out of range (1..1048576)")
@@ -584,7 +608,7 @@ ERROR_TEST(heap_limit_duplicate, "[stack]\nheap_limit_mb = 4\nheap_limit_mb = 8\
 ERROR_TEST(unknown_stack_key, "[stack]\nmax_socket = 64\n" P0, 2, "stack", "max_socket",
 	   "unknown key in [stack] (known: shards, cores, idle, idle_sleep_us, burst, max_sockets, heap_limit_mb, "
 	   "max_time_wait, rx_desc, tx_desc, rx_zero_copy, mbufs, mbuf_cache, tcp_rcvbuf, tcp_sndbuf, "
-	   "local_ports, syncookies, syn_backlog, syn_timeout_ms, ring_size)")
+	   "local_ports, syncookies, syn_backlog, syn_timeout_ms, ring_size, idle_wait_ms)")
 ERROR_TEST(unknown_key, P0 "ipv5 = 1\n", 3, "port0", "ipv5", "unknown key")
 ERROR_TEST(checksum_bad_value, P0 "mtu = 1500\nchecksum = off\n", 4, "port0", "checksum",
 	   "\"off\" is not a checksum mode (verify or trust)")
@@ -768,9 +792,15 @@ static void test_validate_struct(void **state)
 	assert_string_equal(err.section, "stack");
 	assert_string_equal(err.key, "cores");
 	assert_non_null(strstr(err.message, "core 0 is used by two shards"));
+	cfg.idle = MLW_IDLE_INTERRUPT;	/* sleeps in the kernel when idle: may share */
+	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
 	cfg.cores[1] = 1;
 	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
 	cfg.idle = MLW_IDLE_BACKOFF;
+	cfg.idle_wait_ms = 0;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.key, "idle_wait_ms");
+	cfg.idle_wait_ms = 100;
 
 	/* Out-of-range enum and counts. */
 	cfg.idle = (enum mlw_idle_policy)7;
@@ -997,7 +1027,11 @@ int main(void)
 		cmocka_unit_test(test_err_rx_zero_copy_range),
 		cmocka_unit_test(test_err_mbufs_too_few),
 		cmocka_unit_test(test_pool_sizes),
+		cmocka_unit_test(test_idle_interrupt),
 		cmocka_unit_test(test_err_idle_sleep_range),
+		cmocka_unit_test(test_err_idle_wait_range),
+		cmocka_unit_test(test_err_idle_wait_zero),
+		cmocka_unit_test(test_err_bad_idle_list),
 		cmocka_unit_test(test_err_burst_range),
 		cmocka_unit_test(test_err_max_sockets_zero),
 		cmocka_unit_test(test_err_max_sockets_too_many),
