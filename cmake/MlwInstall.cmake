@@ -169,6 +169,10 @@ else()
   message(STATUS "doxygen not found: no 'docs' target (scripts/deps.sh installs it)")
 endif()
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT mlwip)
+# mlwip-stat: live statistics and connections of a running stack over DPDK's
+# telemetry socket (Python 3, standard library only).
+install(PROGRAMS ${CMAKE_SOURCE_DIR}/tools/mlwip-stat/mlwip-stat DESTINATION ${CMAKE_INSTALL_BINDIR}
+  COMPONENT mlwip)
 
 # .deb: `cpack -G DEB` in the build tree (tests/install builds and checks it).
 set(CPACK_PACKAGE_NAME mlwip)
@@ -179,8 +183,9 @@ set(CPACK_PACKAGE_DESCRIPTION "mlwip runs one independent lwIP instance per CPU 
 with a BSD-style socket and epoll API. This package holds libmlwip (static
 and shared), its headers and lwIP's (derived per-shard), the pkg-config files
 mlwip.pc and mlwip-static.pc, the CMake package (find_package(mlwip)) with the
-derivation function mlw_lwip_derive() for per-shard lwIP applications, and the
-API reference.")
+derivation function mlw_lwip_derive() for per-shard lwIP applications, the
+API reference, and mlwip-stat (live statistics and connections of a running
+stack over DPDK's telemetry socket).")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -190,5 +195,6 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # derivation needs Python and clang.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libdpdk-dev, libnuma-dev, libinih-dev, pkg-config")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "cmake, python3, clang")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "dpdk-dev")
 set(CPACK_GENERATOR DEB)
 include(CPack)

@@ -231,8 +231,10 @@ void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optle
 
 void mlw__tcp_rec_out_rto(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p)
 {
-	if (p->tot_len > TCPH_HDRLEN_BYTES(hdr) && TCP_SEQ_LT(lwip_ntohl(hdr->seqno), pcb->rto_end))
+	if (p->tot_len > TCPH_HDRLEN_BYTES(hdr) && TCP_SEQ_LT(lwip_ntohl(hdr->seqno), pcb->rto_end)) {
 		MIB2_STATS_INC(mib2.tcpretranssegs);
+		rs.rto_rexmits++;
+	}
 }
 
 static void clear_marks(struct tcp_seg *s, u8_t bits)

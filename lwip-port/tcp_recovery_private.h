@@ -51,6 +51,9 @@ struct mlw_tcp_recovery_stats {
 	u64_t probe_timeouts;	/* probe timer expiries (no ACK for 2 RTT) */
 	u64_t tlp_probes;	/* of which sent the last segment again (nothing SACKed) */
 	u64_t node_alloc_fails;
+	u64_t rto_rexmits;	/* data segments sent again after a retransmission
+				   timeout (go-back-N included; also in lwIP's
+				   MIB tcpRetransSegs) */
 };
 void mlw__tcp_recovery_stats(struct mlw_tcp_recovery_stats *out);
 

@@ -455,6 +455,23 @@ u32_t mlw__tcp_table_tw_records(void)
 	return tb->rec.count;
 }
 
+u32_t mlw__tcp_table_tw_each(mlw_tcp_table_tw_fn fn, void *arg)
+{
+	u32_t n = 0;
+
+	for (struct tb_rec *r = tb->rec.oldest; r != NULL; r = r->newer) {
+		ip_addr_t l, rm;
+
+		if (r->h.held)
+			continue;
+		mlw__tb_rec_addrs(r, &l, &rm);
+		n++;
+		if (!fn(arg, &l, r->local_port, &rm, r->remote_port))
+			break;
+	}
+	return n;
+}
+
 void mlw__tcp_table_tw_compact(bool on)
 {
 	tb->rec.off = !on;

@@ -759,6 +759,12 @@ void __wrap_tcp_tmr(void)
 	mlw__tcp_timer_tick();
 }
 
+/* TCP_EVENT_ACCEPT (mlw_lwip_hooks.h): a connection goes to its listener. */
+void mlw__tcp_accepted(void)
+{
+	tt->st.accepts++;
+}
+
 void mlw__tcp_timer_stats(struct mlw_tcp_timer_stats *out)
 {
 	*out = tt->st;
@@ -783,6 +789,13 @@ int mlw__tcp_timer_fini(void)
 			left++;
 	}
 	mlw__lwip_free(tt->touched);
-	memset(tt, 0, sizeof(*tt));
+	{
+		/* The counters outlive the wheel: the stop's stats table
+		 * (sharding/shard.c collects after the teardown) reports them. */
+		struct mlw_tcp_timer_stats st = tt->st;
+
+		memset(tt, 0, sizeof(*tt));
+		tt->st = st;
+	}
 	return left;
 }

@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config python3 clang libfuzzer-14-dev binutils xz-utils
 debian-archive-keyring ca-certificates libdpdk-dev libnuma-dev libcmocka-dev check libinih-dev doxygen file dpkg-dev
 iproute2 iperf iputils-ping apache2-utils ncat tshark curl ethtool wrk gnuplot-nox valgrind
-redis-server redis-tools nginx-light nghttp2-client hping3"
+redis-server redis-tools nginx-light nghttp2-client hping3 dpdk-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -34,6 +34,7 @@
 #include "mlw_lwip_hooks.h"
 #include "mlw_syn_cookie.h"
 #include "mlw_tcp_table.h"
+#include "tcp_recovery_private.h"
 #include "stack_private.h"
 #include "tsan_private.h"
 
@@ -251,7 +252,6 @@ static void idle(struct mlw_shard *sh, unsigned *idle_passes)
 {
 	const struct mlw__stack_params *p = &sh->stack->p;
 
-	sh->stats.idle_loops++;
 	(*idle_passes)++;
 	switch (p->idle) {
 	case MLW_IDLE_POLL:
@@ -446,6 +446,8 @@ static void collect_stats(struct mlw_shard *sh)
 	struct mlw_input_guard_stats g;
 	struct mlw__limits_stats l;
 	struct mlw_syn_cookie_stats sc;
+	struct mlw_tcp_timer_stats tt;
+	struct mlw_tcp_recovery_stats rs;
 
 	s->tx_pkts = s->tx_bytes = s->tx_drops = 0;
 	for (unsigned pi = 0; pi < sh->stack->p.nports; pi++) {
@@ -459,6 +461,14 @@ static void collect_stats(struct mlw_shard *sh)
 	s->tcp_resets = lwip_stats.mib2.tcpoutrsts;
 	s->tcp_retrans = lwip_stats.mib2.tcpretranssegs;
 #endif
+	mlw__tcp_timer_stats(&tt);	/* lwip-port/tcp_timer.c */
+	mlw__tcp_recovery_stats(&rs);	/* lwip-port/tcp_recovery.c */
+	/* tcpRetransSegs counts lwIP's fast retransmit, loss recovery's
+	 * retransmissions and the data segments resent after a timeout. */
+	s->tcp_rto_retrans = rs.rto_rexmits;
+	s->tcp_fast_retrans = s->tcp_retrans >= rs.rto_rexmits ? s->tcp_retrans - rs.rto_rexmits : 0;
+	s->tcp_rto_timeouts = tt.rto_fired;
+	s->tcp_accepts = tt.accepts;
 	s->rx_copied = mlw__rx_copied();
 	s->rx_cksum_drops = sh->rx_cksum_flagged;
 #if LWIP_STATS
@@ -479,6 +489,9 @@ static void collect_stats(struct mlw_shard *sh)
 	s->syncookies_ok = sc.ok;
 	s->syncookies_failed = sc.failed;
 	s->syn_drops = sc.syn_drops + sc.ack_drops;
+	/* A valid cookie runs a synthetic SYN through tcp_listen_input(),
+	 * which counts a passive open for a PCB that is never half-open. */
+	s->tcp_half_open = s->tcp_passive_opens >= sc.ok ? s->tcp_passive_opens - sc.ok : 0;
 	s->tcp_conns = mlw__tcp_table_active_count();
 	s->tcp_time_wait = mlw__tcp_table_tw_count();
 	mlw__limits_stats(&l);
@@ -532,6 +545,13 @@ unsigned mlw__shard_pass(struct mlw_shard *sh)
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		work += mlw__txq_flush(&sh->txq[pi]);
 	sh->stats.loops++;
+	/* Counted here rather than in idle(), so that passes run through
+	 * mlw_shard_poll() (epoll waits, attached threads) count too. */
+	if (work == 0)
+		sh->stats.idle_loops++;
+	/* A connection listing asked by a telemetry reader (conns.c): here,
+	 * between receive and the next pass, lwIP's lists are quiet. */
+	mlw__conns_poll(sh);
 	if (now - sh->last_publish_tsc >= sh->tsc_hz / 10) {
 		collect_stats(sh);
 		mlw__shard_publish(sh);

@@ -245,6 +245,12 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 		rc = capture_setup(st, &cfg->capture, err, errlen);
 	if (rc != 0)
 		goto fail;
+	/* DPDK telemetry commands (telemetry.c); the listing buffers. */
+	rc = mlw__telemetry_start(st);
+	if (rc != 0) {
+		fail(err, errlen, rc, "cannot set up the telemetry commands: %s", strerror(-rc));
+		goto fail;
+	}
 	*out = st;
 	return 0;
 fail:
@@ -342,28 +348,30 @@ int mlw_stack_stats(const struct mlw_stack *st, unsigned shard, struct mlw_shard
 
 void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 {
-	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %8s %7s %7s %7s %12s %9s %9s %9s %9s %9s %8s %9s %8s %9s %9s\n", "shard",
+	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %8s %7s %7s %7s %12s %9s %9s %9s %9s %9s %8s %9s %8s %9s %9s %9s %10s %10s %11s\n", "shard",
 		"rx_pkts", "tx_pkts", "rx_MB", "tx_MB", "rx_drop", "tx_drop", "fwd_out", "fwd_in", "fwd_drop",
 		"opens", "accepts", "resets", "heap_in_use", "heap_fail", "tw_reuse", "tw_drop", "rx_copy", "retrans",
-		"ck_drop", "tw_reopen", "tw_rst", "conns", "time_wait");
+		"ck_drop", "tw_reopen", "tw_rst", "conns", "time_wait", "half_open", "fast_rexmit", "rto_rexmit", "rto_timeout");
 	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
 		struct mlw_shard_stats s;
 
 		if (mlw_stack_stats(st, i, &s) != 0)
 			continue;
-		fprintf(f, "%-5u %10llu %10llu %10.1f %10.1f %8llu %8llu %8llu %8llu %8llu %7llu %7llu %7llu %12llu %9llu %9llu %9llu %9llu %9llu %8llu %9llu %8llu %9llu %9llu\n",
+		fprintf(f, "%-5u %10llu %10llu %10.1f %10.1f %8llu %8llu %8llu %8llu %8llu %7llu %7llu %7llu %12llu %9llu %9llu %9llu %9llu %9llu %8llu %9llu %8llu %9llu %9llu %9llu %10llu %10llu %11llu\n",
 			i, (unsigned long long)s.rx_pkts, (unsigned long long)s.tx_pkts,
 			s.rx_bytes / 1e6, s.tx_bytes / 1e6, (unsigned long long)s.rx_drops,
 			(unsigned long long)s.tx_drops, (unsigned long long)s.fwd_out,
 			(unsigned long long)s.fwd_in, (unsigned long long)s.fwd_drops,
 			(unsigned long long)s.tcp_active_opens,
-			(unsigned long long)s.tcp_passive_opens, (unsigned long long)s.tcp_resets,
+			(unsigned long long)s.tcp_accepts, (unsigned long long)s.tcp_resets,
 			(unsigned long long)s.alloc.bytes_in_use, (unsigned long long)s.alloc.failures,
 			(unsigned long long)s.tcp_tw_reused, (unsigned long long)s.tcp_tw_dropped,
 			(unsigned long long)s.rx_copied, (unsigned long long)s.tcp_retrans,
 			(unsigned long long)s.rx_cksum_drops, (unsigned long long)s.rx_tcp_tw_syn_reopens,
 			(unsigned long long)s.rx_tcp_tw_rst_kills, (unsigned long long)s.tcp_conns,
-			(unsigned long long)s.tcp_time_wait);
+			(unsigned long long)s.tcp_time_wait, (unsigned long long)s.tcp_half_open,
+			(unsigned long long)s.tcp_fast_retrans, (unsigned long long)s.tcp_rto_retrans,
+			(unsigned long long)s.tcp_rto_timeouts);
 	}
 	/* The queue limits ([limits], lwip-port/limits.c) and the heap's
 	 * high-water mark (bytes_reserved: chunks are never given back). A
@@ -438,6 +446,7 @@ void mlw_stack_destroy(struct mlw_stack *st)
 
 	if (st == NULL)
 		return;
+	mlw__telemetry_stop(st);
 	capture_finish(st);
 	mlw__capture_destroy(st->capture);
 	for (unsigned pi = 0; pi < st->p.nports; pi++)

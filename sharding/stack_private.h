@@ -70,6 +70,42 @@ struct mlw__published {
 	_Alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t v[sizeof(struct mlw_shard_stats) / sizeof(uint64_t)];
 };
 
+/* conns.c: one connection (or listener, UDP socket, TIME-WAIT record) of
+ * a shard's listing. Addresses in network order, ports in host order. */
+#define MLW_CONNS_MAX 4096	/* entries per listing: the rest is cut (truncated) */
+enum { MLW_CONN_TCP = 6, MLW_CONN_UDP = 17 };
+#define MLW_CONN_V6		0x01u	/* IPv6 addresses */
+#define MLW_CONN_COMPACT	0x02u	/* a compact TIME-WAIT record (lwip-port/tcp_table_tw.c) */
+#define MLW_CONN_SOCKET		0x04u	/* the socket layer's (recv_q from its queue) */
+struct mlw__conn {
+	uint8_t proto;		/* MLW_CONN_TCP / _UDP */
+	uint8_t state;		/* TCP: lwIP's enum tcp_state; UDP: 0 */
+	uint8_t flags;		/* MLW_CONN_* */
+	uint8_t nrtx;		/* lwIP's retransmissions of the oldest segment */
+	uint16_t lport, rport;
+	uint32_t send_q;	/* bytes written and not yet acknowledged; LISTEN: backlog */
+	uint32_t recv_q;	/* bytes received, not yet read; LISTEN: connections
+				   waiting for accept() */
+	uint8_t laddr[16], raddr[16];
+};
+
+/*
+ * A listing asked of a shard (conns.c). A telemetry thread takes busy
+ * (one request per shard at a time; telemetry threads only), bumps req
+ * (release) and waits for done to reach it; the shard, at the end of a
+ * loop pass, sees req != served, walks its lwIP lists into e[] and stores
+ * done = req (release). The shard never waits and takes no lock.
+ */
+struct mlw__conns {
+	_Alignas(RTE_CACHE_LINE_SIZE) atomic_uint req;
+	atomic_int busy;
+	_Alignas(RTE_CACHE_LINE_SIZE) atomic_uint done;
+	unsigned served;	/* the shard's copy of the last req it answered */
+	uint32_t n;
+	bool truncated;
+	struct mlw__conn *e;	/* MLW_CONNS_MAX, allocated at create on the shard's node */
+};
+
 struct mlw_shard {
 	unsigned id;
 	unsigned lcore;
@@ -99,6 +135,7 @@ struct mlw_shard {
 	 * program thread attached); set once, by whoever claims it. */
 	atomic_bool claimed;
 	struct mlw__published pub;
+	struct mlw__conns conns;
 	/* Packet capture: off unless started (capture/); its own cache line. */
 	struct mlw__cap_slot cap;
 	struct mlw__idle idle;		/* idle = interrupt (idle.c) */
@@ -119,6 +156,8 @@ struct mlw_stack {
 	_Alignas(RTE_CACHE_LINE_SIZE) atomic_int stop;
 	atomic_int init_rc;
 	atomic_int ran;
+	uint64_t create_tsc;		/* rte_rdtsc() at create: uptime (telemetry.c) */
+	const struct rte_memzone *tel_mz;	/* telemetry.c: the stack's name for its callbacks */
 	/* Packet capture's controller (capture/capture.c): [capture] and the
 	 * telemetry commands start and stop it. */
 	struct mlw__capture *capture;
@@ -132,6 +171,29 @@ struct mlw_stack {
 
 /* timewait.c */
 unsigned mlw__tw_trim(struct mlw_shard *sh);
+
+/* conns.c */
+int mlw__conns_alloc(struct mlw_shard *sh);
+void mlw__conns_free(struct mlw_shard *sh);
+void mlw__conns_fill(struct mlw_shard *sh);
+/* At the end of a loop pass: answer a pending listing request. */
+static inline void mlw__conns_poll(struct mlw_shard *sh)
+{
+	if (unlikely(atomic_load_explicit(&sh->conns.req, memory_order_acquire) != sh->conns.served))
+		mlw__conns_fill(sh);
+}
+/* Telemetry threads: ask shard @p sh for a new listing (@p snap == 0) or
+ * take the one numbered @p snap again; wait up to @p timeout_ms. 0 with
+ * *snap set and the buffer held (mlw__conns_release() after reading it),
+ * or -EBUSY another reader holds it, -ETIMEDOUT the shard did not answer
+ * (stopped, not started, stuck), -ESTALE @p snap was replaced, -ENOMEM no
+ * buffer. */
+int mlw__conns_take(struct mlw_shard *sh, unsigned *snap, unsigned timeout_ms);
+void mlw__conns_release(struct mlw_shard *sh);
+
+/* telemetry.c */
+int mlw__telemetry_start(struct mlw_stack *st);
+void mlw__telemetry_stop(struct mlw_stack *st);
 
 /* shard.c */
 int mlw__shard_main(void *arg);

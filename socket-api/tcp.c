@@ -829,3 +829,30 @@ void mlw__tcp_syn_limits(const struct tcp_pcb *pcb, u16_t *mss, u32_t *wnd)
 	*mss = s != NULL ? s->user_mss : 0;
 	*wnd = s != NULL && s->rcvbuf != 0 ? mlw__rcvbuf_limit(s) : 0;
 }
+
+/* sharding/conns.c (connection listing, on the shard thread): the bytes a
+ * socket's connection holds for the application (received, not yet read)
+ * and a listener's connections waiting for accept(). False for a PCB that
+ * is not one of the socket layer's (a raw-API application's). */
+bool mlw__sock_tcp_queues(const struct tcp_pcb *pcb, uint32_t *recv_q, uint32_t *accept_q);
+bool mlw__sock_tcp_queues(const struct tcp_pcb *pcb, uint32_t *recv_q, uint32_t *accept_q)
+{
+	const struct mlw__sock *s;
+
+	if (pcb->state == LISTEN) {
+		const struct tcp_pcb_listen *l = (const struct tcp_pcb_listen *)pcb;
+
+		if (l->accept != on_accept || l->callback_arg == NULL)
+			return false;
+		s = l->callback_arg;
+		*accept_q = s->acq_n;
+		*recv_q = 0;
+		return true;
+	}
+	if (pcb->recv != on_recv || pcb->callback_arg == NULL)
+		return false;
+	s = pcb->callback_arg;
+	*recv_q = s->rx_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)s->rx_bytes;
+	*accept_q = 0;
+	return true;
+}

@@ -383,3 +383,16 @@ int mlw__udp_fionread(const struct mlw__sock *s)
 {
 	return s->dqh != NULL ? s->dqh->p->tot_len : 0;
 }
+
+/* sharding/conns.c (connection listing): the bytes of the datagrams a UDP
+ * socket holds for the application; false for a raw-API UDP PCB. */
+bool mlw__sock_udp_queue(const struct udp_pcb *pcb, uint32_t *recv_q);
+bool mlw__sock_udp_queue(const struct udp_pcb *pcb, uint32_t *recv_q)
+{
+	const struct mlw__sock *s = pcb->recv_arg;
+
+	if (pcb->recv != on_dgram || s == NULL)
+		return false;
+	*recv_q = s->dq_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)s->dq_bytes;
+	return true;
+}

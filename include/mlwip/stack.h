@@ -32,10 +32,14 @@ struct mlw_shard_stats {
 	uint64_t fwd_drops;		/**< forwards lost because the owner's ring was full */
 	uint64_t fanout;		/**< ARP/ND frames copied to the other shards */
 	uint64_t tcp_active_opens;	/**< lwIP MIB-II tcpActiveOpens */
-	uint64_t tcp_passive_opens;	/**< lwIP MIB-II tcpPassiveOpens */
+	uint64_t tcp_passive_opens;	/**< lwIP MIB-II tcpPassiveOpens: SYNs that made a
+					     PCB in SYN-RECEIVED (tcp_half_open) plus the
+					     connections valid SYN cookies made
+					     (syncookies_ok); see tcp_accepts */
 	uint64_t tcp_resets;		/**< lwIP MIB-II tcpOutRsts */
-	uint64_t tcp_retrans;		/**< lwIP MIB-II tcpRetransSegs: segments sent again
-					     (fast retransmit and timeouts) */
+	uint64_t tcp_retrans;		/**< lwIP's MIB-II tcpRetransSegs as mlwip counts it:
+					     data segments sent again, tcp_fast_retrans +
+					     tcp_rto_retrans */
 	uint64_t tcp_tw_reused;		/**< TIME-WAIT PCBs dropped so that an outgoing
 					     connection could reuse their 4-tuple (no local port
 					     was free for that remote address and port) */
@@ -95,6 +99,24 @@ struct mlw_shard_stats {
 					     reass_datagrams */
 	uint64_t lim_ooseq_drops;	/**< out-of-order queues cut at [limits] ooseq_pbufs or
 					     ooseq_bytes */
+	uint64_t tcp_accepts;		/**< connections handed to a listener's accept
+					     callback (the socket layer's accept queue, or a
+					     raw-API application's): handshakes completed on a
+					     half-open PCB, and connections made by a valid
+					     SYN cookie */
+	uint64_t tcp_half_open;		/**< SYNs that made a half-open connection (a PCB in
+					     SYN-RECEIVED, counted whether or not the
+					     handshake completes); SYN cookies make none */
+	uint64_t tcp_fast_retrans;	/**< segments retransmitted before their timeout:
+					     lwIP's fast retransmit after three duplicate
+					     ACKs, and loss recovery's (SACK/RACK, NewReno
+					     partial ACKs, loss probes;
+					     lwip-port/tcp_recovery.c) */
+	uint64_t tcp_rto_retrans;	/**< data segments sent again after a retransmission
+					     timeout: the oldest one, and the go-back-N
+					     resends that follow it in slow start */
+	uint64_t tcp_rto_timeouts;	/**< retransmission timeouts that resent something
+					     (data, or a SYN, SYN-ACK or FIN alone) */
 };
 
 /**

@@ -161,6 +161,9 @@ struct mlw_tcp_timer_stats {
 	u64_t iw_raised;	/* connections given RFC 6928's initial window */
 	u64_t node_alloc_fails;	/* no heap for a connection's timer node */
 	u64_t output_retries;	/* tcp_output() again for data stuck unsent */
+	u64_t accepts;		/* new connections handed to a listener's accept
+				   callback (TCP_EVENT_ACCEPT below), SYN cookies'
+				   included */
 };
 void mlw__tcp_timer_stats(struct mlw_tcp_timer_stats *out);
 
@@ -176,6 +179,28 @@ void mlw__tcp_timer_stats(struct mlw_tcp_timer_stats *out);
  * before tcp_priv.h would keep lwIP's macros, which the table's tests
  * would catch (its PCBs would not be found).
  */
+/*
+ * Accepted connections: lwIP hands a connection to its listener's accept
+ * callback through TCP_EVENT_ACCEPT (tcp_in.c: SYN-RECEIVED -> ESTABLISHED,
+ * also for a connection a SYN cookie made; with a NULL PCB and ERR_MEM when
+ * no PCB could be allocated). Replaced here, for the files that include
+ * this header after tcp_priv.h, by the same call preceded by a count of
+ * the calls that hand over a connection (tcp_timer.c keeps it).
+ */
+#if defined(TCP_EVENT_ACCEPT) && LWIP_CALLBACK_API
+void mlw__tcp_accepted(void);
+#undef TCP_EVENT_ACCEPT
+#define TCP_EVENT_ACCEPT(lpcb, pcb, arg, err, ret)                              \
+	do {                                                                    \
+		if ((pcb) != NULL && (err) == ERR_OK)                           \
+			mlw__tcp_accepted();                                    \
+		if ((lpcb)->accept != NULL)                                     \
+			(ret) = (lpcb)->accept((arg), (pcb), (err));            \
+		else                                                            \
+			(ret) = ERR_ARG;                                        \
+	} while (0)
+#endif
+
 #ifdef TCP_REG
 struct tcp_pcb;
 void mlw__tcp_reg(struct tcp_pcb **pcbs, struct tcp_pcb *npcb);

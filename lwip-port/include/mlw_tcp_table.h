@@ -45,6 +45,14 @@ u32_t mlw__tcp_table_tw_count(void);
 struct tcp_pcb *mlw__tcp_table_tw_oldest(void);
 /* Compact TIME-WAIT records now. */
 u32_t mlw__tcp_table_tw_records(void);
+/* Call @p fn for each compact TIME-WAIT record, oldest first, until it
+ * returns false; returns the records visited (for a listing: the caller
+ * copies what it needs, nothing may change the table meanwhile). A record
+ * a PCB stands in for at the moment is on lwIP's TIME-WAIT list instead
+ * and is skipped here. */
+typedef bool (*mlw_tcp_table_tw_fn)(void *arg, const ip_addr_t *local, u16_t lport,
+				    const ip_addr_t *remote, u16_t rport);
+u32_t mlw__tcp_table_tw_each(mlw_tcp_table_tw_fn fn, void *arg);
 
 /*
  * Whether a TIME-WAIT connection (a PCB on tcp_tw_pcbs or a compact

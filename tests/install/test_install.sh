@@ -149,6 +149,8 @@ for f in include/mlwip/stack.h include/mlwip/socket.h include/mlwip/epoll.h incl
 	share/mlwip/derive/include/lwip/tcp.h share/mlwip/derive/include/lwipopts.h; do
 	check "installed: $f" test -f "$P/$f"
 done
+check "installed: bin/mlwip-stat (executable)" test -x "$P/bin/mlwip-stat"
+check "bin/mlwip-stat --help runs" sh -c "python3 '$P/bin/mlwip-stat' --help >/dev/null"
 for f in libmlwip.a libmlwip.so libmlwip.so.0 pkgconfig/mlwip.pc pkgconfig/mlwip-static.pc \
 	cmake/mlwip/mlwipConfig.cmake cmake/mlwip/mlwipConfigVersion.cmake cmake/mlwip/MlwDerive.cmake; do
 	check "installed: $(basename "$LIBDIR")/$f" test -e "$LIBDIR/$f"
@@ -224,7 +226,7 @@ for dep in libdpdk-dev libnuma-dev libinih-dev 'librte-eal' libnuma1 libinih1 li
 done
 for f in ./usr/lib/libmlwip.so.0 ./usr/lib/libmlwip.a ./usr/include/mlwip/stack.h \
 	./usr/include/mlwip/lwip/lwip/tcp.h ./usr/lib/pkgconfig/mlwip.pc ./usr/lib/cmake/mlwip/mlwipConfig.cmake \
-	./usr/lib/cmake/mlwip/MlwDerive.cmake ./usr/share/mlwip/derive/derive.py ./usr/share/doc/mlwip/README.md; do
+	./usr/lib/cmake/mlwip/MlwDerive.cmake ./usr/share/mlwip/derive/derive.py ./usr/share/doc/mlwip/README.md ./usr/bin/mlwip-stat; do
 	check ".deb holds $f" grep -q " $f\( \|$\)" "$T/deb-contents.txt"
 done
 R=$T/root

@@ -228,7 +228,10 @@ it_stop() {
 # it_stats LOG COLUMN: print "shard value" for every shard of the stats
 # table in LOG. Columns: rx_pkts tx_pkts rx_MB tx_MB rx_drop tx_drop
 # fwd_out fwd_in fwd_drop opens accepts resets heap_in_use heap_fail
-# tw_reuse tw_drop rx_copy retrans ck_drop tw_reopen tw_rst conns time_wait.
+# tw_reuse tw_drop rx_copy retrans ck_drop tw_reopen tw_rst conns time_wait
+# half_open fast_rexmit rto_rexmit rto_timeout. accepts: connections handed
+# to the application (half_open: SYNs that made a half-open PCB); retrans =
+# fast_rexmit + rto_rexmit (data segments); rto_timeout: timeouts.
 it_stats() {
 	awk -v col="$2" '
 		/^shard +rx_pkts/ { for (i = 1; i <= NF; i++) idx[$i] = i; intable = 1; next }

@@ -102,7 +102,7 @@ static void sample(long t_ms)
 			t_ms, i, (unsigned long long)s.alloc.bytes_in_use,
 			(unsigned long long)s.alloc.objects_in_use, (unsigned long long)s.alloc.bytes_reserved,
 			(unsigned long long)s.alloc.failures, (unsigned long long)s.tcp_conns,
-			(unsigned long long)s.tcp_time_wait, (unsigned long long)s.tcp_passive_opens,
+			(unsigned long long)s.tcp_time_wait, (unsigned long long)s.tcp_accepts,
 			(unsigned long long)s.tcp_resets, (unsigned long long)s.rx_tcp_tw_syn_reopens,
 			(unsigned long long)s.rx_tcp_tw_rst_kills, (unsigned long long)s.rx_drops,
 			(unsigned long long)s.tx_drops, (unsigned long long)s.fwd_drops, in_use, avail, rss,

@@ -457,6 +457,10 @@ static void test_counted(void **state)
 	assert_int_equal(res.st.syncookies_sent, res.sc.sent);
 	assert_int_equal(res.st.syncookies_ok, res.sc.ok);
 	assert_int_equal(res.st.syncookies_failed, res.sc.failed);
+	/* A connection a cookie made is accepted, never half-open: the
+	 * half-open ones are the spoofed SYNs that got a PCB. */
+	assert_int_equal(res.st.tcp_accepts, res.sc.ok);
+	assert_int_equal(res.st.tcp_half_open, HALF_OPEN);
 }
 
 static void test_off_drops(void **state)
