@@ -236,6 +236,8 @@ static const char *idle_name(enum mlw_idle_policy p)
 		return "backoff";
 	case MLW_IDLE_SLEEP:
 		return "sleep";
+	case MLW_IDLE_INTERRUPT:
+		return "interrupt";
 	}
 	return "?";
 }
