@@ -11,7 +11,9 @@ function(mlw_add_test)
     add_executable(${T_NAME} ${T_SOURCES})
     target_link_libraries(${T_NAME} PRIVATE ${T_LIBS})
     if(NOT T_COMMAND)
-      set(T_COMMAND $<TARGET_FILE:${T_NAME}>)
+      # The target's name, not its file: ctest then runs it under
+      # CMAKE_CROSSCOMPILING_EMULATOR in a cross build (qemu-user).
+      set(T_COMMAND ${T_NAME})
     endif()
   endif()
   add_test(NAME ${T_NAME} COMMAND ${T_COMMAND})

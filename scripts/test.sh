@@ -3,13 +3,16 @@
 # variants: plain, ThreadSanitizer and AddressSanitizer+UBSan on the default
 # lwIP (2.2.1), and plain on lwIP 2.1.3; then a bounded smoke run of the
 # libFuzzer harnesses (scripts/fuzz.sh --smoke: 15 s each, about 1.5-2.5 min
-# with its incremental build). Exits non-zero if any test fails.
-# Usage: scripts/test.sh [plain|thread|address|plain-2.1.3|fuzz ...]
+# with its incremental build); then the cross step: scripts/cross.sh arm64
+# and armhf (the DPDK-free parts cross-built with Debian's toolchains, their
+# tests under qemu-user; bounded by MLW_CROSS_TIMEOUT seconds per
+# architecture, default 900). Exits non-zero if any test fails.
+# Usage: scripts/test.sh [plain|thread|address|plain-2.1.3|fuzz|cross ...]
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 
-variants=${*:-plain thread address plain-2.1.3 fuzz}
+variants=${*:-plain thread address plain-2.1.3 fuzz cross}
 # it_capture.sh leaves a part of its capture here: seeds for the fuzz step.
 export MLW_FUZZ_CAPTURES="$PWD/build/captures"
 jobs=$(nproc)
@@ -24,12 +27,22 @@ for v in $variants; do
 		[ "$rc" = 0 ] || [ "$rc" = 77 ] || status=1
 		continue
 	fi
+	if [ "$v" = cross ]; then
+		# Own builds (build/cross-ARCH); a hang under emulation ends at the bound.
+		for arch in arm64 armhf; do
+			rc=0
+			timeout -k 10 "${MLW_CROSS_TIMEOUT:-900}" scripts/cross.sh "$arch" || rc=$?
+			[ "$rc" = 124 ] && echo "test.sh: cross $arch stopped after ${MLW_CROSS_TIMEOUT:-900} s" >&2
+			[ "$rc" = 0 ] || status=1
+		done
+		continue
+	fi
 	case $v in
 	plain)   san="" ;;
 	thread)  san=thread ;;
 	address) san=address ;;
 	plain-2.1.3) san=""; lwip=2.1.3 ;;
-	*) echo "test.sh: unknown variant '$v' (plain, thread, address, plain-2.1.3, fuzz)" >&2; exit 2 ;;
+	*) echo "test.sh: unknown variant '$v' (plain, thread, address, plain-2.1.3, fuzz, cross)" >&2; exit 2 ;;
 	esac
 	echo "=== mlwip: $v build (lwIP $lwip)"
 	mkdir -p build

@@ -52,6 +52,9 @@ struct mlw__alloc_free {
 struct mlw__alloc_arena {
 	struct mlw__alloc_arena *next;
 	size_t size;
+#if UINTPTR_MAX == UINT32_MAX
+	uint32_t pad[2];	/* 32-bit targets (armhf): keep blocks 16-byte aligned */
+#endif
 };
 
 /* Start of every huge block's mapping (above MLW_ALLOC_MAX_CLASS), in

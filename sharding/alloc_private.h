@@ -56,6 +56,9 @@ struct mlw__heap;
  */
 struct mlw__alloc_hdr {
 	struct mlw__heap *owner;
+#if UINTPTR_MAX == UINT32_MAX
+	uint32_t pad;	/* 32-bit targets (armhf): keep the header 16 bytes */
+#endif
 	uint32_t size;
 	uint16_t cls;
 	uint16_t state;

@@ -63,9 +63,10 @@ static bool rx_ready(const struct mlw__sock *s)
 
 bool mlw__user_range_ok(const void *p, size_t len)
 {
-	uintptr_t a = (uintptr_t)p;
+	/* In 64 bits: on a 32-bit target len cannot exceed the top by itself. */
+	uint64_t a = (uintptr_t)p, n = len;
 
-	return len <= MLW__USER_TOP && a <= MLW__USER_TOP - len;
+	return n <= MLW__USER_TOP && a <= MLW__USER_TOP - n;
 }
 
 /* Copy up to @p len bytes out of the queue, starting @p skip bytes in

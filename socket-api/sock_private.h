@@ -190,10 +190,20 @@ int mlw__shard_idle(uint64_t deadline_ns);
 uint64_t mlw__deadline(uint64_t timeo_us);
 int mlw__wait_once(unsigned *idle, uint64_t deadline);
 
-/* io.c: the buffer checks Linux makes. The end of user space on x86-64
- * with 4-level page tables (TASK_SIZE_MAX): a range reaching past it is
- * EFAULT (access_ok), a NULL buffer faults only when written or read. */
+/* io.c: the buffer checks Linux makes. The end of user space (a range
+ * reaching past it is EFAULT, as access_ok() has it; a NULL buffer faults
+ * only when written or read): on x86-64 with 4-level page tables
+ * TASK_SIZE_MAX; on arm64 TASK_SIZE with 48-bit addresses, where a
+ * process's stack and mappings lie above x86-64's end; on 32-bit targets
+ * (where it depends on the kernel's split) only the top of the address
+ * range, so a range must just not wrap. */
+#if defined(__x86_64__)
 #define MLW__USER_TOP 0x00007ffffffff000ull
+#elif defined(__aarch64__)
+#define MLW__USER_TOP 0x0001000000000000ull
+#else
+#define MLW__USER_TOP ((uint64_t)UINTPTR_MAX)
+#endif
 /* Linux's MAX_RW_COUNT: what one read or write moves at most. */
 #define MLW__MAX_RW_COUNT ((size_t)(INT_MAX & ~4095))
 bool mlw__user_range_ok(const void *p, size_t len);

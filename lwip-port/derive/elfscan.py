@@ -46,6 +46,17 @@ def symbols(obj):
     return out
 
 
+# ARM and AArch64 objects carry mapping symbols ($a, $t, $d, $x, optionally
+# followed by '.' and anything): local, untyped labels that mark where code
+# or data starts in a section (ELF for the Arm Architecture, "Mapping
+# symbols"). They name no variable; a variable beside one has its own symbol.
+MAPPING_SYMBOL = re.compile(r"^\$[adtx](\..*)?$")
+
+
+def is_mapping_symbol(sym):
+    return sym["type"] == "NOTYPE" and MAPPING_SYMBOL.match(sym["name"]) is not None
+
+
 def is_shared_section(name, flags):
     """True if a section holds mutable data shared by all threads."""
     if "W" not in flags or "T" in flags:     # read-only, or TLS (.tdata/.tbss)
@@ -66,7 +77,7 @@ def shared_data(obj):
     secs = sections(obj)
     found, covered = [], set()
     for s in symbols(obj):
-        if s["type"] not in ("OBJECT", "NOTYPE") or not s["name"]:
+        if s["type"] not in ("OBJECT", "NOTYPE") or not s["name"] or is_mapping_symbol(s):
             continue
         if s["ndx"] == "COM":
             found.append((s["name"], s["bind"], "COMMON", s["size"]))
