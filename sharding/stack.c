@@ -1,5 +1,7 @@
 /* stack.c - create a stack (EAL, ports, per-shard pools and rings), run its shards on their cores, stop, stats. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +33,34 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
+	return rc;
+}
+
+/*
+ * rte_eal_init() with the process's asynchronous signals blocked, so that
+ * the threads it starts (the shards' lcores, DPDK's interrupt, multi-process
+ * and telemetry threads) inherit a mask without them and a SIGTERM or
+ * SIGINT goes to the program's own threads. Otherwise the kernel may pick a
+ * DPDK thread: its blocking call returns EINTR, and the telemetry thread
+ * then logs "Error with accept, telemetry thread quitting" and exits, racing
+ * with the log stream rte_eal_cleanup() closes (ThreadSanitizer saw it at a
+ * stop in it_idle). The caller's own mask is back when this returns.
+ */
+static int eal_init_quiet(int argc, char **argv)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+				    SIGCHLD, SIGPIPE, SIGWINCH };
+	sigset_t block, old;
+	int rc, e;
+
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&block, sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = rte_eal_init(argc, argv);
+	e = rte_errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rte_errno = e;
 	return rc;
 }
 
@@ -211,7 +241,7 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 		free(p);
 		return rc;
 	}
-	if (rte_eal_init(p->eal.argc, p->eal.argv) < 0) {
+	if (eal_init_quiet(p->eal.argc, p->eal.argv) < 0) {
 		rc = rte_errno == EALREADY ? -EALREADY : -EIO;
 		fail(err, errlen, rc, "DPDK EAL initialisation failed: %s", rte_strerror(rte_errno));
 		free(p);
