@@ -101,25 +101,13 @@ sleep 1
 idle_cpu "no connection"
 # 1b, 2: one connection held open, idle, across the measurement.
 cat >"$IT_TMP/hold.py" <<'PY'
-import os, socket, sys, threading, time
+import os, socket, sys, time
+from it_echo import echo
 s = socket.create_connection((sys.argv[1], 7007), timeout=30)
-def echo(data):
-    got = bytearray()
-    def reader():
-        while len(got) < len(data):
-            b = s.recv(1 << 16)
-            if not b:
-                break
-            got.extend(b)
-    t = threading.Thread(target=reader)
-    t.start()
-    s.sendall(data)
-    t.join(30)
-    return bytes(got) == data
 data = os.urandom(1 << 20)
-print("held: first echo %s" % echo(data), flush=True)
+print("held: first echo %s" % echo(s, data), flush=True)
 time.sleep(7)
-ok = echo(data[::-1])
+ok = echo(s, data[::-1])
 print("after 7 s idle: echo %s" % ok, flush=True)
 s.close()
 sys.exit(0 if ok else 1)
@@ -141,22 +129,10 @@ cat "$IT_TMP/hold.log"
 # 2-4: a Linux client in the namespace.
 cat >"$IT_TMP/client.py" <<'PY'
 import os, socket, subprocess, sys, threading, time
+from it_echo import echo, echo_small
 addr, tap, wake_max = sys.argv[1], sys.argv[2], float(sys.argv[3])
 PORT = 7007
 
-def echo(s, data):
-    got = bytearray()
-    def reader():
-        while len(got) < len(data):
-            b = s.recv(1 << 16)
-            if not b:
-                break
-            got.extend(b)
-    t = threading.Thread(target=reader)
-    t.start()
-    s.sendall(data)
-    t.join(60)
-    return bytes(got) == data
 
 fails = 0
 # New connections, each after 300 ms without any.
@@ -166,20 +142,14 @@ for i in range(24):
     time.sleep(0.3)
     t0 = time.monotonic()
     s = socket.create_connection((addr, PORT), timeout=5)
-    s.sendall(b"x" * 1000)
-    got = b""
-    while len(got) < 1000:
-        b = s.recv(4096)
-        if not b:
-            break
-        got += b
+    whole = echo_small(s, 1000)
     dt = (time.monotonic() - t0) * 1000
     worst = max(worst, dt)
     times.append(dt)
     print("wake %2d: local port %d connect+echo %.2f ms" % (i, s.getsockname()[1], dt), flush=True)
     s.close()
-    if got != b"x" * 1000:
-        print("FAIL: connection %d echoed %d bytes" % (i, len(got)))
+    if not whole:
+        print("FAIL: connection %d did not echo 1000 bytes" % i)
         fails += 1
 times.sort()
 print("wake connect+echo: median %.2f ms, worst %.2f ms" % (times[len(times) // 2], worst))
@@ -197,7 +167,7 @@ def flap():
 f = threading.Thread(target=flap)
 f.start()
 t0 = time.monotonic()
-ok3 = echo(s, big)
+ok3 = echo(s, big, 60)
 f.join()
 print("link flap: 16 MiB echo %s in %.2f s" % (ok3, time.monotonic() - t0))
 if not ok3:

@@ -26,21 +26,9 @@ it_wait_log "$IT_TMP/server.log" "shard 0: echo listening" 5 "$SPID"
 it_wait_ping "$NS_P" 10.93.0.2 15
 
 cat >"$IT_TMP/client.py" <<'PY'
-import os, socket, sys, threading, time
+import os, socket, sys, time
+from it_echo import echo
 addr = sys.argv[1]
-def echo(s, data):
-    got = bytearray()
-    def reader():
-        while len(got) < len(data):
-            b = s.recv(1 << 16)
-            if not b:
-                break
-            got.extend(b)
-    t = threading.Thread(target=reader)
-    t.start()
-    s.sendall(data)
-    t.join(30)
-    return bytes(got) == data
 ok = 0
 socks = [socket.create_connection((addr, 7007), timeout=30) for _ in range(4)]
 for i, s in enumerate(socks):

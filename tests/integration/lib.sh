@@ -13,6 +13,8 @@ IT_TMP=$(mktemp -d "/tmp/${IT_NAME}.XXXXXX")
 IT_PREFIXES=""
 
 it_log() { echo "[$IT_NAME] $*"; }
+# The tests' Python clients import their shared checks (it_echo.py) from here.
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 # glibc writes fatal errors (heap corruption, stack smashing) to /dev/tty
 # unless told otherwise: send them to the log.
 export LIBC_FATAL_STDERR_=1

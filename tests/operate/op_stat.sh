@@ -39,19 +39,14 @@ stat --json >"$IT_TMP/before.json" || it_fail "mlwip-stat --json failed (exit $?
 
 cat >"$IT_TMP/client.py" <<'EOF'
 import json, os, socket, sys, time
+from it_echo import echo_small
 addr, short, hold, ready, release = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 done = 0
 for i in range(short):
     s = socket.create_connection((addr, 7007), timeout=10)
-    s.sendall(b"x" * 1000)
-    got = b""
-    while len(got) < 1000:
-        b = s.recv(4096)
-        if not b:
-            break
-        got += b
+    ok = echo_small(s, 1000)
     s.close()
-    done += got == b"x" * 1000
+    done += ok
 held = []
 for i in range(hold):
     s = socket.create_connection((addr, 7007), timeout=10)
