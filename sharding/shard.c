@@ -130,10 +130,30 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 }
 
 /* @p to: the shards a frame was put on the ring of, for wake_owners(). */
+/* Put @p m on the ring to shard @p owner, counted per ring (sent,
+ * dropped, the fullest it was). False if the ring was full: the caller
+ * frees @p m. */
+static bool ring_put(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
+{
+	struct mlw__ring_counts *rc = &sh->ring[owner];
+	struct rte_ring *r = sh->outbox[owner];
+	unsigned room;
+
+	MLW_TSAN_RELEASE(r);
+	if (rte_ring_sp_enqueue_bulk(r, (void **)&m, 1, &room) == 0) {
+		rc->dropped++;
+		return false;
+	}
+	rc->sent++;
+	/* room: free slots after this frame went on. */
+	if (unlikely(rte_ring_get_capacity(r) - room > rc->peak))
+		rc->peak = rte_ring_get_capacity(r) - room;
+	return true;
+}
+
 static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m, uint64_t *to)
 {
-	MLW_TSAN_RELEASE(sh->outbox[owner]);
-	if (rte_ring_sp_enqueue(sh->outbox[owner], m) != 0) {
+	if (!ring_put(sh, owner, m)) {
 		rte_pktmbuf_free(m);
 		sh->stats.fwd_drops++;
 		return;
@@ -154,8 +174,7 @@ static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m, uint64_t *to)
 			sh->stats.fwd_drops++;
 			continue;
 		}
-		MLW_TSAN_RELEASE(sh->outbox[s]);
-		if (rte_ring_sp_enqueue(sh->outbox[s], c) != 0) {
+		if (!ring_put(sh, s, c)) {
 			rte_pktmbuf_free(c);
 			sh->stats.fwd_drops++;
 			continue;
@@ -508,6 +527,11 @@ void mlw__shard_publish(struct mlw_shard *sh)
 	RTE_BUILD_BUG_ON(sizeof(struct mlw_shard_stats) % sizeof(uint64_t) != 0);
 	for (size_t i = 0; i < sizeof(sh->stats) / sizeof(uint64_t); i++)
 		atomic_store_explicit(&sh->pub.v[i], src[i], memory_order_relaxed);
+	for (unsigned d = 0; d < sh->stack->p.nshards; d++) {
+		atomic_store_explicit(&sh->pub.ring_sent[d], sh->ring[d].sent, memory_order_relaxed);
+		atomic_store_explicit(&sh->pub.ring_dropped[d], sh->ring[d].dropped, memory_order_relaxed);
+		atomic_store_explicit(&sh->pub.ring_peak[d], sh->ring[d].peak, memory_order_relaxed);
+	}
 }
 
 /* One pass of the run loop, without the idle policy: timers (settled,

@@ -376,6 +376,42 @@ int mlw_stack_stats(const struct mlw_stack *st, unsigned shard, struct mlw_shard
 	return 0;
 }
 
+int mlw_stack_ring_stats(const struct mlw_stack *st, unsigned from, unsigned to, struct mlw_ring_stats *out)
+{
+	const struct mlw__published *pub;
+
+	if (st == NULL || out == NULL || from >= st->p.nshards || to >= st->p.nshards || from == to ||
+	    st->shards[from] == NULL || st->shards[from]->outbox[to] == NULL)
+		return -EINVAL;
+	pub = &st->shards[from]->pub;
+	out->sent = atomic_load_explicit(&pub->ring_sent[to], memory_order_relaxed);
+	out->dropped = atomic_load_explicit(&pub->ring_dropped[to], memory_order_relaxed);
+	out->peak = atomic_load_explicit(&pub->ring_peak[to], memory_order_relaxed);
+	out->size = rte_ring_get_capacity(st->shards[from]->outbox[to]);
+	return 0;
+}
+
+/* The rings that carried frames, one line each: "0->1". */
+static void print_rings(const struct mlw_stack *st, FILE *f)
+{
+	bool header = false;
+
+	for (unsigned a = 0; a < st->p.nshards; a++)
+		for (unsigned b = 0; b < st->p.nshards; b++) {
+			struct mlw_ring_stats r;
+			char name[24];
+
+			if (mlw_stack_ring_stats(st, a, b, &r) != 0 || (r.sent == 0 && r.dropped == 0))
+				continue;
+			if (!header)
+				fprintf(f, "%-9s %12s %10s %7s %7s\n", "ring", "sent", "dropped", "peak", "size");
+			header = true;
+			snprintf(name, sizeof(name), "%u->%u", a, b);
+			fprintf(f, "%-9s %12llu %10llu %7u %7u\n", name, (unsigned long long)r.sent,
+				(unsigned long long)r.dropped, r.peak, r.size);
+		}
+}
+
 void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 {
 	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %8s %7s %7s %7s %12s %9s %9s %9s %9s %9s %8s %9s %8s %9s %9s %9s %10s %10s %11s\n", "shard",
@@ -419,6 +455,10 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 			(unsigned long long)s.lim_nd6_queue_drops, (unsigned long long)s.lim_arp_queue_drops,
 			(unsigned long long)s.lim_reass_drops, (unsigned long long)s.lim_ooseq_drops);
 	}
+	/* Inter-shard rings: only those that carried (or dropped) a frame;
+	 * rows named "A->B", so the tables above stop at the header. */
+	if (st != NULL)
+		print_rings(st, f);
 	/* One line per port, from the port's own counters (rte_eth_stats_get):
 	 * what it carried, and what it lost before any shard saw it (no room:
 	 * rx_missed; no mbuf to receive into: rx_nombuf). Rows are named

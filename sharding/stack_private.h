@@ -68,6 +68,17 @@ struct mlw__stack_params {
  * the shard's hot fields. */
 struct mlw__published {
 	_Alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t v[sizeof(struct mlw_shard_stats) / sizeof(uint64_t)];
+	/* Per outbox ring (index: the receiving shard): struct mlw_ring_stats. */
+	_Alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t ring_sent[MLW_MAX_SHARDS_INTERNAL];
+	_Atomic uint64_t ring_dropped[MLW_MAX_SHARDS_INTERNAL];
+	_Atomic uint32_t ring_peak[MLW_MAX_SHARDS_INTERNAL];
+};
+
+/* The sender's own counters of its outbox[d] (shard.c forward, fan_out):
+ * written by the sending shard only, published with the stats. */
+struct mlw__ring_counts {
+	uint64_t sent, dropped;
+	uint32_t peak;
 };
 
 /* conns.c: one connection (or listener, UDP socket, TIME-WAIT record) of
@@ -120,6 +131,7 @@ struct mlw_shard {
 	struct mlw_netif_state nst[MLW_MAX_PORTS_INTERNAL];
 	struct netif netif[MLW_MAX_PORTS_INTERNAL];
 	struct mlw_shard_stats stats;	/* written by the shard only */
+	struct mlw__ring_counts ring[MLW_MAX_SHARDS_INTERNAL];	/* per outbox, by the shard only */
 	uint64_t tsc_hz, timer_tsc, last_publish_tsc;
 	uint64_t tw_tsc;		/* last TIME-WAIT trim (timewait.c) */
 	/* connect.c: RFC 6056 algorithm 4 (double-hash port selection): a

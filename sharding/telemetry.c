@@ -227,6 +227,66 @@ static int cmd_shard(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* /mlwip/rings[,FROM]: the inter-shard rings that carried or dropped a
+ * frame (all senders, or shard FROM's), as arrays of equal length. */
+static int cmd_rings(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const names[] = { "from", "to", "sent", "dropped", "peak", "size" };
+	struct mlw_stack *st = the_stack();
+	struct rte_tel_data *a[6];
+	const char *p = params ? params : "";
+	unsigned lo = 0, hi, n = 0;
+
+	(void)cmd;
+	if (st == NULL)
+		return tel_error(d, "no stack");
+	hi = st->p.nshards;
+	if (*p != '\0') {
+		long from = parse_num(&p);
+
+		if (from < 0 || (unsigned long)from >= st->p.nshards)
+			return tel_error(d, "usage: /mlwip/rings[,FROM] with FROM in 0..%u", st->p.nshards - 1);
+		lo = (unsigned)from;
+		hi = lo + 1;
+	}
+	for (unsigned x = lo; x < hi; x++)
+		for (unsigned y = 0; y < st->p.nshards; y++) {
+			struct mlw_ring_stats r;
+
+			if (mlw_stack_ring_stats(st, x, y, &r) == 0 && (r.sent != 0 || r.dropped != 0))
+				n++;
+		}
+	/* Six numbers of at most 20 digits per ring. */
+	if ((size_t)n * 6 * 21 + 128 > TEL_REPLY_MAX)
+		return tel_error(d, "%u rings do not fit one reply: ask /mlwip/rings,FROM for each shard", n);
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < 6; i++) {
+		a[i] = rte_tel_data_alloc();
+		if (a[i] == NULL) {
+			while (i-- > 0)
+				rte_tel_data_free(a[i]);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(a[i], RTE_TEL_U64_VAL);
+	}
+	for (unsigned x = lo; x < hi; x++)
+		for (unsigned y = 0; y < st->p.nshards; y++) {
+			struct mlw_ring_stats r;
+
+			if (mlw_stack_ring_stats(st, x, y, &r) != 0 || (r.sent == 0 && r.dropped == 0))
+				continue;
+			rte_tel_data_add_array_u64(a[0], x);
+			rte_tel_data_add_array_u64(a[1], y);
+			rte_tel_data_add_array_u64(a[2], r.sent);
+			rte_tel_data_add_array_u64(a[3], r.dropped);
+			rte_tel_data_add_array_u64(a[4], r.peak);
+			rte_tel_data_add_array_u64(a[5], r.size);
+		}
+	for (unsigned i = 0; i < 6; i++)
+		rte_tel_data_add_dict_container(d, names[i], a[i], 0);
+	return 0;
+}
+
 static const char *idle_name(enum mlw_idle_policy p)
 {
 	switch (p) {
@@ -631,6 +691,8 @@ int mlw__telemetry_start(struct mlw_stack *st)
 		{ "/mlwip/config", cmd_config, "mlwip: shards, cores, ports, addresses, [stack] values. No parameters" },
 		{ "/mlwip/stats", cmd_stats, "mlwip: every counter, an array of per-shard values each. No parameters" },
 		{ "/mlwip/shard", cmd_shard, "mlwip: every counter of one shard. Parameter: shard" },
+		{ "/mlwip/rings", cmd_rings,
+		  "mlwip: inter-shard rings that carried frames: from, to, sent, dropped, peak, size. Parameter: FROM (optional)" },
 		{ "/mlwip/ports", cmd_ports, "mlwip: per-port counters, an array of per-port values each. No parameters" },
 		{ "/mlwip/port", cmd_port, "mlwip: one port's counters and xstats. Parameter: port (0..nports-1)" },
 		{ "/mlwip/conns", cmd_conns,

@@ -262,7 +262,27 @@ MLW_EXPORT unsigned mlw_stack_nshards(const struct mlw_stack *st);
 MLW_EXPORT int mlw_stack_stats(const struct mlw_stack *st, unsigned shard,
 			       struct mlw_shard_stats *out);
 
-/** Print every shard's counters as a table. */
+/** Counters of one inter-shard ring: the frames shard @c from received
+ * that shard @c to owns (or ARP/ND copies for it), written by @c from. */
+struct mlw_ring_stats {
+	uint64_t sent;			/**< frames put on the ring */
+	uint64_t dropped;		/**< frames lost because the ring was full */
+	uint32_t peak;			/**< most frames waiting on it at once, seen at a
+					     send (how close it came to dropping) */
+	uint32_t size;			/**< frames it holds ([stack] ring_size) */
+};
+
+/**
+ * Copy the last published counters of the ring from shard @p from to shard
+ * @p to (published with the shard counters, about every 100 ms).
+ * @return 0, or -EINVAL for NULL pointers, a shard out of range or
+ *   @p from == @p to (a shard has no ring to itself).
+ */
+MLW_EXPORT int mlw_stack_ring_stats(const struct mlw_stack *st, unsigned from, unsigned to,
+				    struct mlw_ring_stats *out);
+
+/** Print every shard's counters as a table, then the tables of lwIP's
+ * queue limits and of the inter-shard rings that carried frames. */
 MLW_EXPORT void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f);
 
 /**

@@ -97,4 +97,5 @@ done < <(it_stats "$IT_TMP/server.log" accepts)
 [ "$(it_stats "$IT_TMP/server.log" accepts | wc -l)" -eq 2 ] || it_fail "expected 2 shards in the stats"
 it_log "accepts per shard: $(it_stats "$IT_TMP/server.log" accepts | awk '{ printf "%s=%s ", $1, $2 }')"
 it_log "forwarded (fwd_out) per shard: $(it_stats "$IT_TMP/server.log" fwd_out | awk '{ printf "%s=%s ", $1, $2 }')"
+it_check_rings "$IT_TMP/server.log"
 it_log "PASS: iperf -P 1 $P1 Gbit/s, -P 4 $P4 Gbit/s"

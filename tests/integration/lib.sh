@@ -246,6 +246,29 @@ it_stats_sum() {
 	it_stats "$1" "$2" | awk '{ s += $2 } END { print s + 0 }'
 }
 
+# it_check_rings LOG: the ring table (mlw_stack_print_stats) agrees with
+# the shard table: for each shard A, its rings A->* carried at least its
+# fwd_out (plus its ARP/ND copies, not in the table), dropped exactly its
+# fwd_drop, and no
+# ring's peak exceeds its size. Prints the ring table.
+it_check_rings() {
+	local log=$1 out
+	out=$(awk '
+		/^shard +rx_pkts/ { for (i = 1; i <= NF; i++) idx[$i] = i; t = 1; next }
+		t && $1 ~ /^[0-9]+$/ && NF >= 13 { want[$1] = $(idx["fwd_out"]); drop[$1] = $(idx["fwd_drop"]); n++; next }
+		t { t = 0 }
+		/^ring +sent +dropped/ { r = 1; next }
+		r && $1 ~ /^[0-9]+->[0-9]+$/ { split($1, ab, "->"); sent[ab[1]] += $2; dropped[ab[1]] += $3
+			if ($4 > $5) print "ring " $1 ": peak " $4 " above size " $5; next }
+		r { r = 0 }
+		END { for (s in want) {
+			if (sent[s] + 0 < want[s]) print "shard " s ": rings carried " sent[s] + 0 ", fwd_out is " want[s]
+			if (dropped[s] + 0 != drop[s]) print "shard " s ": rings dropped " dropped[s] + 0 ", fwd_drop is " drop[s] }
+			if (n == 0) print "no shard table" }' "$log")
+	grep -E "^ring +sent|^[0-9]+->[0-9]+ " "$log" | sed "s/^/[$IT_NAME] /"
+	[ -z "$out" ] || it_fail "ring table: $out"
+}
+
 # it_port_stats LOG COLUMN: print "portN value" for every port of the port
 # table in LOG (under the shard table). Columns: driver rx_pkts tx_pkts
 # rx_bytes tx_bytes rx_missed rx_nombuf rx_errors tx_errors. A port without

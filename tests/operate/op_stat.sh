@@ -79,6 +79,10 @@ stat conns --json >"$IT_TMP/conns.json" || it_fail "mlwip-stat conns --json fail
 stat conns >"$IT_TMP/conns.txt" || it_fail "mlwip-stat conns failed (exit $?)"
 cat "$IT_TMP/conns.txt"
 stat --json >"$IT_TMP/after.json" || it_fail "mlwip-stat --json failed (exit $?)"
+# Read after the counters: the rings are published with them, so they
+# carried at least the frames after.json counts as forwarded and copied.
+stat rings --json >"$IT_TMP/rings.json" || it_fail "mlwip-stat rings --json failed (exit $?)"
+stat rings || it_fail "mlwip-stat rings failed (exit $?)"
 # Debian's client (dpdk-dev) against the same socket.
 if command -v dpdk-telemetry.py >/dev/null; then
 	printf '/mlwip/stats\n/mlwip/conns\n' | timeout 20 dpdk-telemetry.py -f "$PREFIX" >"$IT_TMP/dpdk_tel.out" 2>&1 ||
@@ -143,6 +147,24 @@ for p in client["held_ports"]:
     if not c["socket"]:
         bad.append(f"client port {p}: not the socket layer's")
 print(f"held connections listed: {sum(len(listed.get(p, [])) for p in client['held_ports'])} of {hold}")
+# Inter-shard rings: the peer's ARP requests reach both shards, so at least
+# one ring carried frames; per sending shard, what its rings carried and
+# dropped covers its fwd_out + fanout and equals its fwd_drops.
+rings = json.load(open(tmp + "/rings.json"))["rings"]
+print(f"rings: {rings}")
+if not rings:
+    bad.append("mlwip-stat rings: no ring carried a frame")
+for s in range(2):
+    mine = [r for r in rings if r["from"] == s]
+    sent = sum(r["sent"] for r in mine)
+    want = after["shards"][s]["fwd_out"] + after["shards"][s]["fanout"]
+    if sent < want:
+        bad.append(f"shard {s}: rings carried {sent}, fwd_out + fanout is {want}")
+    if sum(r["dropped"] for r in mine) < after["shards"][s]["fwd_drops"]:
+        bad.append(f"shard {s}: rings dropped fewer than fwd_drops")
+    for r in mine:
+        if r["to"] == s or not 0 < r["size"] or r["peak"] > r["size"]:
+            bad.append(f"ring {r}")
 if dpdk_tel:
     out = open(tmp + "/dpdk_tel.out").read()
     i = out.find('{"/mlwip/stats"')
