@@ -4,7 +4,7 @@
 # Usage: scripts/cross.sh arm64|armhf
 #   arm64: aarch64-linux-gnu; armhf: arm-linux-gnueabihf (32-bit ARMv7).
 # Builds build/cross-ARCH with -DMLW_WITH_DPDK=OFF (the lwIP derivation and
-# mlwip_lwip, the allocator, flow and config libraries, tests/unit but
+# mlwip_lwip, the allocator, flow, config and runtime libraries, tests/unit but
 # test_steer, tests/instances, lwIP's unit suite, tests/derive, the
 # shared-nothing checks; see the configure message) and runs ctest there,
 # every target program under qemu. Exits non-zero if a test fails.
@@ -36,7 +36,7 @@ reason_test_instances_long="96 MiB per endpoint: ~9 min under qemu; test_instanc
 reason_lwip_unit_suite_pristine="pristine reference run, compared in the native builds; not built here"
 # What the other tests need (the DPDK-free tree also has mlw_instances_demo
 # and mlw_impair_link, which no test runs here).
-targets="test_alloc test_flow test_config test_chksum test_siphash test_instances
+targets="test_alloc test_flow test_config test_chksum test_siphash test_runtime test_frame_pool test_instances
 lwip_unittests test_derive test_impair_link mlwip_lwip mlwip_alloc mlwip_flow
 mlwip_config mlwip_app_lwiperf mlwip_app_httpd derive_fixture_lib derive_fixture_app
 mlwip_afpacket_netif test_afpacket"

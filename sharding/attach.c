@@ -15,10 +15,6 @@
 #include <errno.h>
 #include <stdbool.h>
 
-#include <rte_launch.h>
-#include <rte_interrupts.h>
-#include <rte_lcore.h>
-
 #include "stack_private.h"
 #include "tsan_private.h"
 
@@ -29,8 +25,9 @@ static int attach(struct mlw_stack *st, bool launch, mlw_shard_init_fn init, mlw
 
 	if (st == NULL)
 		return -EINVAL;
-	/* Shard 0 is the EAL's main lcore: the thread that created the stack. */
-	if (rte_lcore_id() != 0)
+	/* Shard 0 is the main thread (DPDK: the EAL's main lcore, the thread
+	 * that created the stack). */
+	if (!mlw__rt_is_main())
 		return -EINVAL;
 	if (atomic_exchange(&st->ran, 1))
 		return -EALREADY;
@@ -38,7 +35,7 @@ static int attach(struct mlw_stack *st, bool launch, mlw_shard_init_fn init, mlw
 	st->fini = fini;
 	st->init_arg = arg;
 	if (launch && (rc = mlw__stack_launch_others(st, true)) != 0) {
-		rte_eal_mp_wait_lcore();
+		mlw__rt_wait(&st->threads);
 		return rc;
 	}
 	atomic_store(&st->shards[0]->claimed, true);
@@ -46,7 +43,7 @@ static int attach(struct mlw_stack *st, bool launch, mlw_shard_init_fn init, mlw
 	if (rc != 0) {
 		mlw_stack_stop(st);
 		mlw__shard_detach(st->shards[0]);
-		rte_eal_mp_wait_lcore();
+		mlw__rt_wait(&st->threads);
 		return rc;
 	}
 	return 0;
@@ -70,7 +67,7 @@ int mlw_stack_attach_shard(struct mlw_stack *st, unsigned shard)
 		return -EINVAL;
 	/* An EAL lcore has its own role (shard i of a launched stack, or the
 	 * application's work); DPDK's interrupt thread serves every port. */
-	if (rte_lcore_id() != LCORE_ID_ANY || rte_thread_is_intr() || mlw_shard_id() >= 0)
+	if (mlw__rt_is_platform_thread() || mlw_shard_id() >= 0)
 		return -EPERM;
 	sh = st->shards[shard];
 	if (atomic_exchange(&sh->claimed, true))
@@ -92,11 +89,11 @@ int mlw_stack_detach_shard(struct mlw_stack *st)
 
 int mlw_stack_detach(struct mlw_stack *st)
 {
-	if (st == NULL || mlw_shard_id() != 0 || rte_lcore_id() != 0)
+	if (st == NULL || mlw_shard_id() != 0 || !mlw__rt_is_main())
 		return -EINVAL;
 	mlw_stack_stop(st);
 	mlw__shard_detach(st->shards[0]);
-	rte_eal_mp_wait_lcore();
+	mlw__rt_wait(&st->threads);
 	MLW_TSAN_ACQUIRE(st);
 	return atomic_load(&st->init_rc);
 }

@@ -22,9 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <rte_cycles.h>
-#include <rte_malloc.h>
-#include <rte_pause.h>
 
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
@@ -41,14 +38,13 @@ bool mlw__sock_udp_queue(const struct udp_pcb *pcb, uint32_t *recv_q);
 
 int mlw__conns_alloc(struct mlw_shard *sh)
 {
-	sh->conns.e = rte_zmalloc_socket("mlw_conns", sizeof(struct mlw__conn) * MLW_CONNS_MAX,
-					 RTE_CACHE_LINE_SIZE, sh->node);
+	sh->conns.e = mlw__rt_zalloc(sizeof(struct mlw__conn) * MLW_CONNS_MAX, sh->node);
 	return sh->conns.e != NULL ? 0 : -ENOMEM;
 }
 
 void mlw__conns_free(struct mlw_shard *sh)
 {
-	rte_free(sh->conns.e);
+	mlw__rt_free(sh->conns.e, sizeof(struct mlw__conn) * MLW_CONNS_MAX);
 	sh->conns.e = NULL;
 }
 

@@ -42,11 +42,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
-#include <rte_cycles.h>
 #include <rte_epoll.h>
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
-#include <rte_pause.h>
 
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
@@ -229,7 +227,7 @@ unsigned mlw__idle_wait(struct mlw_shard *sh, uint64_t deadline_ns)
 	struct mlw_stack *st = sh->stack;
 	struct mlw__idle *id = &sh->idle;
 	struct rte_epoll_event ev[IDLE_EVENTS];
-	uint64_t now = rte_rdtsc();
+	uint64_t now = mlw__rt_ticks();
 	uint32_t ms;
 	unsigned work;
 	int n;
@@ -239,7 +237,7 @@ unsigned mlw__idle_wait(struct mlw_shard *sh, uint64_t deadline_ns)
 		return 0;
 	}
 	if (now - id->idle_since < id->spin_tsc) {
-		rte_pause();
+		mlw__rt_pause();
 		return 0;
 	}
 	if (!id->can_sleep || pending(sh)) {
@@ -286,7 +284,7 @@ awake:
 	/* After a wake-up the next idle pass may sleep again at once: only
 	 * work restarts the polling period. */
 	if (work == 0)
-		id->idle_since = rte_rdtsc() - id->spin_tsc;
+		id->idle_since = mlw__rt_ticks() - id->spin_tsc;
 	return work;
 }
 

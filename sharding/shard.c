@@ -13,9 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <rte_cycles.h>
-#include <rte_lcore.h>
-#include <rte_pause.h>
 
 #include "lwip/init.h"
 #include "lwip/ip6_addr.h"
@@ -136,18 +133,15 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 static bool ring_put(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
 {
 	struct mlw__ring_counts *rc = &sh->ring[owner];
-	struct rte_ring *r = sh->outbox[owner];
-	unsigned room;
+	unsigned waiting;
 
-	MLW_TSAN_RELEASE(r);
-	if (rte_ring_sp_enqueue_bulk(r, (void **)&m, 1, &room) == 0) {
+	if (!mlw__ring_put(sh->outbox[owner], m, &waiting)) {
 		rc->dropped++;
 		return false;
 	}
 	rc->sent++;
-	/* room: free slots after this frame went on. */
-	if (unlikely(rte_ring_get_capacity(r) - room > rc->peak))
-		rc->peak = rte_ring_get_capacity(r) - room;
+	if (unlikely(waiting + 1 > rc->peak))
+		rc->peak = waiting + 1;
 	return true;
 }
 
@@ -256,9 +250,7 @@ static unsigned poll_rx(struct mlw_shard *sh)
 
 		if (sh->inbox[s] == NULL)
 			continue;
-		n = rte_ring_sc_dequeue_burst(sh->inbox[s], (void **)pkts, RING_BURST, NULL);
-		if (n > 0)
-			MLW_TSAN_ACQUIRE(sh->inbox[s]);
+		n = mlw__ring_take(sh->inbox[s], (void **)pkts, RING_BURST);
 		work += n;
 		sh->stats.fwd_in += n;
 		for (unsigned i = 0; i < n; i++)
@@ -279,7 +271,7 @@ static void idle(struct mlw_shard *sh, unsigned *idle_passes)
 		/* Spin briefly (a burst is often right behind), then yield
 		 * the core with short sleeps so an idle board stays cool. */
 		if (*idle_passes < 1024)
-			rte_pause();
+			mlw__rt_pause();
 		else
 			usleep(p->idle_sleep_us);
 		break;
@@ -442,10 +434,8 @@ static void teardown(struct mlw_shard *sh)
 	}
 	mlw_lwip_teardown();
 	for (unsigned s = 0; s < st->p.nshards; s++)
-		while (sh->inbox[s] != NULL && rte_ring_sc_dequeue(sh->inbox[s], (void **)&m) == 0) {
-			MLW_TSAN_ACQUIRE(sh->inbox[s]);
+		while (sh->inbox[s] != NULL && mlw__ring_take(sh->inbox[s], (void **)&m, 1) == 1)
 			rte_pktmbuf_free(m);
-		}
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		struct mlw_txq *q = &sh->txq[pi];
 
@@ -524,7 +514,7 @@ void mlw__shard_publish(struct mlw_shard *sh)
 {
 	const uint64_t *src = (const uint64_t *)&sh->stats;
 
-	RTE_BUILD_BUG_ON(sizeof(struct mlw_shard_stats) % sizeof(uint64_t) != 0);
+	_Static_assert(sizeof(struct mlw_shard_stats) % sizeof(uint64_t) == 0, "stats are 64-bit words");
 	for (size_t i = 0; i < sizeof(sh->stats) / sizeof(uint64_t); i++)
 		atomic_store_explicit(&sh->pub.v[i], src[i], memory_order_relaxed);
 	for (unsigned d = 0; d < sh->stack->p.nshards; d++) {
@@ -540,7 +530,7 @@ void mlw__shard_publish(struct mlw_shard *sh)
 unsigned mlw__shard_pass(struct mlw_shard *sh)
 {
 	struct mlw_stack *st = sh->stack;
-	uint64_t now = rte_rdtsc();
+	uint64_t now = mlw__rt_ticks();
 	unsigned work;
 
 	/* Timers of the connections touched since the last pass: those the
@@ -646,7 +636,7 @@ int mlw__shard_main(void *arg)
 
 	MLW_TSAN_ACQUIRE(sh);	/* mlw_stack_run() released it before the launch */
 	current_shard = sh;
-	sh->tsc_hz = rte_get_tsc_hz();
+	sh->tsc_hz = mlw__rt_hz();
 	rc = mlw_alloc_thread_init(sh->node);
 	/* The cap is set before lwIP starts, so that everything the shard
 	 * allocates counts against it. */
@@ -691,7 +681,7 @@ int mlw__shard_main(void *arg)
 	mlw__shard_publish(sh);
 out:
 	current_shard = NULL;
-	MLW_TSAN_RELEASE(st);	/* acquired after rte_eal_mp_wait_lcore() */
+	MLW_TSAN_RELEASE(st);	/* acquired after mlw__rt_wait() */
 	return rc;
 }
 
@@ -706,7 +696,7 @@ int mlw__shard_attach(struct mlw_shard *sh)
 	int rc;
 
 	current_shard = sh;
-	sh->tsc_hz = rte_get_tsc_hz();
+	sh->tsc_hz = mlw__rt_hz();
 	rc = mlw_alloc_thread_init(sh->node);
 	if (rc == 0 || rc == -EEXIST)
 		rc = mlw_alloc_set_limit(sh->stack->p.heap_limit);

@@ -8,12 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
-#include <rte_launch.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 
 #include "mlwip/config.h"
 #include "stack_private.h"
@@ -36,43 +33,15 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/*
- * rte_eal_init() with the process's asynchronous signals blocked, so that
- * the threads it starts (the shards' lcores, DPDK's interrupt, multi-process
- * and telemetry threads) inherit a mask without them and a SIGTERM or
- * SIGINT goes to the program's own threads. Otherwise the kernel may pick a
- * DPDK thread: its blocking call returns EINTR, and the telemetry thread
- * then logs "Error with accept, telemetry thread quitting" and exits, racing
- * with the log stream rte_eal_cleanup() closes (ThreadSanitizer saw it at a
- * stop in it_idle). The caller's own mask is back when this returns.
- */
-static int eal_init_quiet(int argc, char **argv)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
-				    SIGCHLD, SIGPIPE, SIGWINCH };
-	sigset_t block, old;
-	int rc, e;
-
-	sigemptyset(&block);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&block, sigs[i]);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	rc = rte_eal_init(argc, argv);
-	e = rte_errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	rte_errno = e;
-	return rc;
-}
-
 static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t errlen)
 {
 	struct mlw_shard *sh;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	unsigned lcore = id;	/* lcore ids are shard indices (params.c) */
-	int socket = (int)rte_lcore_to_socket_id(lcore);
+	int socket = mlw__rt_node(id, st->p.cores[id]);
 
 	/* One struct per shard, on the shard's own node. */
-	sh = rte_zmalloc_socket("mlw_shard", sizeof(*sh), RTE_CACHE_LINE_SIZE, socket);
+	sh = mlw__rt_zalloc(sizeof(*sh), socket);
 	if (sh == NULL)
 		return fail(err, errlen, -ENOMEM, "no memory for shard %u on node %d", id, socket);
 	sh->id = id;
@@ -83,7 +52,7 @@ static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t err
 	sh->pool = rte_pktmbuf_pool_create(name, st->p.pool_mbufs, st->p.mbuf_cache, MLW_MBUF_PRIV_SIZE,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (sh->pool == NULL) {
-		rte_free(sh);
+		mlw__rt_free(sh, sizeof(*sh));
 		return fail(err, errlen, -ENOMEM, "cannot create a pool of %u mbufs for shard %u: %s "
 			    "(give DPDK more memory with -m in [eal] args, or lower [stack] rx_desc, "
 			    "tx_desc, rx_zero_copy)", st->p.pool_mbufs, id, rte_strerror(rte_errno));
@@ -96,22 +65,21 @@ static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t err
 
 static int create_rings(struct mlw_stack *st, char *err, size_t errlen)
 {
-	char name[RTE_RING_NAMESIZE];
+	char name[32];
 
 	/* One single-producer/single-consumer ring per ordered pair of shards,
 	 * on the consumer's node. */
 	for (unsigned src = 0; src < st->p.nshards; src++) {
 		for (unsigned dst = 0; dst < st->p.nshards; dst++) {
-			struct rte_ring *r;
+			mlw__ring_t *r;
 
 			if (src == dst)
 				continue;
 			snprintf(name, sizeof(name), "mlw_r%u_%u", src, dst);
-			r = rte_ring_create(name, st->p.ring_size, st->shards[dst]->node,
-					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+			r = mlw__ring_create(name, st->p.ring_size, st->shards[dst]->node);
 			if (r == NULL)
 				return fail(err, errlen, -ENOMEM, "cannot create ring %s: %s", name,
-					    rte_strerror(rte_errno));
+					    strerror(errno));
 			st->shards[dst]->inbox[src] = r;
 			st->shards[src]->outbox[dst] = r;
 		}
@@ -241,15 +209,14 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 		free(p);
 		return rc;
 	}
-	if (eal_init_quiet(p->eal.argc, p->eal.argv) < 0) {
-		rc = rte_errno == EALREADY ? -EALREADY : -EIO;
-		fail(err, errlen, rc, "DPDK EAL initialisation failed: %s", rte_strerror(rte_errno));
+	rc = mlw__rt_init(p->eal.argc, p->eal.argv, err, errlen);
+	if (rc != 0) {
 		free(p);
 		return rc;
 	}
-	st = rte_zmalloc("mlw_stack", sizeof(*st), RTE_CACHE_LINE_SIZE);
+	st = mlw__rt_zalloc(sizeof(*st), -1);
 	if (st == NULL) {
-		rte_eal_cleanup();
+		mlw__rt_fini();
 		free(p);
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
@@ -317,7 +284,7 @@ int mlw__stack_launch_others(struct mlw_stack *st, bool claim)
 		if (claim)
 			atomic_store(&st->shards[i]->claimed, true);
 		MLW_TSAN_RELEASE(st->shards[i]);
-		rc = rte_eal_remote_launch(mlw__shard_main, st->shards[i], i);
+		rc = mlw__rt_launch(&st->threads, i, st->p.cores[i], mlw__shard_main, st->shards[i]);
 		if (rc == 0)
 			continue;
 		atomic_compare_exchange_strong(&st->init_rc, &expected, rc < 0 ? rc : -EBUSY);
@@ -337,14 +304,14 @@ int mlw_stack_run(struct mlw_stack *st, mlw_shard_init_fn init, mlw_shard_fini_f
 	st->fini = fini;
 	st->init_arg = arg;
 	/* Shard 0 runs here; the EAL's main lcore must be shard 0's core. */
-	if (rte_lcore_id() != 0)
+	if (!mlw__rt_is_main())
 		return -EINVAL;
 	/* A busy lcore (the application launched something there): shards
 	 * already launched see the stop; shard 0 below runs no application
 	 * code. */
 	mlw__stack_launch_others(st, false);
 	mlw__shard_main(st->shards[0]);
-	rte_eal_mp_wait_lcore();
+	mlw__rt_wait(&st->threads);
 	MLW_TSAN_ACQUIRE(st);
 	capture_finish(st);
 	return atomic_load(&st->init_rc);
@@ -387,7 +354,7 @@ int mlw_stack_ring_stats(const struct mlw_stack *st, unsigned from, unsigned to,
 	out->sent = atomic_load_explicit(&pub->ring_sent[to], memory_order_relaxed);
 	out->dropped = atomic_load_explicit(&pub->ring_dropped[to], memory_order_relaxed);
 	out->peak = atomic_load_explicit(&pub->ring_peak[to], memory_order_relaxed);
-	out->size = rte_ring_get_capacity(st->shards[from]->outbox[to]);
+	out->size = mlw__ring_capacity(st->shards[from]->outbox[to]);
 	return 0;
 }
 
@@ -528,13 +495,14 @@ void mlw_stack_destroy(struct mlw_stack *st)
 		if (sh == NULL)
 			continue;
 		for (unsigned s = 0; s < st->p.nshards; s++)
-			rte_ring_free(sh->inbox[s]);
+			if (sh->inbox[s] != NULL)
+				mlw__ring_free(sh->inbox[s]);
 		rte_mempool_free(sh->pool);
 		mlw__idle_destroy(sh);
-		rte_free(sh);
+		mlw__rt_free(sh, sizeof(*sh));
 	}
 	p = st->eal_params;
-	rte_free(st);
-	rte_eal_cleanup();
+	mlw__rt_free(st, sizeof(*st));
+	mlw__rt_fini();
 	free(p);
 }

@@ -8,7 +8,6 @@
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_ring.h>
 
 #include "lwip/netif.h"
 
@@ -19,6 +18,7 @@
 #include "mlwip/stack.h"
 #include "idle_private.h"
 #include "mbuf_budget.h"
+#include "runtime.h"
 
 #define MLW_MAX_SHARDS_INTERNAL 64
 #define MLW_MAX_PORTS_INTERNAL	8
@@ -67,9 +67,9 @@ struct mlw__stack_params {
  * stores into their own cache lines, so readers never share a line with
  * the shard's hot fields. */
 struct mlw__published {
-	_Alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t v[sizeof(struct mlw_shard_stats) / sizeof(uint64_t)];
+	_Alignas(MLW_RT_CACHE_LINE) _Atomic uint64_t v[sizeof(struct mlw_shard_stats) / sizeof(uint64_t)];
 	/* Per outbox ring (index: the receiving shard): struct mlw_ring_stats. */
-	_Alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t ring_sent[MLW_MAX_SHARDS_INTERNAL];
+	_Alignas(MLW_RT_CACHE_LINE) _Atomic uint64_t ring_sent[MLW_MAX_SHARDS_INTERNAL];
 	_Atomic uint64_t ring_dropped[MLW_MAX_SHARDS_INTERNAL];
 	_Atomic uint32_t ring_peak[MLW_MAX_SHARDS_INTERNAL];
 };
@@ -108,9 +108,9 @@ struct mlw__conn {
  * done = req (release). The shard never waits and takes no lock.
  */
 struct mlw__conns {
-	_Alignas(RTE_CACHE_LINE_SIZE) atomic_uint req;
+	_Alignas(MLW_RT_CACHE_LINE) atomic_uint req;
 	atomic_int busy;
-	_Alignas(RTE_CACHE_LINE_SIZE) atomic_uint done;
+	_Alignas(MLW_RT_CACHE_LINE) atomic_uint done;
 	unsigned served;	/* the shard's copy of the last req it answered */
 	uint32_t n;
 	bool truncated;
@@ -124,9 +124,9 @@ struct mlw_shard {
 	struct mlw_stack *stack;
 	struct rte_mempool *pool;
 	/* inbox[s]: frames shard s forwarded to this shard (SPSC). */
-	struct rte_ring *inbox[MLW_MAX_SHARDS_INTERNAL];
+	mlw__ring_t *inbox[MLW_MAX_SHARDS_INTERNAL];
 	/* outbox[d] == shard d's inbox[this shard]. */
-	struct rte_ring *outbox[MLW_MAX_SHARDS_INTERNAL];
+	mlw__ring_t *outbox[MLW_MAX_SHARDS_INTERNAL];
 	struct mlw_txq txq[MLW_MAX_PORTS_INTERNAL];
 	struct mlw_netif_state nst[MLW_MAX_PORTS_INTERNAL];
 	struct netif netif[MLW_MAX_PORTS_INTERNAL];
@@ -158,17 +158,18 @@ struct mlw_stack {
 	struct mlw_rss rss;
 	struct mlw_port ports[MLW_MAX_PORTS_INTERNAL];
 	struct mlw_shard *shards[MLW_MAX_SHARDS_INTERNAL];
-	struct mlw__stack_params *eal_params;	/* argv given to rte_eal_init */
+	struct mlw__stack_params *eal_params;	/* argv given to mlw__rt_init (the EAL's) */
+	struct mlw__rt_threads threads;	/* shards 1..n-1 (runtime.h) */
 	mlw_shard_init_fn init;
 	mlw_shard_fini_fn fini;
 	void *init_arg;
 	/* Written by mlw_stack_stop (any thread, signal handlers), read by
 	 * every shard each pass: relaxed is enough, the shards only need to
 	 * see it eventually. */
-	_Alignas(RTE_CACHE_LINE_SIZE) atomic_int stop;
+	_Alignas(MLW_RT_CACHE_LINE) atomic_int stop;
 	atomic_int init_rc;
 	atomic_int ran;
-	uint64_t create_tsc;		/* rte_rdtsc() at create: uptime (telemetry.c) */
+	uint64_t create_tsc;		/* mlw__rt_ticks() at create: uptime (telemetry.c) */
 	const struct rte_memzone *tel_mz;	/* telemetry.c: the stack's name for its callbacks */
 	/* Packet capture's controller (capture/capture.c): [capture] and the
 	 * telemetry commands start and stop it. */
