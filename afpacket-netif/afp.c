@@ -512,3 +512,13 @@ void mlw_afp_stats(struct mlw_afp_queue *q, struct mlw_afp_stats *out)
 		q->st.rx_kernel_drops += ks.tp_drops;
 	*out = q->st;
 }
+
+unsigned mlw_afp_tx_queued(const struct mlw_afp_queue *q)
+{
+	return q->tx_queued;
+}
+
+void mlw_afp_counters(const struct mlw_afp_queue *q, struct mlw_afp_stats *out)
+{
+	*out = q->st;
+}

@@ -139,6 +139,14 @@ int mlw_afp_tx_flush(struct mlw_afp_queue *q);
  * -EMSGSIZE (longer than a slot). */
 int mlw_afp_tx_copy(struct mlw_afp_queue *q, const void *frame, uint32_t len);
 
+/* Frames committed and not yet handed to the kernel (a flush that found
+ * no socket buffer room leaves them for the next). */
+unsigned mlw_afp_tx_queued(const struct mlw_afp_queue *q);
+
+/* The queue's counters as they are, without the kernel's drop count (no
+ * system call: for the packet path). Only from the queue's thread. */
+void mlw_afp_counters(const struct mlw_afp_queue *q, struct mlw_afp_stats *out);
+
 /* The queue's counters; reads the kernel's drop count (a system call: not
  * for the packet path). Only from the queue's thread. */
 void mlw_afp_stats(struct mlw_afp_queue *q, struct mlw_afp_stats *out);
