@@ -504,9 +504,23 @@ static int cmd_port(const char *cmd, const char *params, struct rte_tel_data *d)
 		return tel_error(d, "no stack");
 	if (pi < 0 || (unsigned long)pi >= st->p.nports)
 		return tel_error(d, "usage: /mlwip/port,N with N in 0..%u", st->p.nports - 1);
-	if (st->ports[pi].afp != NULL)
-		return tel_error(d, "port %ld: a kernel engine port (afpacket) has no DPDK xstats: "
-			     "its counters are in /mlwip/ports", pi);
+	if (st->ports[pi].afp != NULL) {
+		/* A kernel engine port: its counters, no DPDK port or xstats. */
+		struct mlw__afp_counters c;
+		bool running = atomic_load(&st->ran) && !atomic_load(&st->stop);
+
+		afp_eth_stats(st, &st->ports[pi], &es);
+		mlw__afp_engine_read(st->ports[pi].afp, running, 0, &c);
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_u64(d, "port", (uint64_t)pi);
+		rte_tel_data_add_dict_string(d, "driver", st->ports[pi].caps.driver);
+#define ETH_VAL(f) rte_tel_data_add_dict_u64(d, #f, es.f);
+		ETH_FIELDS(ETH_VAL)
+#undef ETH_VAL
+		rte_tel_data_add_dict_u64(d, "tx_full", c.tx_full);
+		rte_tel_data_add_dict_u64(d, "rx_vlan", c.rx_vlan);
+		return 0;
+	}
 	id = st->ports[pi].port_id;
 	if (!st->ports[pi].started || rte_eth_stats_get(id, &es) != 0)
 		return tel_error(d, "port %ld: not started", pi);
