@@ -123,26 +123,29 @@ static const struct sock_filter steer_ports_prog[] = {
 	/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
 	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 10),	/* IPv4, else 12 */
 	/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),			/* flags, fragment offset */
-	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 18, 0),	/* a fragment: 22 */
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 21, 0),	/* a fragment: 25 */
 	/* 4 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),			/* protocol */
 	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),
-	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 15),	/* else 22 */
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 18),	/* else 25 */
 	/* 7 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),			/* X = header length */
 	/* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),			/* source port */
 	/* 9 */ BPF_STMT(BPF_ST, 0),
 	/* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),			/* destination port */
 	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JA, 7, 0, 0),			/* to 19 */
-	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 9),	/* IPv6, else 22 */
+	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 12),	/* IPv6, else 25 */
 	/* 13 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),			/* next header */
 	/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),
-	/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),	/* else 22 */
+	/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 9),	/* else 25 */
 	/* 16 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 40),			/* source port */
 	/* 17 */ BPF_STMT(BPF_ST, 0),
 	/* 18 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 42),			/* destination port */
 	/* 19 */ BPF_STMT(BPF_LDX | BPF_MEM, 0),
 	/* 20 */ BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
-	/* 21 */ BPF_STMT(BPF_RET | BPF_A, 0),
-	/* 22 */ BPF_STMT(BPF_RET | BPF_K, 0),
+	/* 21 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, MLW_AFP_STEER_MUL),	/* mlw_afp_steer_ports() */
+	/* 22 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xffff),
+	/* 23 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, MLW_AFP_STEER_SHIFT),
+	/* 24 */ BPF_STMT(BPF_RET | BPF_A, 0),
+	/* 25 */ BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
 static int queue_open(struct mlw_afp_port *p, struct mlw_afp_queue *q, const struct mlw_afp_conf *c,
@@ -510,5 +513,15 @@ void mlw_afp_stats(struct mlw_afp_queue *q, struct mlw_afp_stats *out)
 	/* The kernel's counters reset when read: add them up. */
 	if (getsockopt(q->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &len) == 0)
 		q->st.rx_kernel_drops += ks.tp_drops;
+	*out = q->st;
+}
+
+unsigned mlw_afp_tx_queued(const struct mlw_afp_queue *q)
+{
+	return q->tx_queued;
+}
+
+void mlw_afp_counters(const struct mlw_afp_queue *q, struct mlw_afp_stats *out)
+{
 	*out = q->st;
 }

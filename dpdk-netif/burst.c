@@ -10,10 +10,18 @@
 
 #include "capture_private.h"
 #include "dpdk_netif.h"
+#include "engine.h"
 
 uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_eth_rx_burst(port_id, queue, pkts, n);
+}
+
+uint16_t mlw__port_rx_burst(struct mlw_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (port->afp != NULL)
+		return mlw__afp_engine_rx(port->afp, queue, pkts, n);
+	return rte_eth_rx_burst(port->port_id, queue, pkts, n);
 }
 
 /* Send what the port takes of @p pkts[0..*n), keep the rest in order.
@@ -76,9 +84,14 @@ static uint16_t send_some(struct mlw_txq *q, struct rte_mbuf **pkts, uint16_t *n
 
 uint16_t mlw__txq_flush(struct mlw_txq *q)
 {
+	uint16_t sent;
+
+	/* A kernel engine queue: its TX ring, one sendto(). */
+	if (q->afp != NULL)
+		return (uint16_t)mlw__afp_engine_flush(q->afp, q->queue_id);
 	/* The port is backed up when frames remain: they wait for the next
 	 * pass, in order; the ACKs kept aside follow once pkts is empty. */
-	uint16_t sent = send_some(q, q->pkts, &q->n);
+	sent = send_some(q, q->pkts, &q->n);
 
 	/* The frames left moved to the front; their ACK bits move with them. */
 	q->ack_slots = sent >= 64 ? 0 : q->ack_slots >> sent;

@@ -19,6 +19,8 @@
 
 struct netif;
 struct mlw__cap_slot;
+struct mlw__afp_engine;
+struct mlw_afp_conf;
 
 #define MLW_TX_BATCH	64u	/* frames buffered per queue before a forced flush */
 /* Pure ACKs kept per queue while the port is backed up (see struct mlw_txq). */
@@ -52,15 +54,24 @@ struct mlw_port_caps {
 	char driver[32];
 };
 
-/* One DPDK port shared by all shards: shard i owns RX queue i and TX queue
- * i. Only start-up and shutdown code touches this struct. */
+/* One port shared by all shards: shard i owns RX queue i and TX queue i.
+ * Only start-up and shutdown code writes this struct. A DPDK port, or,
+ * with afp set, a Linux interface through the kernel engine
+ * (afpacket-netif/engine.h; port_id is then MLW_PORT_ID_NONE: no DPDK
+ * port, and no capture). */
 struct mlw_port {
 	uint16_t port_id;
 	uint16_t nqueues;
 	struct mlw_port_caps caps;
 	uint16_t want_rx_desc, want_tx_desc;	/* after -ERANGE: what the driver asked for */
 	bool configured, started;
+	/* How shards find a received frame's owner (sharding/steer.h,
+	 * enum mlw__steer_how): software Toeplitz, the NIC's RSS hash
+	 * (caps.hash_l4), or the afpacket ports program. */
+	uint8_t steer_how;
+	struct mlw__afp_engine *afp;
 };
+#define MLW_PORT_ID_NONE UINT16_MAX
 
 /*
  * Per-shard TX state of one queue. Only the owning shard touches it.
@@ -104,6 +115,10 @@ struct mlw_txq {
 	 * make the shard copy the same waiting frames again and again
 	 * (burst.c, send_some). */
 	uint16_t cap_room, cap_skip, cap_backoff;
+	/* A kernel engine port's queue (NULL for DPDK ports): frames go
+	 * straight to its TX ring (netif.c, afp_linkoutput) and the flush is
+	 * its own (burst.c); pkts and acks stay empty. */
+	struct mlw__afp_engine *afp;
 };
 _Static_assert(MLW_TX_BATCH <= 64, "mlw_txq.ack_slots has a bit per pkts[] entry");
 
@@ -149,6 +164,8 @@ struct mlw_netif_state {
 	 * the run loop clears the CHECK bits for one frame the port has
 	 * already verified (sharding/shard.c, input_frame). */
 	uint16_t cksum_flags;
+	/* The port (set before netif_add: the init function reads its engine). */
+	const struct mlw_port *port;
 };
 
 struct mlw_rss;
@@ -182,11 +199,25 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 		   struct rte_mempool *const *pools, const struct mlw_rss *rss,
 		   uint16_t rx_desc, uint16_t tx_desc, unsigned link_wait_ms, bool rx_intr);
 
+/**
+ * Open the Linux interface @p c->ifname as a port of the kernel engine
+ * with @p c->nqueues queues, queue i copying received frames into
+ * @p pools[i]: MAC and MTU from the interface, no offloads, no RSS
+ * (steering by the fanout program or in software), rx_intr (the queue
+ * sockets are pollable). Returns 0, or -errno with the reason in @p err
+ * (mlw__afp_engine_open()).
+ */
+int mlw__port_open_afp(struct mlw_port *port, const struct mlw_afp_conf *c, struct rte_mempool *const *pools,
+		       char *err, size_t errlen);
+
 /* Stop and close the port (idempotent). */
 void mlw__port_close(struct mlw_port *port);
 
 /* Receive up to @p n frames from one queue; returns how many (burst.c). */
 uint16_t mlw__rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+/* The same for a port of either engine: the branch is taken once per
+ * burst (burst.c). */
+uint16_t mlw__port_rx_burst(struct mlw_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 
 /* Set the mbuf's offload flags so the port computes the IPv4 header and
  * TCP/UDP checksums (burst.c). */

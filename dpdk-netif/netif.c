@@ -1,4 +1,5 @@
 /* netif.c - the lwIP side of the data path: zero-copy RX pbufs over mbufs, and the netif whose linkoutput hands frames to the port (copied, or attached where the port copies them itself). */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
@@ -10,6 +11,7 @@
 #include "lwip/prot/ethernet.h"
 
 #include "dpdk_netif.h"
+#include "engine.h"
 
 /* Per shard thread: zero-copy RX pbufs lwIP holds, by the pool they are
  * from, the limits, and frames copied instead. */
@@ -171,13 +173,37 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
+/* A kernel engine port: the frame copied into a slot of the queue's TX
+ * ring (engine.h says what this leaves out of the DPDK path's ACK keeping,
+ * and why it matters little). */
+static err_t afp_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct mlw_netif_state *st = netif->state;
+	struct mlw_txq *q = st->txq;
+	int rc = mlw__afp_engine_tx(q->afp->q[q->queue_id].q, p);
+
+	if (unlikely(rc != 0)) {
+		q->tx_drops++;
+		return rc == -EMSGSIZE ? ERR_BUF : ERR_MEM;
+	}
+	q->tx_pkts++;
+	q->tx_bytes += p->tot_len;
+	return ERR_OK;
+}
+
 int8_t mlw__dpdk_netif_init(struct netif *netif)
 {
 	struct mlw_netif_state *st = netif->state;
 
+	if (st->port != NULL && st->port->afp != NULL) {
+		st->txq->afp = st->port->afp;
+		st->tx_cksum = false;
+		st->tx_zero_copy = false;
+	}
+
 	netif->name[0] = 'd';
 	netif->name[1] = 'p';
-	netif->linkoutput = dpdk_linkoutput;
+	netif->linkoutput = st->txq->afp != NULL ? afp_linkoutput : dpdk_linkoutput;
 #if LWIP_IPV4
 	netif->output = etharp_output;
 #endif

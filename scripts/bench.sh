@@ -8,16 +8,25 @@ set -eu
 cd "$(dirname "$0")/.."
 preload=""
 idle=""
+engine=""
 for a in "$@"; do
 	case $a in
 	-h|--help) python3 contrib/bench/run.py --help
 		echo "scripts/bench.sh --preload [SECONDS]: redis and nginx on mlwip through libmlwip-preload.so against Linux (contrib/bench/preload_bench.sh)"
 		echo "scripts/bench.sh --idle [N_BACK_TO_BACK N_PACED GAP_MS]: what [stack] idle costs: rr C=1 back to back and paced (wake-up), idle CPU, poll/backoff/interrupt with 2 and 4 shards on 2 cores (contrib/bench/idle/idle_bench.sh)"
+		echo "scripts/bench.sh --engine afpacket [run.py options]: the kernel engine: mlwip over AF_PACKET on a veth pair against Linux over the same kind of veth (configurations mlwip-afp-1, mlwip-afp-2, linux-veth-1, linux-veth; rr C=1,64,1024, crr, stream, CPU per transaction; no callgrind)"
 		exit 0 ;;
 	--preload) preload=1 ;;
 	--idle) idle=1 ;;
+	--engine) engine=next ;;
+	*) [ "$engine" = next ] && engine=$a ;;
 	esac
 done
+case $engine in
+"" | dpdk) engine="" ;;
+afpacket) ;;
+*) echo "bench.sh: --engine takes dpdk or afpacket" >&2; exit 2 ;;
+esac
 scripts/deps.sh
 mkdir -p build
 echo "=== mlwip benchmark: release build in build/bench-release"
@@ -47,5 +56,12 @@ if [ -n "$preload" ]; then
 	shift	# --preload comes first: scripts/bench.sh --preload [SECONDS]
 	echo "=== mlwip benchmark: unmodified servers through the LD_PRELOAD layer against Linux"
 	exec $SUDO bash contrib/bench/preload_bench.sh build/bench-release "$@"
+fi
+if [ -n "$engine" ]; then
+	shift 2	# --engine afpacket comes first
+	echo "=== mlwip benchmark: the kernel engine (AF_PACKET on veth) against Linux on veth"
+	exec $SUDO python3 contrib/bench/run.py --build build/bench-release \
+		--configs mlwip-afp-1,mlwip-afp-2,linux-veth-1,linux-veth --workloads rr,crr,stream \
+		--sizes rr=1,64,1024 --no-callgrind "$@"
 fi
 exec $SUDO python3 contrib/bench/run.py --build build/bench-release "$@"

@@ -64,10 +64,28 @@ static const char stack_keys[STACK_NKEYS][16] = {
 	"tcp_rcvbuf", "tcp_sndbuf", "local_ports", "syncookies", "syn_backlog", "syn_timeout_ms",
 	"ring_size", "idle_wait_ms",
 };
-enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_NKEYS };
+enum { PORT_IPV4, PORT_GATEWAY, PORT_IPV6, PORT_MAC, PORT_MTU, PORT_CHECKSUM, PORT_ENGINE, PORT_IFACE,
+       PORT_STEER, PORT_RX_BLOCK_KB, PORT_RX_BLOCKS, PORT_TX_FRAMES, PORT_NKEYS };
 static const char port_keys[PORT_NKEYS][16] = {
-	"ipv4", "gateway", "ipv6", "mac", "mtu", "checksum",
+	"ipv4", "gateway", "ipv6", "mac", "mtu", "checksum", "engine", "iface", "steer", "rx_block_kb",
+	"rx_blocks", "tx_frames",
 };
+static const char engine_names[][10] = {
+	[MLW_ENGINE_DPDK] = "dpdk", [MLW_ENGINE_AFPACKET] = "afpacket",
+};
+#define NENGINE	(sizeof(engine_names) / sizeof(engine_names[0]))
+static const char steer_names[][8] = {
+	[MLW_PORT_STEER_PORTS] = "ports", [MLW_PORT_STEER_HASH] = "hash",
+};
+/* The afpacket engine's ring sizes ([portN] rx_block_kb, rx_blocks,
+ * tx_frames): what afpacket-netif/afp.c accepts, within memory a board
+ * has (a shard's RX ring is rx_block_kb * rx_blocks). */
+#define AFP_BLOCK_KB_MIN	4
+#define AFP_BLOCK_KB_MAX	65536
+#define AFP_BLOCKS_MIN		2
+#define AFP_BLOCKS_MAX		4096
+#define AFP_TX_FRAMES_MIN	16
+#define AFP_TX_FRAMES_MAX	65536
 static const char checksum_names[][8] = {
 	[MLW_CHECKSUM_VERIFY] = "verify", [MLW_CHECKSUM_TRUST] = "trust",
 };
@@ -515,8 +533,8 @@ static int port_entry(struct parse *p, unsigned int idx, const char *sec, const 
 		p->port_first_line[idx] = p->line;
 	}
 	if (k < 0)
-		return fail(p, sec, key, "unknown key in [%s] (known: ipv4, gateway, ipv6, mac, mtu, checksum)",
-			    sec);
+		return fail(p, sec, key, "unknown key in [%s] (known: ipv4, gateway, ipv6, mac, mtu, checksum, "
+			    "engine, iface, steer, rx_block_kb, rx_blocks, tx_frames)", sec);
 	if (p->port_line[idx][k])
 		return fail(p, sec, key, "duplicate key (first set on line %d)", p->port_line[idx][k]);
 	p->port_line[idx][k] = p->line;
@@ -570,6 +588,43 @@ static int port_entry(struct parse *p, unsigned int idx, const char *sec, const 
 			}
 		}
 		return fail(p, sec, key, QUOTE " is not a checksum mode (verify or trust)", QUOTED(v));
+	case PORT_ENGINE:
+		for (size_t i = 0; i < NENGINE; i++) {
+			if (strcmp(v, engine_names[i]) == 0) {
+				port->engine = (enum mlw_engine)i;
+				return 1;
+			}
+		}
+		return fail(p, sec, key, QUOTE " is not a packet engine (dpdk or afpacket)", QUOTED(v));
+	case PORT_IFACE:
+		if (v[0] == '\0' || strlen(v) >= sizeof(port->iface) || strpbrk(v, " \t/") != NULL)
+			return fail(p, sec, key, QUOTE " is not a Linux interface name (1..%zu characters, no "
+				    "blanks or '/')", QUOTED(v), sizeof(port->iface) - 1);
+		copy_str(port->iface, sizeof(port->iface), v);
+		return 1;
+	case PORT_STEER:
+		if (strcmp(v, steer_names[MLW_PORT_STEER_PORTS]) == 0)
+			port->steer = MLW_PORT_STEER_PORTS;
+		else if (strcmp(v, steer_names[MLW_PORT_STEER_HASH]) == 0)
+			port->steer = MLW_PORT_STEER_HASH;
+		else
+			return fail(p, sec, key, QUOTE " is not a steering mode (ports or hash)", QUOTED(v));
+		return 1;
+	case PORT_RX_BLOCK_KB:
+		if (!parse_range(p, sec, key, v, AFP_BLOCK_KB_MIN, AFP_BLOCK_KB_MAX, &n))
+			return 0;
+		port->rx_block_kb = (uint32_t)n;
+		return 1;
+	case PORT_RX_BLOCKS:
+		if (!parse_range(p, sec, key, v, AFP_BLOCKS_MIN, AFP_BLOCKS_MAX, &n))
+			return 0;
+		port->rx_blocks = (uint32_t)n;
+		return 1;
+	case PORT_TX_FRAMES:
+		if (!parse_range(p, sec, key, v, AFP_TX_FRAMES_MIN, AFP_TX_FRAMES_MAX, &n))
+			return 0;
+		port->tx_frames = (uint32_t)n;
+		return 1;
 	}
 	return fail(p, sec, key, "internal error: unhandled key");
 }
@@ -1031,6 +1086,44 @@ uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg)
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
+/* [portN] engine and the afpacket keys. */
+static int validate_engine(const struct mlw_config_port *port, const char *sec, struct mlw_config_error *err)
+{
+	if ((unsigned int)port->engine >= NENGINE)
+		return verr(err, sec, "engine", "%d is not a packet engine", (int)port->engine);
+	if ((unsigned int)port->steer > MLW_PORT_STEER_HASH)
+		return verr(err, sec, "steer", "%d is not a steering mode", (int)port->steer);
+	if (port->engine == MLW_ENGINE_DPDK) {
+		/* A key of the other engine is a mistake worth saying: the
+		 * port would silently be a DPDK one. */
+		static const char afp_only[][12] = { "iface", "steer", "rx_block_kb", "rx_blocks", "tx_frames" };
+		bool set[] = { port->iface[0] != '\0', port->steer != MLW_PORT_STEER_DEFAULT,
+			       port->rx_block_kb != 0, port->rx_blocks != 0, port->tx_frames != 0 };
+
+		for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+			if (set[i])
+				return verr(err, sec, afp_only[i], "is a key of engine = afpacket; this "
+					    "port's engine is dpdk (add engine = afpacket, or remove it)");
+		return 0;
+	}
+	if (port->iface[0] == '\0')
+		return verr(err, sec, "engine", "afpacket needs the Linux interface: add iface = NAME "
+			    "(e.g. iface = eth0)");
+	if (memchr(port->iface, '\0', sizeof(port->iface)) == NULL)
+		return verr(err, sec, "iface", "is not NUL-terminated");
+	if (port->rx_block_kb != 0 && (port->rx_block_kb < AFP_BLOCK_KB_MIN || port->rx_block_kb > AFP_BLOCK_KB_MAX ||
+				       port->rx_block_kb % 4 != 0))
+		return verr(err, sec, "rx_block_kb", "%u is not a multiple of 4 (the page size) in %d..%d",
+			    (unsigned int)port->rx_block_kb, AFP_BLOCK_KB_MIN, AFP_BLOCK_KB_MAX);
+	if (port->rx_blocks != 0 && (port->rx_blocks < AFP_BLOCKS_MIN || port->rx_blocks > AFP_BLOCKS_MAX))
+		return verr(err, sec, "rx_blocks", "%u is out of range (%d..%d)", (unsigned int)port->rx_blocks,
+			    AFP_BLOCKS_MIN, AFP_BLOCKS_MAX);
+	if (port->tx_frames != 0 && (port->tx_frames < AFP_TX_FRAMES_MIN || port->tx_frames > AFP_TX_FRAMES_MAX))
+		return verr(err, sec, "tx_frames", "%u is out of range (%d..%d)", (unsigned int)port->tx_frames,
+			    AFP_TX_FRAMES_MIN, AFP_TX_FRAMES_MAX);
+	return 0;
+}
+
 static int validate_port(const struct mlw_config_port *port, const char *sec, struct mlw_config_error *err)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
@@ -1102,7 +1195,7 @@ static int validate_port(const struct mlw_config_port *port, const char *sec, st
 			    MTU_MIN_IPV6);
 	if ((unsigned int)port->checksum >= NCHECKSUM)
 		return verr(err, sec, "checksum", "%d is not a checksum mode", (int)port->checksum);
-	return 0;
+	return validate_engine(port, sec, err);
 }
 
 int mlw_config_validate(const struct mlw_config *cfg, struct mlw_config_error *err)

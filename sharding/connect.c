@@ -11,7 +11,8 @@
  * Call chain: tcp_connect -> __wrap_tcp_connect -> tuple_of (netif, source
  * address and remote zone as lwIP's tcp_connect() will choose them) ->
  * choose -> mlw_rss_pick_port_v4/v6 (flow.c: ports of this shard, from a
- * start point on) -> tuple_busy (lwip-port/tcp_table.c lookups) ->
+ * start point on; on a kernel engine port with steer = ports,
+ * pick_port_ports: (lport ^ rport) % shards, afpacket-netif/afp.h) -> tuple_busy (lwip-port/tcp_table.c lookups) ->
  * pcb->local_port -> __real_tcp_connect.
  *
  * A port is taken by 4-tuple, as Linux's connect() takes it: one local port
@@ -58,6 +59,7 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
+#include "afp.h"
 #include "mlw_tcp_table.h"
 #include "rand_private.h"
 #include "stack_private.h"
@@ -75,6 +77,7 @@ err_t __wrap_tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t por
 struct tuple {
 	ip_addr_t local, remote;
 	u16_t rport;
+	struct netif *nif;	/* the netif it leaves by */
 };
 
 /* What lwIP's tcp_connect() will choose: the PCB's netif or a route, the
@@ -91,6 +94,7 @@ static int tuple_of(const struct tcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t po
 		nif = ip_route(&pcb->local_ip, &t->remote);
 	if (nif == NULL)
 		return -ENETUNREACH;
+	t->nif = nif;
 	if (ip_addr_isany(&pcb->local_ip)) {
 		const ip_addr_t *l = ip_netif_get_local_ip(nif, &t->remote);
 
@@ -142,6 +146,34 @@ static bool tuple_busy(uint16_t port, void *arg)
 	return true;
 }
 
+/* The port @p nif belongs to is a kernel engine port with steer = ports:
+ * the fanout program, not RSS, decides where replies land. */
+static bool ports_steered(const struct mlw_shard *sh, const struct netif *nif)
+{
+	const struct mlw_stack *st = sh->stack;
+
+	for (unsigned pi = 0; pi < st->p.nports; pi++)
+		if (nif == &sh->netif[pi])
+			return st->ports[pi].steer_how == MLW_STEER_HOW_PORTS;
+	return false;
+}
+
+/* On such a port: the first port from the search's start on whose flow
+ * the kernel gives this shard's queue ((lport ^ rport) % shards, so one
+ * port in nshards qualifies) and whose 4-tuple is free. */
+static int pick_port_ports(const struct mlw_shard *sh, uint16_t lo, uint32_t n, struct search *s)
+{
+	unsigned nshards = sh->stack->p.nshards;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(lo + (s->start + i) % n);
+
+		if (mlw_afp_steer_ports(port, s->t->rport, nshards) == sh->id && !tuple_busy(port, s))
+			return port;
+	}
+	return -EADDRNOTAVAIL;
+}
+
 /* A local port for @p t: its 4-tuple unused, its replies owned by this
  * shard. Returns the port, -EADDRNOTAVAIL if there is none, -EINVAL if
  * the RSS state cannot be used (flow.c). */
@@ -164,7 +196,9 @@ static int choose(struct mlw_shard *sh, const struct tuple *t)
 	h = mlw__tcp_tuple_hash(sh->port_key, &t->local, 0, &t->remote, t->rport);
 	perturb = &sh->port_perturb[h >> 56];
 	s.start = (uint32_t)((h + *perturb) % n);
-	if (IP_IS_V6(&t->remote))
+	if (ports_steered(sh, t->nif))
+		port = pick_port_ports(sh, lo, n, &s);
+	else if (IP_IS_V6(&t->remote))
 		port = mlw_rss_pick_port_v6(rss, sh->id, (const uint8_t *)ip_2_ip6(&t->local)->addr,
 					    (const uint8_t *)ip_2_ip6(&t->remote)->addr, lwip_htons(t->rport),
 					    lo, hi, search_start, &s, tuple_busy, &s);

@@ -27,6 +27,10 @@
  * idle_sleep_us, or when a busy shard forwards to one that sleeps: never on
  * the packet path of two busy shards.
  *
+ * A kernel engine port (afpacket-netif) has no interrupt to enable: the
+ * shard's queue socket is readable (level-triggered) while a block of the
+ * RX ring waits, so it is in the epoll instance from start to stop.
+ *
  * A port whose driver has no RX interrupt (DPDK 22.11: net_af_packet,
  * net_ring, net_null; port.c checks at open and logs it once) leaves its
  * shards backing off instead (poll idle_sleep_us, then usleep(idle_sleep_us)
@@ -49,6 +53,7 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 
+#include "engine.h"
 #include "idle_private.h"
 #include "stack_private.h"
 
@@ -82,6 +87,27 @@ void mlw__idle_destroy(struct mlw_shard *sh)
 	sh->idle.wake_fd = -1;
 }
 
+/* Add (@p add) or remove port @p pi's RX queue of the shard to/from the
+ * thread's epoll instance: the DPDK queue's interrupt fd, or the kernel
+ * engine queue's socket. */
+static int port_epoll(struct mlw_shard *sh, unsigned pi, bool add)
+{
+	struct mlw_port *port = &sh->stack->ports[pi];
+	struct mlw__idle *id = &sh->idle;
+
+	if (port->afp == NULL)
+		return rte_eth_dev_rx_intr_ctl_q(port->port_id, (uint16_t)sh->id, RTE_EPOLL_PER_THREAD,
+						 add ? RTE_INTR_EVENT_ADD : RTE_INTR_EVENT_DEL,
+						 add ? (void *)(uintptr_t)(pi + 1) : NULL);
+	if (!add)
+		return rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_DEL, id->afp_ev[pi].fd, &id->afp_ev[pi]);
+	memset(&id->afp_ev[pi], 0, sizeof(id->afp_ev[pi]));
+	id->afp_ev[pi].epdata.event = EPOLLIN;
+	id->afp_ev[pi].epdata.data = (void *)(uintptr_t)(pi + 1);
+	return rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, mlw_afp_fd(port->afp->q[sh->id].q),
+			     &id->afp_ev[pi]);
+}
+
 void mlw__idle_start(struct mlw_shard *sh)
 {
 	struct mlw_stack *st = sh->stack;
@@ -107,13 +133,11 @@ void mlw__idle_start(struct mlw_shard *sh)
 		return;
 	}
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
-		if (rte_eth_dev_rx_intr_ctl_q(st->ports[pi].port_id, (uint16_t)sh->id, RTE_EPOLL_PER_THREAD,
-					      RTE_INTR_EVENT_ADD, (void *)(uintptr_t)(pi + 1)) != 0) {
+		if (port_epoll(sh, pi, true) != 0) {
 			fprintf(stderr, "shard %u: port %u (%s): RX queue %u has no interrupt; backing off "
 				"instead\n", sh->id, pi, st->ports[pi].caps.driver, sh->id);
 			for (unsigned pj = 0; pj < pi; pj++)
-				rte_eth_dev_rx_intr_ctl_q(st->ports[pj].port_id, (uint16_t)sh->id,
-							  RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_DEL, NULL);
+				port_epoll(sh, pj, false);
 			rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_DEL, id->wake_fd, &id->wake_ev);
 			id->can_sleep = false;
 			return;
@@ -137,8 +161,7 @@ void mlw__idle_stop(struct mlw_shard *sh)
 	if (!id->armed)
 		return;
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
-		rte_eth_dev_rx_intr_ctl_q(st->ports[pi].port_id, (uint16_t)sh->id, RTE_EPOLL_PER_THREAD,
-					  RTE_INTR_EVENT_DEL, NULL);
+		port_epoll(sh, pi, false);
 	rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_DEL, id->wake_fd, &id->wake_ev);
 	id->armed = false;
 	id->can_sleep = false;
@@ -202,6 +225,8 @@ static bool pending(const struct mlw_shard *sh)
 	for (unsigned pi = 0; pi < sh->stack->p.nports; pi++) {
 		if (sh->txq[pi].n != 0 || sh->txq[pi].nacks != 0)
 			return true;
+		if (sh->txq[pi].afp != NULL && mlw__afp_engine_tx_pending(sh->txq[pi].afp, sh->id))
+			return true;
 #if LWIP_NETIF_LOOPBACK
 		if (sh->netif[pi].loop_first != NULL)
 			return true;
@@ -215,6 +240,8 @@ static void intr(struct mlw_shard *sh, bool on)
 	const struct mlw_stack *st = sh->stack;
 
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
+		if (st->ports[pi].afp != NULL)
+			continue;
 		if (on)
 			rte_eth_dev_rx_intr_enable(st->ports[pi].port_id, (uint16_t)sh->id);
 		else

@@ -9,6 +9,8 @@
 #include <rte_common.h>
 #include <rte_epoll.h>
 
+#include "mlwip/config.h"	/* MLW_MAX_PORTS */
+
 struct mlw_shard;
 struct mlw_stack;
 
@@ -27,6 +29,9 @@ struct mlw__idle {
 	uint64_t spin_tsc;		/* polling this long after the last work before sleeping */
 	uint64_t idle_since;		/* TSC of the first idle pass in a row, 0: busy */
 	struct rte_epoll_event wake_ev;	/* wake_fd in the thread's DPDK epoll instance */
+	/* Kernel engine ports: the shard's queue socket in the same instance
+	 * (readable when a block is ready; no interrupt to enable). */
+	struct rte_epoll_event afp_ev[MLW_MAX_PORTS];
 	uint64_t waits, wake_rx, wake_ring, wake_timeout, wake_stop, wake_recheck;
 };
 

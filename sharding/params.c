@@ -66,7 +66,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	p->pool_mbufs = cfg->mbufs ? cfg->mbufs : mlw_config_mbufs_needed(cfg);
 	p->mbuf_cache = cfg->mbuf_cache;
 	p->nports = cfg->port_count;
-	for (unsigned i = 0; i < cfg->port_count; i++) {
+	for (unsigned i = 0, ndpdk = 0; i < cfg->port_count; i++) {
 		const struct mlw_config_port *c = &cfg->ports[i];
 		struct mlw__port_params *pp = &p->ports[i];
 
@@ -81,6 +81,14 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 		memcpy(pp->mac, c->mac, 6);
 		pp->mtu = c->mtu;
 		pp->trust_checksums = c->checksum == MLW_CHECKSUM_TRUST;
+		pp->engine = c->engine;
+		if (c->engine == MLW_ENGINE_DPDK)
+			pp->dpdk_id = (uint16_t)ndpdk++;
+		memcpy(pp->iface, c->iface, sizeof(pp->iface));
+		pp->steer_ports = c->steer != MLW_PORT_STEER_HASH;
+		pp->rx_block_size = c->rx_block_kb * 1024u;
+		pp->rx_blocks = c->rx_blocks;
+		pp->tx_frames = c->tx_frames;
 	}
 	if (has_core_option(&p->eal)) {
 		snprintf(err, errlen, "config: [eal] args must not choose cores (-l/-c/--lcores): "

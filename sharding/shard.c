@@ -202,8 +202,8 @@ static unsigned poll_rx(struct mlw_shard *sh)
 	uint64_t to = 0;
 
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
-		uint16_t n = mlw__rx_burst(st->ports[pi].port_id, (uint16_t)sh->id, pkts,
-					   (uint16_t)st->p.burst);
+		uint16_t n = mlw__port_rx_burst(&st->ports[pi], (uint16_t)sh->id, pkts,
+						(uint16_t)st->p.burst);
 
 		work += n;
 		/* Captured as the port gave them: before ACK coalescing and
@@ -230,7 +230,7 @@ static unsigned poll_rx(struct mlw_shard *sh)
 			sh->stats.rx_pkts++;
 			sh->stats.rx_bytes += m->pkt_len;
 			m->port = (uint16_t)pi;	/* netif index, not DPDK port id */
-			owner = st->p.nshards > 1 ? mlw__steer_classify(&st->rss, m, st->ports[pi].caps.hash_l4) :
+			owner = st->p.nshards > 1 ? mlw__steer_owner(&st->rss, m, st->ports[pi].steer_how) :
 						    MLW_STEER_LOCAL;
 			if (owner == MLW_STEER_ALL)
 				fan_out(sh, m, &to);
@@ -304,6 +304,7 @@ static int netifs_up(struct mlw_shard *sh)
 		sh->nst[pi].tx_cksum = st->ports[pi].caps.tx_cksum;
 		sh->nst[pi].trust_cksum = pp->trust_checksums;
 		sh->nst[pi].tx_zero_copy = st->ports[pi].caps.tx_zero_copy;
+		sh->nst[pi].port = &st->ports[pi];
 		ip.addr = pp->has_ipv4 ? pp->ip4 : 0;
 		mask.addr = pp->has_ipv4 ? pp->mask4 : 0;
 		gw.addr = pp->has_ipv4 ? pp->gw4 : 0;

@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "engine.h"
 #include "mlwip/config.h"
 #include "stack_private.h"
 #include "tsan_private.h"
@@ -101,10 +102,13 @@ static int rss_table(struct mlw_stack *st, char *err, size_t errlen)
 
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		struct mlw_port_caps caps;
+		uint16_t id = st->p.ports[pi].dpdk_id;
 
-		if (mlw__port_probe((uint16_t)pi, &caps) != 0)
+		if (st->p.ports[pi].engine != MLW_ENGINE_DPDK)
+			continue;
+		if (mlw__port_probe(id, &caps) != 0)
 			return fail(err, errlen, -ENODEV, "[port%u] is configured but DPDK has no port %u "
-				    "(add a device with -a/--vdev in [eal] args)", pi, pi);
+				    "(add a device with -a/--vdev in [eal] args)", pi, id);
 		/* A RETA that is no power of two cannot repeat ours. */
 		if (caps.rss && caps.reta_size >= st->p.nshards && (caps.reta_size & (caps.reta_size - 1)) == 0 &&
 		    (reta == 0 || caps.reta_size < reta))
@@ -121,6 +125,27 @@ static int rss_table(struct mlw_stack *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* [portN] engine = afpacket: the interface through the kernel engine. */
+static int open_afp_port(struct mlw_stack *st, unsigned pi, struct rte_mempool *const *pools, char *err,
+			 size_t errlen)
+{
+	const struct mlw__port_params *pp = &st->p.ports[pi];
+	struct mlw_port *port = &st->ports[pi];
+	struct mlw_afp_conf c = {
+		.ifname = pp->iface, .nqueues = st->p.nshards, .rx_block_size = pp->rx_block_size,
+		.rx_blocks = pp->rx_blocks, .tx_frames = pp->tx_frames,
+		.steer = pp->steer_ports ? MLW_AFP_STEER_PORTS : MLW_AFP_STEER_HASH,
+	};
+	char why[192];
+	int rc = mlw__port_open_afp(port, &c, pools, why, sizeof(why));
+
+	if (rc != 0)
+		return fail(err, errlen, rc, "[port%u] engine = afpacket: %s", pi,
+			    why[0] ? why : strerror(-rc));
+	port->steer_how = st->p.nshards > 1 && pp->steer_ports ? MLW_STEER_HOW_PORTS : MLW_STEER_HOW_SOFT;
+	return 0;
+}
+
 static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 {
 	struct rte_mempool *pools[MLW_MAX_SHARDS_INTERNAL];
@@ -133,7 +158,13 @@ static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		struct mlw_port *port = &st->ports[pi];
 
-		rc = mlw__port_open(port, (uint16_t)pi, (uint16_t)st->p.nshards, pools, &st->rss,
+		if (st->p.ports[pi].engine == MLW_ENGINE_AFPACKET) {
+			rc = open_afp_port(st, pi, pools, err, errlen);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		rc = mlw__port_open(port, st->p.ports[pi].dpdk_id, (uint16_t)st->p.nshards, pools, &st->rss,
 				    (uint16_t)st->p.rx_desc, (uint16_t)st->p.tx_desc, LINK_WAIT_MS,
 				    st->p.idle == MLW_IDLE_INTERRUPT);
 		if (rc == -ERANGE)
@@ -143,6 +174,7 @@ static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 		if (rc != 0)
 			return fail(err, errlen, rc, "cannot set up port %u (%s) with %u queues: %s",
 				    pi, port->caps.driver, st->p.nshards, strerror(-rc));
+		port->steer_how = port->caps.hash_l4 ? MLW_STEER_HOW_NIC : MLW_STEER_HOW_SOFT;
 	}
 	return 0;
 }
@@ -379,6 +411,28 @@ static void print_rings(const struct mlw_stack *st, FILE *f)
 		}
 }
 
+/*
+ * A kernel engine port's line in the port table: rx_missed is what the
+ * kernel dropped (RX ring full), rx_nombuf frames without an mbuf to copy
+ * into, rx_errors frames too long for one, tx_errors frames the TX ring
+ * refused plus failed flushes; then the engine's own counters, name=value.
+ * While the shards run they are asked for the kernel's count (up to
+ * idle_wait_ms + 50 ms); after a run the queues are read here.
+ */
+static void print_afp_port(const struct mlw_stack *st, const struct mlw_port *port, const char *name, FILE *f)
+{
+	struct mlw__afp_counters c;
+	bool running = atomic_load(&st->ran) && !atomic_load(&st->stop);
+
+	mlw__afp_engine_read(port->afp, running, st->p.idle_wait_ms + 50, &c);
+	fprintf(f, "%-5s %-16s %10llu %10llu %13llu %13llu %9llu %9llu %9llu %9llu tx_full=%llu vlan=%llu\n",
+		name, port->caps.driver, (unsigned long long)c.rx_pkts, (unsigned long long)c.tx_pkts,
+		(unsigned long long)c.rx_bytes, (unsigned long long)c.tx_bytes,
+		(unsigned long long)c.rx_kernel_drops, (unsigned long long)c.rx_nombuf,
+		(unsigned long long)c.rx_too_big, (unsigned long long)(c.tx_rejected + c.tx_flush_errors),
+		(unsigned long long)c.tx_full, (unsigned long long)c.rx_vlan);
+}
+
 void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 {
 	fprintf(f, "%-5s %10s %10s %10s %10s %8s %8s %8s %8s %8s %7s %7s %7s %12s %9s %9s %9s %9s %9s %8s %9s %8s %9s %9s %9s %10s %10s %11s\n", "shard",
@@ -443,6 +497,10 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 		int rc = -ENODEV;
 
 		snprintf(name, sizeof(name), "port%u", pi);
+		if (port->afp != NULL) {
+			print_afp_port(st, port, name, f);
+			continue;
+		}
 		if (port->started)
 			rc = rte_eth_stats_get(port->port_id, &es);
 		if (rc != 0) {

@@ -35,6 +35,12 @@ struct mlw__port_params {
 	uint8_t mac[6];
 	uint16_t mtu;
 	bool trust_checksums;	/* [portN] checksum = trust */
+	enum mlw_engine engine;	/* [portN] engine */
+	uint16_t dpdk_id;	/* engine dpdk: the DPDK port id (dpdk ports in order) */
+	/* engine afpacket: [portN] iface, steer (ports unless hash), ring sizes (0: default) */
+	char iface[MLW_CONFIG_IFACE_MAX];
+	bool steer_ports;
+	unsigned rx_block_size, rx_blocks, tx_frames;
 };
 
 /* Everything mlw_stack_create needs, taken from struct mlw_config. */

@@ -1,10 +1,11 @@
-/* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] (or the NIC's own hash of it) for TCP/UDP and for ICMP errors (the quoted flow's), every shard for ARP/ND, and which one of them answers. */
+/* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] (or the NIC's own hash of it, or on a kernel engine port with steer = ports (sport ^ dport) % shards) for TCP/UDP and for ICMP errors (the quoted flow's), every shard for ARP/ND, and which one of them answers. */
 #include <netinet/in.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "afp.h"
 #include "steer.h"
 
 /* Both TCP and UDP start with the two ports. */
@@ -12,10 +13,17 @@ struct l4_ports {
 	uint16_t src, dst;
 };
 
+/* A kernel engine port with steer = ports: the queue the fanout program
+ * gives the flow (symmetric in the ports), which is its owner's. */
+static inline int ports_owner(const struct mlw_rss *rss, const struct l4_ports *l4)
+{
+	return (int)mlw_afp_steer_ports(rte_be_to_cpu_16(l4->src), rte_be_to_cpu_16(l4->dst), rss->nshards);
+}
+
 /* An ICMP(v6) error goes to the shard that owns the flow of the datagram
  * it quotes: that datagram went from us to the peer, so the owner is the
  * one a frame from the peer would hash to (quoted destination first). */
-static int steer_quoted_v4(const struct mlw_rss *rss, const uint8_t *q, uint32_t len)
+static int steer_quoted_v4(const struct mlw_rss *rss, const uint8_t *q, uint32_t len, unsigned how)
 {
 	const struct rte_ipv4_hdr *qip = (const struct rte_ipv4_hdr *)q;
 	const struct l4_ports *l4;
@@ -28,10 +36,12 @@ static int steer_quoted_v4(const struct mlw_rss *rss, const uint8_t *q, uint32_t
 	    qhl < sizeof(*qip) || len < qhl + sizeof(*l4))
 		return MLW_STEER_LOCAL;
 	l4 = (const struct l4_ports *)(q + qhl);
+	if (how == MLW_STEER_HOW_PORTS)
+		return ports_owner(rss, l4);
 	return (int)mlw_rss_owner_v4(rss, qip->dst_addr, qip->src_addr, l4->dst, l4->src);
 }
 
-static int steer_quoted_v6(const struct mlw_rss *rss, const uint8_t *q, uint32_t len)
+static int steer_quoted_v6(const struct mlw_rss *rss, const uint8_t *q, uint32_t len, unsigned how)
 {
 	const struct rte_ipv6_hdr *qip = (const struct rte_ipv6_hdr *)q;
 	const struct l4_ports *l4 = (const struct l4_ports *)(qip + 1);
@@ -39,17 +49,19 @@ static int steer_quoted_v6(const struct mlw_rss *rss, const uint8_t *q, uint32_t
 	if (len < sizeof(*qip) + sizeof(*l4) ||
 	    (qip->proto != IPPROTO_TCP && qip->proto != IPPROTO_UDP))
 		return MLW_STEER_LOCAL;
+	if (how == MLW_STEER_HOW_PORTS)
+		return ports_owner(rss, l4);
 	return (int)mlw_rss_owner_v6(rss, qip->dst_addr, qip->src_addr, l4->dst, l4->src);
 }
 
 /* The NIC's hash of a frame, when it has one that is ours. */
-static inline bool nic_hash(const struct rte_mbuf *m, bool hw_hash)
+static inline bool nic_hash(const struct rte_mbuf *m, unsigned how)
 {
-	return hw_hash && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
+	return how == MLW_STEER_HOW_NIC && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
 }
 
 static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, uint32_t len,
-		      const struct rte_mbuf *m, bool hw_hash)
+		      const struct rte_mbuf *m, unsigned how)
 {
 	const struct l4_ports *l4;
 	uint32_t hl;
@@ -66,7 +78,7 @@ static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, 
 		    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) ||
 		    (icmp[0] != 3 && icmp[0] != 11 && icmp[0] != 12))
 			return MLW_STEER_LOCAL;
-		return steer_quoted_v4(rss, icmp + 8, len - hl - 8);
+		return steer_quoted_v4(rss, icmp + 8, len - hl - 8, how);
 	}
 	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return MLW_STEER_LOCAL;
@@ -79,16 +91,18 @@ static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, 
 	if (hl < sizeof(*ip) || len < hl + sizeof(*l4))
 		return MLW_STEER_LOCAL;
 	/* The NIC hashed the same 4-tuple with the same key. */
-	if (nic_hash(m, hw_hash))
+	if (nic_hash(m, how))
 		return rss->reta[m->hash.rss & (rss->reta_size - 1)];
 	l4 = (const struct l4_ports *)((const uint8_t *)ip + hl);
+	if (how == MLW_STEER_HOW_PORTS)
+		return ports_owner(rss, l4);
 	/* A received frame: its source is the remote end. The hash is taken
 	 * exactly as the NIC takes it (src, dst, sport, dport). */
 	return (int)mlw_rss_owner_v4(rss, ip->src_addr, ip->dst_addr, l4->src, l4->dst);
 }
 
 static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, uint32_t len,
-		      const struct rte_mbuf *m, bool hw_hash)
+		      const struct rte_mbuf *m, unsigned how)
 {
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 
@@ -102,20 +116,27 @@ static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, 
 		/* Destination unreachable, packet too big, time exceeded,
 		 * parameter problem: to the owner of the quoted flow. */
 		if (len >= sizeof(*ip) + 8 && l4[0] >= 1 && l4[0] <= 4)
-			return steer_quoted_v6(rss, l4 + 8, len - (uint32_t)sizeof(*ip) - 8);
+			return steer_quoted_v6(rss, l4 + 8, len - (uint32_t)sizeof(*ip) - 8, how);
 		return MLW_STEER_LOCAL;
 	}
 	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||
 	    len < sizeof(*ip) + sizeof(struct l4_ports))
 		return MLW_STEER_LOCAL;
-	if (nic_hash(m, hw_hash))
+	if (nic_hash(m, how))
 		return rss->reta[m->hash.rss & (rss->reta_size - 1)];
+	if (how == MLW_STEER_HOW_PORTS)
+		return ports_owner(rss, (const struct l4_ports *)l4);
 	return (int)mlw_rss_owner_v6(rss, ip->src_addr, ip->dst_addr,
 				     ((const struct l4_ports *)l4)->src,
 				     ((const struct l4_ports *)l4)->dst);
 }
 
 int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_hash)
+{
+	return mlw__steer_owner(rss, m, hw_hash ? MLW_STEER_HOW_NIC : MLW_STEER_HOW_SOFT);
+}
+
+int mlw__steer_owner(const struct mlw_rss *rss, struct rte_mbuf *m, unsigned how)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	uint32_t len = m->data_len;
@@ -127,9 +148,9 @@ int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_h
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
 		return MLW_STEER_ALL;
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
-		return steer_ipv4(rss, (const struct rte_ipv4_hdr *)(eth + 1), len, m, hw_hash);
+		return steer_ipv4(rss, (const struct rte_ipv4_hdr *)(eth + 1), len, m, how);
 	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
-		return steer_ipv6(rss, (const struct rte_ipv6_hdr *)(eth + 1), len, m, hw_hash);
+		return steer_ipv6(rss, (const struct rte_ipv6_hdr *)(eth + 1), len, m, how);
 	default:
 		return MLW_STEER_LOCAL;
 	}

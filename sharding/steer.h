@@ -11,6 +11,21 @@
 #define MLW_STEER_LOCAL	(-1)	/* this shard (echo and other ICMP, fragments, anything without ports) */
 #define MLW_STEER_ALL	(-2)	/* ARP / IPv6 ND: every shard */
 
+/* How a port's frames are steered (struct mlw_port.steer_how). */
+enum mlw__steer_how {
+	MLW_STEER_HOW_SOFT = 0,	/* RETA[Toeplitz(4-tuple)] computed here */
+	MLW_STEER_HOW_NIC,	/* the same, from the NIC's RSS hash when the frame has one */
+	/* A kernel engine port with steer = ports (afpacket-netif/afp.h):
+	 * TCP and UDP owned by mlw_afp_steer_ports(sport, dport, shards),
+	 * the queue the kernel's fanout program gave them; ICMP errors by
+	 * the ports of the datagram they quote. */
+	MLW_STEER_HOW_PORTS,
+};
+
+/* The owner of a frame received on a port steered @p how (one of enum
+ * mlw__steer_how); the rest as mlw__steer_classify(). */
+int mlw__steer_owner(const struct mlw_rss *rss, struct rte_mbuf *m, unsigned how);
+
 /* Returns the owner shard (>= 0) or one of MLW_STEER_LOCAL/MLW_STEER_ALL.
  * With @p hw_hash (the port was programmed with rss's key and RETA and
  * hashes TCP and UDP on their 4-tuple), a TCP or UDP frame that carries the

@@ -48,6 +48,7 @@
 
 #include "lwip/init.h"
 
+#include "engine.h"
 #include "stack_private.h"
 
 #define TEL_MZ		"mlw_telemetry"
@@ -430,6 +431,26 @@ static int cmd_config(const char *cmd, const char *params, struct rte_tel_data *
 /* The rte_eth_stats fields every reply names. */
 #define ETH_FIELDS(X) X(ipackets) X(opackets) X(ibytes) X(obytes) X(imissed) X(ierrors) X(oerrors) X(rx_nombuf)
 
+/* A kernel engine port's counters in rte_eth_stats' names, as the stats
+ * table prints them (stack.c, print_afp_port): imissed what the kernel
+ * dropped (the shards are asked for it: up to idle_wait_ms + 50 ms). */
+static void afp_eth_stats(const struct mlw_stack *st, struct mlw_port *port, struct rte_eth_stats *es)
+{
+	struct mlw__afp_counters c;
+	bool running = atomic_load(&st->ran) && !atomic_load(&st->stop);
+
+	mlw__afp_engine_read(port->afp, running, st->p.idle_wait_ms + 50, &c);
+	memset(es, 0, sizeof(*es));
+	es->ipackets = c.rx_pkts;
+	es->opackets = c.tx_pkts;
+	es->ibytes = c.rx_bytes;
+	es->obytes = c.tx_bytes;
+	es->imissed = c.rx_kernel_drops;
+	es->rx_nombuf = c.rx_nombuf;
+	es->ierrors = c.rx_too_big;
+	es->oerrors = c.tx_rejected + c.tx_flush_errors;
+}
+
 static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct mlw_stack *st = the_stack();
@@ -444,7 +465,9 @@ static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	if (drv == NULL)
 		return -ENOMEM;
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
-		if (!st->ports[pi].started || rte_eth_stats_get(st->ports[pi].port_id, &es[pi]) != 0)
+		if (st->ports[pi].afp != NULL)
+			afp_eth_stats(st, &st->ports[pi], &es[pi]);
+		else if (!st->ports[pi].started || rte_eth_stats_get(st->ports[pi].port_id, &es[pi]) != 0)
 			memset(&es[pi], 0, sizeof(es[pi]));
 		rte_tel_data_add_array_string(drv, st->ports[pi].caps.driver);
 	}
@@ -481,6 +504,23 @@ static int cmd_port(const char *cmd, const char *params, struct rte_tel_data *d)
 		return tel_error(d, "no stack");
 	if (pi < 0 || (unsigned long)pi >= st->p.nports)
 		return tel_error(d, "usage: /mlwip/port,N with N in 0..%u", st->p.nports - 1);
+	if (st->ports[pi].afp != NULL) {
+		/* A kernel engine port: its counters, no DPDK port or xstats. */
+		struct mlw__afp_counters c;
+		bool running = atomic_load(&st->ran) && !atomic_load(&st->stop);
+
+		afp_eth_stats(st, &st->ports[pi], &es);
+		mlw__afp_engine_read(st->ports[pi].afp, running, 0, &c);
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_u64(d, "port", (uint64_t)pi);
+		rte_tel_data_add_dict_string(d, "driver", st->ports[pi].caps.driver);
+#define ETH_VAL(f) rte_tel_data_add_dict_u64(d, #f, es.f);
+		ETH_FIELDS(ETH_VAL)
+#undef ETH_VAL
+		rte_tel_data_add_dict_u64(d, "tx_full", c.tx_full);
+		rte_tel_data_add_dict_u64(d, "rx_vlan", c.rx_vlan);
+		return 0;
+	}
 	id = st->ports[pi].port_id;
 	if (!st->ports[pi].started || rte_eth_stats_get(id, &es) != 0)
 		return tel_error(d, "port %ld: not started", pi);

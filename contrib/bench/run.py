@@ -68,15 +68,34 @@ CONFIGS = {
         "describe": "Linux client <-> Linux server over loopback (127.0.0.1) in a namespace of "
                     "its own, 2 threads each, both on cores 0,1",
     },
+    "mlwip-afp-1": {
+        "stack": "mlwip-afp", "shards": 1, "server_cores": "0", "threads": 1, "client_cpus": "1",
+        "idle": "poll",
+        "describe": "Linux client -> mlwip server over the kernel engine ([port0] engine = afpacket: "
+                    "AF_PACKET TPACKET_V3 rings) on a veth pair between two namespaces, 1 shard on "
+                    "core 0, Linux client 1 thread on core 1 (idle = poll; veth offloads off on both "
+                    "ends: the engine takes no GSO frames)",
+    },
+    "mlwip-afp-2": {
+        "stack": "mlwip-afp", "shards": 2, "server_cores": "0,1", "threads": 2, "client_cpus": "0,1",
+        "idle": "backoff",
+        "describe": "mlwip-afp-1 with 2 shards on cores 0,1 (steer = ports) and a 2-thread Linux "
+                    "client on cores 0,1 (idle = backoff)",
+    },
     "rawio": {
         "stack": "rawio",
         "describe": "mlw_rawio tx <-> rx over net_memif, no stack: 64-byte frames in bursts of 32 "
                     "(one direction: tx on core 1, rx on core 0; both directions: one process per core)",
     },
 }
-CONFIG_ORDER = ["mlwip-1", "mlwip-1-trust", "mlwip-2", "linux-veth-1", "linux-veth", "linux-lo", "rawio"]
+CONFIG_ORDER = ["mlwip-1", "mlwip-1-trust", "mlwip-2", "mlwip-afp-1", "mlwip-afp-2", "linux-veth-1",
+                "linux-veth", "linux-lo", "rawio"]
+# Run unless --configs names them: the kernel engine's (scripts/bench.sh --engine afpacket).
+OPTIONAL_CONFIGS = ["mlwip-afp-1", "mlwip-afp-2"]
+AFP_CONFIGS = ["mlwip-afp-1", "mlwip-afp-2", "linux-veth-1", "linux-veth"]
 # The ratio columns: (mlwip configuration, Linux configuration with the same thread count).
-RATIO_PAIRS = [("mlwip-1", "linux-veth-1"), ("mlwip-1-trust", "linux-veth-1"), ("mlwip-2", "linux-veth")]
+RATIO_PAIRS = [("mlwip-1", "linux-veth-1"), ("mlwip-1-trust", "linux-veth-1"), ("mlwip-2", "linux-veth"),
+               ("mlwip-afp-1", "linux-veth-1"), ("mlwip-afp-2", "linux-veth")]
 
 WORKLOADS = ["rr", "crr", "stream", "conns", "tw"]
 # tw (the TIME-WAIT run) is long and only runs when asked for.
@@ -398,6 +417,19 @@ class Suite:
             self.sh(["ip", "netns", "exec", ns, "ip", "link", "set", ifn, "up"])
         return ns_s, ns_c
 
+    def afp_veth(self, idx, ns_s, ns_c):
+        """Make veth_pair(idx)'s server end mlwip's (kernel engine): no
+        Linux address or IPv6 there (Linux would answer mlwip's SYNs with
+        resets), and no offloads on either end (AF_PACKET would hand the
+        engine GSO frames longer than an mbuf). Returns its name."""
+        if_s, if_c = f"vb{self.pid}s{idx}", f"vb{self.pid}c{idx}"
+        self.sh(["ip", "netns", "exec", ns_s, "ip", "addr", "flush", "dev", if_s])
+        self.sh(["ip", "netns", "exec", ns_s, "sysctl", "-qw", f"net.ipv6.conf.{if_s}.disable_ipv6=1"])
+        for ns, ifn in ((ns_s, if_s), (ns_c, if_c)):
+            self.sh(["ip", "netns", "exec", ns, "ethtool", "-K", ifn, "tx", "off", "rx", "off", "tso", "off",
+                     "gso", "off", "gro", "off"], check=False)
+        return if_s
+
     def lo_ns(self):
         """A fresh namespace with only loopback."""
         ns = f"mlwb{self.pid}l"
@@ -608,7 +640,8 @@ def run_bench(suite, cfg_name, workload, size, logdir):
     server = client = None
     prefixes = []
     namespaces = []
-    if cfg["stack"] == "mlwip" and workload == "conns" and math.ceil(size / cfg["shards"]) >= MLWIP_MAX_SOCKETS:
+    if cfg["stack"] in ("mlwip", "mlwip-afp") and workload == "conns" and \
+            math.ceil(size / cfg["shards"]) >= MLWIP_MAX_SOCKETS:
         rec["status"] = "skipped"
         rec["reason"] = (f"{size} connections on {cfg['shards']} shard(s) need more descriptors per "
                          f"shard than [stack] max_sockets allows ({MLWIP_MAX_SOCKETS}, one of them "
@@ -639,6 +672,31 @@ def run_bench(suite, cfg_name, workload, size, logdir):
                      "--role", "server", "--config", sini, "--duration", str(sduration)] + common
             cargv = ["timeout", "-k", "5", str(int(ctimeout) + 5), args.bench, "--stack", "mlwip",
                      "--role", "client", "--config", cini, "--server", MLWIP_SERVER_IP]
+            rtimeout = 60
+        elif cfg["stack"] == "mlwip-afp":
+            # mlwip on the server's veth end through AF_PACKET (no Linux
+            # address there), a Linux client in the other namespace.
+            idx = suite.next_id()
+            ns_s, ns_c = suite.veth_pair(idx)
+            namespaces = [ns_s, ns_c]
+            if_s = suite.afp_veth(idx, ns_s, ns_c)
+            sp = suite.dpdk_prefix("s")
+            prefixes = [sp]
+            os.makedirs(logdir, exist_ok=True)
+            sini = os.path.join(logdir, "server.ini")
+            with open(sini, "w") as f:
+                f.write(f"[eal]\nargs = --no-huge --no-pci -m 512 --file-prefix={sp}\n")
+                f.write(f"[stack]\nshards = {cfg['shards']}\ncores = {cfg['server_cores']}\n"
+                        f"idle = {cfg['idle']}\n")
+                if workload == "tw":
+                    f.write(f"max_time_wait = {TW_MAX_TIME_WAIT}\n")
+                f.write(f"[port0]\nipv4 = {VETH_SERVER_IP}/24\nengine = afpacket\niface = {if_s}\n")
+            sargv = ["ip", "netns", "exec", ns_s, "timeout", "-k", "5", str(sduration + 10), args.bench,
+                     "--stack", "mlwip", "--role", "server", "--config", sini,
+                     "--duration", str(sduration)] + common
+            cargv = ["ip", "netns", "exec", ns_c, "taskset", "-c", cfg["client_cpus"],
+                     "timeout", "-k", "5", str(int(ctimeout) + 5), args.bench, "--stack", "linux",
+                     "--role", "client", "--threads", str(cfg["threads"]), "--server", VETH_SERVER_IP]
             rtimeout = 60
         else:
             if cfg["net"] == "veth":
@@ -1546,7 +1604,8 @@ def parse_args(argv):
     p.add_argument("--bench", help="mlw_bench binary (default: BUILD/contrib/bench/app/mlw_bench)")
     p.add_argument("--rawio", help="mlw_rawio binary (default: BUILD/contrib/bench/rawio/mlw_rawio)")
     p.add_argument("--out", help="output directory (default: build/bench/<timestamp>)")
-    p.add_argument("--configs", help="comma list of " + ",".join(CONFIG_ORDER) + " (default: all)")
+    p.add_argument("--configs", help="comma list of " + ",".join(CONFIG_ORDER) +
+                   " (default: all but " + ",".join(OPTIONAL_CONFIGS) + ")")
     p.add_argument("--workloads", help="comma list of rr,crr,stream,conns,tw (default: rr,crr,stream,conns; "
                                       "tw is the long TIME-WAIT run)")
     p.add_argument("--sizes", action="append", default=[], metavar="W=LIST",
@@ -1584,7 +1643,8 @@ def parse_args(argv):
     if a.out is None:
         a.out = os.path.join(REPO, "build", "bench", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     a.out = os.path.abspath(a.out)
-    a.configs = parse_list(a.configs) if a.configs else (QUICK_CONFIGS if a.quick else CONFIG_ORDER)
+    a.configs = parse_list(a.configs) if a.configs else (
+        QUICK_CONFIGS if a.quick else [c for c in CONFIG_ORDER if c not in OPTIONAL_CONFIGS])
     for c in a.configs:
         if c not in CONFIGS:
             p.error(f"unknown configuration {c} (known: {', '.join(CONFIG_ORDER)})")

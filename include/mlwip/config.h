@@ -95,6 +95,33 @@ enum mlw_checksum_mode {
 	MLW_CHECKSUM_TRUST,
 };
 
+/** Which packet engine drives a port ([portN] engine). */
+enum mlw_engine {
+	/** A DPDK ethdev port: [portN] is DPDK port N among the ports whose
+	 * engine is dpdk, in order (a device from [eal] args). The default. */
+	MLW_ENGINE_DPDK = 0,
+	/** A Linux interface through AF_PACKET sockets with TPACKET_V3 rings,
+	 * one per shard in a fanout group (afpacket-netif/): [portN] iface
+	 * names it. Needs CAP_NET_RAW. */
+	MLW_ENGINE_AFPACKET,
+};
+
+/** How the kernel spreads an afpacket port's frames over the shards'
+ * sockets ([portN] steer). */
+enum mlw_port_steer {
+	MLW_PORT_STEER_DEFAULT = 0,	/**< not set: ports */
+	/** A classic BPF fanout program: TCP and UDP to shard (source port
+	 * ^ destination port) % shards, which the stack computes too, so no
+	 * frame of a connection crosses shards (active opens pick local
+	 * ports for it); ARP, ICMP, fragments to shard 0. */
+	MLW_PORT_STEER_PORTS,
+	/** The kernel's flow hash (PACKET_FANOUT_HASH); the shards forward
+	 * frames to their owners in software. */
+	MLW_PORT_STEER_HASH,
+};
+
+#define MLW_CONFIG_IFACE_MAX	16	/**< bytes of [portN] iface, NUL included (IFNAMSIZ) */
+
 /**
  * One network port ([portN]). Addresses are in network byte order, so
  * ipv4_addr of 10.0.0.1 is the bytes 0a 00 00 01 in memory.
@@ -112,6 +139,13 @@ struct mlw_config_port {
 	bool has_mac;
 	uint16_t mtu;			/**< 576..9000 (IPv6 needs >= 1280), default 1500 */
 	enum mlw_checksum_mode checksum;	/**< default MLW_CHECKSUM_VERIFY */
+	enum mlw_engine engine;		/**< default MLW_ENGINE_DPDK */
+	/* engine = afpacket only (validation refuses them on a dpdk port): */
+	char iface[MLW_CONFIG_IFACE_MAX];	/**< the Linux interface (required) */
+	enum mlw_port_steer steer;	/**< default ports */
+	uint32_t rx_block_kb;		/**< RX ring block, KiB, multiple of 4 (0: 256) */
+	uint32_t rx_blocks;		/**< RX ring blocks per shard (0: 8) */
+	uint32_t tx_frames;		/**< TX ring slots per shard (0: 512) */
 };
 
 /**

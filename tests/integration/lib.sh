@@ -170,17 +170,32 @@ it_capture_keep() {
 }
 
 # it_config FILE PREFIX VDEV SHARDS CIDR [GATEWAY]: write an mlwip INI file.
+# IT_ENGINE=afpacket: port0 is the kernel engine on the interface VDEV's
+# iface= names (else $IF_M) instead of the DPDK device VDEV, steered by
+# IT_AFP_STEER (ports or hash; default: the engine's, ports); the EAL starts
+# without a device (it still holds the mbuf pools). IT_IDLE: [stack] idle.
 it_config() {
-	local file=$1 prefix=$2 vdev=$3 shards=$4 cidr=$5 gw=${6:-}
+	local file=$1 prefix=$2 vdev=$3 shards=$4 cidr=$5 gw=${6:-} iface
 	IT_PREFIXES="$IT_PREFIXES $prefix"
 	{
 		echo "[eal]"
-		echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix --vdev=$vdev"
+		if [ "${IT_ENGINE:-dpdk}" = afpacket ]; then
+			echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix"
+		else
+			echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix --vdev=$vdev"
+		fi
 		echo "[stack]"
 		echo "shards = $shards"
+		[ -n "${IT_IDLE:-}" ] && echo "idle = $IT_IDLE"
 		echo "[port0]"
 		echo "ipv4 = $cidr"
 		[ -n "$gw" ] && echo "gateway = $gw"
+		if [ "${IT_ENGINE:-dpdk}" = afpacket ]; then
+			iface=$(echo ",$vdev," | sed -n 's/.*,iface=\([^,]*\),.*/\1/p')
+			echo "engine = afpacket"
+			echo "iface = ${iface:-$IF_M}"
+			[ -n "${IT_AFP_STEER:-}" ] && echo "steer = $IT_AFP_STEER"
+		fi
 	} >"$file"
 }
 

@@ -635,6 +635,56 @@ ERROR_TEST(same_address_twice, P0 "[port1]\nipv4 = 10.0.0.2/16\n", 4, "port1", "
 ERROR_TEST(syntax_no_equals, P0 "mtu 1500\n", 3, "", "", "syntax error")
 ERROR_TEST(syntax_no_bracket, "[port0\nipv4 = 10.0.0.2/24\n", 1, "", "", "syntax error")
 ERROR_TEST(eal_open_quote, "[eal]\nargs = -l 0\n  --vdev=\"x\n" P0, 2, "eal", "args", "never closed")
+/* [portN] engine = afpacket and its keys. */
+ERROR_TEST(engine_unknown, P0 "engine = xdp\n", 3, "port0", "engine",
+	   "\"xdp\" is not a packet engine (dpdk or afpacket)")
+ERROR_TEST(afpacket_without_iface, P0 "engine = afpacket\nsteer = hash\n", 3, "port0", "engine",
+	   "afpacket needs the Linux interface: add iface = NAME")
+ERROR_TEST(afp_key_on_dpdk_port, P0 "mtu = 1500\niface = eth0\n", 4, "port0", "iface",
+	   "is a key of engine = afpacket; this port's engine is dpdk")
+ERROR_TEST(afp_steer_on_dpdk_port, P0 "engine = dpdk\nsteer = ports\n", 4, "port0", "steer",
+	   "is a key of engine = afpacket")
+ERROR_TEST(afp_steer_bad, P0 "engine = afpacket\niface = eth0\nsteer = rss\n", 5, "port0", "steer",
+	   "\"rss\" is not a steering mode (ports or hash)")
+ERROR_TEST(afp_iface_too_long, P0 "engine = afpacket\niface = abcdefghijklmnop\n", 4, "port0", "iface",
+	   "is not a Linux interface name")
+ERROR_TEST(afp_block_not_pages, P0 "engine = afpacket\niface = eth0\nrx_block_kb = 6\n", 5, "port0",
+	   "rx_block_kb", "6 is not a multiple of 4 (the page size)")
+ERROR_TEST(afp_blocks_range, P0 "engine = afpacket\niface = eth0\nrx_blocks = 1\n", 5, "port0",
+	   "rx_blocks", "out of range (2..4096)")
+ERROR_TEST(afp_tx_frames_range, P0 "engine = afpacket\niface = eth0\ntx_frames = 8\n", 5, "port0",
+	   "tx_frames", "out of range (16..65536)")
+
+/* engine = afpacket: every key, and the defaults (dpdk; steer = ports). */
+static void test_port_engine(void **state)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error err;
+
+	(void)state;
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n"
+						"[port1]\nipv4 = 10.0.1.1/24\nengine = afpacket\niface = veth1\n"
+						"[port2]\nipv4 = 10.0.2.1/24\nengine = afpacket\niface = eth0\n"
+						"steer = hash\nrx_block_kb = 1024\nrx_blocks = 4\ntx_frames = 256\n",
+						&err), 0);
+	assert_int_equal(cfg.port_count, 3);
+	assert_int_equal(cfg.ports[0].engine, MLW_ENGINE_DPDK);
+	assert_string_equal(cfg.ports[0].iface, "");
+	assert_int_equal(cfg.ports[1].engine, MLW_ENGINE_AFPACKET);
+	assert_string_equal(cfg.ports[1].iface, "veth1");
+	assert_int_equal(cfg.ports[1].steer, MLW_PORT_STEER_DEFAULT);
+	assert_int_equal(cfg.ports[1].rx_block_kb, 0);
+	assert_int_equal(cfg.ports[2].steer, MLW_PORT_STEER_HASH);
+	assert_int_equal(cfg.ports[2].rx_block_kb, 1024);
+	assert_int_equal(cfg.ports[2].rx_blocks, 4);
+	assert_int_equal(cfg.ports[2].tx_frames, 256);
+	/* A hand-built struct: an engine outside the enum names the key. */
+	cfg.ports[1].engine = (enum mlw_engine)7;
+	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.section, "port1");
+	assert_string_equal(err.key, "engine");
+}
+
 /* The first error wins, even when a later line is wrong too. */
 ERROR_TEST(first_error_wins, "[port0]\nipv4 = 10.0.0.2/24\nmtu = 1\nbogus = 2\n[port9]\nx=1\n", 3, "port0",
 	   "mtu", "out of range")
@@ -990,6 +1040,16 @@ int main(void)
 		cmocka_unit_test(test_shards_and_cores),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_port_engine),
+		cmocka_unit_test(test_err_engine_unknown),
+		cmocka_unit_test(test_err_afpacket_without_iface),
+		cmocka_unit_test(test_err_afp_key_on_dpdk_port),
+		cmocka_unit_test(test_err_afp_steer_on_dpdk_port),
+		cmocka_unit_test(test_err_afp_steer_bad),
+		cmocka_unit_test(test_err_afp_iface_too_long),
+		cmocka_unit_test(test_err_afp_block_not_pages),
+		cmocka_unit_test(test_err_afp_blocks_range),
+		cmocka_unit_test(test_err_afp_tx_frames_range),
 		cmocka_unit_test(test_max_time_wait),
 		cmocka_unit_test(test_syn_settings),
 		cmocka_unit_test(test_tcp_bufs),
