@@ -50,8 +50,14 @@
  * unacknowledged segment at once (RFC 6582) instead of waiting for three
  * more duplicates or the RTO.
  *
- * Left out: TLP (a probe for a lost tail is still the RTO's), PRR,
- * D-SACK undo, SACK reneging (the marks are dropped at an RTO only).
+ * Probe timer (mlw__tcp_rec_deadline() / mlw__tcp_rec_timer() on the timer
+ * wheel): RACK's reordering timeout and the tail loss probe, at 2 x RTT +
+ * MLW_TCP_REC_PTO_MIN_MS (see pto_ms()), armed by each ACK that leaves data
+ * in flight and by data sent with nothing in flight.
+ *
+ * Left out: a tail loss probe before the connection's first SACK block or
+ * duplicate ACK (no node yet: the RTO's), PRR, D-SACK undo, SACK reneging
+ * (the marks are dropped at an RTO only).
  */
 #include <stdbool.h>
 #include <string.h>
