@@ -50,8 +50,14 @@
  * unacknowledged segment at once (RFC 6582) instead of waiting for three
  * more duplicates or the RTO.
  *
- * Left out: TLP (a probe for a lost tail is still the RTO's), PRR,
- * D-SACK undo, SACK reneging (the marks are dropped at an RTO only).
+ * Probe timer (mlw__tcp_rec_deadline() / mlw__tcp_rec_timer() on the timer
+ * wheel): RACK's reordering timeout and the tail loss probe, at 2 x RTT +
+ * MLW_TCP_REC_PTO_MIN_MS (see pto_ms()), armed by each ACK that leaves data
+ * in flight and by data sent with nothing in flight.
+ *
+ * Left out: a tail loss probe before the connection's first SACK block or
+ * duplicate ACK (no node yet: the RTO's), PRR, D-SACK undo, SACK reneging
+ * (the marks are dropped at an RTO only).
  */
 #include <stdbool.h>
 #include <string.h>
@@ -422,24 +428,35 @@ static void enter(struct rc_node *n, struct tcp_pcb *pcb, bool halve)
 	tcp_set_flags(pcb, TF_INFR);
 }
 
-/* The probe timeout: two RTTs (RACK's measurement, else lwIP's
- * estimate), at least MLW_TCP_REC_PTO_MIN_MS, doubling per probe. */
+/* The probe timeout (RFC 8985 7.2): two RTTs plus MLW_TCP_REC_PTO_MIN_MS,
+ * doubling per probe; one segment in flight without a FIN adds the peer's
+ * delayed ACK (MLW_TCP_REC_DELACK_MS). The RTT is RACK's (from the TSval
+ * of the newest SACKed segment, to the millisecond) once there is one,
+ * else lwIP's estimate (4 ms ticks). A floor of 10 ms (two RTTs at least
+ * 10 ms) was most of the waiting in the fault matrix on its
+ * sub-millisecond link (the combined runs: 7-15 waits of 10-20 ms per
+ * transfer); Linux's is 2 x SRTT + 2 ms. */
 static u32_t pto_ms(const struct rc_node *n, const struct tcp_pcb *pcb)
 {
 	u32_t srtt = (u32_t)(pcb->sa >> 3) * TCP_SLOW_INTERVAL, t;
 
 	/* RACK's reordering timer (RFC 8985 6.2): a segment sent before a
 	 * SACKed one is lost an RTT plus the reordering window after it was
-	 * sent. Waiting for the probe timeout's floor instead (10 ms) was most
-	 * of a transfer's time under reordering with loss on a sub-millisecond
+	 * sent. Waiting for the probe timeout instead was most of a
+	 * transfer's time under reordering with loss on a sub-millisecond
 	 * path (about 40 waits of 10-11 ms in 1.7 s of the fault matrix's
 	 * combined run). */
 	if (n->reo_wait && n->probes == 0 && n->rack_ts != 0)
 		return LWIP_MAX(n->rack_rtt + LWIP_MAX(n->rack_rtt / 4u, 1u), (u32_t)MLW_TCP_REC_REO_MIN_MS);
 
-	if (n->rack_ts != 0 && n->rack_rtt > srtt)
+	if (n->rack_ts != 0)
 		srtt = n->rack_rtt;
-	t = LWIP_MAX(2u * srtt, (u32_t)MLW_TCP_REC_PTO_MIN_MS);
+	t = 2u * srtt + MLW_TCP_REC_PTO_MIN_MS;
+	/* One segment out: the peer may hold its ACK for a second one (a FIN
+	 * it answers at once). */
+	if (pcb->unacked != NULL && pcb->unacked->next == NULL && pcb->unsent == NULL &&
+	    !(TCPH_FLAGS(pcb->unacked->tcphdr) & TCP_FIN))
+		t += MLW_TCP_REC_DELACK_MS;
 	return n->probes < 8 ? t << n->probes : t << 8;
 }
 
@@ -625,7 +642,18 @@ bool mlw__tcp_rec_deadline(struct tcp_pcb *pcb, u32_t *due)
 	if (rc_id < 0 || rc_id >= LWIP_TCP_PCB_NUM_EXT_ARGS)
 		return false;
 	n = tcp_ext_arg_get(pcb, (u8_t)rc_id);
-	if (n == NULL || !n->probe_armed)
+	if (n == NULL)
+		return false;
+	/* Data sent with nothing in flight before (the timer wheel arms after
+	 * every segment out): a tail loss probe is due if no ACK comes, as
+	 * when an ACK leaves data in flight (run_one()). Only a connection
+	 * that has seen SACK blocks or duplicate ACKs has a node; without it
+	 * the RTO covers the tail, as in lwIP. Without this a lost last
+	 * segment (an echo's data and FIN) waited for the RTO, 200 ms at
+	 * least, in the fault matrix. */
+	if (!n->probe_armed && pcb->unacked != NULL && pcb->state >= ESTABLISHED && pcb->state <= LAST_ACK)
+		arm_probe(n, pcb, sys_now());
+	if (!n->probe_armed)
 		return false;
 	if (pcb->persist_backoff != 0 || pcb->snd_wnd == 0) {
 		/* The window closed: persist probes, not loss probes (a probe

@@ -158,13 +158,15 @@ uint16_t mlw__lwip_chksum(const void *data, int len);
 #define TCP_MSL                         30000	/* TIME-WAIT and LAST-ACK: 2 MSL = 60 s */
 #define MLW_TCP_FIN_WAIT_MS             60000	/* orphaned FIN-WAIT-2 (lwIP: 20 s) */
 /* Loss recovery (tcp_recovery.c): the probe timeout (RACK reordering
- * timeout / tail loss probe) is 2 x SRTT, at least this (Linux: 10 ms),
- * doubling per probe; probes before the RTO takes over. */
-#define MLW_TCP_REC_PTO_MIN_MS          10
-#define MLW_TCP_REC_PROBES              2
+ * timeout / tail loss probe) is 2 x SRTT plus this (Linux: 2 ms), plus
+ * MLW_TCP_REC_DELACK_MS with one segment in flight (not a FIN), doubling
+ * per probe; probes before the RTO takes over. */
+#define MLW_TCP_REC_PTO_MIN_MS          2
+#define MLW_TCP_REC_DELACK_MS           40	/* Linux's minimum delayed ACK */
+#define MLW_TCP_REC_PROBES              4
 /* RACK's reordering timer when a segment below a SACKed one waits: an
  * RTT plus a quarter of it, at least this. */
-#define MLW_TCP_REC_REO_MIN_MS          2
+#define MLW_TCP_REC_REO_MIN_MS          1
 /* Ext arg slots: the timer node (tcp_timer.c), the connection table's
  * node (tcp_table.c), the loss-recovery node (tcp_recovery.c, only for
  * connections that saw SACK blocks or duplicate ACKs), one left for an
