@@ -9,7 +9,7 @@
 
 #include "engine.h"
 
-int mlw__afp_engine_open(const struct mlw_afp_conf *c, struct rte_mempool *const *pools,
+int mlw__afp_engine_open(const struct mlw_afp_conf *c, mlw__frame_pool_t *const *pools,
 			 struct mlw__afp_engine **out, char *err, size_t errlen)
 {
 	struct mlw__afp_engine *e;

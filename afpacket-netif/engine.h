@@ -2,13 +2,14 @@
  *
  * Call chains (the stack's side is in dpdk-netif/, which dispatches once
  * per burst, per flush and per port open, never per frame):
- *   RX  shard.c poll_rx -> mlw__port_rx_burst (burst.c) -> mlw__afp_engine_rx
- *       (engine_mbuf.c): mlw_afp_rx_burst -> each frame copied into an mbuf
- *       of the shard's pool -> mlw_afp_rx_release; then capture, ACK
- *       coalescing and steering as for any port.
- *   TX  lwIP -> afp_linkoutput (dpdk-netif/netif.c) -> mlw__afp_engine_tx:
+ *   RX  shard.c poll_rx -> mlw__port_rx_burst (DPDK build: burst.c; without
+ *       DPDK: port_kernel.c) -> mlw__afp_engine_rx (engine_rx.c):
+ *       mlw_afp_rx_burst -> each frame copied into a frame of the shard's
+ *       pool (frame.h: an mbuf, or mlwip's own) -> mlw_afp_rx_release; then
+ *       capture (DPDK build), ACK coalescing and steering as for any port.
+ *   TX  lwIP -> afp_linkoutput (dpdk-netif/netif.c, or port_kernel.c) -> mlw__afp_engine_tx:
  *       the pbuf chain copied into a TX slot, no mbuf; at the end of the
- *       pass mlw__txq_flush (burst.c) -> mlw__afp_engine_flush: one
+ *       pass mlw__txq_flush (burst.c, or port_kernel.c) -> mlw__afp_engine_flush: one
  *       sendto(), and the counters published.
  *
  * Copies: one per received frame (TPACKET_V3 hands whole blocks over:
@@ -48,16 +49,16 @@
 
 #include "afp.h"
 
+#include "frame.h"	/* frames and their pools: DPDK's mbufs, or mlwip's own without DPDK */
+
 struct pbuf;
-struct rte_mbuf;
-struct rte_mempool;
 
 /* A port's counters, summed over its queues (mlw__afp_engine_read). */
 struct mlw__afp_counters {
 	uint64_t rx_pkts, rx_bytes;	/* frames taken from the RX rings */
 	uint64_t rx_kernel_drops;	/* the kernel dropped: RX ring full (as of the last read) */
-	uint64_t rx_nombuf;		/* no mbuf to copy a frame into */
-	uint64_t rx_too_big;		/* longer than an mbuf, or truncated by the ring */
+	uint64_t rx_nombuf;		/* no frame (mbuf) to copy a received one into */
+	uint64_t rx_too_big;		/* longer than a frame, or truncated by the ring */
 	uint64_t rx_vlan;		/* frames whose VLAN tag the kernel took out: put back */
 	uint64_t tx_pkts, tx_bytes;	/* frames put in the TX rings */
 	uint64_t tx_full;		/* no free TX slot (before the flush and retry) */
@@ -69,7 +70,7 @@ struct mlw__afp_counters {
 /* One queue: what its shard alone touches, then what readers see. */
 struct mlw__afp_equeue {
 	struct mlw_afp_queue *q;
-	struct rte_mempool *pool;	/* the shard's mbufs, for RX copies */
+	mlw__frame_pool_t *pool;	/* the shard's frames, for RX copies */
 	uint64_t rx_nombuf, rx_too_big, rx_vlan;
 	unsigned kdone;			/* the last kreq answered */
 	/* Published by the shard at each flush (relaxed stores; readers
@@ -93,13 +94,13 @@ struct mlw__afp_engine {
  * such interface, -ENETDOWN interface down, -EPERM no CAP_NET_RAW, -EINVAL
  * a ring size; -ENOMEM).
  */
-int mlw__afp_engine_open(const struct mlw_afp_conf *c, struct rte_mempool *const *pools,
+int mlw__afp_engine_open(const struct mlw_afp_conf *c, mlw__frame_pool_t *const *pools,
 			 struct mlw__afp_engine **out, char *err, size_t errlen);
 void mlw__afp_engine_close(struct mlw__afp_engine *e);
 
-/* Up to @p n received frames of queue @p qi as mbufs (engine_mbuf.c); the
+/* Up to @p n received frames of queue @p qi as frames (engine_rx.c); the
  * ring's blocks are given back before it returns. */
-uint16_t mlw__afp_engine_rx(struct mlw__afp_engine *e, unsigned qi, struct rte_mbuf **pkts, uint16_t n);
+uint16_t mlw__afp_engine_rx(struct mlw__afp_engine *e, unsigned qi, mlw__frame_t **pkts, uint16_t n);
 
 /* Copy the frame @p p into a TX slot of @p q, flushing once if none is
  * free. 0, -ENOBUFS (still none), -EMSGSIZE (longer than a slot). */

@@ -60,7 +60,7 @@ static struct pbuf *copy_out(struct rte_mbuf *m)
 	return p;
 }
 
-struct pbuf *mlw__mbuf_to_pbuf(struct rte_mbuf *m, unsigned pool)
+struct pbuf *mlw__frame_to_pbuf(struct rte_mbuf *m, unsigned pool)
 {
 	struct mlw_rx_pbuf *rp;
 	struct pbuf *p;
@@ -191,7 +191,7 @@ static err_t afp_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
-int8_t mlw__dpdk_netif_init(struct netif *netif)
+int8_t mlw__port_netif_init(struct netif *netif)
 {
 	struct mlw_netif_state *st = netif->state;
 

@@ -16,7 +16,7 @@ cross-arm64|cross-armhf) cross=${1#cross-} ;;
 esac
 
 PACKAGES="build-essential cmake pkg-config python3 clang libfuzzer-14-dev binutils xz-utils
-debian-archive-keyring ca-certificates libdpdk-dev libnuma-dev libck-dev libcmocka-dev check libinih-dev doxygen file dpkg-dev
+debian-archive-keyring ca-certificates libdpdk-dev libnuma-dev libcmocka-dev check libinih-dev doxygen file dpkg-dev
 iproute2 iperf iputils-ping apache2-utils ncat tshark curl ethtool wrk gnuplot-nox valgrind
 redis-server redis-tools nginx-light nghttp2-client hping3 dpdk-dev"
 
@@ -24,7 +24,7 @@ if [ -n "$cross" ]; then
 	# libc6:ARCH: the target's own libc and loader, which qemu-user runs the
 	# tests with (see cmake/toolchains/debian-cross.cmake).
 	PACKAGES="$PACKAGES crossbuild-essential-$cross qemu-user-static libc6:$cross
-libcmocka-dev:$cross check:$cross libinih-dev:$cross libnuma-dev:$cross libck-dev:$cross"
+libcmocka-dev:$cross check:$cross libinih-dev:$cross libnuma-dev:$cross"
 fi
 
 SUDO=""

@@ -71,7 +71,7 @@ static const char port_keys[PORT_NKEYS][16] = {
 	"rx_blocks", "tx_frames",
 };
 static const char engine_names[][10] = {
-	[MLW_ENGINE_DPDK] = "dpdk", [MLW_ENGINE_AFPACKET] = "afpacket",
+	[MLW_ENGINE_DPDK] = "dpdk", [MLW_ENGINE_AFPACKET] = "afpacket", [MLW_ENGINE_LOOP] = "loop",
 };
 #define NENGINE	(sizeof(engine_names) / sizeof(engine_names[0]))
 static const char steer_names[][8] = {
@@ -595,7 +595,7 @@ static int port_entry(struct parse *p, unsigned int idx, const char *sec, const 
 				return 1;
 			}
 		}
-		return fail(p, sec, key, QUOTE " is not a packet engine (dpdk or afpacket)", QUOTED(v));
+		return fail(p, sec, key, QUOTE " is not a packet engine (dpdk, afpacket or loop)", QUOTED(v));
 	case PORT_IFACE:
 		if (v[0] == '\0' || strlen(v) >= sizeof(port->iface) || strpbrk(v, " \t/") != NULL)
 			return fail(p, sec, key, QUOTE " is not a Linux interface name (1..%zu characters, no "
@@ -1078,9 +1078,17 @@ unsigned mlw__config_ring_size(const struct mlw_config *cfg)
 
 uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg)
 {
-	uint64_t ports = cfg->port_count, others = cfg->shards ? cfg->shards - 1 : 0;
-	uint64_t n = ports * ((uint64_t)cfg->rx_desc + cfg->tx_desc + MLW_CONFIG_TXQ_HELD + cfg->burst) +
-		     cfg->rx_zero_copy + others * ((uint64_t)mlw__config_ring_size(cfg) + mlw_config_forward_zero_copy(cfg)) +
+	uint64_t others = cfg->shards ? cfg->shards - 1 : 0, ports = 0;
+	uint64_t n;
+
+	/* A DPDK port holds a shard's mbufs in its RX and TX descriptors and
+	 * TX batch; a kernel engine port only the burst being copied in (its
+	 * rings are the kernel's, and it sends from pbufs). */
+	for (unsigned i = 0; i < cfg->port_count && i < MLW_MAX_PORTS; i++)
+		ports += cfg->ports[i].engine != MLW_ENGINE_DPDK ?
+				 cfg->burst :
+				 (uint64_t)cfg->rx_desc + cfg->tx_desc + MLW_CONFIG_TXQ_HELD + cfg->burst;
+	n = ports + cfg->rx_zero_copy + others * ((uint64_t)mlw__config_ring_size(cfg) + mlw_config_forward_zero_copy(cfg)) +
 		     (uint64_t)cfg->shards * cfg->mbuf_cache * 3 / 2 + MLW_CONFIG_SPARE;
 
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
@@ -1093,9 +1101,9 @@ static int validate_engine(const struct mlw_config_port *port, const char *sec, 
 		return verr(err, sec, "engine", "%d is not a packet engine", (int)port->engine);
 	if ((unsigned int)port->steer > MLW_PORT_STEER_HASH)
 		return verr(err, sec, "steer", "%d is not a steering mode", (int)port->steer);
-	if (port->engine == MLW_ENGINE_DPDK) {
+	if (port->engine == MLW_ENGINE_DPDK || port->engine == MLW_ENGINE_LOOP) {
 		/* A key of the other engine is a mistake worth saying: the
-		 * port would silently be a DPDK one. */
+		 * port would silently be another kind. */
 		static const char afp_only[][12] = { "iface", "steer", "rx_block_kb", "rx_blocks", "tx_frames" };
 		bool set[] = { port->iface[0] != '\0', port->steer != MLW_PORT_STEER_DEFAULT,
 			       port->rx_block_kb != 0, port->rx_blocks != 0, port->tx_frames != 0 };
@@ -1103,7 +1111,8 @@ static int validate_engine(const struct mlw_config_port *port, const char *sec, 
 		for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 			if (set[i])
 				return verr(err, sec, afp_only[i], "is a key of engine = afpacket; this "
-					    "port's engine is dpdk (add engine = afpacket, or remove it)");
+					    "port's engine is %s (add engine = afpacket, or remove it)",
+					    engine_names[port->engine]);
 		return 0;
 	}
 	if (port->iface[0] == '\0')

@@ -11,8 +11,8 @@
  * A frame is owned by one thread at a time: the shard that allocated it,
  * then the shard it was forwarded to over a ring. Any shard may free it:
  * the pool's owner puts it on its own free stack (no atomic operation),
- * another shard on the pool's return ring (multi-producer, Concurrency
- * Kit's ck_ring), which the owner drains when its stack runs dry. So no
+ * another shard on the pool's return stack (lock-free, one compare-and-swap
+ * per frame), which the owner takes whole when its own stack runs dry. So no
  * lock, no system call and no general heap on the packet path.
  */
 #ifndef MLW_FRAME_H
@@ -47,6 +47,12 @@ static inline void mlw__frame_free(mlw__frame_t *f)
 	rte_pktmbuf_free(f);
 }
 
+/* @p n frames at once, or none: 0, or -1 if the pool has fewer. */
+static inline int mlw__frame_alloc_bulk(mlw__frame_pool_t *p, mlw__frame_t **f, unsigned n)
+{
+	return rte_pktmbuf_alloc_bulk(p, f, n) == 0 ? 0 : -1;
+}
+
 static inline uint8_t *mlw__frame_data(const mlw__frame_t *f)
 {
 	return rte_pktmbuf_mtod(f, uint8_t *);
@@ -74,9 +80,57 @@ static inline void mlw__frame_set_ck(mlw__frame_t *f, enum mlw__frame_ck ip, enu
 		      ipf[ip] | l4f[l4];
 }
 
+static inline enum mlw__frame_ck mlw__frame_ck_ip(const mlw__frame_t *f)
+{
+	switch (f->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+		return MLW_FRAME_CK_GOOD;
+	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
+		return MLW_FRAME_CK_BAD;
+	case RTE_MBUF_F_RX_IP_CKSUM_NONE:
+		return MLW_FRAME_CK_NONE;
+	default:
+		return MLW_FRAME_CK_UNKNOWN;
+	}
+}
+
+static inline enum mlw__frame_ck mlw__frame_ck_l4(const mlw__frame_t *f)
+{
+	switch (f->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+		return MLW_FRAME_CK_GOOD;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return MLW_FRAME_CK_BAD;
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		return MLW_FRAME_CK_NONE;
+	default:
+		return MLW_FRAME_CK_UNKNOWN;
+	}
+}
+
+/* True (and *@p hash set) if the port gave the frame its RSS hash. */
+static inline bool mlw__frame_rss(const mlw__frame_t *f, uint32_t *hash)
+{
+	if (!(f->ol_flags & RTE_MBUF_F_RX_RSS_HASH))
+		return false;
+	*hash = f->hash.rss;
+	return true;
+}
+
+/* The port said something about a checksum: worth a closer look. */
+static inline bool mlw__frame_ck_any(const mlw__frame_t *f)
+{
+	return (f->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK)) != 0;
+}
+
 #else /* !MLW_RT_DPDK */
 
 struct mlw__frame_pool;
+
+#define MLW_FRAME_PRIV 64u
+/* Data bytes per frame of a shard's pool: a full-size Ethernet frame with
+ * a VLAN tag (as DPDK's default mbuf data room). */
+#define MLW_FRAME_ROOM 2048u
 
 typedef struct mlw__frame {
 	struct mlw__frame_pool *pool;
@@ -87,6 +141,9 @@ typedef struct mlw__frame {
 	uint16_t port;			/* netif index (the shard sets it) */
 	uint8_t ip_ck, l4_ck;		/* enum mlw__frame_ck */
 	bool hash_valid;
+	/* The engine's own use (port_kernel.c: the custom pbuf that hands
+	 * the frame to lwIP without a copy). */
+	_Alignas(16) uint8_t priv[MLW_FRAME_PRIV];
 	_Alignas(64) uint8_t data[];
 } mlw__frame_t;
 
@@ -103,7 +160,7 @@ void mlw__frame_pool_free(mlw__frame_pool_t *p);
 /* The calling thread becomes the pool's owner: frees of its frames on
  * this thread take the fast path. */
 void mlw__frame_pool_own(mlw__frame_pool_t *p);
-/* Frames free now (owner's stack + return ring), and the pool's size. */
+/* Frames free now (owner's stack + return stack), and the pool's size. */
 unsigned mlw__frame_pool_avail(const mlw__frame_pool_t *p);
 unsigned mlw__frame_pool_size(const mlw__frame_pool_t *p);
 
@@ -111,6 +168,8 @@ unsigned mlw__frame_pool_size(const mlw__frame_pool_t *p);
 mlw__frame_t *mlw__frame_alloc(mlw__frame_pool_t *p);
 /* Any thread. */
 void mlw__frame_free(mlw__frame_t *f);
+/* Owner only: @p n frames at once, or none: 0, or -1 if the pool has fewer. */
+int mlw__frame_alloc_bulk(mlw__frame_pool_t *p, mlw__frame_t **f, unsigned n);
 
 static inline uint8_t *mlw__frame_data(const mlw__frame_t *f)
 {
@@ -137,6 +196,27 @@ static inline void mlw__frame_set_ck(mlw__frame_t *f, enum mlw__frame_ck ip, enu
 {
 	f->ip_ck = (uint8_t)ip;
 	f->l4_ck = (uint8_t)l4;
+}
+
+static inline enum mlw__frame_ck mlw__frame_ck_ip(const mlw__frame_t *f)
+{
+	return (enum mlw__frame_ck)f->ip_ck;
+}
+
+static inline enum mlw__frame_ck mlw__frame_ck_l4(const mlw__frame_t *f)
+{
+	return (enum mlw__frame_ck)f->l4_ck;
+}
+
+static inline bool mlw__frame_rss(const mlw__frame_t *f, uint32_t *hash)
+{
+	*hash = f->hash;
+	return f->hash_valid;
+}
+
+static inline bool mlw__frame_ck_any(const mlw__frame_t *f)
+{
+	return (f->ip_ck | f->l4_ck) != 0;
 }
 
 #endif /* MLW_RT_DPDK */

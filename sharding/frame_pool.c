@@ -1,11 +1,9 @@
-/* frame_pool.c - mlwip's own frames for builds without DPDK (frame.h): a per-shard pool of fixed-size buffers, an owner's free stack, and a multi-producer return ring for frames other shards free. */
+/* frame_pool.c - mlwip's own frames for builds without DPDK (frame.h): a per-shard pool of fixed-size buffers, an owner's free stack, and a lock-free return stack for frames other shards free. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
-#include <ck_ring.h>
-
 #include "frame.h"
-#include "tsan_private.h"
 
 struct mlw__frame_pool {
 	mlw__frame_t *stack;		/* owner's free frames (LIFO) */
@@ -15,27 +13,21 @@ struct mlw__frame_pool {
 	size_t stride;			/* bytes per frame, header included */
 	size_t bytes;			/* the whole allocation */
 	uint8_t *frames;
-	ck_ring_buffer_t *ret_slot;	/* n rounded up to a power of two, plus one */
-	_Alignas(MLW_RT_CACHE_LINE) ck_ring_t ret;	/* frames other shards freed */
+	/* Frames other shards freed: a stack they push onto with a CAS
+	 * (release), which the owner takes whole with one exchange (acquire)
+	 * when its own stack is empty. Only whole-stack takes, never a pop of
+	 * one frame, so there is no ABA problem. ret_n counts them. */
+	_Alignas(MLW_RT_CACHE_LINE) _Atomic(mlw__frame_t *) ret;
+	atomic_uint ret_n;
 };
 
 /* The pool the calling thread owns (mlw__frame_pool_own): a shard owns one. */
 static _Thread_local mlw__frame_pool_t *owned;
 
-static unsigned pow2_above(unsigned n)
-{
-	unsigned s = 2;
-
-	while (s <= n)
-		s <<= 1;
-	return s;
-}
-
 mlw__frame_pool_t *mlw__frame_pool_create(unsigned n, uint32_t room, int node)
 {
 	size_t head = (sizeof(mlw__frame_pool_t) + MLW_RT_CACHE_LINE - 1) & ~(size_t)(MLW_RT_CACHE_LINE - 1);
-	size_t stride, slots_bytes, bytes;
-	unsigned slots;
+	size_t stride, bytes;
 	mlw__frame_pool_t *p;
 	uint8_t *mem;
 
@@ -44,10 +36,7 @@ mlw__frame_pool_t *mlw__frame_pool_create(unsigned n, uint32_t room, int node)
 		return NULL;
 	}
 	stride = (offsetof(mlw__frame_t, data) + room + MLW_RT_CACHE_LINE - 1) & ~(size_t)(MLW_RT_CACHE_LINE - 1);
-	slots = pow2_above(n);	/* > n: the ring never refuses a frame of this pool */
-	slots_bytes = ((size_t)slots * sizeof(ck_ring_buffer_t) + MLW_RT_CACHE_LINE - 1) &
-		      ~(size_t)(MLW_RT_CACHE_LINE - 1);
-	bytes = head + slots_bytes + (size_t)n * stride;
+	bytes = head + (size_t)n * stride;
 	mem = mlw__rt_zalloc(bytes, node);
 	if (mem == NULL) {
 		errno = ENOMEM;
@@ -58,9 +47,9 @@ mlw__frame_pool_t *mlw__frame_pool_create(unsigned n, uint32_t room, int node)
 	p->room = room;
 	p->stride = stride;
 	p->bytes = bytes;
-	p->ret_slot = (ck_ring_buffer_t *)(mem + head);
-	p->frames = mem + head + slots_bytes;
-	ck_ring_init(&p->ret, slots);
+	p->frames = mem + head;
+	atomic_init(&p->ret, NULL);
+	atomic_init(&p->ret_n, 0);
 	for (unsigned i = n; i-- > 0;) {
 		mlw__frame_t *f = (mlw__frame_t *)(p->frames + (size_t)i * stride);
 
@@ -89,7 +78,7 @@ void mlw__frame_pool_own(mlw__frame_pool_t *p)
 
 unsigned mlw__frame_pool_avail(const mlw__frame_pool_t *p)
 {
-	return p->nstack + ck_ring_size(&p->ret);
+	return p->nstack + atomic_load_explicit(&p->ret_n, memory_order_relaxed);
 }
 
 unsigned mlw__frame_pool_size(const mlw__frame_pool_t *p)
@@ -103,11 +92,15 @@ mlw__frame_t *mlw__frame_alloc(mlw__frame_pool_t *p)
 
 	if (p->stack == NULL) {
 		/* Frames other shards gave back, all at once. */
-		while (ck_ring_dequeue_mpsc(&p->ret, p->ret_slot, &f)) {
-			MLW_TSAN_ACQUIRE(f);
+		f = atomic_exchange_explicit(&p->ret, NULL, memory_order_acquire);
+		while (f != NULL) {
+			mlw__frame_t *next = f->next;
+
+			atomic_fetch_sub_explicit(&p->ret_n, 1, memory_order_relaxed);
 			f->next = p->stack;
 			p->stack = f;
 			p->nstack++;
+			f = next;
 		}
 		if (p->stack == NULL)
 			return NULL;
@@ -123,6 +116,19 @@ mlw__frame_t *mlw__frame_alloc(mlw__frame_pool_t *p)
 	return f;
 }
 
+int mlw__frame_alloc_bulk(mlw__frame_pool_t *p, mlw__frame_t **f, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		f[i] = mlw__frame_alloc(p);
+		if (f[i] == NULL) {
+			while (i-- > 0)
+				mlw__frame_free(f[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void mlw__frame_free(mlw__frame_t *f)
 {
 	mlw__frame_pool_t *p = f->pool;
@@ -133,7 +139,9 @@ void mlw__frame_free(mlw__frame_t *f)
 		p->nstack++;
 		return;
 	}
-	MLW_TSAN_RELEASE(f);
-	/* The ring has a slot for every frame of the pool: never full. */
-	(void)ck_ring_enqueue_mpsc(&p->ret, p->ret_slot, f);
+	f->next = atomic_load_explicit(&p->ret, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->ret_n, 1, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&p->ret, &f->next, f, memory_order_release,
+						      memory_order_relaxed))
+		;
 }

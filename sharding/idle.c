@@ -46,9 +46,12 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
-#include <rte_epoll.h>
+#if MLW_RT_DPDK
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
+#else
+#include <sys/epoll.h>
+#endif
 
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
@@ -58,6 +61,56 @@
 #include "stack_private.h"
 
 #define IDLE_EVENTS 16
+
+#if !MLW_RT_DPDK
+/* The thread's epoll instance (idle_private.h): made at its first use,
+ * closed when the shard's last registration goes (mlw__idle_stop). */
+static _Thread_local int thread_ep = -1;
+static _Thread_local unsigned thread_ep_regs;
+
+int mlw__ep_ctl(int epfd, int op, int fd, mlw__ep_event *ev)
+{
+	struct epoll_event e = { .events = ev->epdata.event, .data.ptr = ev };
+	int rc;
+
+	(void)epfd;
+	if (thread_ep < 0) {
+		thread_ep = epoll_create1(EPOLL_CLOEXEC);
+		if (thread_ep < 0)
+			return -1;
+	}
+	ev->fd = fd;
+	rc = epoll_ctl(thread_ep, op, fd, &e);
+	if (rc == 0 && op == EPOLL_CTL_ADD)
+		thread_ep_regs++;
+	if (rc == 0 && op == EPOLL_CTL_DEL && --thread_ep_regs == 0) {
+		close(thread_ep);
+		thread_ep = -1;
+	}
+	return rc;
+}
+
+int mlw__ep_wait(int epfd, mlw__ep_event *events, int maxevents, int timeout_ms)
+{
+	struct epoll_event e[IDLE_EVENTS];
+	int n;
+
+	(void)epfd;
+	if (thread_ep < 0)
+		return -1;
+	if (maxevents > IDLE_EVENTS)
+		maxevents = IDLE_EVENTS;
+	n = epoll_wait(thread_ep, e, maxevents, timeout_ms);
+	for (int i = 0; i < n; i++) {
+		mlw__ep_event *ev = e[i].data.ptr;
+
+		events[i] = *ev;
+		if (ev->epdata.cb_fun != NULL)
+			ev->epdata.cb_fun(ev->fd, ev->epdata.cb_arg);
+	}
+	return n;
+}
+#endif
 
 static void drain(int fd, void *arg)
 {
@@ -95,16 +148,18 @@ static int port_epoll(struct mlw_shard *sh, unsigned pi, bool add)
 	struct mlw_port *port = &sh->stack->ports[pi];
 	struct mlw__idle *id = &sh->idle;
 
+#if MLW_RT_DPDK
 	if (port->afp == NULL)
 		return rte_eth_dev_rx_intr_ctl_q(port->port_id, (uint16_t)sh->id, RTE_EPOLL_PER_THREAD,
 						 add ? RTE_INTR_EVENT_ADD : RTE_INTR_EVENT_DEL,
 						 add ? (void *)(uintptr_t)(pi + 1) : NULL);
+#endif
 	if (!add)
-		return rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_DEL, id->afp_ev[pi].fd, &id->afp_ev[pi]);
+		return mlw__ep_ctl(MLW_EP_PER_THREAD, EPOLL_CTL_DEL, id->afp_ev[pi].fd, &id->afp_ev[pi]);
 	memset(&id->afp_ev[pi], 0, sizeof(id->afp_ev[pi]));
 	id->afp_ev[pi].epdata.event = EPOLLIN;
 	id->afp_ev[pi].epdata.data = (void *)(uintptr_t)(pi + 1);
-	return rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, mlw_afp_fd(port->afp->q[sh->id].q),
+	return mlw__ep_ctl(MLW_EP_PER_THREAD, EPOLL_CTL_ADD, mlw_afp_fd(port->afp->q[sh->id].q),
 			     &id->afp_ev[pi]);
 }
 
@@ -126,7 +181,7 @@ void mlw__idle_start(struct mlw_shard *sh)
 	memset(&id->wake_ev, 0, sizeof(id->wake_ev));
 	id->wake_ev.epdata.event = EPOLLIN;	/* level-triggered: drain() empties it */
 	id->wake_ev.epdata.cb_fun = drain;
-	if (rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, id->wake_fd, &id->wake_ev) != 0) {
+	if (mlw__ep_ctl(MLW_EP_PER_THREAD, EPOLL_CTL_ADD, id->wake_fd, &id->wake_ev) != 0) {
 		fprintf(stderr, "shard %u: idle = interrupt: no epoll instance (%s); backing off instead\n",
 			sh->id, strerror(errno));
 		id->can_sleep = false;
@@ -138,7 +193,7 @@ void mlw__idle_start(struct mlw_shard *sh)
 				"instead\n", sh->id, pi, st->ports[pi].caps.driver, sh->id);
 			for (unsigned pj = 0; pj < pi; pj++)
 				port_epoll(sh, pj, false);
-			rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_DEL, id->wake_fd, &id->wake_ev);
+			mlw__ep_ctl(MLW_EP_PER_THREAD, EPOLL_CTL_DEL, id->wake_fd, &id->wake_ev);
 			id->can_sleep = false;
 			return;
 		}
@@ -162,7 +217,7 @@ void mlw__idle_stop(struct mlw_shard *sh)
 		return;
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		port_epoll(sh, pi, false);
-	rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_DEL, id->wake_fd, &id->wake_ev);
+	mlw__ep_ctl(MLW_EP_PER_THREAD, EPOLL_CTL_DEL, id->wake_fd, &id->wake_ev);
 	id->armed = false;
 	id->can_sleep = false;
 }
@@ -242,10 +297,14 @@ static void intr(struct mlw_shard *sh, bool on)
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		if (st->ports[pi].afp != NULL)
 			continue;
+#if MLW_RT_DPDK
 		if (on)
 			rte_eth_dev_rx_intr_enable(st->ports[pi].port_id, (uint16_t)sh->id);
 		else
 			rte_eth_dev_rx_intr_disable(st->ports[pi].port_id, (uint16_t)sh->id);
+#else
+		(void)on;
+#endif
 	}
 }
 
@@ -253,7 +312,7 @@ unsigned mlw__idle_wait(struct mlw_shard *sh, uint64_t deadline_ns)
 {
 	struct mlw_stack *st = sh->stack;
 	struct mlw__idle *id = &sh->idle;
-	struct rte_epoll_event ev[IDLE_EVENTS];
+	mlw__ep_event ev[IDLE_EVENTS];
 	uint64_t now = mlw__rt_ticks();
 	uint32_t ms;
 	unsigned work;
@@ -294,7 +353,7 @@ unsigned mlw__idle_wait(struct mlw_shard *sh, uint64_t deadline_ns)
 	if (ms == 0)
 		goto awake;
 	id->waits++;
-	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, IDLE_EVENTS, (int)ms);
+	n = mlw__ep_wait(MLW_EP_PER_THREAD, ev, IDLE_EVENTS, (int)ms);
 	if (n <= 0)
 		id->wake_timeout++;
 	for (int i = 0; i < n; i++) {

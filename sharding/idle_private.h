@@ -6,10 +6,36 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rte_common.h>
-#include <rte_epoll.h>
-
 #include "mlwip/config.h"	/* MLW_MAX_PORTS */
+#include "runtime.h"
+
+/*
+ * The thread's epoll instance the shard sleeps in. DPDK: the EAL's per-thread
+ * instance (rte_epoll_*, where the RX queue interrupts are registered).
+ * Without DPDK: the same calls over a plain epoll instance of the thread's
+ * own (idle.c), for the kernel engine's queue sockets and the wake-up
+ * eventfd; an event's cb_fun runs when it fires, as DPDK's does.
+ */
+#if MLW_RT_DPDK
+#include <rte_epoll.h>
+typedef struct rte_epoll_event mlw__ep_event;
+#define MLW_EP_PER_THREAD RTE_EPOLL_PER_THREAD
+#define mlw__ep_ctl rte_epoll_ctl
+#define mlw__ep_wait rte_epoll_wait
+#else
+typedef struct mlw__ep_event {
+	int fd;
+	struct {
+		uint32_t event;
+		void *data;
+		void (*cb_fun)(int fd, void *arg);
+		void *cb_arg;
+	} epdata;
+} mlw__ep_event;
+#define MLW_EP_PER_THREAD (-1)
+int mlw__ep_ctl(int epfd, int op, int fd, mlw__ep_event *ev);
+int mlw__ep_wait(int epfd, mlw__ep_event *events, int maxevents, int timeout_ms);
+#endif
 
 struct mlw_shard;
 struct mlw_stack;
@@ -21,17 +47,17 @@ struct mlw_stack;
  * when the shard goes to sleep and wakes, never on a busy pass.
  */
 struct mlw__idle {
-	_Alignas(RTE_CACHE_LINE_SIZE) atomic_int sleeping;	/* 1 while the shard may be in the wait */
+	_Alignas(MLW_RT_CACHE_LINE) atomic_int sleeping;	/* 1 while the shard may be in the wait */
 	int wake_fd;			/* eventfd: other shards and stop write it, -1: none */
 	/* The rest is the shard's own. */
-	_Alignas(RTE_CACHE_LINE_SIZE) bool armed;	/* RX queues registered with the thread's epoll */
+	_Alignas(MLW_RT_CACHE_LINE) bool armed;	/* RX queues registered with the thread's epoll */
 	bool can_sleep;			/* every port of the shard has RX interrupts */
 	uint64_t spin_tsc;		/* polling this long after the last work before sleeping */
 	uint64_t idle_since;		/* TSC of the first idle pass in a row, 0: busy */
-	struct rte_epoll_event wake_ev;	/* wake_fd in the thread's DPDK epoll instance */
+	mlw__ep_event wake_ev;		/* wake_fd in the thread's epoll instance */
 	/* Kernel engine ports: the shard's queue socket in the same instance
 	 * (readable when a block is ready; no interrupt to enable). */
-	struct rte_epoll_event afp_ev[MLW_MAX_PORTS];
+	mlw__ep_event afp_ev[MLW_MAX_PORTS];
 	uint64_t waits, wake_rx, wake_ring, wake_timeout, wake_stop, wake_recheck;
 };
 

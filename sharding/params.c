@@ -8,6 +8,7 @@
 int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config *cfg,
 			    char *err, size_t errlen);
 
+#if MLW_RT_DPDK
 /* True if the user's EAL arguments already choose the cores. */
 static bool has_core_option(const struct mlw_config_argv *a)
 {
@@ -20,6 +21,7 @@ static bool has_core_option(const struct mlw_config_argv *a)
 	}
 	return false;
 }
+#endif
 
 int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config *cfg,
 			    char *err, size_t errlen)
@@ -90,6 +92,7 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 		pp->rx_blocks = c->rx_blocks;
 		pp->tx_frames = c->tx_frames;
 	}
+#if MLW_RT_DPDK
 	if (has_core_option(&p->eal)) {
 		snprintf(err, errlen, "config: [eal] args must not choose cores (-l/-c/--lcores): "
 			 "mlwip passes the [stack] cores to DPDK itself");
@@ -114,5 +117,8 @@ int mlw__params_from_config(struct mlw__stack_params *p, const struct mlw_config
 	}
 	p->eal.argv[p->eal.argc++] = p->lcores_arg;
 	p->eal.argv[p->eal.argc] = NULL;
+#else
+	(void)off;	/* no EAL: the shard threads are pinned by runtime_posix.c */
+#endif
 	return 0;
 }

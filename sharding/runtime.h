@@ -5,18 +5,24 @@
  *     rte_zmalloc_socket, rte_ring, lcores launched by rte_eal_remote_launch;
  *   MLW_RT_DPDK=0 (runtime_posix.c): no DPDK - clock_gettime on
  *     CLOCK_MONOTONIC (vDSO: no system call), the compiler's pause/yield,
- *     libnuma, Concurrency Kit's ck_ring (Debian libck-dev) and pthreads
- *     pinned to their cores.
+ *     libnuma, a single-producer/single-consumer ring of C11 atomics
+ *     (below) and pthreads pinned to their cores.
  * The hot calls (ticks, pause, ring put/take) are inline: the DPDK build's
  * packet path compiles to the same instructions as the EAL calls it had.
  * Ticks are opaque: compare them with mlw__rt_hz() (TSC cycles under DPDK,
  * nanoseconds without).
  *
  * Rings carry pointers, one producer thread and one consumer thread each
- * (the shards' inboxes). Their indexes are ordered with fences and plain
- * accesses that ThreadSanitizer does not model (tests/tsan.supp names
- * them); put and take tell it that what the producer wrote before a put
- * is seen after the take (tsan_private.h).
+ * (the shards' inboxes). DPDK's rte_ring orders its indexes with fences
+ * and plain accesses that ThreadSanitizer does not model (tests/tsan.supp
+ * names them), so put and take also tell it that what the producer wrote
+ * before a put is seen after the take (tsan_private.h); the POSIX ring's
+ * release/acquire atomics need no such help.
+ *
+ * Why not Concurrency Kit's ck_ring (Debian libck-dev), which the plan in
+ * docs/engine.md named: its headers are architecture-specific but installed
+ * in /usr/include, so libck-dev for the host and for an ARM target cannot
+ * be installed together, and the cross builds (scripts/cross.sh) need both.
  */
 #ifndef MLW_RUNTIME_H
 #define MLW_RUNTIME_H
@@ -39,19 +45,29 @@
 typedef struct rte_ring mlw__ring_t;
 #else
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
-#include <ck_ring.h>
 #define MLW_RT_CACHE_LINE 64
-typedef struct mlw__ck_ring mlw__ring_t;
-struct mlw__ck_ring {
-	ck_ring_t r;
-	unsigned size;			/* slots (a power of two); one stays free */
-	int node;
-	ck_ring_buffer_t slot[];
+typedef struct mlw__spsc_ring mlw__ring_t;
+/* Free-running indexes: head is the producer's (the next slot to fill),
+ * tail the consumer's (the next to take); each on its own cache line. */
+struct mlw__spsc_ring {
+	_Alignas(MLW_RT_CACHE_LINE) _Atomic unsigned head;
+	_Alignas(MLW_RT_CACHE_LINE) _Atomic unsigned tail;
+	_Alignas(MLW_RT_CACHE_LINE) unsigned size;	/* slots (a power of two); one stays free */
+	unsigned mask;
+	void *slot[];
 };
 #endif
 
 #define MLW_RT_MAX_THREADS 128
+
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
+#endif
+#ifndef unlikely
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#endif
 
 /* ---- the platform itself ---- */
 
@@ -141,7 +157,15 @@ static inline bool mlw__ring_put(mlw__ring_t *r, void *obj, unsigned *waiting)
 	*waiting = rte_ring_get_capacity(r) - room - 1;
 	return true;
 #else
-	return ck_ring_enqueue_spsc_size(&r->r, r->slot, obj, waiting);
+	unsigned h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	unsigned t = atomic_load_explicit(&r->tail, memory_order_acquire);
+
+	*waiting = h - t;
+	if (h - t >= r->mask)
+		return false;
+	r->slot[h & r->mask] = obj;
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
+	return true;
 #endif
 }
 
@@ -153,9 +177,14 @@ static inline unsigned mlw__ring_take(mlw__ring_t *r, void **objs, unsigned n)
 #if MLW_RT_DPDK
 	got = rte_ring_sc_dequeue_burst(r, objs, n, NULL);
 #else
-	got = 0;
-	while (got < n && ck_ring_dequeue_spsc(&r->r, r->slot, &objs[got]))
-		got++;
+	unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	unsigned h = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	got = h - t < n ? h - t : n;
+	for (unsigned i = 0; i < got; i++)
+		objs[i] = r->slot[(t + i) & r->mask];
+	if (got > 0)
+		atomic_store_explicit(&r->tail, t + got, memory_order_release);
 #endif
 	if (got > 0)
 		MLW_TSAN_ACQUIRE(r);
@@ -206,6 +235,10 @@ int mlw__rt_node(unsigned index, unsigned core);
  * something already, -EINVAL bad index or core, what pthread_create said.
  */
 int mlw__rt_launch(struct mlw__rt_threads *t, unsigned index, unsigned core, int (*fn)(void *), void *arg);
+
+/* Pin the calling thread (shard 0's) to CPU @p core: POSIX; the EAL pinned
+ * its main lcore itself. 0 or -errno. */
+int mlw__rt_pin_main(unsigned core);
 
 /* Wait until every thread launched has returned. */
 void mlw__rt_wait(struct mlw__rt_threads *t);

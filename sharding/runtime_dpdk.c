@@ -123,6 +123,12 @@ int mlw__rt_launch(struct mlw__rt_threads *t, unsigned index, unsigned core, int
 	return 0;
 }
 
+int mlw__rt_pin_main(unsigned core)
+{
+	(void)core;
+	return 0;
+}
+
 void mlw__rt_wait(struct mlw__rt_threads *t)
 {
 	rte_eal_mp_wait_lcore();

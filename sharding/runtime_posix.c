@@ -1,4 +1,4 @@
-/* runtime_posix.c - the shards' platform calls without DPDK (runtime.h): ck_ring, libnuma, pthreads pinned to their cores. */
+/* runtime_posix.c - the shards' platform calls without DPDK (runtime.h): the SPSC ring's memory, libnuma, pthreads pinned to their cores. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <numa.h>
@@ -25,19 +25,14 @@ void mlw__rt_fini(void)
 {
 }
 
-/* Which allocation mlw__rt_zalloc() made: numa_alloc_onnode() where the
+/* Which allocation mlw__rt_zalloc() makes: numa_alloc_onnode() where the
  * kernel reports NUMA (it maps whole pages, zeroed), aligned_alloc()
- * elsewhere (boards, qemu-user). Decided once, the same for every call. */
+ * elsewhere (boards, qemu-user). The answer does not change during a run,
+ * so mlw__rt_free() asks again rather than keep it in a global (shared
+ * nothing: tests/shared-nothing). Never on the packet path. */
 static bool use_numa(void)
 {
-	static int avail = -2;
-	int a = __atomic_load_n(&avail, __ATOMIC_RELAXED);
-
-	if (a == -2) {
-		a = numa_available() >= 0 ? 1 : 0;
-		__atomic_store_n(&avail, a, __ATOMIC_RELAXED);
-	}
-	return a == 1;
+	return numa_available() >= 0;
 }
 
 void *mlw__rt_zalloc(size_t size, int node)
@@ -69,22 +64,21 @@ void mlw__rt_free(void *p, size_t size)
 mlw__ring_t *mlw__ring_create(const char *name, unsigned size, int node)
 {
 	mlw__ring_t *r;
-	size_t bytes;
 
 	(void)name;
 	if (size < 2 || (size & (size - 1)) != 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	bytes = sizeof(*r) + (size_t)size * sizeof(r->slot[0]);
-	r = mlw__rt_zalloc(bytes, node);
+	r = mlw__rt_zalloc(sizeof(*r) + (size_t)size * sizeof(r->slot[0]), node);
 	if (r == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	ck_ring_init(&r->r, size);
+	atomic_init(&r->head, 0);
+	atomic_init(&r->tail, 0);
 	r->size = size;
-	r->node = node;
+	r->mask = size - 1;
 	return r;
 }
 
@@ -156,6 +150,17 @@ int mlw__rt_launch(struct mlw__rt_threads *t, unsigned index, unsigned core, int
 	if (index + 1 > t->n)
 		t->n = index + 1;
 	return 0;
+}
+
+int mlw__rt_pin_main(unsigned core)
+{
+	cpu_set_t cpus;
+
+	if (core >= CPU_SETSIZE)
+		return -EINVAL;
+	CPU_ZERO(&cpus);
+	CPU_SET(core, &cpus);
+	return -pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 }
 
 void mlw__rt_wait(struct mlw__rt_threads *t)

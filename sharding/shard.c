@@ -54,30 +54,30 @@ struct mlw_shard *mlw__current_shard(void)
 
 /*
  * lwIP's checksum checks for one received frame: the netif's own, less the
- * ones the port did. RTE_MBUF_F_RX_*_CKSUM_GOOD means the port verified
- * the checksum, _NONE that it verified the data some other way (the field
- * itself may be wrong, e.g. virtio from the same host); both make lwIP's
- * check redundant. The port checks TCP and UDP only, never ICMP. Returns
- * -1 if the port found a checksum wrong.
+ * ones the port did. MLW_FRAME_CK_GOOD means the port verified the
+ * checksum, _NONE that it verified the data some other way (the field
+ * itself may be wrong, e.g. virtio or a veth from the same host); both make
+ * lwIP's check redundant. The port checks TCP and UDP only, never ICMP.
+ * Returns -1 if the port found a checksum wrong.
  */
-static int frame_cksum_flags(const struct mlw_netif_state *ns, uint64_t ol)
+static int frame_cksum_flags(const struct mlw_netif_state *ns, const mlw__frame_t *m)
 {
 	uint16_t flags = ns->cksum_flags;
-	uint64_t ip = ol & RTE_MBUF_F_RX_IP_CKSUM_MASK, l4 = ol & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	enum mlw__frame_ck ip = mlw__frame_ck_ip(m), l4 = mlw__frame_ck_l4(m);
 
-	if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD || l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+	if (ip == MLW_FRAME_CK_BAD || l4 == MLW_FRAME_CK_BAD)
 		return -1;
-	if (ip != RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN)
+	if (ip != MLW_FRAME_CK_UNKNOWN)
 		flags &= (uint16_t)~NETIF_CHECKSUM_CHECK_IP;
-	if (l4 != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN)
+	if (l4 != MLW_FRAME_CK_UNKNOWN)
 		flags &= (uint16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	return flags;
 }
 
-/* @p pool: the shard whose mbuf pool @p m is from (the receiving shard's:
+/* @p pool: the shard whose frame pool @p m is from (the receiving shard's:
  * an RX queue fills from its shard's pool, a forwarded frame or ARP/ND copy
  * comes from the sender's). */
-static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
+static void input_frame(struct mlw_shard *sh, mlw__frame_t *m, unsigned pool)
 {
 	const struct mlw_netif_state *ns;
 	struct netif *nif;
@@ -85,7 +85,7 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 	int flags = -2;
 
 	if (m->port >= sh->stack->p.nports) {
-		rte_pktmbuf_free(m);
+		mlw__frame_free(m);
 		sh->stats.rx_drops++;
 		return;
 	}
@@ -94,21 +94,20 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 	/* A trusted link ignores what the port says: its peer does not fill
 	 * checksums in. Otherwise a frame the port found wrong is dropped
 	 * here rather than spend lwIP's time on it. */
-	if (!ns->trust_cksum && unlikely(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
-							RTE_MBUF_F_RX_L4_CKSUM_MASK))) {
-		flags = frame_cksum_flags(ns, m->ol_flags);
+	if (!ns->trust_cksum && unlikely(mlw__frame_ck_any(m))) {
+		flags = frame_cksum_flags(ns, m);
 		if (flags < 0) {
-			rte_pktmbuf_free(m);
+			mlw__frame_free(m);
 			sh->rx_cksum_flagged++;
 			return;
 		}
 	}
 	/* Every shard sees ARP and neighbour solicitations, one answers. */
 	if (!sh->neigh_responder && mlw__neigh_quiet(m)) {
-		rte_pktmbuf_free(m);
+		mlw__frame_free(m);
 		return;
 	}
-	p = mlw__mbuf_to_pbuf(m, pool);
+	p = mlw__frame_to_pbuf(m, pool);
 	if (p == NULL) {
 		sh->stats.rx_drops++;
 		return;
@@ -130,7 +129,7 @@ static void input_frame(struct mlw_shard *sh, struct rte_mbuf *m, unsigned pool)
 /* Put @p m on the ring to shard @p owner, counted per ring (sent,
  * dropped, the fullest it was). False if the ring was full: the caller
  * frees @p m. */
-static bool ring_put(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
+static bool ring_put(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m)
 {
 	struct mlw__ring_counts *rc = &sh->ring[owner];
 	unsigned waiting;
@@ -145,10 +144,10 @@ static bool ring_put(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m)
 	return true;
 }
 
-static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m, uint64_t *to)
+static void forward(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m, uint64_t *to)
 {
 	if (!ring_put(sh, owner, m)) {
-		rte_pktmbuf_free(m);
+		mlw__frame_free(m);
 		sh->stats.fwd_drops++;
 		return;
 	}
@@ -156,20 +155,20 @@ static void forward(struct mlw_shard *sh, unsigned owner, struct rte_mbuf *m, ui
 	sh->stats.fwd_out++;
 }
 
-static void fan_out(struct mlw_shard *sh, struct rte_mbuf *m, uint64_t *to)
+static void fan_out(struct mlw_shard *sh, mlw__frame_t *m, uint64_t *to)
 {
 	for (unsigned s = 0; s < sh->stack->p.nshards; s++) {
-		struct rte_mbuf *c;
+		mlw__frame_t *c;
 
 		if (s == sh->id)
 			continue;
-		c = rte_pktmbuf_copy(m, sh->pool, 0, UINT32_MAX);
+		c = mlw__frame_copy(m, sh->pool);
 		if (c == NULL) {
 			sh->stats.fwd_drops++;
 			continue;
 		}
 		if (!ring_put(sh, s, c)) {
-			rte_pktmbuf_free(c);
+			mlw__frame_free(c);
 			sh->stats.fwd_drops++;
 			continue;
 		}
@@ -197,7 +196,7 @@ static void wake_owners(struct mlw_shard *sh, uint64_t to)
 static unsigned poll_rx(struct mlw_shard *sh)
 {
 	struct mlw_stack *st = sh->stack;
-	struct rte_mbuf *pkts[512];
+	mlw__frame_t *pkts[512];
 	unsigned work = 0;
 	uint64_t to = 0;
 
@@ -209,6 +208,7 @@ static unsigned poll_rx(struct mlw_shard *sh)
 		/* Captured as the port gave them: before ACK coalescing and
 		 * steering, so a frame forwarded to its owner is captured
 		 * once, by the shard that received it. */
+#if MLW_RT_DPDK
 		if (n > 0 && mlw__capture_on(&sh->cap))
 			mlw__capture_rx(&sh->cap, st->ports[pi].port_id, pkts, n);
 		if (n > 1) {
@@ -221,14 +221,16 @@ static unsigned poll_rx(struct mlw_shard *sh)
 			sh->stats.rx_acks_coalesced += (uint16_t)(n - left);
 			n = left;
 		}
+#endif	/* without DPDK: no capture (rte_pcapng), no ACK coalescing yet
+	   (dpdk-netif/acks.c parses with DPDK's headers) */
 		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *m = pkts[i];
+			mlw__frame_t *m = pkts[i];
 			int owner;
 
 			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				__builtin_prefetch(mlw__frame_data(pkts[i + 1]));
 			sh->stats.rx_pkts++;
-			sh->stats.rx_bytes += m->pkt_len;
+			sh->stats.rx_bytes += mlw__frame_len(m);
 			m->port = (uint16_t)pi;	/* netif index, not DPDK port id */
 			owner = st->p.nshards > 1 ? mlw__steer_owner(&st->rss, m, st->ports[pi].steer_how) :
 						    MLW_STEER_LOCAL;
@@ -312,7 +314,7 @@ static int netifs_up(struct mlw_shard *sh)
 		 * the network the shards are one host. */
 		memcpy(nif->hwaddr, pp->has_mac ? pp->mac : st->ports[pi].caps.mac, 6);
 		nif->mtu = pp->mtu ? pp->mtu : st->ports[pi].caps.mtu;
-		if (netif_add(nif, &ip, &mask, &gw, &sh->nst[pi], mlw__dpdk_netif_init,
+		if (netif_add(nif, &ip, &mask, &gw, &sh->nst[pi], mlw__port_netif_init,
 			      ethernet_input) == NULL)
 			return -ENOMEM;
 		nif->hwaddr_len = 6;
@@ -422,7 +424,7 @@ static void close_left_open(struct mlw_shard *sh)
 static void teardown(struct mlw_shard *sh)
 {
 	struct mlw_stack *st = sh->stack;
-	struct rte_mbuf *m;
+	mlw__frame_t *m;
 
 	abort_connections();	/* anything the application's fini opened */
 	while (tcp_listen_pcbs.listen_pcbs != NULL)
@@ -436,14 +438,14 @@ static void teardown(struct mlw_shard *sh)
 	mlw_lwip_teardown();
 	for (unsigned s = 0; s < st->p.nshards; s++)
 		while (sh->inbox[s] != NULL && mlw__ring_take(sh->inbox[s], (void **)&m, 1) == 1)
-			rte_pktmbuf_free(m);
+			mlw__frame_free(m);
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		struct mlw_txq *q = &sh->txq[pi];
 
 		for (uint16_t i = 0; i < q->n; i++)
-			rte_pktmbuf_free(q->pkts[i]);
+			mlw__frame_free(q->pkts[i]);
 		for (uint16_t i = 0; i < q->nacks; i++)
-			rte_pktmbuf_free(q->acks[i]);
+			mlw__frame_free(q->acks[i]);
 		q->tx_drops += q->n + q->nacks;
 		q->n = q->nacks = 0;
 		q->ack_slots = 0;

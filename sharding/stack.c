@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if MLW_RT_DPDK
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#endif
 
 #include "engine.h"
 #include "mlwip/config.h"
@@ -34,10 +36,44 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* The frames shard @p id receives into (DPDK: an mbuf pool with the
+ * private area for zero-copy pbufs; without DPDK: frame_pool.c's). */
+static int create_pool(struct mlw_stack *st, struct mlw_shard *sh, char *err, size_t errlen)
+{
+#if MLW_RT_DPDK
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	snprintf(name, sizeof(name), "mlw_pool_%u", sh->id);
+	sh->pool = rte_pktmbuf_pool_create(name, st->p.pool_mbufs, st->p.mbuf_cache, MLW_MBUF_PRIV_SIZE,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, sh->node);
+	if (sh->pool == NULL)
+		return fail(err, errlen, -ENOMEM, "cannot create a pool of %u mbufs for shard %u: %s "
+			    "(give DPDK more memory with -m in [eal] args, or lower [stack] rx_desc, "
+			    "tx_desc, rx_zero_copy)", st->p.pool_mbufs, sh->id, rte_strerror(rte_errno));
+#else
+	/* Room for a full-size Ethernet frame with a VLAN tag put back. */
+	sh->pool = mlw__frame_pool_create(st->p.pool_mbufs, MLW_FRAME_ROOM, sh->node);
+	if (sh->pool == NULL)
+		return fail(err, errlen, -ENOMEM, "cannot create a pool of %u frames for shard %u "
+			    "(lower [stack] mbufs or rx_zero_copy)", st->p.pool_mbufs, sh->id);
+#endif
+	return 0;
+}
+
+static void free_pool(struct mlw_shard *sh)
+{
+#if MLW_RT_DPDK
+	rte_mempool_free(sh->pool);
+#else
+	mlw__frame_pool_free(sh->pool);
+#endif
+	sh->pool = NULL;
+}
+
 static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t errlen)
 {
 	struct mlw_shard *sh;
-	char name[RTE_MEMPOOL_NAMESIZE];
+	int rc;
 	unsigned lcore = id;	/* lcore ids are shard indices (params.c) */
 	int socket = mlw__rt_node(id, st->p.cores[id]);
 
@@ -49,14 +85,10 @@ static int create_shard(struct mlw_stack *st, unsigned id, char *err, size_t err
 	sh->lcore = lcore;
 	sh->node = socket;
 	sh->stack = st;
-	snprintf(name, sizeof(name), "mlw_pool_%u", id);
-	sh->pool = rte_pktmbuf_pool_create(name, st->p.pool_mbufs, st->p.mbuf_cache, MLW_MBUF_PRIV_SIZE,
-					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (sh->pool == NULL) {
+	rc = create_pool(st, sh, err, errlen);
+	if (rc != 0) {
 		mlw__rt_free(sh, sizeof(*sh));
-		return fail(err, errlen, -ENOMEM, "cannot create a pool of %u mbufs for shard %u: %s "
-			    "(give DPDK more memory with -m in [eal] args, or lower [stack] rx_desc, "
-			    "tx_desc, rx_zero_copy)", st->p.pool_mbufs, id, rte_strerror(rte_errno));
+		return rc;
 	}
 	st->shards[id] = sh;
 	if (mlw__idle_create(sh) != 0)
@@ -106,6 +138,7 @@ static int rss_table(struct mlw_stack *st, char *err, size_t errlen)
 
 		if (st->p.ports[pi].engine != MLW_ENGINE_DPDK)
 			continue;
+#if MLW_RT_DPDK
 		if (mlw__port_probe(id, &caps) != 0)
 			return fail(err, errlen, -ENODEV, "[port%u] is configured but DPDK has no port %u "
 				    "(add a device with -a/--vdev in [eal] args)", pi, id);
@@ -113,6 +146,12 @@ static int rss_table(struct mlw_stack *st, char *err, size_t errlen)
 		if (caps.rss && caps.reta_size >= st->p.nshards && (caps.reta_size & (caps.reta_size - 1)) == 0 &&
 		    (reta == 0 || caps.reta_size < reta))
 			reta = caps.reta_size;
+#else
+		(void)caps;
+		(void)id;
+		return fail(err, errlen, -ENOTSUP, "[port%u] engine = dpdk: this mlwip is built without DPDK "
+			    "(-DMLW_WITH_DPDK=OFF): use engine = afpacket", pi);
+#endif
 	}
 	/* 128 entries hold every shard count (MLW_MAX_SHARDS_INTERNAL). */
 	if (reta == 0)
@@ -126,7 +165,7 @@ static int rss_table(struct mlw_stack *st, char *err, size_t errlen)
 }
 
 /* [portN] engine = afpacket: the interface through the kernel engine. */
-static int open_afp_port(struct mlw_stack *st, unsigned pi, struct rte_mempool *const *pools, char *err,
+static int open_afp_port(struct mlw_stack *st, unsigned pi, mlw__frame_pool_t *const *pools, char *err,
 			 size_t errlen)
 {
 	const struct mlw__port_params *pp = &st->p.ports[pi];
@@ -148,7 +187,7 @@ static int open_afp_port(struct mlw_stack *st, unsigned pi, struct rte_mempool *
 
 static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 {
-	struct rte_mempool *pools[MLW_MAX_SHARDS_INTERNAL];
+	mlw__frame_pool_t *pools[MLW_MAX_SHARDS_INTERNAL];
 	int rc = rss_table(st, err, errlen);
 
 	if (rc != 0)
@@ -156,14 +195,29 @@ static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 	for (unsigned i = 0; i < st->p.nshards; i++)
 		pools[i] = st->shards[i]->pool;
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
-		struct mlw_port *port = &st->ports[pi];
-
 		if (st->p.ports[pi].engine == MLW_ENGINE_AFPACKET) {
 			rc = open_afp_port(st, pi, pools, err, errlen);
 			if (rc != 0)
 				return rc;
 			continue;
 		}
+		if (st->p.ports[pi].engine == MLW_ENGINE_LOOP) {
+#if MLW_RT_DPDK
+			return fail(err, errlen, -ENOTSUP, "[port%u] engine = loop is the loopback port of "
+				    "builds without DPDK; with DPDK use --vdev=net_ring0 in [eal] args", pi);
+#else
+			char why[128] = "";
+
+			rc = mlw__port_open_loop(&st->ports[pi], st->p.nshards, pools, why, sizeof(why));
+			if (rc != 0)
+				return fail(err, errlen, rc, "[port%u] engine = loop: %s", pi, why);
+			st->ports[pi].steer_how = MLW_STEER_HOW_SOFT;
+			continue;
+#endif
+		}
+#if MLW_RT_DPDK
+		struct mlw_port *port = &st->ports[pi];
+
 		rc = mlw__port_open(port, st->p.ports[pi].dpdk_id, (uint16_t)st->p.nshards, pools, &st->rss,
 				    (uint16_t)st->p.rx_desc, (uint16_t)st->p.tx_desc, LINK_WAIT_MS,
 				    st->p.idle == MLW_IDLE_INTERRUPT);
@@ -175,10 +229,12 @@ static int open_ports(struct mlw_stack *st, char *err, size_t errlen)
 			return fail(err, errlen, rc, "cannot set up port %u (%s) with %u queues: %s",
 				    pi, port->caps.driver, st->p.nshards, strerror(-rc));
 		port->steer_how = port->caps.hash_l4 ? MLW_STEER_HOW_NIC : MLW_STEER_HOW_SOFT;
+#endif
 	}
 	return 0;
 }
 
+#if MLW_RT_DPDK
 /* The capture controller, and the capture itself with [capture] start = on. */
 static int capture_setup(struct mlw_stack *st, const struct mlw_capture_config *cc, char *err, size_t errlen)
 {
@@ -223,6 +279,23 @@ static void capture_finish(struct mlw_stack *st)
 		cs.limit_reached ? " (stopped at limit_mb)" : "", cs.error[0] ? ", write error" : "");
 }
 
+#else
+/* Packet capture writes pcapng with DPDK's rte_pcapng: not in this build. */
+static int capture_setup(struct mlw_stack *st, const struct mlw_capture_config *cc, char *err, size_t errlen)
+{
+	(void)st;
+	if (cc->start)
+		return fail(err, errlen, -ENOTSUP, "[capture] start = on: packet capture needs the DPDK build "
+			    "(this mlwip is built with -DMLW_WITH_DPDK=OFF)");
+	return 0;
+}
+
+static void capture_finish(struct mlw_stack *st)
+{
+	(void)st;
+}
+#endif
+
 int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char *err, size_t errlen)
 {
 	struct mlw_stack *st;
@@ -246,6 +319,14 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 		free(p);
 		return rc;
 	}
+	/* Shard 0 runs on this thread (mlw_stack_run). */
+	rc = mlw__rt_pin_main(p->cores[0]);
+	if (rc != 0) {
+		fail(err, errlen, rc, "cannot run on CPU %u ([stack] cores): %s", p->cores[0], strerror(-rc));
+		mlw__rt_fini();
+		free(p);
+		return rc;
+	}
 	st = mlw__rt_zalloc(sizeof(*st), -1);
 	if (st == NULL) {
 		mlw__rt_fini();
@@ -256,12 +337,14 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 	 * allocated until mlw_stack_destroy(); st->p is a copy for the rest. */
 	memcpy(&st->p, p, sizeof(*p));
 	st->eal_params = p;
+#if MLW_RT_DPDK
 	for (unsigned i = 0; i < st->p.nshards; i++) {
 		if (!rte_lcore_is_enabled(i)) {
 			rc = fail(err, errlen, -EINVAL, "shard %u (core %u) has no EAL lcore", i, st->p.cores[i]);
 			goto fail;
 		}
 	}
+#endif
 	for (unsigned i = 0; i < st->p.nshards; i++) {
 		rc = create_shard(st, i, err, errlen);
 		if (rc != 0)
@@ -274,7 +357,8 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 		rc = capture_setup(st, &cfg->capture, err, errlen);
 	if (rc != 0)
 		goto fail;
-	/* DPDK telemetry commands (telemetry.c); the listing buffers. */
+	/* DPDK telemetry commands (telemetry.c; without DPDK only the
+	 * listing buffers); the listing buffers. */
 	rc = mlw__telemetry_start(st);
 	if (rc != 0) {
 		fail(err, errlen, rc, "cannot set up the telemetry commands: %s", strerror(-rc));
@@ -492,15 +576,17 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 		"rx_errors", "tx_errors");
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		const struct mlw_port *port = &st->ports[pi];
-		struct rte_eth_stats es;
 		char name[16];
-		int rc = -ENODEV;
 
 		snprintf(name, sizeof(name), "port%u", pi);
 		if (port->afp != NULL) {
 			print_afp_port(st, port, name, f);
 			continue;
 		}
+#if MLW_RT_DPDK
+		struct rte_eth_stats es;
+		int rc = -ENODEV;
+
 		if (port->started)
 			rc = rte_eth_stats_get(port->port_id, &es);
 		if (rc != 0) {
@@ -514,6 +600,9 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 			(unsigned long long)es.obytes, (unsigned long long)es.imissed,
 			(unsigned long long)es.rx_nombuf, (unsigned long long)es.ierrors,
 			(unsigned long long)es.oerrors);
+#else
+		fprintf(f, "%-5s %-16s %s\n", name, port->caps.driver, "no counters");
+#endif
 	}
 }
 
@@ -543,7 +632,9 @@ void mlw_stack_destroy(struct mlw_stack *st)
 		return;
 	mlw__telemetry_stop(st);
 	capture_finish(st);
+#if MLW_RT_DPDK
 	mlw__capture_destroy(st->capture);
+#endif
 	for (unsigned pi = 0; pi < st->p.nports; pi++)
 		mlw__port_close(&st->ports[pi]);
 	mlw__idle_quiesce(st);
@@ -555,7 +646,7 @@ void mlw_stack_destroy(struct mlw_stack *st)
 		for (unsigned s = 0; s < st->p.nshards; s++)
 			if (sh->inbox[s] != NULL)
 				mlw__ring_free(sh->inbox[s]);
-		rte_mempool_free(sh->pool);
+		free_pool(sh);
 		mlw__idle_destroy(sh);
 		mlw__rt_free(sh, sizeof(*sh));
 	}

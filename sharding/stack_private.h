@@ -6,18 +6,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
-
 #include "lwip/netif.h"
 
+#if MLW_RT_DPDK
 #include "../capture/capture_private.h"
 #include "../dpdk-netif/dpdk_netif.h"
+#else
+/* Packet capture needs DPDK (rte_pcapng): no slot to test. */
+struct mlw__cap_slot {
+	int unused;
+};
+#endif
+#include "frame.h"
 #include "mlwip/config.h"
 #include "mlwip/flow.h"
 #include "mlwip/stack.h"
 #include "idle_private.h"
 #include "mbuf_budget.h"
+#include "port.h"
 #include "runtime.h"
 
 #define MLW_MAX_SHARDS_INTERNAL 64
@@ -128,7 +134,7 @@ struct mlw_shard {
 	unsigned lcore;
 	int node;
 	struct mlw_stack *stack;
-	struct rte_mempool *pool;
+	mlw__frame_pool_t *pool;	/* frames the shard receives into (DPDK: mbufs) */
 	/* inbox[s]: frames shard s forwarded to this shard (SPSC). */
 	mlw__ring_t *inbox[MLW_MAX_SHARDS_INTERNAL];
 	/* outbox[d] == shard d's inbox[this shard]. */

@@ -1,12 +1,37 @@
 /* steer.c - which shard owns a received frame: RETA[Toeplitz(4-tuple)] (or the NIC's own hash of it, or on a kernel engine port with steer = ports (sport ^ dport) % shards) for TCP/UDP and for ICMP errors (the quoted flow's), every shard for ARP/ND, and which one of them answers. */
+#include <arpa/inet.h>
 #include <netinet/in.h>
-
-#include <rte_ether.h>
-#include <rte_ip.h>
-#include <rte_mbuf.h>
 
 #include "afp.h"
 #include "steer.h"
+
+/* The headers as they are on the wire (network byte order). */
+struct eth_hdr {
+	uint8_t dst[6], src[6];
+	uint16_t type;
+} __attribute__((packed));
+
+struct ip4_hdr {
+	uint8_t ver_ihl, tos;
+	uint16_t total_len, id, frag;	/* frag: flags and fragment offset */
+	uint8_t ttl, proto;
+	uint16_t csum;
+	uint32_t src, dst;
+} __attribute__((packed, aligned(2)));
+
+struct ip6_hdr6 {
+	uint32_t vtc_flow;
+	uint16_t payload_len;
+	uint8_t proto, hop_limit;
+	uint8_t src[16], dst[16];
+} __attribute__((packed, aligned(2)));
+
+#define IP4_FRAG_MASK 0x3fffu	/* more fragments, and the offset */
+
+static inline uint32_t ip4_hdr_len(const struct ip4_hdr *ip)
+{
+	return (uint32_t)(ip->ver_ihl & 0x0f) * 4;
+}
 
 /* Both TCP and UDP start with the two ports. */
 struct l4_ports {
@@ -17,7 +42,7 @@ struct l4_ports {
  * gives the flow (symmetric in the ports), which is its owner's. */
 static inline int ports_owner(const struct mlw_rss *rss, const struct l4_ports *l4)
 {
-	return (int)mlw_afp_steer_ports(rte_be_to_cpu_16(l4->src), rte_be_to_cpu_16(l4->dst), rss->nshards);
+	return (int)mlw_afp_steer_ports(ntohs(l4->src), ntohs(l4->dst), rss->nshards);
 }
 
 /* An ICMP(v6) error goes to the shard that owns the flow of the datagram
@@ -25,25 +50,25 @@ static inline int ports_owner(const struct mlw_rss *rss, const struct l4_ports *
  * one a frame from the peer would hash to (quoted destination first). */
 static int steer_quoted_v4(const struct mlw_rss *rss, const uint8_t *q, uint32_t len, unsigned how)
 {
-	const struct rte_ipv4_hdr *qip = (const struct rte_ipv4_hdr *)q;
+	const struct ip4_hdr *qip = (const struct ip4_hdr *)q;
 	const struct l4_ports *l4;
 	uint32_t qhl;
 
 	if (len < sizeof(*qip))
 		return MLW_STEER_LOCAL;
-	qhl = rte_ipv4_hdr_len(qip);
-	if ((qip->next_proto_id != IPPROTO_TCP && qip->next_proto_id != IPPROTO_UDP) ||
+	qhl = ip4_hdr_len(qip);
+	if ((qip->proto != IPPROTO_TCP && qip->proto != IPPROTO_UDP) ||
 	    qhl < sizeof(*qip) || len < qhl + sizeof(*l4))
 		return MLW_STEER_LOCAL;
 	l4 = (const struct l4_ports *)(q + qhl);
 	if (how == MLW_STEER_HOW_PORTS)
 		return ports_owner(rss, l4);
-	return (int)mlw_rss_owner_v4(rss, qip->dst_addr, qip->src_addr, l4->dst, l4->src);
+	return (int)mlw_rss_owner_v4(rss, qip->dst, qip->src, l4->dst, l4->src);
 }
 
 static int steer_quoted_v6(const struct mlw_rss *rss, const uint8_t *q, uint32_t len, unsigned how)
 {
-	const struct rte_ipv6_hdr *qip = (const struct rte_ipv6_hdr *)q;
+	const struct ip6_hdr6 *qip = (const struct ip6_hdr6 *)q;
 	const struct l4_ports *l4 = (const struct l4_ports *)(qip + 1);
 
 	if (len < sizeof(*qip) + sizeof(*l4) ||
@@ -51,60 +76,61 @@ static int steer_quoted_v6(const struct mlw_rss *rss, const uint8_t *q, uint32_t
 		return MLW_STEER_LOCAL;
 	if (how == MLW_STEER_HOW_PORTS)
 		return ports_owner(rss, l4);
-	return (int)mlw_rss_owner_v6(rss, qip->dst_addr, qip->src_addr, l4->dst, l4->src);
+	return (int)mlw_rss_owner_v6(rss, qip->dst, qip->src, l4->dst, l4->src);
 }
 
 /* The NIC's hash of a frame, when it has one that is ours. */
-static inline bool nic_hash(const struct rte_mbuf *m, unsigned how)
+static inline bool nic_hash(const mlw__frame_t *m, unsigned how, uint32_t *hash)
 {
-	return how == MLW_STEER_HOW_NIC && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
+	return how == MLW_STEER_HOW_NIC && mlw__frame_rss(m, hash);
 }
 
-static int steer_ipv4(const struct mlw_rss *rss, const struct rte_ipv4_hdr *ip, uint32_t len,
-		      const struct rte_mbuf *m, unsigned how)
+static int steer_ipv4(const struct mlw_rss *rss, const struct ip4_hdr *ip, uint32_t len,
+		      const mlw__frame_t *m, unsigned how)
 {
 	const struct l4_ports *l4;
-	uint32_t hl;
+	uint32_t hl, hash;
 
 	if (len < sizeof(*ip))
 		return MLW_STEER_LOCAL;
-	hl = rte_ipv4_hdr_len(ip);
-	if (ip->next_proto_id == IPPROTO_ICMP) {
+	hl = ip4_hdr_len(ip);
+	if (ip->proto == IPPROTO_ICMP) {
 		const uint8_t *icmp = (const uint8_t *)ip + hl;
 
 		/* Destination unreachable, time exceeded, parameter problem
 		 * (not fragmented: a fragment's ports are not there). */
 		if (hl < sizeof(*ip) || len < hl + 8 ||
-		    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) ||
+		    (ip->frag & htons(IP4_FRAG_MASK)) ||
 		    (icmp[0] != 3 && icmp[0] != 11 && icmp[0] != 12))
 			return MLW_STEER_LOCAL;
 		return steer_quoted_v4(rss, icmp + 8, len - hl - 8, how);
 	}
-	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
+	if (ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP)
 		return MLW_STEER_LOCAL;
 	/* Fragments carry no ports. They stay on the shard that received
 	 * them; with hardware RSS every fragment of a datagram hashes on its
 	 * addresses alone, so a split flow is possible: counted as a known
 	 * limit (reassembly before steering is not done yet). */
-	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG))
+	if (ip->frag & htons(IP4_FRAG_MASK))
 		return MLW_STEER_LOCAL;
 	if (hl < sizeof(*ip) || len < hl + sizeof(*l4))
 		return MLW_STEER_LOCAL;
 	/* The NIC hashed the same 4-tuple with the same key. */
-	if (nic_hash(m, how))
-		return rss->reta[m->hash.rss & (rss->reta_size - 1)];
+	if (nic_hash(m, how, &hash))
+		return rss->reta[hash & (rss->reta_size - 1)];
 	l4 = (const struct l4_ports *)((const uint8_t *)ip + hl);
 	if (how == MLW_STEER_HOW_PORTS)
 		return ports_owner(rss, l4);
 	/* A received frame: its source is the remote end. The hash is taken
 	 * exactly as the NIC takes it (src, dst, sport, dport). */
-	return (int)mlw_rss_owner_v4(rss, ip->src_addr, ip->dst_addr, l4->src, l4->dst);
+	return (int)mlw_rss_owner_v4(rss, ip->src, ip->dst, l4->src, l4->dst);
 }
 
-static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, uint32_t len,
-		      const struct rte_mbuf *m, unsigned how)
+static int steer_ipv6(const struct mlw_rss *rss, const struct ip6_hdr6 *ip, uint32_t len,
+		      const mlw__frame_t *m, unsigned how)
 {
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
+	uint32_t hash;
 
 	if (len < sizeof(*ip))
 		return MLW_STEER_LOCAL;
@@ -122,45 +148,45 @@ static int steer_ipv6(const struct mlw_rss *rss, const struct rte_ipv6_hdr *ip, 
 	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||
 	    len < sizeof(*ip) + sizeof(struct l4_ports))
 		return MLW_STEER_LOCAL;
-	if (nic_hash(m, how))
-		return rss->reta[m->hash.rss & (rss->reta_size - 1)];
+	if (nic_hash(m, how, &hash))
+		return rss->reta[hash & (rss->reta_size - 1)];
 	if (how == MLW_STEER_HOW_PORTS)
 		return ports_owner(rss, (const struct l4_ports *)l4);
-	return (int)mlw_rss_owner_v6(rss, ip->src_addr, ip->dst_addr,
+	return (int)mlw_rss_owner_v6(rss, ip->src, ip->dst,
 				     ((const struct l4_ports *)l4)->src,
 				     ((const struct l4_ports *)l4)->dst);
 }
 
-int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_hash)
+int mlw__steer_classify(const struct mlw_rss *rss, mlw__frame_t *m, bool hw_hash)
 {
 	return mlw__steer_owner(rss, m, hw_hash ? MLW_STEER_HOW_NIC : MLW_STEER_HOW_SOFT);
 }
 
-int mlw__steer_owner(const struct mlw_rss *rss, struct rte_mbuf *m, unsigned how)
+int mlw__steer_owner(const struct mlw_rss *rss, mlw__frame_t *m, unsigned how)
 {
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	uint32_t len = m->data_len;
+	const struct eth_hdr *eth = (const struct eth_hdr *)mlw__frame_data(m);
+	uint32_t len = mlw__frame_len(m);
 
 	if (len < sizeof(*eth))
 		return MLW_STEER_LOCAL;
 	len -= sizeof(*eth);
-	switch (eth->ether_type) {
-	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+	switch (ntohs(eth->type)) {
+	case 0x0806:	/* ARP */
 		return MLW_STEER_ALL;
-	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
-		return steer_ipv4(rss, (const struct rte_ipv4_hdr *)(eth + 1), len, m, how);
-	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
-		return steer_ipv6(rss, (const struct rte_ipv6_hdr *)(eth + 1), len, m, how);
+	case 0x0800:	/* IPv4 */
+		return steer_ipv4(rss, (const struct ip4_hdr *)(eth + 1), len, m, how);
+	case 0x86dd:	/* IPv6 */
+		return steer_ipv6(rss, (const struct ip6_hdr6 *)(eth + 1), len, m, how);
 	default:
 		return MLW_STEER_LOCAL;
 	}
 }
 
-bool mlw__neigh_quiet(struct rte_mbuf *m)
+bool mlw__neigh_quiet(mlw__frame_t *m)
 {
-	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t len = m->data_len;
-	const uint32_t l3 = sizeof(struct rte_ether_hdr);
+	uint8_t *f = mlw__frame_data(m);
+	uint32_t len = mlw__frame_len(m);
+	const uint32_t l3 = sizeof(struct eth_hdr);
 
 	if (len < l3 + 28)
 		return false;

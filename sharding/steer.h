@@ -1,11 +1,10 @@
-/* steer.h - classify a received frame to its owner shard (private; safe beside lwIP or DPDK ethdev headers). */
+/* steer.h - classify a received frame to its owner shard (private; safe beside lwIP or DPDK ethdev headers; no DPDK of its own: frame.h). */
 #ifndef MLW_STEER_H
 #define MLW_STEER_H
 
 #include <stdbool.h>
 
-#include <rte_mbuf.h>
-
+#include "frame.h"
 #include "mlwip/flow.h"
 
 #define MLW_STEER_LOCAL	(-1)	/* this shard (echo and other ICMP, fragments, anything without ports) */
@@ -24,14 +23,14 @@ enum mlw__steer_how {
 
 /* The owner of a frame received on a port steered @p how (one of enum
  * mlw__steer_how); the rest as mlw__steer_classify(). */
-int mlw__steer_owner(const struct mlw_rss *rss, struct rte_mbuf *m, unsigned how);
+int mlw__steer_owner(const struct mlw_rss *rss, mlw__frame_t *m, unsigned how);
 
 /* Returns the owner shard (>= 0) or one of MLW_STEER_LOCAL/MLW_STEER_ALL.
  * With @p hw_hash (the port was programmed with rss's key and RETA and
  * hashes TCP and UDP on their 4-tuple), a TCP or UDP frame that carries the
- * NIC's RSS hash (RTE_MBUF_F_RX_RSS_HASH) is steered by that hash instead
+ * NIC's RSS hash (mlw__frame_rss()) is steered by that hash instead
  * of a software Toeplitz. */
-int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_hash);
+int mlw__steer_classify(const struct mlw_rss *rss, mlw__frame_t *m, bool hw_hash);
 
 /* Every shard sees ARP and ND frames; one (the owner of RETA entry 0,
  * where a NIC's RSS puts frames without ports) answers. For a shard that
@@ -39,6 +38,6 @@ int mlw__steer_classify(const struct mlw_rss *rss, struct rte_mbuf *m, bool hw_h
  * reply, which lwIP learns the sender from without answering; returns true
  * for an IPv6 neighbour solicitation, which the caller drops (it cannot be
  * turned into something lwIP learns from silently). */
-bool mlw__neigh_quiet(struct rte_mbuf *m);
+bool mlw__neigh_quiet(mlw__frame_t *m);
 
 #endif

@@ -104,6 +104,12 @@ enum mlw_engine {
 	 * one per shard in a fanout group (afpacket-netif/): [portN] iface
 	 * names it. Needs CAP_NET_RAW. */
 	MLW_ENGINE_AFPACKET,
+	/** A memory loopback port for tests in a build without DPDK (what
+	 * DPDK's net_ring0 is to the DPDK build): every frame a shard sends
+	 * comes back to the same shard's receive path; nothing leaves the
+	 * process. No other keys. A DPDK build refuses it (use
+	 * --vdev=net_ring0 there). */
+	MLW_ENGINE_LOOP,
 };
 
 /** How the kernel spreads an afpacket port's frames over the shards'
@@ -342,9 +348,9 @@ MLW_EXPORT uint32_t mlw_config_time_wait_cap(const struct mlw_config *cfg);
 
 /**
  * mbufs one shard's pool needs so that no port runs dry with this
- * configuration: for every port, its RX ring full (rx_desc), its TX ring
- * full (tx_desc), the frames the shard buffers for TX (128) and one RX
- * burst; the frames its lwIP holds without copying (rx_zero_copy); for
+ * configuration: for every DPDK port, its RX ring full (rx_desc), its TX
+ * ring full (tx_desc), the frames the shard buffers for TX (128) and one RX
+ * burst; for every kernel engine port (engine = afpacket) one RX burst; the frames its lwIP holds without copying (rx_zero_copy); for
  * every other shard, a full forwarding ring (1024) and what that shard may
  * hold of this pool (mlw_config_forward_zero_copy()); each core's cache
  * (1.5 x mbuf_cache, DPDK's flush threshold); 64 for ARP/ND copies.

@@ -178,11 +178,15 @@ it_config() {
 	local file=$1 prefix=$2 vdev=$3 shards=$4 cidr=$5 gw=${6:-} iface
 	IT_PREFIXES="$IT_PREFIXES $prefix"
 	{
-		echo "[eal]"
-		if [ "${IT_ENGINE:-dpdk}" = afpacket ]; then
-			echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix"
-		else
-			echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix --vdev=$vdev"
+		# IT_NO_EAL=1: a program built without DPDK, which has no EAL
+		# and refuses [eal] args.
+		if [ "${IT_NO_EAL:-}" != 1 ]; then
+			echo "[eal]"
+			if [ "${IT_ENGINE:-dpdk}" = afpacket ]; then
+				echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix"
+			else
+				echo "args = --no-huge --no-pci -m 512 --file-prefix=$prefix --vdev=$vdev"
+			fi
 		fi
 		echo "[stack]"
 		echo "shards = $shards"

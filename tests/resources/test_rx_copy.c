@@ -2,7 +2,7 @@
  *
  * main -> mlw_stack_run(one shard on net_ring0) -> run(): a mempool of
  * its own (the shard's mbuf layout), ZC_OWN + EXTRA frames through
- * mlw__mbuf_to_pbuf() while lwIP "holds" them all (unread data) -> checks
+ * mlw__frame_to_pbuf() while lwIP "holds" them all (unread data) -> checks
  * kept in `res` -> pbufs freed -> one more frame -> mlw_stack_stop ->
  * CMocka asserts what the shard saw and that its heap ended empty.
  */
@@ -68,7 +68,7 @@ static struct pbuf *receive(struct rte_mempool *pool, unsigned frame, unsigned f
 	}
 	for (unsigned i = 0; i < FRAME; i++)
 		d[i] = pat(frame, i);
-	return mlw__mbuf_to_pbuf(m, from);
+	return mlw__frame_to_pbuf(m, from);
 }
 
 static void run(void)

@@ -1548,7 +1548,12 @@ static void t_bad_args(const struct sem_ops *o, int fam)
  * that must wait a loop pass (mlwip's loopback) completes. */
 static void t_huge_timeouts(const struct sem_ops *o, int fam)
 {
+#if LONG_MAX > 0x7fffffffL
 	struct timeval huge = { LONG_MAX, 0 }, big = { (time_t)1 << 40, 0 };
+#else
+	/* 32-bit time_t (armhf): no second count beyond 2^31 to try. */
+	struct timeval huge = { LONG_MAX, 0 }, big = { LONG_MAX, 0 };
+#endif
 	struct sockaddr_storage ss;
 	int lfd, cfd, sfd, v = 1;
 	uint16_t port;

@@ -40,6 +40,13 @@ static void remove_runtime_dir(const char *name)
 int test_stack_create_eal(struct mlw_stack **st, const char *name, const char *eal_args,
 			  const char *sections, char *err, size_t errlen)
 {
+#if MLW_TEST_NO_DPDK
+	(void)st;
+	(void)name;
+	(void)sections;
+	snprintf(err, errlen, "built without DPDK: no EAL for \"%s\"", eal_args);
+	return -ENOTSUP;
+#endif
 	struct mlw_config cfg;
 	struct mlw_config_error e;
 	char ini[4096], why[512];
@@ -64,11 +71,46 @@ int test_stack_create_eal(struct mlw_stack **st, const char *name, const char *e
 	return rc;
 }
 
+#if MLW_TEST_NO_DPDK
+/* Without DPDK: no [eal], and [port0] is a loopback port (engine = loop,
+ * what net_ring0 is with DPDK). */
+int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
+		      size_t errlen)
+{
+	struct mlw_config cfg;
+	struct mlw_config_error e;
+	const char *port0 = strstr(sections, "[port0]\n");
+	char ini[4096], why[512];
+	int n, rc;
+
+	(void)name;
+	if (port0 == NULL) {
+		snprintf(err, errlen, "no [port0] section in the test's INI text");
+		return -EINVAL;
+	}
+	port0 += strlen("[port0]\n");
+	n = snprintf(ini, sizeof(ini), "%.*sengine = loop\n%s", (int)(port0 - sections), sections, port0);
+	if (n < 0 || (size_t)n >= sizeof(ini)) {
+		snprintf(err, errlen, "INI text longer than %zu bytes", sizeof(ini) - 1);
+		return -EINVAL;
+	}
+	rc = mlw_config_load_string(&cfg, ini, &e);
+	if (rc != 0) {
+		mlw_config_format_error(&e, "ini", err, errlen);
+		return rc;
+	}
+	rc = mlw_stack_create(st, &cfg, why, sizeof(why));
+	if (rc != 0)
+		snprintf(err, errlen, "stack: %s", why);
+	return rc;
+}
+#else
 int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
 		      size_t errlen)
 {
 	return test_stack_create_eal(st, name, "-m 256 --vdev=net_ring0", sections, err, errlen);
 }
+#endif
 
 void test_stack_destroy(struct mlw_stack *st, const char *name)
 {
@@ -149,8 +191,9 @@ struct netif *test_dpdk_netif(void)
 {
 	struct netif *nif;
 
+	/* "dp": dpdk-netif's; "lp": the loopback port of a build without DPDK. */
 	NETIF_FOREACH(nif) {
-		if (nif->name[0] == 'd' && nif->name[1] == 'p')
+		if ((nif->name[0] == 'd' || nif->name[0] == 'l') && nif->name[1] == 'p')
 			return nif;
 	}
 	return NULL;

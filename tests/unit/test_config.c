@@ -273,6 +273,18 @@ static void test_pool_sizes(void **state)
 	assert_string_equal(err.key, "mbufs");
 	cfg.mbufs = 1092;
 	assert_int_equal(mlw_config_validate(&cfg, &err), 0);
+	/* A kernel engine port holds only the burst it copies in: no
+	 * descriptors, no TX batch (its rings are the kernel's). */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nshards = 4\nburst = 32\nrx_zero_copy = 256\n"
+						"ring_size = 256\nmbuf_cache = 0\n[port0]\nipv4 = 10.0.0.1/24\n"
+						"engine = afpacket\niface = eth0\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg),
+			 32 + 256 + 3 * (256 + mlw_config_forward_zero_copy(&cfg)) + 64);
+	/* Mixed: the DPDK port counts its rings as before. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[stack]\nburst = 32\nrx_zero_copy = 256\nmbuf_cache = 0\n"
+						"[port0]\nipv4 = 10.0.0.1/24\nengine = afpacket\niface = eth0\n"
+						"[port1]\nipv4 = 10.1.0.1/24\n", &err), 0);
+	assert_int_equal(mlw_config_mbufs_needed(&cfg), 32 + (1024 + 1024 + 128 + 32) + 256 + 64);
 }
 
 /* The TIME-WAIT cap the shards apply: max_time_wait, bounded by an eighth
@@ -637,7 +649,7 @@ ERROR_TEST(syntax_no_bracket, "[port0\nipv4 = 10.0.0.2/24\n", 1, "", "", "syntax
 ERROR_TEST(eal_open_quote, "[eal]\nargs = -l 0\n  --vdev=\"x\n" P0, 2, "eal", "args", "never closed")
 /* [portN] engine = afpacket and its keys. */
 ERROR_TEST(engine_unknown, P0 "engine = xdp\n", 3, "port0", "engine",
-	   "\"xdp\" is not a packet engine (dpdk or afpacket)")
+	   "\"xdp\" is not a packet engine (dpdk, afpacket or loop)")
 ERROR_TEST(afpacket_without_iface, P0 "engine = afpacket\nsteer = hash\n", 3, "port0", "engine",
 	   "afpacket needs the Linux interface: add iface = NAME")
 ERROR_TEST(afp_key_on_dpdk_port, P0 "mtu = 1500\niface = eth0\n", 4, "port0", "iface",
@@ -678,6 +690,19 @@ static void test_port_engine(void **state)
 	assert_int_equal(cfg.ports[2].rx_block_kb, 1024);
 	assert_int_equal(cfg.ports[2].rx_blocks, 4);
 	assert_int_equal(cfg.ports[2].tx_frames, 256);
+	/* engine = loop (the loopback port of builds without DPDK) takes no
+	 * afpacket key. */
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\nengine = loop\n", &err), 0);
+	assert_int_equal(cfg.ports[0].engine, MLW_ENGINE_LOOP);
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\nengine = loop\n"
+						"iface = eth0\n", &err), -EINVAL);
+	assert_string_equal(err.key, "iface");
+	assert_non_null(strstr(err.message, "this port's engine is loop"));
+	assert_int_equal(mlw_config_load_string(&cfg, "[port0]\nipv4 = 10.0.0.1/24\n"
+						"[port1]\nipv4 = 10.0.1.1/24\nengine = afpacket\niface = veth1\n"
+						"[port2]\nipv4 = 10.0.2.1/24\nengine = afpacket\niface = eth0\n"
+						"steer = hash\nrx_block_kb = 1024\nrx_blocks = 4\ntx_frames = 256\n",
+						&err), 0);
 	/* A hand-built struct: an engine outside the enum names the key. */
 	cfg.ports[1].engine = (enum mlw_engine)7;
 	assert_int_equal(mlw_config_validate(&cfg, &err), -EINVAL);

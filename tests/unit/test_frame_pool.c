@@ -167,7 +167,7 @@ static void test_return_ring(void **state)
 	mlw__rt_wait(&threads);
 	printf("%u frames through a pool of %u, %u allocations found it empty\n", CYCLES, NFRAMES, dry);
 	assert_int_equal(atomic_load(&freed), CYCLES);
-	/* Every frame is back (on the return ring until the owner drains it). */
+	/* Every frame is back (on the return stack until the owner takes it). */
 	assert_int_equal(mlw__frame_pool_avail(p), NFRAMES);
 	for (unsigned i = 0; i < NFRAMES; i++)
 		assert_non_null(mlw__frame_alloc(p));

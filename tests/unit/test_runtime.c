@@ -1,4 +1,4 @@
-/* test_runtime.c - the shards' platform calls (sharding/runtime.h), built once per implementation: POSIX (pthreads, libnuma, ck_ring; also under qemu) and DPDK's EAL (test_runtime_dpdk).
+/* test_runtime.c - the shards' platform calls (sharding/runtime.h), built once per implementation: POSIX (pthreads, libnuma, C11 atomics; also under qemu) and DPDK's EAL (test_runtime_dpdk).
  *
  * Checked: ticks advance at the rate mlw__rt_hz() says (against
  * CLOCK_MONOTONIC, with wide bounds: a check of the unit, not a timing);

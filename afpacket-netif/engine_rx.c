@@ -1,26 +1,29 @@
-/* engine_mbuf.c - the kernel engine's RX: frames of the TPACKET_V3 ring copied into mbufs of the shard's pool, the frame type the run loop takes today (until frame views, docs/engine.md step 2). */
+/* engine_rx.c - the kernel engine's RX: frames of the TPACKET_V3 ring copied into frames of the shard's pool (frame.h: DPDK's mbufs, or mlwip's own in a build without DPDK). */
 #include <string.h>
 
-#include <rte_mbuf.h>
-
 #include "engine.h"
+
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#endif
 
 #define CHUNK 64u	/* frames described per mlw_afp_rx_burst() call */
 #define VLAN_HLEN 4u
 
 /*
- * What the kernel said about the L4 checksum, in DPDK's words, for the run
- * loop's frame_cksum_flags() (sharding/shard.c): checked (GOOD), sent by this
+ * What the kernel said about the L4 checksum, for the run loop's
+ * frame_cksum_flags() (sharding/shard.c): checked (GOOD), sent by this
  * host with the checksum left to the device (NONE: the data is good, the
  * field is not filled in, and lwIP must not check it), or not known.
  */
-static inline uint64_t ol_flags_of(const struct mlw_afp_frame *f)
+static inline enum mlw__frame_ck l4_ck_of(const struct mlw_afp_frame *f)
 {
 	if (f->csum_valid)
-		return RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		return MLW_FRAME_CK_GOOD;
 	if (f->csum_partial)
-		return RTE_MBUF_F_RX_L4_CKSUM_NONE;
-	return 0;
+		return MLW_FRAME_CK_NONE;
+	return MLW_FRAME_CK_UNKNOWN;
 }
 
 /* Copy one frame into @p m; false if it does not fit (or was cut short by
@@ -29,14 +32,13 @@ static inline uint64_t ol_flags_of(const struct mlw_afp_frame *f)
  * so lwIP, steering and captures see the frame as it was on the wire
  * (lwIP built without VLAN support then drops it, as it would a tagged
  * frame from a DPDK port). */
-static bool copy_frame(struct rte_mbuf *m, const struct mlw_afp_frame *f, uint64_t *vlan)
+static bool copy_frame(mlw__frame_t *m, const struct mlw_afp_frame *f, uint64_t *vlan)
 {
 	uint32_t len = f->len + (f->vlan ? VLAN_HLEN : 0);
 	uint8_t *d;
 
-	if (f->len < f->wire_len || f->len < 14 || len > rte_pktmbuf_tailroom(m))
+	if (f->len < f->wire_len || f->len < 14 || (d = mlw__frame_append(m, len)) == NULL)
 		return false;
-	d = rte_pktmbuf_mtod(m, uint8_t *);
 	if (unlikely(f->vlan)) {
 		memcpy(d, f->data, 12);
 		d[12] = 0x81;
@@ -46,15 +48,13 @@ static bool copy_frame(struct rte_mbuf *m, const struct mlw_afp_frame *f, uint64
 		memcpy(d + 16, f->data + 12, f->len - 12);
 		(*vlan)++;
 	} else {
-		rte_memcpy(d, f->data, f->len);
+		memcpy(d, f->data, f->len);
 	}
-	m->data_len = (uint16_t)len;
-	m->pkt_len = len;
-	m->ol_flags = ol_flags_of(f);
+	mlw__frame_set_ck(m, MLW_FRAME_CK_UNKNOWN, l4_ck_of(f));
 	return true;
 }
 
-uint16_t mlw__afp_engine_rx(struct mlw__afp_engine *e, unsigned qi, struct rte_mbuf **pkts, uint16_t n)
+uint16_t mlw__afp_engine_rx(struct mlw__afp_engine *e, unsigned qi, mlw__frame_t **pkts, uint16_t n)
 {
 	struct mlw__afp_equeue *eq = &e->q[qi];
 	struct mlw_afp_frame f[CHUNK];
@@ -66,17 +66,17 @@ uint16_t mlw__afp_engine_rx(struct mlw__afp_engine *e, unsigned qi, struct rte_m
 
 		if (got == 0)
 			break;
-		if (unlikely(rte_pktmbuf_alloc_bulk(eq->pool, pkts + out, got) != 0)) {
+		if (unlikely(mlw__frame_alloc_bulk(eq->pool, pkts + out, got) != 0)) {
 			/* The pool is short: as many as it has, one by one. */
 			unsigned k = 0;
 
-			while (k < got && (pkts[out + k] = rte_pktmbuf_alloc(eq->pool)) != NULL)
+			while (k < got && (pkts[out + k] = mlw__frame_alloc(eq->pool)) != NULL)
 				k++;
 			eq->rx_nombuf += got - k;
 			got = k;
 		}
 		for (unsigned i = 0; i < got; i++) {
-			struct rte_mbuf *m = pkts[out];
+			mlw__frame_t *m = pkts[out];
 
 			if (likely(copy_frame(m, &f[i], &eq->rx_vlan))) {
 				out++;
@@ -84,7 +84,7 @@ uint16_t mlw__afp_engine_rx(struct mlw__afp_engine *e, unsigned qi, struct rte_m
 			}
 			eq->rx_too_big++;
 			/* The rest of this chunk's mbufs move down one. */
-			rte_pktmbuf_free(m);
+			mlw__frame_free(m);
 			memmove(&pkts[out], &pkts[out + 1], (got - i - 1) * sizeof(pkts[0]));
 		}
 		if (got < want)

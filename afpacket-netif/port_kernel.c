@@ -1,0 +1,293 @@
+/* port_kernel.c - the stack's port calls (sharding/port.h) in a build without DPDK: kernel engine ports (received frames reach lwIP as custom pbufs over mlwip's own frames, sent ones go straight from pbufs into the TX ring), and memory loopback ports for tests.
+ *
+ * The DPDK build has these in dpdk-netif/ (port.c, burst.c, netif.c),
+ * which dispatch kernel engine ports to the same engine calls. Here a port
+ * is a kernel engine port or, for tests ([portN] engine = loop, what DPDK's
+ * net_ring0 is to the DPDK build), a loopback port: one branch per burst,
+ * flush and open.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/prot/ethernet.h"
+
+#include "engine.h"
+#include "port.h"
+
+#ifndef unlikely
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+#if MLW_RT_DPDK
+#error "port_kernel.c is the build without DPDK's: with DPDK, dpdk-netif/ has these calls"
+#endif
+
+static void loop_close(struct mlw__loop_port *lp);
+
+/* The frame's private area holds the custom pbuf lwIP gets: freeing the
+ * pbuf gives the frame back to its pool (from whichever shard frees it). */
+struct rx_pbuf {
+	struct pbuf_custom pc;
+	uint16_t pool;		/* the shard whose pool the frame is from */
+};
+_Static_assert(sizeof(struct rx_pbuf) <= MLW_FRAME_PRIV, "the custom pbuf fits in a frame's private area");
+
+/* Per shard thread, as dpdk-netif/netif.c: frames lwIP holds by the pool
+ * they are from, the limits ([stack] rx_zero_copy), frames copied instead. */
+static _Thread_local struct {
+	unsigned held[MLW_MAX_SHARDS];
+	unsigned limit[MLW_MAX_SHARDS];
+	uint64_t copied;
+} zc;
+
+void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd)
+{
+	for (unsigned i = 0; i < MLW_MAX_SHARDS; i++)
+		zc.limit[i] = i == self ? zc_own : zc_fwd;
+}
+
+unsigned mlw__rx_zc_held(unsigned pool)
+{
+	return pool < MLW_MAX_SHARDS ? zc.held[pool] : 0;
+}
+
+uint64_t mlw__rx_copied(void)
+{
+	return zc.copied;
+}
+
+static mlw__frame_t *frame_of(struct pbuf *p)
+{
+	return (mlw__frame_t *)((uint8_t *)p - offsetof(mlw__frame_t, priv));
+}
+
+static void rx_pbuf_free(struct pbuf *p)
+{
+	struct rx_pbuf *rp = (struct rx_pbuf *)p;
+
+	zc.held[rp->pool]--;
+	mlw__frame_free(frame_of(p));
+}
+
+struct pbuf *mlw__frame_to_pbuf(mlw__frame_t *f, unsigned pool)
+{
+	struct rx_pbuf *rp = (struct rx_pbuf *)f->priv;
+	uint32_t len = mlw__frame_len(f);
+	struct pbuf *p;
+
+	if (unlikely(len > UINT16_MAX || pool >= MLW_MAX_SHARDS)) {
+		mlw__frame_free(f);
+		return NULL;
+	}
+	if (unlikely(zc.held[pool] >= zc.limit[pool])) {
+		/* lwIP holds its share of frames (unread data): this one
+		 * into the shard heap, the frame back now. */
+		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+		if (p != NULL) {
+			memcpy(p->payload, mlw__frame_data(f), len);
+			zc.copied++;
+		}
+		mlw__frame_free(f);
+		return p;
+	}
+	rp->pool = (uint16_t)pool;
+	rp->pc.custom_free_function = rx_pbuf_free;
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &rp->pc, mlw__frame_data(f), (u16_t)len);
+	if (unlikely(p == NULL))
+		mlw__frame_free(f);
+	else
+		zc.held[pool]++;
+	return p;
+}
+
+int mlw__port_open_afp(struct mlw_port *port, const struct mlw_afp_conf *c, mlw__frame_pool_t *const *pools,
+		       char *err, size_t errlen)
+{
+	int rc;
+
+	memset(port, 0, sizeof(*port));
+	port->port_id = MLW_PORT_ID_NONE;
+	port->nqueues = (uint16_t)c->nqueues;
+	snprintf(port->caps.driver, sizeof(port->caps.driver), "afpacket");
+	rc = mlw__afp_engine_open(c, pools, &port->afp, err, errlen);
+	if (rc != 0)
+		return rc;
+	mlw_afp_mac(port->afp->port, port->caps.mac);
+	port->caps.mtu = (uint16_t)mlw_afp_mtu(port->afp->port);
+	port->caps.rx_intr = true;	/* the queue sockets are pollable (idle.c) */
+	port->configured = port->started = true;
+	return 0;
+}
+
+void mlw__port_close(struct mlw_port *port)
+{
+	if (port->loop != NULL) {
+		loop_close(port->loop);
+		port->loop = NULL;
+		port->configured = port->started = false;
+	}
+	if (port->afp == NULL)
+		return;
+	mlw__afp_engine_close(port->afp);
+	port->afp = NULL;
+	port->configured = port->started = false;
+}
+
+/* ---- memory loopback ports ([portN] engine = loop) ---- */
+
+#define LOOP_FIFO 256u	/* frames a queue holds between a send and the next receive */
+
+/* One shard's queue: the shard alone sends and receives on it. */
+struct loop_queue {
+	mlw__frame_pool_t *pool;	/* the shard's: sent frames are copied into it */
+	unsigned head, n;
+	mlw__frame_t *f[LOOP_FIFO];
+} __attribute__((aligned(64)));
+
+struct mlw__loop_port {
+	unsigned nq;
+	struct loop_queue q[];
+};
+
+int mlw__port_open_loop(struct mlw_port *port, unsigned nqueues, mlw__frame_pool_t *const *pools,
+			char *err, size_t errlen)
+{
+	static const uint8_t mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	struct mlw__loop_port *lp;
+	size_t bytes = sizeof(*lp) + (size_t)nqueues * sizeof(lp->q[0]);
+
+	memset(port, 0, sizeof(*port));
+	lp = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+	if (lp == NULL) {
+		snprintf(err, errlen, "no memory for a loopback port of %u queues", nqueues);
+		return -ENOMEM;
+	}
+	memset(lp, 0, bytes);
+	lp->nq = nqueues;
+	for (unsigned i = 0; i < nqueues; i++)
+		lp->q[i].pool = pools[i];
+	port->loop = lp;
+	port->port_id = MLW_PORT_ID_NONE;
+	port->nqueues = (uint16_t)nqueues;
+	snprintf(port->caps.driver, sizeof(port->caps.driver), "loop");
+	memcpy(port->caps.mac, mac, sizeof(mac));
+	port->caps.mtu = 1500;
+	port->configured = port->started = true;
+	return 0;
+}
+
+static void loop_close(struct mlw__loop_port *lp)
+{
+	for (unsigned i = 0; i < lp->nq; i++)
+		for (struct loop_queue *q = &lp->q[i]; q->n > 0; q->n--) {
+			mlw__frame_free(q->f[q->head]);
+			q->head = (q->head + 1) % LOOP_FIFO;
+		}
+	free(lp);
+}
+
+static uint16_t loop_rx(struct mlw__loop_port *lp, unsigned qi, mlw__frame_t **pkts, uint16_t n)
+{
+	struct loop_queue *q = &lp->q[qi];
+	uint16_t got = 0;
+
+	while (got < n && q->n > 0) {
+		pkts[got++] = q->f[q->head];
+		q->head = (q->head + 1) % LOOP_FIFO;
+		q->n--;
+	}
+	return got;
+}
+
+/* A sent frame copied into a frame of the shard's pool, received on the
+ * next pass. */
+static err_t loop_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct mlw_netif_state *st = netif->state;
+	struct mlw_txq *q = st->txq;
+	struct loop_queue *lq = &st->port->loop->q[q->queue_id];
+	mlw__frame_t *f;
+	uint8_t *d;
+
+	if (lq->n == LOOP_FIFO || (f = mlw__frame_alloc(lq->pool)) == NULL) {
+		q->tx_drops++;
+		return ERR_MEM;
+	}
+	d = mlw__frame_append(f, p->tot_len);
+	if (d == NULL) {
+		mlw__frame_free(f);
+		q->tx_drops++;
+		return ERR_BUF;
+	}
+	pbuf_copy_partial(p, d, p->tot_len, 0);
+	lq->f[(lq->head + lq->n) % LOOP_FIFO] = f;
+	lq->n++;
+	q->tx_pkts++;
+	q->tx_bytes += p->tot_len;
+	return ERR_OK;
+}
+
+/* ---- the calls the run loop makes ---- */
+
+uint16_t mlw__port_rx_burst(struct mlw_port *port, uint16_t queue, mlw__frame_t **pkts, uint16_t n)
+{
+	if (port->loop != NULL)
+		return loop_rx(port->loop, queue, pkts, n);
+	return mlw__afp_engine_rx(port->afp, queue, pkts, n);
+}
+
+uint16_t mlw__txq_flush(struct mlw_txq *q)
+{
+	return q->afp != NULL ? (uint16_t)mlw__afp_engine_flush(q->afp, q->queue_id) : 0;
+}
+
+/* The frame copied into a slot of the queue's TX ring (engine.h). */
+static err_t afp_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct mlw_netif_state *st = netif->state;
+	struct mlw_txq *q = st->txq;
+	int rc = mlw__afp_engine_tx(q->afp->q[q->queue_id].q, p);
+
+	if (unlikely(rc != 0)) {
+		q->tx_drops++;
+		return rc == -EMSGSIZE ? ERR_BUF : ERR_MEM;
+	}
+	q->tx_pkts++;
+	q->tx_bytes += p->tot_len;
+	return ERR_OK;
+}
+
+int8_t mlw__port_netif_init(struct netif *netif)
+{
+	struct mlw_netif_state *st = netif->state;
+
+	if (st->port == NULL || (st->port->afp == NULL && st->port->loop == NULL))
+		return ERR_ARG;
+	st->txq->afp = st->port->afp;
+	st->tx_cksum = false;
+	st->tx_zero_copy = false;
+	/* "kp": a kernel engine port; "lp": a loopback port. */
+	netif->name[0] = st->port->afp != NULL ? 'k' : 'l';
+	netif->name[1] = 'p';
+	netif->linkoutput = st->port->afp != NULL ? afp_linkoutput : loop_linkoutput;
+#if LWIP_IPV4
+	netif->output = etharp_output;
+#endif
+#if LWIP_IPV6
+	netif->output_ip6 = ethip6_output;
+#endif
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
+		       NETIF_FLAG_IGMP | NETIF_FLAG_MLD6 | NETIF_FLAG_LINK_UP;
+	/* No checksum offload through the TX ring: lwIP computes them all and
+	 * checks those the kernel did not (shard.c clears the checks per frame). */
+	st->cksum_flags = st->trust_cksum ? NETIF_CHECKSUM_DISABLE_ALL : NETIF_CHECKSUM_ENABLE_ALL;
+	NETIF_SET_CHECKSUM_CTRL(netif, st->cksum_flags);
+	return ERR_OK;
+}
