@@ -1,5 +1,6 @@
 /* engine.c - the kernel engine's port life, TX from lwIP's pbufs into the TX ring, flush, and counters (no DPDK here; see engine.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "lwip/pbuf.h"
 
 #include "engine.h"
+#include "port.h"
 
 int mlw__afp_engine_open(const struct mlw_afp_conf *c, mlw__frame_pool_t *const *pools,
 			 struct mlw__afp_engine **out, char *err, size_t errlen)
@@ -44,6 +46,28 @@ int mlw__afp_engine_open(const struct mlw_afp_conf *c, mlw__frame_pool_t *const 
 		atomic_init(&e->q[i].kack, 0);
 	}
 	*out = e;
+	return 0;
+}
+
+/* The stack's port over the engine (sharding/port.h), in either build. */
+int mlw__port_open_afp(struct mlw_port *port, const struct mlw_afp_conf *c, mlw__frame_pool_t *const *pools,
+		       char *err, size_t errlen)
+{
+	int rc;
+
+	memset(port, 0, sizeof(*port));
+	port->port_id = MLW_PORT_ID_NONE;
+	port->nqueues = (uint16_t)c->nqueues;
+	snprintf(port->caps.driver, sizeof(port->caps.driver), "afpacket");
+	rc = mlw__afp_engine_open(c, pools, &port->afp, err, errlen);
+	if (rc != 0)
+		return rc;
+	mlw_afp_mac(port->afp->port, port->caps.mac);
+	port->caps.mtu = (uint16_t)mlw_afp_mtu(port->afp->port);
+	/* Each queue's socket is readable when a block is ready: what idle =
+	 * interrupt sleeps on (sharding/idle.c). */
+	port->caps.rx_intr = true;
+	port->configured = port->started = true;
 	return 0;
 }
 

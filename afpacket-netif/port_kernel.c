@@ -18,6 +18,7 @@
 #include "lwip/prot/ethernet.h"
 
 #include "engine.h"
+#include "mlw_rx_budget.h"
 #include "port.h"
 
 #ifndef unlikely
@@ -38,30 +39,6 @@ struct rx_pbuf {
 };
 _Static_assert(sizeof(struct rx_pbuf) <= MLW_FRAME_PRIV, "the custom pbuf fits in a frame's private area");
 
-/* Per shard thread, as dpdk-netif/netif.c: frames lwIP holds by the pool
- * they are from, the limits ([stack] rx_zero_copy), frames copied instead. */
-static _Thread_local struct {
-	unsigned held[MLW_MAX_SHARDS];
-	unsigned limit[MLW_MAX_SHARDS];
-	uint64_t copied;
-} zc;
-
-void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd)
-{
-	for (unsigned i = 0; i < MLW_MAX_SHARDS; i++)
-		zc.limit[i] = i == self ? zc_own : zc_fwd;
-}
-
-unsigned mlw__rx_zc_held(unsigned pool)
-{
-	return pool < MLW_MAX_SHARDS ? zc.held[pool] : 0;
-}
-
-uint64_t mlw__rx_copied(void)
-{
-	return zc.copied;
-}
-
 static mlw__frame_t *frame_of(struct pbuf *p)
 {
 	return (mlw__frame_t *)((uint8_t *)p - offsetof(mlw__frame_t, priv));
@@ -71,7 +48,7 @@ static void rx_pbuf_free(struct pbuf *p)
 {
 	struct rx_pbuf *rp = (struct rx_pbuf *)p;
 
-	zc.held[rp->pool]--;
+	mlw__rx_zc_give(rp->pool);
 	mlw__frame_free(frame_of(p));
 }
 
@@ -85,44 +62,21 @@ struct pbuf *mlw__frame_to_pbuf(mlw__frame_t *f, unsigned pool)
 		mlw__frame_free(f);
 		return NULL;
 	}
-	if (unlikely(zc.held[pool] >= zc.limit[pool])) {
+	if (unlikely(!mlw__rx_zc_take(pool))) {
 		/* lwIP holds its share of frames (unread data): this one
 		 * into the shard heap, the frame back now. */
-		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-		if (p != NULL) {
-			memcpy(p->payload, mlw__frame_data(f), len);
-			zc.copied++;
-		}
+		p = mlw__rx_copy_out(mlw__frame_data(f), (uint16_t)len);
 		mlw__frame_free(f);
 		return p;
 	}
 	rp->pool = (uint16_t)pool;
 	rp->pc.custom_free_function = rx_pbuf_free;
 	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &rp->pc, mlw__frame_data(f), (u16_t)len);
-	if (unlikely(p == NULL))
+	if (unlikely(p == NULL)) {
+		mlw__rx_zc_give(pool);
 		mlw__frame_free(f);
-	else
-		zc.held[pool]++;
+	}
 	return p;
-}
-
-int mlw__port_open_afp(struct mlw_port *port, const struct mlw_afp_conf *c, mlw__frame_pool_t *const *pools,
-		       char *err, size_t errlen)
-{
-	int rc;
-
-	memset(port, 0, sizeof(*port));
-	port->port_id = MLW_PORT_ID_NONE;
-	port->nqueues = (uint16_t)c->nqueues;
-	snprintf(port->caps.driver, sizeof(port->caps.driver), "afpacket");
-	rc = mlw__afp_engine_open(c, pools, &port->afp, err, errlen);
-	if (rc != 0)
-		return rc;
-	mlw_afp_mac(port->afp->port, port->caps.mac);
-	port->caps.mtu = (uint16_t)mlw_afp_mtu(port->afp->port);
-	port->caps.rx_intr = true;	/* the queue sockets are pollable (idle.c) */
-	port->configured = port->started = true;
-	return 0;
 }
 
 void mlw__port_close(struct mlw_port *port)

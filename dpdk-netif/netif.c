@@ -12,30 +12,7 @@
 
 #include "dpdk_netif.h"
 #include "engine.h"
-
-/* Per shard thread: zero-copy RX pbufs lwIP holds, by the pool they are
- * from, the limits, and frames copied instead. */
-static _Thread_local struct {
-	unsigned held[MLW_MAX_SHARDS];
-	unsigned limit[MLW_MAX_SHARDS];
-	uint64_t copied;
-} zc;
-
-void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd)
-{
-	for (unsigned i = 0; i < MLW_MAX_SHARDS; i++)
-		zc.limit[i] = i == self ? zc_own : zc_fwd;
-}
-
-unsigned mlw__rx_zc_held(unsigned pool)
-{
-	return pool < MLW_MAX_SHARDS ? zc.held[pool] : 0;
-}
-
-uint64_t mlw__rx_copied(void)
-{
-	return zc.copied;
-}
+#include "mlw_rx_budget.h"
 
 /* Called by lwIP when the last reference to the pbuf goes: the mbuf goes
  * back to the pool it came from. */
@@ -43,19 +20,15 @@ static void rx_pbuf_free(struct pbuf *p)
 {
 	struct mlw_rx_pbuf *rp = (struct mlw_rx_pbuf *)p;
 
-	zc.held[rp->pool]--;
+	mlw__rx_zc_give(rp->pool);
 	rte_pktmbuf_free(rp->m);
 }
 
 /* Under mbuf pressure: the frame into the shard heap, the mbuf back now. */
 static struct pbuf *copy_out(struct rte_mbuf *m)
 {
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, m->data_len, PBUF_RAM);
+	struct pbuf *p = mlw__rx_copy_out(rte_pktmbuf_mtod(m, void *), m->data_len);
 
-	if (likely(p != NULL)) {
-		memcpy(p->payload, rte_pktmbuf_mtod(m, void *), m->data_len);
-		zc.copied++;
-	}
 	rte_pktmbuf_free(m);
 	return p;
 }
@@ -73,7 +46,7 @@ struct pbuf *mlw__frame_to_pbuf(struct rte_mbuf *m, unsigned pool)
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	if (unlikely(zc.held[pool] >= zc.limit[pool]))
+	if (unlikely(!mlw__rx_zc_take(pool)))
 		return copy_out(m);
 	rp = rte_mbuf_to_priv(m);
 	rp->m = m;
@@ -81,10 +54,10 @@ struct pbuf *mlw__frame_to_pbuf(struct rte_mbuf *m, unsigned pool)
 	rp->pc.custom_free_function = rx_pbuf_free;
 	p = pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->pc,
 				rte_pktmbuf_mtod(m, void *), m->data_len);
-	if (unlikely(p == NULL))
+	if (unlikely(p == NULL)) {
+		mlw__rx_zc_give(pool);
 		rte_pktmbuf_free(m);
-	else
-		zc.held[pool]++;
+	}
 	return p;
 }
 

@@ -274,27 +274,6 @@ int mlw__port_open(struct mlw_port *port, uint16_t port_id, uint16_t nqueues,
 	return 0;
 }
 
-int mlw__port_open_afp(struct mlw_port *port, const struct mlw_afp_conf *c, struct rte_mempool *const *pools,
-		       char *err, size_t errlen)
-{
-	int rc;
-
-	memset(port, 0, sizeof(*port));
-	port->port_id = MLW_PORT_ID_NONE;
-	port->nqueues = (uint16_t)c->nqueues;
-	snprintf(port->caps.driver, sizeof(port->caps.driver), "afpacket");
-	rc = mlw__afp_engine_open(c, pools, &port->afp, err, errlen);
-	if (rc != 0)
-		return rc;
-	mlw_afp_mac(port->afp->port, port->caps.mac);
-	port->caps.mtu = (uint16_t)mlw_afp_mtu(port->afp->port);
-	/* Each queue's socket is readable when a block is ready: what idle =
-	 * interrupt sleeps on (sharding/idle.c). */
-	port->caps.rx_intr = true;
-	port->configured = port->started = true;
-	return 0;
-}
-
 void mlw__port_close(struct mlw_port *port)
 {
 	struct rte_eth_link link;

@@ -6,6 +6,14 @@
  * each test, line by line; only the (test, step) pairs of
  * intended_differences may differ, each with its reason.
  *
+ * Under emulation (qemu-user, scripts/cross.sh) the Linux side would go
+ * through qemu's syscall translation, which is not Linux (e.g. accept4()
+ * with an invalid flag blocks instead of failing with EINVAL). So the
+ * Linux traces can be recorded by a native build of this program
+ * (SEM_RECORD_LINUX=FILE: run the Linux side only, write its traces) and
+ * read by the emulated one (SEM_LINUX_FROM=FILE: compare mlwip with them).
+ * SEM_PROGRESS=1 names each test on stderr as it starts (to find a hang).
+ *
  * What the bodies never record, because it differs by design rather than
  * by semantics: descriptor numbers and port numbers (recorded as "fd",
  * "same"/"other"/"nonzero"), and byte counts that depend on buffer sizes
@@ -99,6 +107,8 @@ void sem_trace_add(const char *label, const char *value)
 static void run_backend(int backend, const struct sem_ops *o)
 {
 	for (size_t i = 0; i < sem_ntests; i++) {
+		if (getenv("SEM_PROGRESS") != NULL)
+			fprintf(stderr, "semantics: %s %s\n", backend ? "mlwip" : "linux", sem_tests[i].name);
 		sem_trace_begin(backend, i);
 		sem_tests[i].fn(o, sem_tests[i].family);
 	}
@@ -145,6 +155,80 @@ static int run_mlwip(void)
 		rc = -EBUSY;
 	test_stack_destroy(g_stack, "mlwsem");
 	return rc;
+}
+
+/* ---- Linux traces recorded elsewhere (a native build) ---- */
+
+/* "@@ name" starts a test, "!! reason" says the backend skipped it, the
+ * other lines are its trace. */
+static int write_linux_traces(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "semantics: cannot write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	for (size_t i = 0; i < sem_ntests; i++) {
+		const struct trace *t = &traces[0][i];
+
+		if (t->overflow) {
+			fprintf(stderr, "semantics: the Linux trace of %s overflowed\n", sem_tests[i].name);
+			fclose(f);
+			return 1;
+		}
+		fprintf(f, "@@ %s\n", sem_tests[i].name);
+		if (t->skip[0] != '\0')
+			fprintf(f, "!! %s\n", t->skip);
+		fputs(t->buf, f);
+	}
+	return fclose(f) == 0 ? 0 : 1;
+}
+
+static int read_linux_traces(const char *path)
+{
+	char line[TRACE_MAX];
+	struct trace *t = NULL;
+	bool seen[64] = { false };
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "semantics: cannot read the Linux traces %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t len = strlen(line);
+
+		if (strncmp(line, "@@ ", 3) == 0) {
+			line[len - 1] = '\0';
+			t = NULL;
+			for (size_t i = 0; i < sem_ntests; i++)
+				if (strcmp(sem_tests[i].name, line + 3) == 0) {
+					t = &traces[0][i];
+					t->len = 0;
+					t->buf[0] = t->skip[0] = '\0';
+					seen[i] = true;
+				}
+			if (t == NULL) {
+				fprintf(stderr, "semantics: %s has a test this build lacks: %s\n", path, line + 3);
+				fclose(f);
+				return 1;
+			}
+		} else if (t != NULL && strncmp(line, "!! ", 3) == 0) {
+			line[len - 1] = '\0';
+			snprintf(t->skip, sizeof(t->skip), "%.*s", (int)sizeof(t->skip) - 1, line + 3);
+		} else if (t != NULL && t->len + len < TRACE_MAX) {
+			memcpy(t->buf + t->len, line, len + 1);
+			t->len += len;
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i < sem_ntests; i++)
+		if (!seen[i]) {
+			fprintf(stderr, "semantics: %s has no Linux trace of %s\n", path, sem_tests[i].name);
+			return 1;
+		}
+	return 0;
 }
 
 /* ---- comparison ---- */
@@ -230,7 +314,17 @@ int main(void)
 	/* Writing to a reset connection raises SIGPIPE on Linux; mlwip has
 	 * none. The suite compares the EPIPE both return. */
 	signal(SIGPIPE, SIG_IGN);
-	run_backend(0, &sem_linux_ops);
+	if (getenv("SEM_RECORD_LINUX") != NULL) {
+		run_backend(0, &sem_linux_ops);
+		return write_linux_traces(getenv("SEM_RECORD_LINUX"));
+	}
+	if (getenv("SEM_LINUX_FROM") != NULL) {
+		if (read_linux_traces(getenv("SEM_LINUX_FROM")) != 0)
+			return 1;
+		printf("semantics: Linux traces from %s\n", getenv("SEM_LINUX_FROM"));
+	} else {
+		run_backend(0, &sem_linux_ops);
+	}
 	rc = run_mlwip();
 	if (!mlwip_ran) {
 		printf("SKIP: the mlwip stack did not start (%s, rc %d)\n",

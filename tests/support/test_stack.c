@@ -37,61 +37,18 @@ static void remove_runtime_dir(const char *name)
 	rmdir(dir);
 }
 
-int test_stack_create_eal(struct mlw_stack **st, const char *name, const char *eal_args,
-			  const char *sections, char *err, size_t errlen)
-{
-#if MLW_TEST_NO_DPDK
-	(void)st;
-	(void)name;
-	(void)sections;
-	snprintf(err, errlen, "built without DPDK: no EAL for \"%s\"", eal_args);
-	return -ENOTSUP;
-#endif
-	struct mlw_config cfg;
-	struct mlw_config_error e;
-	char ini[4096], why[512];
-	int n, rc;
-
-	n = snprintf(ini, sizeof(ini), "[eal]\nargs = --no-huge --no-pci --file-prefix=%s%d %s\n%s",
-		     name, (int)getpid(), eal_args, sections);
-	if (n < 0 || (size_t)n >= sizeof(ini)) {
-		snprintf(err, errlen, "INI text longer than %zu bytes", sizeof(ini) - 1);
-		return -EINVAL;
-	}
-	rc = mlw_config_load_string(&cfg, ini, &e);
-	if (rc != 0) {
-		mlw_config_format_error(&e, "ini", err, errlen);
-		return rc;
-	}
-	rc = mlw_stack_create(st, &cfg, why, sizeof(why));
-	if (rc != 0) {
-		snprintf(err, errlen, "stack: %s", why);
-		remove_runtime_dir(name);
-	}
-	return rc;
-}
-
-#if MLW_TEST_NO_DPDK
-/* Without DPDK: no [eal], and [port0] is a loopback port (engine = loop,
- * what net_ring0 is with DPDK). */
-int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
-		      size_t errlen)
+/* Load INI text @p n bytes long (snprintf's result into @p ini) and create
+ * the stack from it; the reason in @p err on failure. */
+static int create_from_ini(struct mlw_stack **st, const char *ini, int n, size_t cap, char *err,
+			   size_t errlen)
 {
 	struct mlw_config cfg;
 	struct mlw_config_error e;
-	const char *port0 = strstr(sections, "[port0]\n");
-	char ini[4096], why[512];
-	int n, rc;
+	char why[512];
+	int rc;
 
-	(void)name;
-	if (port0 == NULL) {
-		snprintf(err, errlen, "no [port0] section in the test's INI text");
-		return -EINVAL;
-	}
-	port0 += strlen("[port0]\n");
-	n = snprintf(ini, sizeof(ini), "%.*sengine = loop\n%s", (int)(port0 - sections), sections, port0);
-	if (n < 0 || (size_t)n >= sizeof(ini)) {
-		snprintf(err, errlen, "INI text longer than %zu bytes", sizeof(ini) - 1);
+	if (n < 0 || (size_t)n >= cap) {
+		snprintf(err, errlen, "INI text longer than %zu bytes", cap - 1);
 		return -EINVAL;
 	}
 	rc = mlw_config_load_string(&cfg, ini, &e);
@@ -103,6 +60,47 @@ int test_stack_create(struct mlw_stack **st, const char *name, const char *secti
 	if (rc != 0)
 		snprintf(err, errlen, "stack: %s", why);
 	return rc;
+}
+
+int test_stack_create_eal(struct mlw_stack **st, const char *name, const char *eal_args,
+			  const char *sections, char *err, size_t errlen)
+{
+#if MLW_TEST_NO_DPDK
+	(void)st;
+	(void)name;
+	(void)sections;
+	snprintf(err, errlen, "built without DPDK: no EAL for \"%s\"", eal_args);
+	return -ENOTSUP;
+#else
+	char ini[4096];
+	int n = snprintf(ini, sizeof(ini), "[eal]\nargs = --no-huge --no-pci --file-prefix=%s%d %s\n%s",
+			 name, (int)getpid(), eal_args, sections);
+	int rc = create_from_ini(st, ini, n, sizeof(ini), err, errlen);
+
+	if (rc != 0)
+		remove_runtime_dir(name);
+	return rc;
+#endif
+}
+
+#if MLW_TEST_NO_DPDK
+/* Without DPDK: no [eal], and [port0] is a loopback port (engine = loop,
+ * what net_ring0 is with DPDK). */
+int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
+		      size_t errlen)
+{
+	const char *port0 = strstr(sections, "[port0]\n");
+	char ini[4096];
+	int n;
+
+	(void)name;
+	if (port0 == NULL) {
+		snprintf(err, errlen, "no [port0] section in the test's INI text");
+		return -EINVAL;
+	}
+	port0 += strlen("[port0]\n");
+	n = snprintf(ini, sizeof(ini), "%.*sengine = loop\n%s", (int)(port0 - sections), sections, port0);
+	return create_from_ini(st, ini, n, sizeof(ini), err, errlen);
 }
 #else
 int test_stack_create(struct mlw_stack **st, const char *name, const char *sections, char *err,
