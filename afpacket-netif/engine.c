@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lwip/netif.h"
 #include "lwip/pbuf.h"
 
 #include "engine.h"
@@ -47,6 +48,24 @@ int mlw__afp_engine_open(const struct mlw_afp_conf *c, mlw__frame_pool_t *const 
 	}
 	*out = e;
 	return 0;
+}
+
+/* lwIP's linkoutput for a kernel engine port, in either build: the frame
+ * copied into a slot of the shard's TX ring (engine.h says what this leaves
+ * out of the DPDK path's ACK keeping, and why it matters little). */
+err_t mlw__afp_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct mlw_netif_state *st = netif->state;
+	struct mlw_txq *q = st->txq;
+	int rc = mlw__afp_engine_tx(q->afp->q[q->queue_id].q, p);
+
+	if (__builtin_expect(rc != 0, 0)) {
+		q->tx_drops++;
+		return rc == -EMSGSIZE ? ERR_BUF : ERR_MEM;
+	}
+	q->tx_pkts++;
+	q->tx_bytes += p->tot_len;
+	return ERR_OK;
 }
 
 /* The stack's port over the engine (sharding/port.h), in either build. */

@@ -7,7 +7,7 @@
  *       mlw_afp_rx_burst -> each frame copied into a frame of the shard's
  *       pool (frame.h: an mbuf, or mlwip's own) -> mlw_afp_rx_release; then
  *       capture (DPDK build), ACK coalescing and steering as for any port.
- *   TX  lwIP -> afp_linkoutput (dpdk-netif/netif.c, or port_kernel.c) -> mlw__afp_engine_tx:
+ *   TX  lwIP -> mlw__afp_linkoutput (engine.c, set by either build's netif init) -> mlw__afp_engine_tx:
  *       the pbuf chain copied into a TX slot, no mbuf; at the end of the
  *       pass mlw__txq_flush (burst.c, or port_kernel.c) -> mlw__afp_engine_flush: one
  *       sendto(), and the counters published.
@@ -110,6 +110,11 @@ int mlw__afp_engine_tx(struct mlw_afp_queue *q, const struct pbuf *p);
  * counters, answer a reader's request for the kernel's drop count.
  * Returns the frames handed over. */
 unsigned mlw__afp_engine_flush(struct mlw__afp_engine *e, unsigned qi);
+
+/* lwIP's linkoutput for a kernel engine port (netif->state is the shard's
+ * struct mlw_netif_state, sharding/port.h): the frame into a TX slot. */
+struct netif;
+int8_t mlw__afp_linkoutput(struct netif *netif, struct pbuf *p);
 
 /* Frames waiting for a flush the kernel had no room for. */
 bool mlw__afp_engine_tx_pending(const struct mlw__afp_engine *e, unsigned qi);

@@ -201,22 +201,6 @@ uint16_t mlw__txq_flush(struct mlw_txq *q)
 	return q->afp != NULL ? (uint16_t)mlw__afp_engine_flush(q->afp, q->queue_id) : 0;
 }
 
-/* The frame copied into a slot of the queue's TX ring (engine.h). */
-static err_t afp_linkoutput(struct netif *netif, struct pbuf *p)
-{
-	struct mlw_netif_state *st = netif->state;
-	struct mlw_txq *q = st->txq;
-	int rc = mlw__afp_engine_tx(q->afp->q[q->queue_id].q, p);
-
-	if (unlikely(rc != 0)) {
-		q->tx_drops++;
-		return rc == -EMSGSIZE ? ERR_BUF : ERR_MEM;
-	}
-	q->tx_pkts++;
-	q->tx_bytes += p->tot_len;
-	return ERR_OK;
-}
-
 int8_t mlw__port_netif_init(struct netif *netif)
 {
 	struct mlw_netif_state *st = netif->state;
@@ -229,7 +213,7 @@ int8_t mlw__port_netif_init(struct netif *netif)
 	/* "kp": a kernel engine port; "lp": a loopback port. */
 	netif->name[0] = st->port->afp != NULL ? 'k' : 'l';
 	netif->name[1] = 'p';
-	netif->linkoutput = st->port->afp != NULL ? afp_linkoutput : loop_linkoutput;
+	netif->linkoutput = st->port->afp != NULL ? mlw__afp_linkoutput : loop_linkoutput;
 #if LWIP_IPV4
 	netif->output = etharp_output;
 #endif

@@ -146,24 +146,6 @@ static err_t dpdk_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
-/* A kernel engine port: the frame copied into a slot of the queue's TX
- * ring (engine.h says what this leaves out of the DPDK path's ACK keeping,
- * and why it matters little). */
-static err_t afp_linkoutput(struct netif *netif, struct pbuf *p)
-{
-	struct mlw_netif_state *st = netif->state;
-	struct mlw_txq *q = st->txq;
-	int rc = mlw__afp_engine_tx(q->afp->q[q->queue_id].q, p);
-
-	if (unlikely(rc != 0)) {
-		q->tx_drops++;
-		return rc == -EMSGSIZE ? ERR_BUF : ERR_MEM;
-	}
-	q->tx_pkts++;
-	q->tx_bytes += p->tot_len;
-	return ERR_OK;
-}
-
 int8_t mlw__port_netif_init(struct netif *netif)
 {
 	struct mlw_netif_state *st = netif->state;
@@ -176,7 +158,7 @@ int8_t mlw__port_netif_init(struct netif *netif)
 
 	netif->name[0] = 'd';
 	netif->name[1] = 'p';
-	netif->linkoutput = st->txq->afp != NULL ? afp_linkoutput : dpdk_linkoutput;
+	netif->linkoutput = st->txq->afp != NULL ? mlw__afp_linkoutput : dpdk_linkoutput;
 #if LWIP_IPV4
 	netif->output = etharp_output;
 #endif

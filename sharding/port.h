@@ -122,7 +122,7 @@ struct mlw_txq {
 	 * (burst.c, send_some). */
 	uint16_t cap_room, cap_skip, cap_backoff;
 	/* A kernel engine port's queue (NULL for DPDK ports): frames go
-	 * straight to its TX ring (netif.c, afp_linkoutput) and the flush is
+	 * straight to its TX ring (afpacket-netif/engine.c, mlw__afp_linkoutput) and the flush is
 	 * its own (burst.c); pkts and acks stay empty. */
 	struct mlw__afp_engine *afp;
 };
