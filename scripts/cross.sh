@@ -31,7 +31,7 @@ scripts/deps.sh "cross-$arch"
 # but not run: qemu-user passes no SOL_PACKET option to the kernel
 # (setsockopt PACKET_VERSION fails with ENOPROTOOPT), so no TPACKET_V3 ring.
 excluded="test_instances_long lwip_unit_suite_pristine test_afpacket it_afp_iperf it_afp_httpd it_afp_wrk
-it_afp_epoll_echo it_afp_client_linux it_afp_steer it_afp_errors"
+it_afp_epoll_echo it_afp_client_linux it_afp_steer it_afp_errors it_afp_idle"
 reason_test_afpacket="qemu-user refuses setsockopt(SOL_PACKET, PACKET_VERSION) with ENOPROTOOPT: no TPACKET_V3 ring under emulation"
 reason_test_instances_long="96 MiB per endpoint: ~9 min under qemu; test_instances runs the same code"
 reason_lwip_unit_suite_pristine="pristine reference run, compared in the native builds; not built here"
@@ -39,7 +39,7 @@ reason_lwip_unit_suite_pristine="pristine reference run, compared in the native 
 # target, and it_nodpdk_links checks they link no DPDK, but they cannot run
 # under qemu-user (no TPACKET_V3 ring, as test_afpacket); the nodpdk variant
 # of scripts/test.sh runs them natively.
-for t in it_afp_iperf it_afp_httpd it_afp_wrk it_afp_epoll_echo it_afp_client_linux it_afp_steer it_afp_errors; do
+for t in it_afp_iperf it_afp_httpd it_afp_wrk it_afp_epoll_echo it_afp_client_linux it_afp_steer it_afp_errors it_afp_idle; do
 	eval "reason_$t=\"the kernel engine under qemu-user: no TPACKET_V3 ring (see test_afpacket); run natively by test.sh nodpdk\""
 done
 # What the other tests need (the DPDK-free tree also has mlw_instances_demo

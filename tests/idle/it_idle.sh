@@ -69,32 +69,8 @@ EPID=$(pgrep -P "$(pgrep -P "$SPID" timeout || echo "$SPID")" -x mlw_epoll_echo 
 	[ "$(cat /proc/$p/comm 2>/dev/null)" = mlw_epoll_echo ] && echo "$p"; done | head -1)
 [ -n "$EPID" ] || it_fail "cannot find the mlw_epoll_echo process"
 
-cpu_ns() {	# TID -> CPU time in ns (schedstat), or ticks * 10^7 from stat
-	local t=$1
-	if [ -r "/proc/$EPID/task/$t/schedstat" ]; then
-		awk '{ print $1 }' "/proc/$EPID/task/$t/schedstat"
-	else
-		awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' "/proc/$EPID/task/$t/stat"
-	fi
-}
 # idle_cpu WHAT: every thread of the server below CPU_MAX_PCT of a core over 5 s.
-idle_cpu() {
-	local t used pct bad="" T0 T1
-	declare -A before
-	for t in $(ls "/proc/$EPID/task"); do before[$t]=$(cpu_ns "$t"); done
-	T0=$(date +%s%N)
-	sleep 5
-	T1=$(date +%s%N)
-	for t in "${!before[@]}"; do
-		[ -r "/proc/$EPID/task/$t/comm" ] || continue
-		used=$(($(cpu_ns "$t") - before[$t]))
-		pct=$(awk -v u="$used" -v d="$((T1 - T0))" 'BEGIN { printf "%.2f", 100 * u / d }')
-		it_log "idle 5 s, $1: thread $t ($(cat "/proc/$EPID/task/$t/comm")) used $((used / 1000)) us" \
-			"= $pct% of a core"
-		awk -v p="$pct" -v m="$CPU_MAX_PCT" 'BEGIN { exit !(p >= m) }' && bad="$bad $t"
-	done
-	[ -z "$bad" ] || it_fail "threads$bad used $CPU_MAX_PCT% of a core or more while idle ($1)"
-}
+idle_cpu() { it_idle_cpu "$EPID" "$CPU_MAX_PCT" "$1"; }
 
 # 1. Idle CPU: nothing has been sent since the pings; let them settle.
 sleep 1

@@ -265,6 +265,34 @@ it_stats_sum() {
 	it_stats "$1" "$2" | awk '{ s += $2 } END { print s + 0 }'
 }
 
+# it_idle_cpu PID MAX_PCT WHAT: every thread of process PID used less than
+# MAX_PCT% of a core over 5 s (CPU time from /proc/PID/task/TID/schedstat,
+# or the stat ticks); logs each thread, fails naming those at or above.
+it_idle_cpu() {
+	local pid=$1 max=$2 what=$3 t used pct bad="" T0 T1
+	declare -A before
+	for t in $(ls "/proc/$pid/task"); do before[$t]=$(_it_cpu_ns "$pid" "$t"); done
+	T0=$(date +%s%N)
+	sleep 5
+	T1=$(date +%s%N)
+	for t in "${!before[@]}"; do
+		[ -r "/proc/$pid/task/$t/comm" ] || continue
+		used=$(($(_it_cpu_ns "$pid" "$t") - before[$t]))
+		pct=$(awk -v u="$used" -v d="$((T1 - T0))" 'BEGIN { printf "%.2f", 100 * u / d }')
+		it_log "idle 5 s, $what: thread $t ($(cat "/proc/$pid/task/$t/comm")) used $((used / 1000)) us" \
+			"= $pct% of a core"
+		awk -v p="$pct" -v m="$max" 'BEGIN { exit !(p >= m) }' && bad="$bad $t"
+	done
+	[ -z "$bad" ] || it_fail "threads$bad used $max% of a core or more while idle ($what)"
+}
+_it_cpu_ns() {	# PID TID -> CPU time in ns (schedstat), or ticks * 10^7 from stat
+	if [ -r "/proc/$1/task/$2/schedstat" ]; then
+		awk '{ print $1 }' "/proc/$1/task/$2/schedstat"
+	else
+		awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' "/proc/$1/task/$2/stat"
+	fi
+}
+
 # it_check_rings LOG: the ring table (mlw_stack_print_stats) agrees with
 # the shard table: for each shard A, its rings A->* carried at least its
 # fwd_out (plus its ARP/ND copies, not in the table), dropped exactly its
