@@ -214,18 +214,8 @@ int8_t mlw__port_netif_init(struct netif *netif)
 	netif->name[0] = st->port->afp != NULL ? 'k' : 'l';
 	netif->name[1] = 'p';
 	netif->linkoutput = st->port->afp != NULL ? mlw__afp_linkoutput : loop_linkoutput;
-#if LWIP_IPV4
-	netif->output = etharp_output;
-#endif
-#if LWIP_IPV6
-	netif->output_ip6 = ethip6_output;
-#endif
-	netif->hwaddr_len = ETH_HWADDR_LEN;
-	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
-		       NETIF_FLAG_IGMP | NETIF_FLAG_MLD6 | NETIF_FLAG_LINK_UP;
 	/* No checksum offload through the TX ring: lwIP computes them all and
 	 * checks those the kernel did not (shard.c clears the checks per frame). */
-	st->cksum_flags = st->trust_cksum ? NETIF_CHECKSUM_DISABLE_ALL : NETIF_CHECKSUM_ENABLE_ALL;
-	NETIF_SET_CHECKSUM_CTRL(netif, st->cksum_flags);
+	st->cksum_flags = mlw__eth_netif_setup(netif, st->trust_cksum, false);
 	return ERR_OK;
 }

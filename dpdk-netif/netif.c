@@ -159,25 +159,6 @@ int8_t mlw__port_netif_init(struct netif *netif)
 	netif->name[0] = 'd';
 	netif->name[1] = 'p';
 	netif->linkoutput = st->txq->afp != NULL ? mlw__afp_linkoutput : dpdk_linkoutput;
-#if LWIP_IPV4
-	netif->output = etharp_output;
-#endif
-#if LWIP_IPV6
-	netif->output_ip6 = ethip6_output;
-#endif
-	netif->hwaddr_len = ETH_HWADDR_LEN;
-	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
-		       NETIF_FLAG_IGMP | NETIF_FLAG_MLD6 | NETIF_FLAG_LINK_UP;
-	/* Checksums the port computes are not computed twice. RX checks stay
-	 * on here: the run loop turns them off for each frame the port
-	 * verified, and drops frames it marked bad. A trusted link has none. */
-	if (st->trust_cksum)
-		st->cksum_flags = NETIF_CHECKSUM_DISABLE_ALL;
-	else if (st->tx_cksum)
-		st->cksum_flags = NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_TCP |
-								NETIF_CHECKSUM_GEN_UDP);
-	else
-		st->cksum_flags = NETIF_CHECKSUM_ENABLE_ALL;
-	NETIF_SET_CHECKSUM_CTRL(netif, st->cksum_flags);
+	st->cksum_flags = mlw__eth_netif_setup(netif, st->trust_cksum, st->tx_cksum);
 	return ERR_OK;
 }

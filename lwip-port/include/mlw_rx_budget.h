@@ -1,4 +1,4 @@
-/* mlw_rx_budget.h - the zero-copy RX budget (rx_budget.c), for the packet engines' pbuf glue (private). mlw__rx_zc_setup/held and mlw__rx_copied are declared for the shards in sharding/port.h. */
+/* mlw_rx_budget.h - what both packet engines' lwIP glue shares: the zero-copy RX budget (rx_budget.c) and the Ethernet netif set-up (eth_netif.c) (private). mlw__rx_zc_setup/held and mlw__rx_copied are declared for the shards in sharding/port.h. */
 #ifndef MLW_RX_BUDGET_H
 #define MLW_RX_BUDGET_H
 
@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct pbuf;
+struct netif;
 
 void mlw__rx_zc_setup(unsigned self, unsigned zc_own, unsigned zc_fwd);
 unsigned mlw__rx_zc_held(unsigned pool);
@@ -20,5 +21,11 @@ void mlw__rx_zc_give(unsigned pool);
 /* The frame's @p len bytes at @p data into a PBUF_RAM pbuf of the shard
  * heap (counted in mlw__rx_copied()); NULL if the heap has no room. */
 struct pbuf *mlw__rx_copy_out(const void *data, uint16_t len);
+
+/* eth_netif.c: a port's netif as an Ethernet interface (etharp/ethip6
+ * outputs, flags) with its checksum control: none on a trusted link, the
+ * TX ones left to a port that computes them, all others on. Returns the
+ * flags set (the run loop restores them after a frame it changed them for). */
+uint16_t mlw__eth_netif_setup(struct netif *netif, bool trust_cksum, bool tx_cksum_offload);
 
 #endif
