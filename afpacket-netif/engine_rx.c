@@ -3,10 +3,6 @@
 
 #include "engine.h"
 
-#ifndef likely
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
-#endif
 
 #define CHUNK 64u	/* frames described per mlw_afp_rx_burst() call */
 #define VLAN_HLEN 4u

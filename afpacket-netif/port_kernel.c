@@ -11,19 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwip/etharp.h"
-#include "lwip/ethip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
-#include "lwip/prot/ethernet.h"
 
 #include "engine.h"
 #include "mlw_rx_budget.h"
 #include "port.h"
-
-#ifndef unlikely
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#endif
 
 #if MLW_RT_DPDK
 #error "port_kernel.c is the build without DPDK's: with DPDK, dpdk-netif/ has these calls"

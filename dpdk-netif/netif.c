@@ -4,11 +4,8 @@
 
 #include <rte_mbuf.h>
 
-#include "lwip/etharp.h"
-#include "lwip/ethip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
-#include "lwip/prot/ethernet.h"
 
 #include "dpdk_netif.h"
 #include "engine.h"

@@ -47,6 +47,12 @@ static inline void mlw__frame_free(mlw__frame_t *f)
 	rte_pktmbuf_free(f);
 }
 
+/* DPDK's mempool keeps a cache per lcore by itself: nothing to claim. */
+static inline void mlw__frame_pool_own(mlw__frame_pool_t *p)
+{
+	(void)p;
+}
+
 /* @p n frames at once, or none: 0, or -1 if the pool has fewer. */
 static inline int mlw__frame_alloc_bulk(mlw__frame_pool_t *p, mlw__frame_t **f, unsigned n)
 {
@@ -157,8 +163,9 @@ typedef struct mlw__frame_pool mlw__frame_pool_t;
 mlw__frame_pool_t *mlw__frame_pool_create(unsigned n, uint32_t room, int node);
 /* After every frame went back (frames still out are lost with it). */
 void mlw__frame_pool_free(mlw__frame_pool_t *p);
-/* The calling thread becomes the pool's owner: frees of its frames on
- * this thread take the fast path. */
+/* The calling thread becomes the pool's owner (NULL: of none): frees of
+ * its frames on this thread take the fast path. The shard thread claims
+ * its pool at start and lets go at its end (sharding/shard.c). */
 void mlw__frame_pool_own(mlw__frame_pool_t *p);
 /* Frames free now (owner's stack + return stack), and the pool's size. */
 unsigned mlw__frame_pool_avail(const mlw__frame_pool_t *p);

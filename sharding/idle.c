@@ -49,8 +49,6 @@
 #if MLW_RT_DPDK
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
-#else
-#include <sys/epoll.h>
 #endif
 
 #include "lwip/netif.h"

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "lwip/init.h"
 #include "lwip/ip6_addr.h"
 #include "lwip/netif.h"
@@ -125,7 +124,6 @@ static void input_frame(struct mlw_shard *sh, mlw__frame_t *m, unsigned pool)
 		NETIF_SET_CHECKSUM_CTRL(nif, ns->cksum_flags);
 }
 
-/* @p to: the shards a frame was put on the ring of, for wake_owners(). */
 /* Put @p m on the ring to shard @p owner, counted per ring (sent,
  * dropped, the fullest it was). False if the ring was full: the caller
  * frees @p m. */
@@ -144,6 +142,7 @@ static bool ring_put(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m)
 	return true;
 }
 
+/* @p to: the shards a frame was put on the ring of, for wake_owners(). */
 static void forward(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m, uint64_t *to)
 {
 	if (!ring_put(sh, owner, m)) {
@@ -652,6 +651,7 @@ int mlw__shard_main(void *arg)
 		goto out;
 	}
 	mlw__rx_zc_setup(sh->id, st->p.zc_own, st->p.zc_fwd);
+	mlw__frame_pool_own(sh->pool);	/* its frees without atomics (frame.h) */
 	sh->neigh_responder = st->rss.reta[0] == sh->id;
 	lwip_init();
 	mlw__limits_apply(&sh->stack->p.limits);
@@ -682,6 +682,7 @@ int mlw__shard_main(void *arg)
 	collect_stats(sh);
 	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);
 	mlw__shard_publish(sh);
+	mlw__frame_pool_own(NULL);
 out:
 	current_shard = NULL;
 	MLW_TSAN_RELEASE(st);	/* acquired after mlw__rt_wait() */
@@ -708,6 +709,7 @@ int mlw__shard_attach(struct mlw_shard *sh)
 		return rc;
 	}
 	mlw__rx_zc_setup(sh->id, sh->stack->p.zc_own, sh->stack->p.zc_fwd);
+	mlw__frame_pool_own(sh->pool);
 	sh->neigh_responder = sh->stack->rss.reta[0] == sh->id;
 	lwip_init();
 	mlw__limits_apply(&sh->stack->p.limits);
@@ -728,5 +730,6 @@ void mlw__shard_detach(struct mlw_shard *sh)
 	collect_stats(sh);
 	sh->stats.alloc_fini_rc = mlw_alloc_thread_fini(&sh->stats.alloc);
 	mlw__shard_publish(sh);
+	mlw__frame_pool_own(NULL);
 	current_shard = NULL;
 }

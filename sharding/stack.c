@@ -1,7 +1,5 @@
 /* stack.c - create a stack (EAL, ports, per-shard pools and rings), run its shards on their cores, stop, stats. */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -357,8 +355,8 @@ int mlw_stack_create(struct mlw_stack **out, const struct mlw_config *cfg, char 
 		rc = capture_setup(st, &cfg->capture, err, errlen);
 	if (rc != 0)
 		goto fail;
-	/* DPDK telemetry commands (telemetry.c; without DPDK only the
-	 * listing buffers); the listing buffers. */
+	/* DPDK telemetry commands and the listing buffers (telemetry.c;
+	 * without DPDK telemetry_none.c, which serves nothing). */
 	rc = mlw__telemetry_start(st);
 	if (rc != 0) {
 		fail(err, errlen, rc, "cannot set up the telemetry commands: %s", strerror(-rc));
@@ -644,8 +642,7 @@ void mlw_stack_destroy(struct mlw_stack *st)
 		if (sh == NULL)
 			continue;
 		for (unsigned s = 0; s < st->p.nshards; s++)
-			if (sh->inbox[s] != NULL)
-				mlw__ring_free(sh->inbox[s]);
+			mlw__ring_free(sh->inbox[s]);
 		free_pool(sh);
 		mlw__idle_destroy(sh);
 		mlw__rt_free(sh, sizeof(*sh));
