@@ -124,34 +124,80 @@ static void input_frame(struct mlw_shard *sh, mlw__frame_t *m, unsigned pool)
 		NETIF_SET_CHECKSUM_CTRL(nif, ns->cksum_flags);
 }
 
-/* Put @p m on the ring to shard @p owner, counted per ring (sent,
- * dropped, the fullest it was). False if the ring was full: the caller
- * frees @p m. */
+/* Put @p m on the ring to shard @p owner, counted per ring (sent, the
+ * fullest it was). False if the ring was full. */
 static bool ring_put(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m)
 {
 	struct mlw__ring_counts *rc = &sh->ring[owner];
 	unsigned waiting;
 
-	if (!mlw__ring_put(sh->outbox[owner], m, &waiting)) {
-		rc->dropped++;
+	if (!mlw__ring_put(sh->outbox[owner], m, &waiting))
 		return false;
-	}
 	rc->sent++;
 	if (unlikely(waiting + 1 > rc->peak))
 		rc->peak = waiting + 1;
 	return true;
 }
 
-/* @p to: the shards a frame was put on the ring of, for wake_owners(). */
+/* A frame for shard @p owner lost: freed, counted per ring and per shard. */
+static void ring_drop(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m)
+{
+	mlw__frame_free(m);
+	sh->ring[owner].dropped++;
+	sh->stats.fwd_drops++;
+}
+
+/* fwd_hold.h's put and release, for the held frames. */
+static bool hold_put(void *ctx, unsigned owner, void *frame)
+{
+	struct mlw_shard *sh = ctx;
+
+	if (!ring_put(sh, owner, frame))
+		return false;
+	sh->stats.fwd_out++;
+	return true;
+}
+
+static void hold_drop(void *ctx, unsigned owner, void *frame)
+{
+	ring_drop(ctx, owner, frame);
+}
+
+/* @p to: the shards a frame was put on the ring of, for wake_owners().
+ * A full ring (or frames for @p owner already waiting) holds the frame
+ * (fwd_hold.h: the shard stops reading its RX queues until it has gone). */
 static void forward(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m, uint64_t *to)
 {
-	if (!ring_put(sh, owner, m)) {
-		mlw__frame_free(m);
-		sh->stats.fwd_drops++;
+	if (likely(!mlw__fwd_hold_blocks(&sh->hold, owner)) && ring_put(sh, owner, m)) {
+		*to |= UINT64_C(1) << owner;
+		sh->stats.fwd_out++;
 		return;
 	}
-	*to |= UINT64_C(1) << owner;
-	sh->stats.fwd_out++;
+	if (mlw__fwd_hold_empty(&sh->hold))
+		sh->hold_tsc = mlw__rt_ticks();
+	if (!mlw__fwd_hold_add(&sh->hold, owner, m)) {
+		ring_drop(sh, owner, m);
+		return;
+	}
+	sh->stats.fwd_held++;
+}
+
+/* Before reading the RX queues: send what the hold has that now fits.
+ * Frames held longer than MLW_FWD_HOLD_MS (their owner does not drain its
+ * ring: it is stopped, or starved of its core) are dropped, so that this
+ * shard's own traffic does not wait on another shard for long. True if
+ * the hold is empty: the RX queues may be read. */
+static bool hold_release(struct mlw_shard *sh, uint64_t *to, unsigned *work)
+{
+	*work += mlw__fwd_hold_retry(&sh->hold, hold_put, sh, to);
+	if (mlw__fwd_hold_empty(&sh->hold))
+		return true;
+	if (mlw__rt_ticks() - sh->hold_tsc > sh->tsc_hz / 1000 * MLW_FWD_HOLD_MS) {
+		(void)mlw__fwd_hold_flush(&sh->hold, hold_drop, sh);
+		return true;
+	}
+	(*work)++;	/* not idle: the hold waits on another shard */
+	return false;
 }
 
 static void fan_out(struct mlw_shard *sh, mlw__frame_t *m, uint64_t *to)
@@ -167,8 +213,7 @@ static void fan_out(struct mlw_shard *sh, mlw__frame_t *m, uint64_t *to)
 			continue;
 		}
 		if (!ring_put(sh, s, c)) {
-			mlw__frame_free(c);
-			sh->stats.fwd_drops++;
+			ring_drop(sh, s, c);
 			continue;
 		}
 		*to |= UINT64_C(1) << s;
@@ -198,9 +243,23 @@ static unsigned poll_rx(struct mlw_shard *sh)
 	mlw__frame_t *pkts[512];
 	unsigned work = 0;
 	uint64_t to = 0;
+	bool rx = true;
 
-	for (unsigned pi = 0; pi < st->p.nports; pi++) {
-		uint16_t n = mlw__port_rx_burst(&st->ports[pi], (uint16_t)sh->id, pkts,
+	if (unlikely(!mlw__fwd_hold_empty(&sh->hold))) {
+		rx = hold_release(sh, &to, &work);
+		if (to != 0) {
+			wake_owners(sh, to);
+			to = 0;
+		}
+	}
+	for (unsigned pi = 0; rx && pi < st->p.nports; pi++) {
+		uint16_t n;
+
+		/* Backpressure: a frame held for a full ring stops the reading
+		 * (fwd_hold.h); the port's queue keeps the rest meanwhile. */
+		if (unlikely(!mlw__fwd_hold_empty(&sh->hold)))
+			break;
+		n = mlw__port_rx_burst(&st->ports[pi], (uint16_t)sh->id, pkts,
 						(uint16_t)st->p.burst);
 
 		work += n;
@@ -438,6 +497,7 @@ static void teardown(struct mlw_shard *sh)
 	for (unsigned s = 0; s < st->p.nshards; s++)
 		while (sh->inbox[s] != NULL && mlw__ring_take(sh->inbox[s], (void **)&m, 1) == 1)
 			mlw__frame_free(m);
+	(void)mlw__fwd_hold_flush(&sh->hold, hold_drop, sh);
 	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		struct mlw_txq *q = &sh->txq[pi];
 

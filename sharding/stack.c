@@ -542,21 +542,23 @@ void mlw_stack_print_stats(const struct mlw_stack *st, FILE *f)
 			(unsigned long long)s.tcp_fast_retrans, (unsigned long long)s.tcp_rto_retrans,
 			(unsigned long long)s.tcp_rto_timeouts);
 	}
-	/* The queue limits ([limits], lwip-port/limits.c) and the heap's
-	 * high-water mark (bytes_reserved: chunks are never given back). A
+	/* The queue limits ([limits], lwip-port/limits.c), the heap's
+	 * high-water mark (bytes_reserved: chunks are never given back) and
+	 * the frames held for a full inter-shard ring (fwd_held). A
 	 * table of its own, headed "shard heap_reserved", so readers of the
 	 * table above stop at its header. */
-	fprintf(f, "%-5s %13s %9s %9s %11s %11s\n", "shard", "heap_reserved", "nd6_drop", "arp_drop",
-		"reass_drop", "ooseq_drop");
+	fprintf(f, "%-5s %13s %9s %9s %11s %11s %9s\n", "shard", "heap_reserved", "nd6_drop", "arp_drop",
+		"reass_drop", "ooseq_drop", "fwd_held");
 	for (unsigned i = 0; st != NULL && i < st->p.nshards; i++) {
 		struct mlw_shard_stats s;
 
 		if (mlw_stack_stats(st, i, &s) != 0)
 			continue;
-		fprintf(f, "%-5u %13llu %9llu %9llu %11llu %11llu\n", i,
+		fprintf(f, "%-5u %13llu %9llu %9llu %11llu %11llu %9llu\n", i,
 			(unsigned long long)s.alloc.bytes_reserved,
 			(unsigned long long)s.lim_nd6_queue_drops, (unsigned long long)s.lim_arp_queue_drops,
-			(unsigned long long)s.lim_reass_drops, (unsigned long long)s.lim_ooseq_drops);
+			(unsigned long long)s.lim_reass_drops, (unsigned long long)s.lim_ooseq_drops,
+			(unsigned long long)s.fwd_held);
 	}
 	/* Inter-shard rings: only those that carried (or dropped) a frame;
 	 * rows named "A->B", so the tables above stop at the header. */

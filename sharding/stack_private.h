@@ -18,6 +18,7 @@ struct mlw__cap_slot {
 };
 #endif
 #include "frame.h"
+#include "fwd_hold.h"
 #include "mlwip/config.h"
 #include "mlwip/flow.h"
 #include "mlwip/stack.h"
@@ -144,6 +145,9 @@ struct mlw_shard {
 	struct netif netif[MLW_MAX_PORTS_INTERNAL];
 	struct mlw_shard_stats stats;	/* written by the shard only */
 	struct mlw__ring_counts ring[MLW_MAX_SHARDS_INTERNAL];	/* per outbox, by the shard only */
+	/* Frames for a full outbox ring, waiting (fwd_hold.h); since hold_tsc. */
+	struct mlw__fwd_hold hold;
+	uint64_t hold_tsc;
 	uint64_t tsc_hz, timer_tsc, last_publish_tsc;
 	uint64_t tw_tsc;		/* last TIME-WAIT trim (timewait.c) */
 	/* connect.c: RFC 6056 algorithm 4 (double-hash port selection): a

@@ -80,6 +80,7 @@ static const struct stat_field {
 	STAT(tcp_time_wait), STAT(fds_closed_at_stop), STAT(lim_nd6_queue_drops),
 	STAT(lim_arp_queue_drops), STAT(lim_reass_drops), STAT(lim_ooseq_drops), STAT(tcp_accepts),
 	STAT(tcp_half_open), STAT(tcp_fast_retrans), STAT(tcp_rto_retrans), STAT(tcp_rto_timeouts),
+	STAT(fwd_held),
 };
 #define NSTAT_FIELDS (sizeof(stat_fields) / sizeof(stat_fields[0]))
 /* A counter added to struct mlw_shard_stats must be added above (the one

@@ -29,7 +29,9 @@ struct mlw_shard_stats {
 	uint64_t tx_drops;		/**< frames dropped on output (port or pool full) */
 	uint64_t fwd_out;		/**< frames this shard received but another owns: forwarded */
 	uint64_t fwd_in;		/**< frames other shards forwarded to this one */
-	uint64_t fwd_drops;		/**< forwards lost because the owner's ring was full */
+	uint64_t fwd_drops;		/**< forwards lost: the owner's ring stayed full for
+					     10 ms (see fwd_held), or ARP/ND copies that did
+					     not fit */
 	uint64_t fanout;		/**< ARP/ND frames copied to the other shards */
 	uint64_t tcp_active_opens;	/**< lwIP MIB-II tcpActiveOpens */
 	uint64_t tcp_passive_opens;	/**< lwIP MIB-II tcpPassiveOpens: SYNs that made a
@@ -117,6 +119,11 @@ struct mlw_shard_stats {
 					     resends that follow it in slow start */
 	uint64_t tcp_rto_timeouts;	/**< retransmission timeouts that resent something
 					     (data, or a SYN, SYN-ACK or FIN alone) */
+	uint64_t fwd_held;		/**< frames for another shard whose ring was full:
+					     held and sent on a later pass, while this shard
+					     stopped reading its RX queues (backpressure);
+					     held more than 10 ms, they are dropped and
+					     counted in fwd_drops */
 };
 
 /**

@@ -347,13 +347,14 @@ it_check_sanitizer() {
 	fi
 }
 
-# it_start_apps_server SERVER PREFIX MLW_ADDR PEER_ADDR: configure
+# it_start_apps_server SERVER PREFIX MLW_ADDR PEER_ADDR [VDEV_ARGS]: configure
 # mlw_apps_server with 2 shards on net_af_packet (2 queue pairs) over $IF_M
 # in $NS_M, start it (log: $IT_TMP/server.log), wait until it serves and
-# answers ping from $NS_P. Sets SPID.
+# answers ping from $NS_P. VDEV_ARGS (",framecnt=4096", ...) are appended
+# to the vdev's. Sets SPID.
 it_start_apps_server() {
-	local server=$1 prefix=$2 addr=$3 peer=$4
-	it_config "$IT_TMP/server.ini" "$prefix" "net_af_packet0,iface=$IF_M,qpairs=2" 2 "$addr/24" "$peer"
+	local server=$1 prefix=$2 addr=$3 peer=$4 vdev_args=${5:-}
+	it_config "$IT_TMP/server.ini" "$prefix" "net_af_packet0,iface=$IF_M,qpairs=2$vdev_args" 2 "$addr/24" "$peer"
 	it_start mlw_apps_server "$IT_TMP/server.log" \
 		ip netns exec "$NS_M" timeout -k 10 150 "$server" "$IT_TMP/server.ini" --duration 140
 	SPID=$IT_LAST_PID

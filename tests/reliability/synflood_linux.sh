@@ -1,16 +1,20 @@
 #!/bin/bash
-# synflood_linux.sh - Linux's own figures for it_synflood's benchmark (issue 12 item 5), not a
-# test: the same flood (hping3 --flood --rand-source to port 80, from a namespace) against
-# Linux's stack in another namespace (tcp_syncookies=1, a default route back through the
-# flooder's side as mlwip has), while 100 new HTTP connections are made one after the other
-# (python3 -m http.server), then an iperf stream; prints iperf goodput without and with the
-# flood, the ratio, the SYN rate and the connections made. Run as root:
-#   bash tests/reliability/synflood_linux.sh
+# synflood_linux.sh MLW_SYN_FLOOD - Linux's own figures for it_synflood's benchmark (issue 12
+# item 5), not a test: the same flood (mlw_syn_flood, FLOOD_RATE SYNs per second from random
+# IPv4 sources to port 80, from a namespace) against Linux's stack in another namespace
+# (tcp_syncookies=1, a default route back through the flooder's side as mlwip has), while
+# NEW_CONNS new HTTP connections are made one after the other to nginx, then two iperf
+# streams (as fast as they go, and paced at IPERF_B); prints iperf goodput without and with
+# the flood, the ratios, the SYN rate and the connections made. Run as root:
+#   bash tests/reliability/synflood_linux.sh build/plain/tests/reliability/mlw_syn_flood
 # Bounded: the flood lasts at most FLOOD_S (90) seconds; only the namespaces it creates.
 set -u
+FLOOD=${1:?usage: synflood_linux.sh MLW_SYN_FLOOD}
 FLOOD_S=${FLOOD_S:-90}
+FLOOD_RATE=${FLOOD_RATE:-150000}
 NEW_CONNS=${NEW_CONNS:-100}
 IPERF_S=${IPERF_S:-5}
+IPERF_B=${IPERF_B:-1000M}
 NS_S=lsfs$$
 NS_P=lsfp$$
 SRV=10.92.0.2
@@ -25,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 [ "$(id -u)" = 0 ] || { echo "synflood_linux.sh: needs root (namespaces)" >&2; exit 77; }
-for c in hping3 iperf curl python3; do
+for c in iperf curl nginx; do
 	command -v $c >/dev/null || { echo "synflood_linux.sh: $c missing" >&2; exit 77; }
 done
 ip netns add "$NS_S" && ip netns add "$NS_P" || exit 1
@@ -40,21 +44,45 @@ ip -n "$NS_P" link set "vp$$" up
 ip -n "$NS_S" route add default via "$CLI"
 ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_syncookies=1
 ip netns exec "$NS_S" iperf -s >/dev/null 2>&1 &
-(cd "$TMP" && echo ok >index.html && exec ip netns exec "$NS_S" python3 -m http.server 80 --bind "$SRV") \
-	>/dev/null 2>&1 &
+mkdir -p "$TMP/www" "$TMP/ng"
+echo ok >"$TMP/www/index.html"
+cat >"$TMP/ng/nginx.conf" <<EOC
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $TMP/ng/error.log;
+pid $TMP/ng/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/ng/body;
+  proxy_temp_path $TMP/ng/proxy;
+  fastcgi_temp_path $TMP/ng/fcgi;
+  uwsgi_temp_path $TMP/ng/uwsgi;
+  scgi_temp_path $TMP/ng/scgi;
+  server { listen $SRV:80; root $TMP/www; }
+}
+EOC
+ip netns exec "$NS_S" timeout 300 nginx -c "$TMP/ng/nginx.conf" -p "$TMP/ng" >/dev/null 2>&1 &
 sleep 1
+ip netns exec "$NS_P" ping -c 1 -W 2 "$SRV" >/dev/null || { echo "synflood_linux.sh: no ping" >&2; exit 1; }
+MAC=$(ip -n "$NS_P" neigh show "$SRV" | awk '/lladdr/ { print $5; exit }')
 
 goodput() {
-	ip netns exec "$NS_P" timeout $((IPERF_S + 15)) iperf -c "$SRV" -t "$IPERF_S" -f m >"$TMP/iperf.$1.log" 2>&1
+	ip netns exec "$NS_P" timeout $((IPERF_S + 15)) iperf -c "$SRV" -t "$IPERF_S" -f m ${2:+-b "$2"} \
+		>"$TMP/iperf.$1.log" 2>&1
 	awk '/Mbits\/sec/ { v = $(NF - 1) } END { print v + 0 }' "$TMP/iperf.$1.log"
+}
+ratio() {
+	awk -v u="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? u / b : 0) }'
 }
 
 BASE=$(goodput base)
-echo "linux: no flood: iperf $BASE Mbit/s"
-ip netns exec "$NS_P" timeout -s INT "$FLOOD_S" hping3 -q -S -p 80 --flood --rand-source "$SRV" \
-	>"$TMP/hping.log" 2>&1 &
-HPID=$!
-T0=$(date +%s.%N)
+BASE_B=$(goodput base_paced "$IPERF_B")
+echo "linux: no flood: iperf $BASE Mbit/s; paced at $IPERF_B: $BASE_B Mbit/s"
+ip netns exec "$NS_P" "$FLOOD" --iface "vp$$" --dst-mac "$MAC" --dst "$SRV" --port 80 \
+	--rate "$FLOOD_RATE" --seconds "$FLOOD_S" >"$TMP/flood.log" 2>&1 &
+FPID=$!
 sleep 1
 ok=0
 for ((i = 0; i < NEW_CONNS; i++)); do
@@ -62,12 +90,10 @@ for ((i = 0; i < NEW_CONNS; i++)); do
 		[ "$code" = 200 ] && ok=$((ok + 1))
 done
 UNDER=$(goodput flood)
-kill -INT $HPID 2>/dev/null
-wait $HPID
-T1=$(date +%s.%N)
-SENT=$(awk '/packets transmitted/ { print $1 }' "$TMP/hping.log")
-echo "linux: flood: ${SENT:-0} SYNs in $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }') s" \
-	"($(awk -v n="${SENT:-0}" -v a="$T0" -v b="$T1" 'BEGIN { printf "%.0f", n / (b - a) }')/s)"
-echo "linux: flood: iperf $UNDER Mbit/s ($(awk -v u="$UNDER" -v b="$BASE" 'BEGIN { printf "%.2f", (b > 0 ? u / b : 0) }') of no flood)"
+UNDER_B=$(goodput flood_paced "$IPERF_B")
+kill -INT $FPID 2>/dev/null
+wait $FPID
+echo "linux: flood: $(cat "$TMP/flood.log")"
+echo "linux: flood: iperf $UNDER Mbit/s ($(ratio "$UNDER" "$BASE") of no flood); paced at $IPERF_B: $UNDER_B Mbit/s ($(ratio "$UNDER_B" "$BASE_B") of no flood)"
 echo "linux: flood: $ok of $NEW_CONNS new connections made (curl)"
 echo "linux: SYN cookies sent: $(ip netns exec "$NS_S" nstat -az TcpExtSyncookiesSent 2>/dev/null | awk '/Syncookies/ { print $2 }')"
