@@ -191,6 +191,8 @@ it_config() {
 		echo "[stack]"
 		echo "shards = $shards"
 		[ -n "${IT_IDLE:-}" ] && echo "idle = $IT_IDLE"
+		# IT_STACK_EXTRA: more [stack] lines ("ring_size = 256").
+		[ -n "${IT_STACK_EXTRA:-}" ] && printf '%b\n' "$IT_STACK_EXTRA"
 		echo "[port0]"
 		echo "ipv4 = $cidr"
 		[ -n "$gw" ] && echo "gateway = $gw"
