@@ -1088,8 +1088,10 @@ uint32_t mlw_config_mbufs_needed(const struct mlw_config *cfg)
 		ports += cfg->ports[i].engine != MLW_ENGINE_DPDK ?
 				 cfg->burst :
 				 (uint64_t)cfg->rx_desc + cfg->tx_desc + MLW_CONFIG_TXQ_HELD + cfg->burst;
+	/* With other shards, a full ring holds back at most one burst
+	 * (sharding/fwd_hold.h: the shard reads no more until it has gone). */
 	n = ports + cfg->rx_zero_copy + others * ((uint64_t)mlw__config_ring_size(cfg) + mlw_config_forward_zero_copy(cfg)) +
-		     (uint64_t)cfg->shards * cfg->mbuf_cache * 3 / 2 + MLW_CONFIG_SPARE;
+	    (others ? cfg->burst : 0) + (uint64_t)cfg->shards * cfg->mbuf_cache * 3 / 2 + MLW_CONFIG_SPARE;
 
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }

@@ -39,9 +39,10 @@ extern "C" {
  * ordered pair of shards; a power of two), or 0 (default): 4096 divided
  * by the other shards, rounded down to a power of two, at least 1024 (2
  * shards: 4096, 3: 2048, 4 and more: 1024, as before). A frame that finds
- * the owner's ring full is dropped (fwd_drops); every slot may hold an
- * mbuf of the sending shard's pool, so mlw_config_mbufs_needed() counts
- * them. */
+ * the owner's ring full is held (fwd_held) and the shard reads no more
+ * from its RX queues until it has gone; held 10 ms, it is dropped
+ * (fwd_drops). Every slot, and a burst held, may hold an mbuf of the
+ * sending shard's pool, so mlw_config_mbufs_needed() counts them. */
 #define MLW_CONFIG_RING_SIZE_MIN	256u
 #define MLW_CONFIG_RING_SIZE_MAX	65536u
 #define MLW_CONFIG_RING_SIZE_DEFAULT	0u
