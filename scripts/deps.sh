@@ -18,7 +18,7 @@ esac
 PACKAGES="build-essential cmake pkg-config python3 clang libfuzzer-14-dev binutils xz-utils
 debian-archive-keyring ca-certificates libdpdk-dev libnuma-dev libcmocka-dev check libinih-dev doxygen file dpkg-dev
 iproute2 iperf iputils-ping apache2-utils ncat tshark curl ethtool wrk gnuplot-nox valgrind
-redis-server redis-tools nginx-light nghttp2-client hping3 dpdk-dev"
+redis-server redis-tools nginx-light nghttp2-client dpdk-dev"
 
 if [ -n "$cross" ]; then
 	# libc6:ARCH: the target's own libc and loader, which qemu-user runs the
