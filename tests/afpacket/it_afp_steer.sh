@@ -27,41 +27,12 @@ MLW_ADDR=10.97.0.2
 PEER_ADDR=10.97.0.1
 it_netns_pair st "$PEER_ADDR/24"
 
-cat >"$IT_TMP/client.py" <<'EOF'
-import os, socket, sys, threading
-addr, conns, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-bad = []
-def echo(i):
-    data = os.urandom(n)
-    try:
-        s = socket.create_connection((addr, 7007), timeout=30)
-        t = threading.Thread(target=s.sendall, args=(data,))
-        t.start()
-        got = bytearray()
-        while len(got) < n:
-            b = s.recv(65536)
-            if not b:
-                break
-            got += b
-        t.join()
-        s.close()
-        if bytes(got) != data:
-            bad.append("conn %d: %d of %d bytes, not identical" % (i, len(got), n))
-    except Exception as e:
-        bad.append("conn %d: %r" % (i, e))
-ts = [threading.Thread(target=echo, args=(i,)) for i in range(conns)]
-for t in ts: t.start()
-for t in ts: t.join()
-print("\n".join(bad) if bad else "PASS")
-sys.exit(1 if bad else 0)
-EOF
-
 # passive STEER: mlw_epoll_echo steered STEER, Linux clients; prints the
 # server's log path.
 passive() {
 	local steer=$1 log
 	IT_AFP_STEER=$steer it_start_epoll_echo "$ECHO" "mlwit_afs${steer}_$$" "$MLW_ADDR" "$PEER_ADDR" 60
-	ip netns exec "$NS_P" timeout -k 5 60 python3 "$IT_TMP/client.py" "$MLW_ADDR" $CONNS $BYTES \
+	ip netns exec "$NS_P" timeout -k 5 60 python3 "$(dirname "$0")/../integration/echo_clients.py" "$MLW_ADDR" $CONNS $BYTES \
 		>"$IT_TMP/client-$steer.log" 2>&1
 	crc=$?
 	it_stop "$SPID" "$IT_TMP/server.log"

@@ -33,43 +33,7 @@ FPID=$!
 IT_PIDS="$IT_PIDS $FPID"
 sleep 1
 
-cat >"$IT_TMP/client.py" <<'EOF'
-import os, socket, sys, threading
-
-addr, conns, nbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-results = {}
-
-def echo(idx):
-    data = os.urandom(nbytes)
-    got = bytearray()
-    try:
-        s = socket.create_connection((addr, 7007), timeout=30)
-        t = threading.Thread(target=s.sendall, args=(data,))
-        t.start()
-        while len(got) < nbytes:
-            b = s.recv(65536)
-            if not b:
-                break
-            got += b
-        t.join()
-        s.close()
-    except Exception as e:
-        results[idx] = "error after %d bytes: %r" % (len(got), e)
-        return
-    results[idx] = "ok" if bytes(got) == data else "mismatch: %d of %d bytes" % (len(got), nbytes)
-
-threads = [threading.Thread(target=echo, args=(i,)) for i in range(conns)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-bad = 0
-for i in range(conns):
-    print("conn %d: %s" % (i, results.get(i, "no result")))
-    bad += results.get(i) != "ok"
-sys.exit(1 if bad else 0)
-EOF
-ip netns exec "$NS_P" timeout 90 python3 "$IT_TMP/client.py" "$MLW_ADDR" "$CONNS" "$BYTES" \
+ip netns exec "$NS_P" timeout 90 python3 "$(dirname "$0")/../integration/echo_clients.py" "$MLW_ADDR" "$CONNS" "$BYTES" \
 	>"$IT_TMP/client.log" 2>&1
 crc=$?
 kill -INT $FPID 2>/dev/null
