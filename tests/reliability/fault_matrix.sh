@@ -292,7 +292,7 @@ printf '   floor (%s x nosack + %s s)\n' "$FLOOR_X" "$FLOOR_S"
 echo "(seconds; linux_*: Linux with congestion control $LINUX_CC per socket, the Linux client of mlw_srv too)"
 while IFS='|' read -r c spec bytes tmo; do
 	selected "$c" || continue
-	nos=${RES[$c.linux_nosack]}
+	nos=${RES[$c.linux_nosack]:-}
 	floor=""
 	case "$nos" in FAIL* | skip | "") ;; *) floor=$(awk -v t="$nos" -v x="$FLOOR_X" -v s="$FLOOR_S" 'BEGIN { printf "%.2f", t * x + s }') ;; esac
 	printf '%-10s %9s' "$c" "$bytes"
@@ -306,10 +306,11 @@ while IFS='|' read -r c spec bytes tmo; do
 	done
 	case " $MUST " in *" $c "*) printf '   %ss (must)' "${floor:-?}" ;; *) printf '   %ss' "${floor:-?}" ;; esac
 	# mlwip's speed as a fraction of Linux with SACK (issue 12's goal: >= 0.5 at loss5, combined)
-	sk=${RES[$c.linux_sack]}
+	sk=${RES[$c.linux_sack]:-}
 	for col in mlw_srv mlw_cli; do
 		r=${RES[$c.$col]:-FAIL}
 		case "$sk$r" in *FAIL* | *skip*) continue ;; esac
+		[ -n "$sk" ] || continue
 		q=$(awk -v s="$sk" -v t="$r" 'BEGIN { printf "%.2f", s / t }')
 		printf '  %s/sack %s' "${col#mlw_}" "$q"
 		case " $GOAL " in *" $c "*)
