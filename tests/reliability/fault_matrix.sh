@@ -32,7 +32,8 @@
 # Environment: MLW_IMPAIR_LINUX_CC (cubic, bbr or reno; default cubic), MLW_IMPAIR_ALL=1, MLW_IMPAIR_MLW2=1, MLW_IMPAIR_LOGS=DIR (keep the logs),
 # MLW_IMPAIR_PCAP=1 (a capture of every transfer on the A side, in MLW_IMPAIR_LOGS), MLW_IMPAIR_BYTES (default 4 MiB; 1 MiB at 20%
 # loss: 256 KiB), MLW_IMPAIR_SEED (default 12345), MLW_IMPAIR_CONDS (names, to run a subset),
-# MLW_IMPAIR_COLS (columns, to run a subset).
+# MLW_IMPAIR_COLS (columns, to run a subset), MLW_IMPAIR_NSTAT=1 (Linux's TCP counters of each
+# namespace over each transfer, nstat, in MLW_IMPAIR_LOGS/COND.COL.nstat).
 IT_NAME=test_fault_matrix
 RELAY=${1:?usage: fault_matrix.sh RELAY ECHO CLIENT ITDIR}
 ECHO=${2:?}
@@ -213,6 +214,10 @@ run_col() {	# run_col COND SPEC BYTES TMO COL
 		CPID=$IT_LAST_PID
 		sleep 1
 	fi
+	if [ "${MLW_IMPAIR_NSTAT:-0}" = 1 ]; then	# Linux's TCP counters over the transfer
+		NSTAT_HISTORY="$LOGDIR/.nstat.a" ip netns exec "$NS_A" nstat -n
+		NSTAT_HISTORY="$LOGDIR/.nstat.b" ip netns exec "$NS_B" nstat -n
+	fi
 	case $col in
 	linux_nosack) sack 0; r=$(linux_client "$A_LINUX" 7 "$bytes" "$tmo" "$c.$col"); sack 1 ;;
 	linux_sack) r=$(linux_client "$A_LINUX" 7 "$bytes" "$tmo" "$c.$col") ;;
@@ -221,6 +226,11 @@ run_col() {	# run_col COND SPEC BYTES TMO COL
 	mlw2) r=$(mlw_client "$A_MLW" 7007 "$bytes" "$tmo" "$c.$col") ;;
 	esac
 	it_log "$c ($bytes bytes, ${spec:-no impairment}) $col: $r"
+	if [ "${MLW_IMPAIR_NSTAT:-0}" = 1 ]; then
+		{ echo "# A (Linux echo server side)"; NSTAT_HISTORY="$LOGDIR/.nstat.a" ip netns exec "$NS_A" nstat
+		  echo "# B (Linux client side)"; NSTAT_HISTORY="$LOGDIR/.nstat.b" ip netns exec "$NS_B" nstat
+		} >"$LOGDIR/$c.$col.nstat" 2>&1
+	fi
 	if [ "${MLW_IMPAIR_PCAP:-0}" = 1 ]; then
 		sleep 0.5
 		it_stop "$CPID" "$LOGDIR/$c.$col.tshark.log"
