@@ -40,6 +40,14 @@ void mlw__tcp_rec_out_rto(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, 
 bool mlw__tcp_rec_deadline(struct tcp_pcb *pcb, u32_t *due);
 void mlw__tcp_rec_timer(struct tcp_pcb *pcb, u32_t now);
 
+/* D-SACK (RFC 2883): a data segment entirely below rcv_nxt (input hook,
+ * before lwIP reads it) is reported as the first SACK block of the ACK
+ * lwIP sends for it; mlw__tcp_dsack_out() (output hook, after the options
+ * are written, @p opts past them) takes the block out once an ACK carried
+ * it. Both declared in mlw_lwip_hooks.h too. */
+void mlw__tcp_dsack_in(struct tcp_pcb *pcb, u32_t seq, u32_t len);
+void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u32_t *opts);
+
 struct mlw_tcp_recovery_stats {
 	u64_t episodes;		/* recovery episodes entered (cwnd halved once each) */
 	u64_t episodes_lwip;	/* of which lwIP's own fast retransmit started */
@@ -54,6 +62,8 @@ struct mlw_tcp_recovery_stats {
 	u64_t rto_rexmits;	/* data segments sent again after a retransmission
 				   timeout (go-back-N included; also in lwIP's
 				   MIB tcpRetransSegs) */
+	u64_t dsack_marked;	/* duplicate segments received, to be D-SACKed */
+	u64_t dsack_sent;	/* ACKs that carried a D-SACK block */
 };
 void mlw__tcp_recovery_stats(struct mlw_tcp_recovery_stats *out);
 

@@ -56,6 +56,16 @@ void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optle
 	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK && (pcb)->unacked != NULL && \
 	 (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */                \
 	 ? mlw__tcp_rec_in(pcb, hdr, optlen, opt1len, opt2) : (void)0)
+/* A data segment (no SYN or RST) entirely below rcv_nxt, on a connection
+ * with SACK: reported as a D-SACK block (RFC 2883) in the ACK lwIP sends for
+ * it (tcp_recovery.c). LISTEN and TIME-WAIT PCBs fail the state test first. */
+void mlw__tcp_dsack_in(struct tcp_pcb *pcb, u32_t seq, u32_t len);
+void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u32_t *opts);
+#define MLW__TCP_DSACK_IN(pcb, hdr, p)                                                          \
+	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK && ((pcb)->flags & TF_SACK) &&  \
+	 (p)->tot_len != 0 && (((const u8_t *)(hdr))[13] & 0x06) == 0 &&                        \
+	 TCP_SEQ_LEQ((hdr)->seqno + (p)->tot_len, (pcb)->rcv_nxt)                                \
+	 ? mlw__tcp_dsack_in(pcb, (hdr)->seqno, (p)->tot_len) : (void)0)
 /* An out-of-order data segment (no SYN or RST) that starts inside the
  * receive window and ends past it, in a state that takes data: dropped
  * (input_guard.c says why). Listening and TIME-WAIT PCBs fail the state
@@ -70,6 +80,7 @@ void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optle
 	(MLW__TCP_TABLE_ATTACH(),                                            \
 	 mlw__tcp_touch_in(pcb, hdr, p),                                     \
 	 MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2),                   \
+	 MLW__TCP_DSACK_IN(pcb, hdr, p),                                     \
 	 MLW__TCP_PAST_WINDOW(pcb, hdr, p) ? ERR_ABRT                        \
 	 : (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ \
 	   && (pcb)->state != LISTEN ? ERR_OK                                \
@@ -112,12 +123,16 @@ void mlw__tcp_syn_opts(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
  * (tcp_rst.c; pcb may be NULL there) and a SYN or SYN-ACK (syn_opts.c);
  * every other segment a PCB sends touches its timers (tcp_timer.c), and
  * one sent again after an RTO is counted as a retransmission
- * (tcp_recovery.c; lwIP counts only its fast retransmit). */
+ * (tcp_recovery.c; lwIP counts only its fast retransmit), and an ACK that
+ * carried a D-SACK block drops it (tcp_recovery.c). */
 void mlw__tcp_rec_out_rto(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p);
 #define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
 	((((const u8_t *)(hdr))[13] & 0x04 /* RST */) ? mlw__tcp_out_rst(hdr, opts) : \
 	 (mlw__tcp_touch((struct tcp_pcb *)(pcb)),                                  \
 	  ((pcb) != NULL && ((pcb)->flags & TF_RTO) ? mlw__tcp_rec_out_rto(pcb, hdr, p) : (void)0), \
+	  ((pcb) != NULL && (pcb)->rcv_sacks[0].left != (pcb)->rcv_sacks[0].right &&   \
+	   TCP_SEQ_LEQ((pcb)->rcv_sacks[0].right, (pcb)->rcv_nxt)                          \
+	   ? mlw__tcp_dsack_out((struct tcp_pcb *)(pcb), hdr, opts) : (void)0),          \
 	  (((const u8_t *)(hdr))[13] & 0x02 /* SYN */) ? (mlw__tcp_syn_opts(pcb, hdr), (opts)) : (opts)))
 
 /* TCP timers per connection on a wheel (tcp_timer.c), replacing lwIP's

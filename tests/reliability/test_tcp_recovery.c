@@ -9,6 +9,9 @@
  * CMocka tests after the run assert it. Before tcp_recovery.c lwIP ignored
  * the SACK blocks and did not count ACKs whose window changed as
  * duplicates: every hole waited for the retransmission timeout.
+ *
+ * The receiver's half: a duplicate data segment is reported in a D-SACK
+ * block (RFC 2883) first in the ACK it gets, once (dsack_case).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,8 +67,22 @@ struct seen_case {
 	int64_t tail_probe_ms;		/* tail case: from the data and FIN to their probe, -1: none */
 };
 
+/* What the peer saw of our ACKs in the D-SACK case (sequence numbers
+ * relative to the peer's first data byte). */
+struct seen_ack {
+	bool seen;
+	uint32_t ack;
+	unsigned nsack;
+	uint32_t sack[4][2];
+};
+
 static struct {
 	struct seen_case one, two, newreno, probe, syn, reo, tail;
+	struct {
+		bool ran;
+		struct seen_ack dup, ooseq, dup_ooseq, filled;
+		uint64_t marked, sent;
+	} dsack;
 } res;
 
 /* Our port in the case running: the listener's, or the connecting
@@ -591,6 +608,78 @@ static void tail_case(int lfd)
 	c->ran = true;
 }
 
+/* The ACK we sent to @p pport logged from @p from on (the last one), relative
+ * to @p base; seen false if none. */
+static void last_ack(struct seen_ack *a, unsigned from, uint16_t pport, uint32_t base)
+{
+	const struct test_seg *g = test_peer_last(from, LPORT, pport, 0x10, 0x10);
+
+	memset(a, 0, sizeof(*a));
+	if (g == NULL)
+		return;
+	a->seen = true;
+	a->ack = g->ack - base;
+	a->nsack = g->nsack;
+	for (unsigned i = 0; i < g->nsack && i < 4; i++) {
+		a->sack[i][0] = g->sack[i][0] - base;
+		a->sack[i][1] = g->sack[i][1] - base;
+	}
+}
+
+/* D-SACK: the peer (SACK and timestamps) sends 1000 bytes at 0, the same
+ * again (a duplicate: our ACK must carry [0, 1000) as its first block),
+ * 1000 bytes at 2000 (a hole at 1000: one block [2000, 3000), the D-SACK
+ * not repeated), 0..1000 once more ([0, 1000) first, then [2000, 3000)),
+ * then the hole (ACK 3000, no block). Before, lwIP's ACKs carried no
+ * block below the cumulative ACK: Linux senders never learnt that a
+ * retransmission was spurious. */
+static void dsack_case(int lfd)
+{
+	const uint16_t pport = 6008;
+	uint32_t isn, base;
+	struct mlw_tcp_recovery_stats r0, r1;
+	uint8_t o[40];
+	unsigned from, n;
+	int fd;
+
+	lport = LPORT;
+	peer_seq = 70000;
+	test_peer_send(pport, LPORT, 0x02, peer_seq, 0, 0xffff, o, syn_opts(o, true), 0);
+	from = test_peer_log.n;
+	fd = test_peer_accept(lfd, LPORT, pport, from, peer_seq, o, test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),
+			      &isn);
+	if (fd < 0)
+		return;
+	base = ++peer_seq;
+	mlw__tcp_recovery_stats(&r0);
+#define DATA(off)                                                                                   \
+	(n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),                                    \
+	 test_peer_send(pport, LPORT, 0x18, base + (off), isn + 1, 0xffff, o, n, 1000), test_peer_passes(2))
+	DATA(0);
+	from = test_peer_log.n;
+	DATA(0);
+	last_ack(&res.dsack.dup, from, pport, base);
+	from = test_peer_log.n;
+	DATA(2000);
+	last_ack(&res.dsack.ooseq, from, pport, base);
+	from = test_peer_log.n;
+	DATA(0);
+	last_ack(&res.dsack.dup_ooseq, from, pport, base);
+	from = test_peer_log.n;
+	DATA(1000);
+	test_pump_ms(50);	/* past the delayed ACK */
+	last_ack(&res.dsack.filled, from, pport, base);
+#undef DATA
+	mlw__tcp_recovery_stats(&r1);
+	res.dsack.marked = r1.dsack_marked - r0.dsack_marked;
+	res.dsack.sent = r1.dsack_sent - r0.dsack_sent;
+	mlw_close(fd);
+	test_peer_passes(2);
+	test_peer_send(pport, lport, 0x04, base + 3000, 0, 0, NULL, 0, 0);
+	test_peer_passes(1);
+	res.dsack.ran = true;
+}
+
 static void run(void)
 {
 	int lfd;
@@ -609,6 +698,7 @@ static void run(void)
 	lost_syn_case();
 	reorder_case(lfd);
 	tail_case(lfd);
+	dsack_case(lfd);
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -761,6 +851,54 @@ static void test_tail_probe(void **state)
 	assert_int_equal(c->rto_fired, 0);
 }
 
+static void print_ack(const char *what, const struct seen_ack *a)
+{
+	printf("dsack: %s: ack %u, blocks", what, a->ack);
+	for (unsigned i = 0; i < a->nsack; i++)
+		printf(" [%u, %u)", a->sack[i][0], a->sack[i][1]);
+	printf("%s\n", a->seen ? "" : " (no ACK seen)");
+}
+
+static void test_dsack(void **state)
+{
+	(void)state;
+	if (test_peer_failure()[0] != '\0')
+		fail_msg("%s", test_peer_failure());
+	assert_true(res.dsack.ran);
+	print_ack("duplicate", &res.dsack.dup);
+	print_ack("out of order", &res.dsack.ooseq);
+	print_ack("duplicate with a hole", &res.dsack.dup_ooseq);
+	print_ack("hole filled", &res.dsack.filled);
+	printf("dsack: marked %llu, sent %llu\n", (unsigned long long)res.dsack.marked,
+	       (unsigned long long)res.dsack.sent);
+	/* the duplicate: [0, 1000) below the cumulative ACK, first */
+	assert_true(res.dsack.dup.seen);
+	assert_int_equal(res.dsack.dup.ack, 1000);
+	assert_int_equal(res.dsack.dup.nsack, 1);
+	assert_int_equal(res.dsack.dup.sack[0][0], 0);
+	assert_int_equal(res.dsack.dup.sack[0][1], 1000);
+	/* reported once: the next ACK has the out-of-order block alone */
+	assert_true(res.dsack.ooseq.seen);
+	assert_int_equal(res.dsack.ooseq.ack, 1000);
+	assert_int_equal(res.dsack.ooseq.nsack, 1);
+	assert_int_equal(res.dsack.ooseq.sack[0][0], 2000);
+	assert_int_equal(res.dsack.ooseq.sack[0][1], 3000);
+	/* a duplicate while a hole is open: the D-SACK, then lwIP's block */
+	assert_true(res.dsack.dup_ooseq.seen);
+	assert_int_equal(res.dsack.dup_ooseq.ack, 1000);
+	assert_int_equal(res.dsack.dup_ooseq.nsack, 2);
+	assert_int_equal(res.dsack.dup_ooseq.sack[0][0], 0);
+	assert_int_equal(res.dsack.dup_ooseq.sack[0][1], 1000);
+	assert_int_equal(res.dsack.dup_ooseq.sack[1][0], 2000);
+	assert_int_equal(res.dsack.dup_ooseq.sack[1][1], 3000);
+	/* the hole filled: everything acknowledged, nothing left to SACK */
+	assert_true(res.dsack.filled.seen);
+	assert_int_equal(res.dsack.filled.ack, 3000);
+	assert_int_equal(res.dsack.filled.nsack, 0);
+	assert_int_equal(res.dsack.marked, 2);
+	assert_int_equal(res.dsack.sent, 2);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -777,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_after_lost_syn),
 		cmocka_unit_test(test_reorder_timer),
 		cmocka_unit_test(test_tail_probe),
+		cmocka_unit_test(test_dsack),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwrecovery", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,

@@ -234,9 +234,51 @@ static void pass(struct imp_dir *d, const uint8_t *f, size_t len, uint64_t now)
 	}
 }
 
-static int is_ip(const uint8_t *f, size_t len)
+/* IPv6 extension headers walked to find the transport (hop-by-hop, routing, fragment,
+ * destination options); AH is walked by its own length rule. */
+static int ip6_ext(uint8_t nh)
 {
-	return len > ETH_HLEN_ && ((f[12] == 0x08 && f[13] == 0x00) || (f[12] == 0x86 && f[13] == 0xdd));
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51;
+}
+
+int imp_frame_is_test(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = f + ETH_HLEN_;
+	size_t iplen;
+
+	if (len <= ETH_HLEN_)
+		return 0;
+	iplen = len - ETH_HLEN_;
+	if (f[12] == 0x08 && f[13] == 0x00) {
+		/* IPv4: the protocol field; every fragment of a TCP/UDP datagram carries it */
+		if (iplen < 20 || (ip[0] >> 4) != 4)
+			return 0;
+		return ip[9] == 6 || ip[9] == 17;
+	}
+	if (f[12] == 0x86 && f[13] == 0xdd) {
+		size_t off = 40;
+		uint8_t nh;
+
+		if (iplen < 40 || (ip[0] >> 4) != 6)
+			return 0;
+		nh = ip[6];
+		for (int n = 0; n < 8 && ip6_ext(nh); n++) {
+			size_t hl;
+
+			if (off + 8 > iplen)
+				return 0;
+			if (nh == 44)
+				hl = 8;
+			else if (nh == 51)
+				hl = ((size_t)ip[off + 1] + 2) * 4;
+			else
+				hl = ((size_t)ip[off + 1] + 1) * 8;
+			nh = ip[off];
+			off += hl;
+		}
+		return nh == 6 || nh == 17;
+	}
+	return 0;
 }
 
 void imp_dir_input(struct imp_dir *d, const uint8_t *frame, size_t len, uint64_t now)
@@ -250,12 +292,19 @@ void imp_dir_input(struct imp_dir *d, const uint8_t *frame, size_t len, uint64_t
 		out(d, frame, len);
 		return;
 	}
+	if (!imp_frame_is_test(frame, len)) {
+		/* not the traffic under test (ARP, ICMP, ND/MLD, ...): no draw, no impairment, not
+		 * counted by held frames; through the delay line so that order is kept */
+		d->c.passed++;
+		line_push(d, frame, len, now);
+		return;
+	}
 	if (imp_rng_chance(&d->rng, d->p.loss)) {
 		d->c.lost++;
 		return;
 	}
 	memcpy(f, frame, len);
-	if (is_ip(f, len) && imp_rng_chance(&d->rng, d->p.corrupt)) {
+	if (imp_rng_chance(&d->rng, d->p.corrupt)) {
 		uint64_t r = imp_rng_next(&d->rng);
 		size_t off = ETH_HLEN_ + (size_t)(r % (len - ETH_HLEN_));
 
@@ -310,8 +359,10 @@ void imp_dir_flush(struct imp_dir *d, uint64_t now)
 
 void imp_counters_format(const struct imp_counters *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "in %llu out %llu lost %llu dup %llu reordered %llu corrupted %llu queue_drop %llu",
-		 (unsigned long long)c->in, (unsigned long long)c->out, (unsigned long long)c->lost,
+	snprintf(buf, len, "in %llu out %llu passed %llu lost %llu dup %llu reordered %llu corrupted %llu "
+		 "queue_drop %llu",
+		 (unsigned long long)c->in, (unsigned long long)c->out, (unsigned long long)c->passed,
+		 (unsigned long long)c->lost,
 		 (unsigned long long)c->dup, (unsigned long long)c->reordered,
 		 (unsigned long long)c->corrupted, (unsigned long long)c->queue_drop);
 }

@@ -7,9 +7,16 @@
  * between AF_PACKET sockets; the unit test (tests/reliability/test_impair_link.c) feeds
  * frames by hand.
  *
- * Order of decisions for every frame: loss; then corruption (one byte of the IP packet
- * XORed with a non-zero mask; frames other than IPv4/IPv6 are never corrupted, so ARP
- * stays intact); then duplication (the copy follows the original); then reordering (the
+ * Only the traffic under test is impaired: IPv4/IPv6 frames carrying TCP or UDP (IPv6
+ * extension headers are walked; every IPv4 fragment counts). Every other frame (ARP, ICMP,
+ * ICMPv6 ND/MLD, other EtherTypes) passes unimpaired, takes no draw from the RNG and does not
+ * count towards a held frame's gap: it only goes through the delay line (delay and rate
+ * apply, so order is kept) and is counted as `passed`. So two stacks that send the same TCP
+ * segments see the same sequence of decisions for the same seed, whatever ARP, neighbour
+ * discovery or MLD reports each sends before or between them.
+ *
+ * Order of decisions for every frame under test: loss; then corruption (one byte of the IP packet
+ * XORed with a non-zero mask); then duplication (the copy follows the original); then reordering (the
  * frame is held back and released after the next `gap` frames of this direction, or after
  * hold_ms without traffic); then the delay line (fixed delay, optional rate, a queue limit
  * in frames: a frame beyond it is dropped and counted as queue_drop).
@@ -40,6 +47,7 @@ struct imp_rng {
 
 struct imp_counters {
 	uint64_t in, out, lost, dup, reordered, corrupted, queue_drop, bytes_out;
+	uint64_t passed;	/* frames not under test: passed unimpaired, no draw */
 };
 
 /* A frame waiting: in the delay line or held back. */
@@ -86,6 +94,10 @@ int imp_dir_init(struct imp_dir *d, const struct imp_params *p, uint64_t seed, i
 		 void *ctx);
 void imp_dir_fini(struct imp_dir *d);
 
+/* 1 if @p frame is traffic under test (IPv4/IPv6 TCP or UDP): impaired and drawing from the
+ * RNG; 0 for everything else, which passes unimpaired. */
+int imp_frame_is_test(const uint8_t *frame, size_t len);
+
 /* A frame arrived at @p now_ns (any monotonic clock). Frames longer than IMP_FRAME_MAX are
  * passed unchanged and unimpaired (counted in and out). */
 void imp_dir_input(struct imp_dir *d, const uint8_t *frame, size_t len, uint64_t now_ns);
@@ -97,7 +109,7 @@ uint64_t imp_dir_poll(struct imp_dir *d, uint64_t now_ns);
 /* Emit everything still waiting, in order, now (at exit). */
 void imp_dir_flush(struct imp_dir *d, uint64_t now_ns);
 
-/* "in N out N lost N dup N reordered N corrupted N queue_drop N" */
+/* "in N out N passed N lost N dup N reordered N corrupted N queue_drop N" */
 void imp_counters_format(const struct imp_counters *c, char *buf, size_t len);
 
 #endif

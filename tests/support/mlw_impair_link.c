@@ -9,7 +9,15 @@
  * (percent; gap in frames; hold, delay in ms; rate in bit/s). --both applies to both
  * directions, --a2b/--b2a then override keys of one. Each direction draws from its own RNG
  * seeded from --seed (default: from the clock; printed), so a run's decisions are
- * reproducible for the same frames. Prints "ready" once both sockets are bound, runs until
+ * reproducible for the same frames.
+ *
+ * Only the traffic under test is impaired: IPv4/IPv6 TCP and UDP. ARP, ICMP, ICMPv6 (neighbour
+ * discovery, MLD reports) and other EtherTypes pass unimpaired and take no draw (counted as
+ * "passed"), so the TCP segments of two stacks see the same decisions for the same seed even
+ * when one of them sends an MLD report and an ARP request before its SYN and the other has
+ * its neighbour cached (impair_link.h).
+ *
+ * Prints "ready" once both sockets are bound, runs until
  * SIGTERM/SIGINT or --duration (default 600 s), then prints per-direction counters and the
  * sockets' own drops, and exits 0.
  *
@@ -135,11 +143,15 @@ static unsigned sock_drops(int fd)
 	return st.tp_drops;
 }
 
-static void usage(const char *p)
+static void usage(FILE *f, const char *p)
 {
-	fprintf(stderr, "usage: %s --a IF --b IF [--seed N] [--both SPEC] [--a2b SPEC] [--b2a SPEC]"
+	fprintf(f, "usage: %s --a IF --b IF [--seed N] [--both SPEC] [--a2b SPEC] [--b2a SPEC]"
 		" [--duration SECONDS]\n  SPEC: loss=P,dup=P,reorder=P,gap=N,hold=MS,corrupt=P,"
-		"delay=MS,rate=BITS,limit=FRAMES\n", p);
+		"delay=MS,rate=BITS,limit=FRAMES\n"
+		"  Impaired: IPv4/IPv6 TCP and UDP frames only. Every other frame (ARP, ICMP, ICMPv6\n"
+		"  neighbour discovery and MLD, other EtherTypes) passes unimpaired (delay and rate\n"
+		"  still apply), takes no random draw and is counted as 'passed', so the same TCP\n"
+		"  segments meet the same decisions for the same seed.\n", p);
 }
 
 int main(int argc, char **argv)
@@ -157,8 +169,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (strcmp(k, "--help") == 0 || strcmp(k, "-h") == 0) {
+			usage(stdout, argv[0]);
+			return 0;
+		}
 		if (v == NULL) {
-			usage(argv[0]);
+			usage(stderr, argv[0]);
 			return 2;
 		}
 		i++;
@@ -177,12 +193,12 @@ int main(int argc, char **argv)
 		else if (strcmp(k, "--duration") == 0)
 			duration = (unsigned)strtoul(v, NULL, 10);
 		else {
-			usage(argv[0]);
+			usage(stderr, argv[0]);
 			return 2;
 		}
 	}
 	if (a.name == NULL || b.name == NULL) {
-		usage(argv[0]);
+		usage(stderr, argv[0]);
 		return 2;
 	}
 	imp_params_default(&pa);

@@ -173,6 +173,12 @@ bool test_tcp4_parse(const uint8_t *f, unsigned len, struct test_seg *s)
 		s->ts = o != NULL && o[1] == 10;
 		s->tsval = s->ts ? test_get32(o + 2) : 0;
 		s->tsecr = s->ts ? test_get32(o + 6) : 0;
+		o = test_tcp_opt(tcp, 5);
+		s->nsack = 0;
+		for (unsigned i = 0; o != NULL && i < 4 && 2 + 8 * (i + 1) <= o[1]; i++, s->nsack++) {
+			s->sack[i][0] = test_get32(o + 2 + 8 * i);
+			s->sack[i][1] = test_get32(o + 6 + 8 * i);
+		}
 	}
 	return true;
 }

@@ -48,6 +48,8 @@ struct test_seg {
 	uint16_t mss;	/* MSS option when it is the first option, 0: none */
 	bool ts;	/* a timestamps option: */
 	uint32_t tsval, tsecr;
+	uint8_t nsack;	/* SACK blocks (left, right), in the order sent */
+	uint32_t sack[4][2];
 };
 
 /** Parse @p len bytes at @p f as Ethernet + IPv4 (no IP options) + TCP into
