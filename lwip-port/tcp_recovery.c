@@ -98,7 +98,7 @@ struct rc_node {
 	u32_t rack_rtt;			/* ms, measured on it */
 	u32_t probe_due;		/* ms: no ACK until then fires the probe timer */
 	u8_t probe_armed;
-	u8_t probes;			/* fired since snd_una last moved */
+	u8_t probes;			/* fired since snd_una moved or data was newly SACKed */
 	u8_t sacked;			/* segments up to high_sacked may be marked */
 	u8_t reo_wait;			/* a segment below a SACKed one waits out RACK's reordering window */
 	u32_t high_sacked;		/* the end of the highest SACKed segment */
@@ -335,6 +335,17 @@ static bool rack_lost(const struct rc_node *n, const struct tcp_seg *s, u32_t no
 	return (s32_t)(now - ts) >= (s32_t)(n->rack_rtt + reo);
 }
 
+/* Sent (its last transmission) no later than the newest SACKed segment,
+ * to the millisecond of the TSval: a tie counts, as RACK orders segments
+ * sent together by sequence and a retransmission goes before the new data
+ * of its pass. */
+static bool rack_sent_before(const struct rc_node *n, const struct tcp_seg *s)
+{
+	u32_t ts;
+
+	return n->rack_ts != 0 && seg_tsval(s, &ts) && TCP_SEQ_LEQ(ts, n->rack_ts);
+}
+
 /* Sends the unacked segment *@p link again; false if it could not go. */
 static bool rexmit(struct tcp_pcb *pcb, struct tcp_seg **link)
 {
@@ -492,9 +503,19 @@ static void recover(struct rc_node *n, u32_t now, bool timeout);
 
 static void run_one(struct rc_node *n, u32_t now)
 {
+	u32_t rack_ts = n->rack_ts;
+
 	if (n->last_ack != n->pcb->lastack)
 		n->probes = 0;
 	recover(n, now, false);
+	/* Newly SACKed data is progress as much as a new cumulative ACK: the
+	 * peer is there, so the probe timeout starts again from its base (no
+	 * backoff; RFC 8985 re-arms it on every ACK). Before, while a lost
+	 * retransmission kept snd_una still and later data was SACKed, each
+	 * probe doubled the next (captures of the fault matrix's combined
+	 * runs: single segments at 2, 4, 8 and 21 ms). */
+	if (n->rack_ts != rack_ts)
+		n->probes = 0;
 	arm_probe(n, n->pcb, now);
 }
 
@@ -596,6 +617,11 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 		}
 		lost = total - below > thresh || (timeout && total - below > 0) || rack_lost(n, s, now);
 		if (!lost && total - below > 0 && !(s->flags & SEG_REXMIT))
+			n->reo_wait = 1;
+		/* A retransmission sent before the newest SACKed segment: RACK
+		 * finds it lost an RTT plus the reordering window after it
+		 * went, so wait for that rather than the probe timeout. */
+		if ((s->flags & SEG_REXMIT) && !rack_lost(n, s, now) && rack_sent_before(n, s))
 			n->reo_wait = 1;
 		if (lost && (!(s->flags & SEG_REXMIT) || timeout || rack_lost(n, s, now))) {
 			bool rack = total - below <= thresh || (s->flags & SEG_REXMIT);

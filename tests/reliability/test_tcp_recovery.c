@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -46,6 +47,7 @@
  * pass of the crafted exchange, also in the sanitizer builds (with an RTT
  * of 0, a slow pass let a probe fire between two of the peer's ACKs). */
 #define PEER_RTT_MS 10
+#define AGAIN_ROUNDS 4	/* rexmit_again_case: SACK rounds while the hole stays lost */
 static int peer_rtt_ms = PEER_RTT_MS;
 
 struct seen_case {
@@ -77,7 +79,14 @@ struct seen_ack {
 };
 
 static struct {
-	struct seen_case one, two, newreno, probe, syn, reo, tail;
+	struct seen_case one, two, newreno, probe, syn, reo, tail, again;
+	struct {
+		unsigned rounds;		/* SACK rounds run */
+		int64_t timer_ms[AGAIN_ROUNDS];	/* the armed timer after each round's SACK */
+		int64_t rtt_ms[AGAIN_ROUNDS];	/* now - TSval of the newest SACKed segment then */
+		bool later_sacked[AGAIN_ROUNDS];	/* data sent after the hole's last retransmission was SACKed */
+		unsigned hole_rexmits;		/* of segment 0, over the case */
+	} again_t;
 	struct {
 		bool ran;
 		struct seen_ack dup, ooseq, dup_ooseq, filled;
@@ -680,6 +689,97 @@ static void dsack_case(int lfd)
 	res.dsack.ran = true;
 }
 
+/* Our data segments to @p pport logged from @p from on: the end of the
+ * highest one, the newest TSval among those in [@p lo, @p hi) that are not
+ * at @p skip (the hole), and how many were at @p skip. */
+static void sent_scan(uint16_t pport, unsigned from, uint32_t skip, uint32_t lo, uint32_t hi, uint32_t *high,
+		      uint32_t *newest_ts, unsigned *at_skip)
+{
+	*at_skip = 0;
+	for (unsigned i = from; i < test_peer_log.n; i++) {
+		const struct test_seg *g = &test_peer_log.seg[i];
+
+		if (g->sport != lport || g->dport != pport || g->plen == 0)
+			continue;
+		if (g->seq == skip) {
+			(*at_skip)++;
+			continue;
+		}
+		if (high != NULL && (int32_t)(g->seq + g->plen - *high) > 0)
+			*high = g->seq + g->plen;
+		if (newest_ts != NULL && g->ts && (int32_t)(g->seq - lo) >= 0 && (int32_t)(g->seq + g->plen - hi) <= 0 &&
+		    (int32_t)(g->tsval - *newest_ts) > 0)
+			*newest_ts = g->tsval;
+	}
+}
+
+/* The hole (segment 0) and each of its retransmissions are lost while the
+ * peer SACKs the rest, new data included, on a fixed schedule: an ACK at
+ * 0, 10, 40 and 50 ms (silent for 30 ms once, so that a probe fires).
+ * - 10 ms: data sent with the hole's retransmission is SACKed: RACK will
+ *   find that retransmission lost an RTT plus a quarter after it went, so
+ *   the timer is armed for that, not for the probe timeout (2 RTT + 2 ms);
+ * - 40 and 50 ms, after the probe fired: newly SACKed data restarts the
+ *   probe timeout from its base; before, every ACK re-armed it doubled
+ *   while snd_una stood still (the gaps of 2, 4, 8, 21 ms in the fault
+ *   matrix's captures). */
+static void rexmit_again_case(int lfd)
+{
+	static const int pause_ms[AGAIN_ROUNDS] = { 10, 30, 10, 30 };
+	struct seen_case *c = &res.again;
+	const uint16_t pport = 6008;
+	static char more[NSEG * 1000];
+	uint32_t blk[1][2], high, due;
+	unsigned from, n;
+	int fd = open_and_send(lfd, pport, true, c);
+
+	if (fd < 0)
+		return;
+	memset(more, 'y', sizeof(more));
+	if (mlw_write(fd, more, sizeof(more)) != (long)sizeof(more)) {
+		test_peer_fail("write: %s", strerror(errno));
+		return;
+	}
+	test_peer_passes(2);
+	case_begin();
+	from = test_peer_log.n;
+	for (unsigned r = 0; r < AGAIN_ROUNDS; r++) {
+		uint32_t newest = 0, rex_ts = 0;
+		struct tcp_pcb *p;
+
+		high = c->seq[NSEG];
+		sent_scan(pport, 0, c->seq[0], 0, 0, &high, NULL, &n);
+		/* The TSval of the hole's last retransmission, if any. */
+		for (unsigned i = from; i < test_peer_log.n; i++)
+			if (test_peer_log.seg[i].dport == pport && test_peer_log.seg[i].seq == c->seq[0] &&
+			    test_peer_log.seg[i].plen > 0 && test_peer_log.seg[i].ts)
+				rex_ts = test_peer_log.seg[i].tsval;
+		blk[0][0] = c->seq[1];
+		blk[0][1] = high;
+		peer_ack(pport, c->seq[0], 0xffff, blk, 1);
+		test_wire_pass();
+		sent_scan(pport, 0, c->seq[0], c->seq[1], high, NULL, &newest, &n);
+		p = pcb_of(pport);
+		if (p == NULL || !mlw__tcp_rec_deadline(p, &due))
+			break;
+		res.again_t.timer_ms[r] = (int32_t)(due - sys_now());
+		res.again_t.rtt_ms[r] = (int32_t)(sys_now() - newest);
+		res.again_t.later_sacked[r] = rex_ts != 0 && (int32_t)(newest - rex_ts) >= 0;
+		res.again_t.rounds = r + 1;
+		/* The peer reads what arrives meanwhile (a frame left on the
+		 * ring keeps its pbuf referenced, and a referenced segment is
+		 * not sent again). */
+		for (int64_t t0 = test_now_ms(); test_now_ms() - t0 < pause_ms[r];)
+			test_wire_pass();
+	}
+	sent_scan(pport, from, c->seq[0], 0, 0, NULL, NULL, &res.again_t.hole_rexmits);
+	/* The hole arrives at last: everything sent is acknowledged. */
+	high = c->seq[NSEG];
+	sent_scan(pport, 0, c->seq[0], 0, 0, &high, NULL, &n);
+	c->seq[NSEG] = high;
+	case_end(c, pport, fd);
+}
+
 static void run(void)
 {
 	int lfd;
@@ -699,6 +799,7 @@ static void run(void)
 	reorder_case(lfd);
 	tail_case(lfd);
 	dsack_case(lfd);
+	rexmit_again_case(lfd);
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -899,6 +1000,34 @@ static void test_dsack(void **state)
 	assert_int_equal(res.dsack.sent, 2);
 }
 
+static void test_rexmit_lost_again(void **state)
+{
+	const struct seen_case *c = &res.again;
+
+	(void)state;
+	check_ran(c);
+	printf("lost again: %u retransmissions of the hole in %u rounds, rto %llu\n", res.again_t.hole_rexmits,
+	       res.again_t.rounds, (unsigned long long)c->rto_fired);
+	for (unsigned r = 0; r < res.again_t.rounds; r++)
+		printf("lost again: round %u: timer in %lld ms, RTT %lld ms, data sent after the retransmission SACKed: %s\n",
+		       r, (long long)res.again_t.timer_ms[r], (long long)res.again_t.rtt_ms[r],
+		       res.again_t.later_sacked[r] ? "yes" : "no");
+	assert_int_equal(res.again_t.rounds, AGAIN_ROUNDS);
+	/* At the first ACK, then at the timers (in the silences). */
+	assert_true(res.again_t.hole_rexmits >= 3);
+	assert_int_equal(c->rto_fired, 0);
+	/* 10 ms: the data sent with the retransmission is SACKed: RACK's
+	 * reordering window, an RTT plus a quarter (at least 1 ms; one more
+	 * for the clock's tick), not the probe timeout. */
+	assert_true(res.again_t.later_sacked[1]);
+	assert_true(res.again_t.timer_ms[1] <=
+		    res.again_t.rtt_ms[1] + (res.again_t.rtt_ms[1] / 4 > 1 ? res.again_t.rtt_ms[1] / 4 : 1) + 1);
+	/* After the probe: no backoff while data is newly SACKed. */
+	for (unsigned r = 2; r < AGAIN_ROUNDS; r++)
+		assert_true(res.again_t.timer_ms[r] <= 2 * res.again_t.rtt_ms[r] + MLW_TCP_REC_PTO_MIN_MS + 1);
+	assert_true(c->all_acked);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -916,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_reorder_timer),
 		cmocka_unit_test(test_tail_probe),
 		cmocka_unit_test(test_dsack),
+		cmocka_unit_test(test_rexmit_lost_again),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwrecovery", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
