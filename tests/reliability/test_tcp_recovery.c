@@ -727,7 +727,7 @@ static void rexmit_again_case(int lfd)
 {
 	static const int pause_ms[AGAIN_ROUNDS] = { 10, 30, 10, 30 };
 	struct seen_case *c = &res.again;
-	const uint16_t pport = 6008;
+	const uint16_t pport = 6009;
 	static char more[NSEG * 1000];
 	uint32_t blk[1][2], high, due;
 	unsigned from, n;
