@@ -44,7 +44,7 @@ for t in it_afp_iperf it_afp_httpd it_afp_wrk it_afp_epoll_echo it_afp_client_li
 done
 # What the other tests need (the DPDK-free tree also has mlw_instances_demo
 # and mlw_impair_link, which no test runs here).
-targets="test_alloc test_flow test_config test_chksum test_siphash test_runtime test_frame_pool test_instances
+targets="test_alloc test_flow test_config test_chksum test_siphash test_runtime test_frame_pool test_fwd_hold test_instances
 lwip_unittests test_derive test_impair_link mlwip_lwip mlwip_alloc mlwip_flow
 mlwip_config mlwip_app_lwiperf mlwip_app_httpd derive_fixture_lib derive_fixture_app
 mlwip_afpacket_netif test_afpacket mlwip mlwip_socket mlw_apps_server mlw_epoll_echo mlw_http_server
