@@ -185,19 +185,16 @@ static void forward(struct mlw_shard *sh, unsigned owner, mlw__frame_t *m, uint6
 /* Before reading the RX queues: send what the hold has that now fits.
  * Frames held longer than MLW_FWD_HOLD_MS (their owner does not drain its
  * ring: it is stopped, or starved of its core) are dropped, so that this
- * shard's own traffic does not wait on another shard for long. True if
- * the hold is empty: the RX queues may be read. */
-static bool hold_release(struct mlw_shard *sh, uint64_t *to, unsigned *work)
+ * shard's own traffic does not wait on another shard for long. */
+static void hold_release(struct mlw_shard *sh, uint64_t *to, unsigned *work)
 {
 	*work += mlw__fwd_hold_retry(&sh->hold, hold_put, sh, to);
 	if (mlw__fwd_hold_empty(&sh->hold))
-		return true;
-	if (mlw__rt_ticks() - sh->hold_tsc > sh->tsc_hz / 1000 * MLW_FWD_HOLD_MS) {
+		return;
+	if (mlw__rt_ticks() - sh->hold_tsc > sh->tsc_hz / 1000 * MLW_FWD_HOLD_MS)
 		(void)mlw__fwd_hold_flush(&sh->hold, hold_drop, sh);
-		return true;
-	}
-	(*work)++;	/* not idle: the hold waits on another shard */
-	return false;
+	else
+		(*work)++;	/* not idle: the hold waits on another shard */
 }
 
 static void fan_out(struct mlw_shard *sh, mlw__frame_t *m, uint64_t *to)
@@ -243,20 +240,20 @@ static unsigned poll_rx(struct mlw_shard *sh)
 	mlw__frame_t *pkts[512];
 	unsigned work = 0;
 	uint64_t to = 0;
-	bool rx = true;
 
 	if (unlikely(!mlw__fwd_hold_empty(&sh->hold))) {
-		rx = hold_release(sh, &to, &work);
+		hold_release(sh, &to, &work);
 		if (to != 0) {
 			wake_owners(sh, to);
 			to = 0;
 		}
 	}
-	for (unsigned pi = 0; rx && pi < st->p.nports; pi++) {
+	for (unsigned pi = 0; pi < st->p.nports; pi++) {
 		uint16_t n;
 
-		/* Backpressure: a frame held for a full ring stops the reading
-		 * (fwd_hold.h); the port's queue keeps the rest meanwhile. */
+		/* Backpressure: a frame still held for a full ring stops the
+		 * reading (fwd_hold.h); the port's queue keeps the rest
+		 * meanwhile. */
 		if (unlikely(!mlw__fwd_hold_empty(&sh->hold)))
 			break;
 		n = mlw__port_rx_burst(&st->ports[pi], (uint16_t)sh->id, pkts,
