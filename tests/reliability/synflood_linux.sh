@@ -10,11 +10,7 @@
 # Bounded: the flood lasts at most FLOOD_S (90) seconds; only the namespaces it creates.
 set -u
 FLOOD=${1:?usage: synflood_linux.sh MLW_SYN_FLOOD}
-FLOOD_S=${FLOOD_S:-90}
-FLOOD_RATE=${FLOOD_RATE:-150000}
-NEW_CONNS=${NEW_CONNS:-100}
-IPERF_S=${IPERF_S:-5}
-IPERF_B=${IPERF_B:-1000M}
+. "$(dirname "$0")/synflood_lib.sh"
 NS_S=lsfs$$
 NS_P=lsfp$$
 SRV=10.92.0.2
@@ -66,34 +62,6 @@ EOC
 ip netns exec "$NS_S" timeout 300 nginx -c "$TMP/ng/nginx.conf" -p "$TMP/ng" >/dev/null 2>&1 &
 sleep 1
 ip netns exec "$NS_P" ping -c 1 -W 2 "$SRV" >/dev/null || { echo "synflood_linux.sh: no ping" >&2; exit 1; }
-MAC=$(ip -n "$NS_P" neigh show "$SRV" | awk '/lladdr/ { print $5; exit }')
-
-goodput() {
-	ip netns exec "$NS_P" timeout $((IPERF_S + 15)) iperf -c "$SRV" -t "$IPERF_S" -f m ${2:+-b "$2"} \
-		>"$TMP/iperf.$1.log" 2>&1
-	awk '/Mbits\/sec/ { v = $(NF - 1) } END { print v + 0 }' "$TMP/iperf.$1.log"
-}
-ratio() {
-	awk -v u="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? u / b : 0) }'
-}
-
-BASE=$(goodput base)
-BASE_B=$(goodput base_paced "$IPERF_B")
-echo "linux: no flood: iperf $BASE Mbit/s; paced at $IPERF_B: $BASE_B Mbit/s"
-ip netns exec "$NS_P" "$FLOOD" --iface "vp$$" --dst-mac "$MAC" --dst "$SRV" --port 80 \
-	--rate "$FLOOD_RATE" --seconds "$FLOOD_S" >"$TMP/flood.log" 2>&1 &
-FPID=$!
-sleep 1
-ok=0
-for ((i = 0; i < NEW_CONNS; i++)); do
-	code=$(ip netns exec "$NS_P" curl -s -m 10 -o /dev/null -w '%{http_code}' "http://$SRV/") &&
-		[ "$code" = 200 ] && ok=$((ok + 1))
-done
-UNDER=$(goodput flood)
-UNDER_B=$(goodput flood_paced "$IPERF_B")
-kill -INT $FPID 2>/dev/null
-wait $FPID
-echo "linux: flood: $(cat "$TMP/flood.log")"
-echo "linux: flood: iperf $UNDER Mbit/s ($(ratio "$UNDER" "$BASE") of no flood); paced at $IPERF_B: $UNDER_B Mbit/s ($(ratio "$UNDER_B" "$BASE_B") of no flood)"
-echo "linux: flood: $ok of $NEW_CONNS new connections made (curl)"
+sf_measure "$NS_P" "vp$$" "$SRV" "$TMP" || { echo "synflood_linux.sh: no neighbour entry for $SRV" >&2; exit 1; }
+sed 's/^/linux: /' <<<"$SF_SUMMARY"
 echo "linux: SYN cookies sent: $(ip netns exec "$NS_S" nstat -az TcpExtSyncookiesSent 2>/dev/null | awk '/Syncookies/ { print $2 }')"
