@@ -608,22 +608,23 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
 	while (*link != NULL) {
 		struct tcp_seg *s = *link;
 		u32_t len = TCP_TCPLEN(s);
-		bool lost;
+		bool lost, rl;
 
 		if (s->flags & SEG_SACKED) {
 			below += len;
 			link = &s->next;
 			continue;
 		}
-		lost = total - below > thresh || (timeout && total - below > 0) || rack_lost(n, s, now);
+		rl = rack_lost(n, s, now);
+		lost = total - below > thresh || (timeout && total - below > 0) || rl;
 		if (!lost && total - below > 0 && !(s->flags & SEG_REXMIT))
 			n->reo_wait = 1;
 		/* A retransmission sent before the newest SACKed segment: RACK
 		 * finds it lost an RTT plus the reordering window after it
 		 * went, so wait for that rather than the probe timeout. */
-		if ((s->flags & SEG_REXMIT) && !rack_lost(n, s, now) && rack_sent_before(n, s))
+		if ((s->flags & SEG_REXMIT) && !rl && rack_sent_before(n, s))
 			n->reo_wait = 1;
-		if (lost && (!(s->flags & SEG_REXMIT) || timeout || rack_lost(n, s, now))) {
+		if (lost && (!(s->flags & SEG_REXMIT) || timeout || rl)) {
 			bool rack = total - below <= thresh || (s->flags & SEG_REXMIT);
 
 			if (!n->in_rec) {
@@ -689,12 +690,6 @@ static void recover(struct rc_node *n, u32_t now, bool timeout)
  * rcv_nxt) are not reported: lwIP's tcp_add_sack() for them would drop the
  * block again. */
 #if LWIP_TCP_SACK_OUT
-static bool dsack_first(const struct tcp_pcb *pcb)
-{
-	return pcb->rcv_sacks[0].left != pcb->rcv_sacks[0].right &&
-	       TCP_SEQ_LEQ(pcb->rcv_sacks[0].right, pcb->rcv_nxt);
-}
-
 static void sacks_shift_out(struct tcp_pcb *pcb)
 {
 	for (unsigned i = 0; i + 1 < LWIP_TCP_MAX_SACK_NUM; i++)
@@ -707,7 +702,7 @@ static void sacks_shift_out(struct tcp_pcb *pcb)
 void mlw__tcp_dsack_in(struct tcp_pcb *pcb, u32_t seq, u32_t len)
 {
 #if LWIP_TCP_SACK_OUT
-	if (dsack_first(pcb))
+	if (MLW__TCP_DSACK_PENDING(pcb))
 		sacks_shift_out(pcb);	/* one not sent yet: the newer one replaces it */
 	for (unsigned i = LWIP_TCP_MAX_SACK_NUM - 1; i > 0; i--)
 		pcb->rcv_sacks[i] = pcb->rcv_sacks[i - 1];
@@ -724,7 +719,7 @@ void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u3
 #if LWIP_TCP_SACK_OUT
 	const u8_t *o = (const u8_t *)(hdr + 1), *end = (const u8_t *)opts;
 
-	if (!dsack_first(pcb))
+	if (!MLW__TCP_DSACK_PENDING(pcb))
 		return;
 	/* Options written so far (TS, then SACK when the segment has room for
 	 * blocks: pure ACKs only). */

@@ -61,6 +61,11 @@ void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optle
  * it (tcp_recovery.c). LISTEN and TIME-WAIT PCBs fail the state test first. */
 void mlw__tcp_dsack_in(struct tcp_pcb *pcb, u32_t seq, u32_t len);
 void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u32_t *opts);
+/* A D-SACK block waits in front of lwIP's SACK blocks: lwIP's own lie
+ * above rcv_nxt, so a first block ending at or below it is ours. A macro:
+ * struct tcp_pcb is incomplete where this header is read. */
+#define MLW__TCP_DSACK_PENDING(pcb) \
+	((pcb)->rcv_sacks[0].left != (pcb)->rcv_sacks[0].right && TCP_SEQ_LEQ((pcb)->rcv_sacks[0].right, (pcb)->rcv_nxt))
 #define MLW__TCP_DSACK_IN(pcb, hdr, p)                                                          \
 	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK && ((pcb)->flags & TF_SACK) &&  \
 	 (p)->tot_len != 0 && (((const u8_t *)(hdr))[13] & 0x06) == 0 &&                        \
@@ -130,8 +135,7 @@ void mlw__tcp_rec_out_rto(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, 
 	((((const u8_t *)(hdr))[13] & 0x04 /* RST */) ? mlw__tcp_out_rst(hdr, opts) : \
 	 (mlw__tcp_touch((struct tcp_pcb *)(pcb)),                                  \
 	  ((pcb) != NULL && ((pcb)->flags & TF_RTO) ? mlw__tcp_rec_out_rto(pcb, hdr, p) : (void)0), \
-	  ((pcb) != NULL && (pcb)->rcv_sacks[0].left != (pcb)->rcv_sacks[0].right &&   \
-	   TCP_SEQ_LEQ((pcb)->rcv_sacks[0].right, (pcb)->rcv_nxt)                          \
+	  ((pcb) != NULL && MLW__TCP_DSACK_PENDING(pcb)                               \
 	   ? mlw__tcp_dsack_out((struct tcp_pcb *)(pcb), hdr, opts) : (void)0),          \
 	  (((const u8_t *)(hdr))[13] & 0x02 /* SYN */) ? (mlw__tcp_syn_opts(pcb, hdr), (opts)) : (opts)))
 
