@@ -136,25 +136,34 @@ static void peer_ack(uint16_t pport, uint32_t ack, uint16_t wnd, const uint32_t 
 
 static int send_flight(int fd, uint16_t pport, struct seen_case *c);
 
+/* The peer connects from @p pport to the listener (its ISN @p seq, SACK
+ * offered or not); our ISN into *@p isn. Returns the accepted descriptor,
+ * peer_seq past the SYN, or -1. */
+static int peer_open(int lfd, uint16_t pport, bool sack, uint32_t seq, uint32_t *isn)
+{
+	unsigned from;
+	uint8_t o[40];
+	int fd;
+
+	lport = LPORT;
+	peer_seq = seq;
+	test_peer_send(pport, LPORT, 0x02, peer_seq, 0, 0xffff, o, syn_opts(o, sack), 0);
+	from = test_peer_log.n;
+	fd = test_peer_accept(lfd, LPORT, pport, from, peer_seq, o, test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),
+			      isn);
+	if (fd >= 0)
+		peer_seq++;
+	return fd;
+}
+
 /* Connects from @p pport, writes NSEG segments; fills c->seq. Returns the
  * descriptor or -1. */
 static int open_and_send(int lfd, uint16_t pport, bool sack, struct seen_case *c)
 {
-	unsigned from;
-	uint8_t o[40];
 	uint32_t isn;
-	int fd;
+	int fd = peer_open(lfd, pport, sack, 50000, &isn);
 
-	lport = LPORT;
-	peer_seq = 50000;
-	test_peer_send(pport, LPORT, 0x02, peer_seq, 0, 0xffff, o, syn_opts(o, sack), 0);
-	from = test_peer_log.n;
-	fd = test_peer_accept(lfd, LPORT, pport, from, peer_seq, o, test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),
-			      &isn);
-	if (fd < 0)
-		return -1;
-	peer_seq++;
-	return send_flight(fd, pport, c);
+	return fd < 0 ? -1 : send_flight(fd, pport, c);
 }
 
 /* Writes NSEG segments on the connected @p fd (peer port @p pport); fills
@@ -649,17 +658,11 @@ static void dsack_case(int lfd)
 	struct mlw_tcp_recovery_stats r0, r1;
 	uint8_t o[40];
 	unsigned from, n;
-	int fd;
+	int fd = peer_open(lfd, pport, true, 70000, &isn);
 
-	lport = LPORT;
-	peer_seq = 70000;
-	test_peer_send(pport, LPORT, 0x02, peer_seq, 0, 0xffff, o, syn_opts(o, true), 0);
-	from = test_peer_log.n;
-	fd = test_peer_accept(lfd, LPORT, pport, from, peer_seq, o, test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),
-			      &isn);
 	if (fd < 0)
 		return;
-	base = ++peer_seq;
+	base = peer_seq;
 	mlw__tcp_recovery_stats(&r0);
 #define DATA(off)                                                                                   \
 	(n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),                                    \
