@@ -575,6 +575,29 @@ static void rto_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 	tcp_rexmit_rto_commit(pcb);
 }
 
+/* A zero-window probe as Linux sends it (tcp_xmit_probe_skb()): an ACK
+ * whose sequence number is snd_una - 1, with the timestamps and SACK
+ * blocks of every ACK. The receiver finds it old and answers with its
+ * window. lwIP's probe (tcp_zero_window_probe()) is a byte of data without
+ * timestamps that moves snd_nxt past the closed window: every ACK after it
+ * carries a sequence number a receiver with a closed window does not
+ * accept (RFC 9293 3.10.7.4; Linux drops it without reading its ACK). A
+ * peer whose send buffer waited for those ACKs, and whose reader waited
+ * for its sends, never opened the window again. Counted as lwIP counts its
+ * probes (persist_probe, for the abort after TCP_MAXRTX). */
+static err_t window_probe(struct tcp_pcb *pcb)
+{
+	u32_t nxt = pcb->snd_nxt;
+	err_t err;
+
+	if (pcb->persist_probe < 0xFF)
+		pcb->persist_probe++;
+	pcb->snd_nxt = pcb->lastack - 1;
+	err = tcp_send_empty_ack(pcb);
+	pcb->snd_nxt = nxt;
+	return err;
+}
+
 static void persist_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 {
 	bool next = true;
@@ -584,7 +607,7 @@ static void persist_expired(struct tt_node *n, struct tcp_pcb *pcb, u32_t now)
 		return;
 	}
 	if (pcb->snd_wnd == 0) {
-		next = tcp_zero_window_probe(pcb) == ERR_OK;
+		next = window_probe(pcb) == ERR_OK;
 		tt->st.persist_probes += next;
 	} else if (tcp_split_unsent_seg(pcb, (u16_t)pcb->snd_wnd) == ERR_OK && tcp_output(pcb) == ERR_OK) {
 		next = false;	/* sent: tcp_output() ended persist */
@@ -757,6 +780,24 @@ void __wrap_tcp_tmr(void);
 void __wrap_tcp_tmr(void)
 {
 	mlw__tcp_timer_tick();
+}
+
+/* lwIP's tcp_output() (linked with --wrap=tcp_output). It starts persist
+ * when the peer's window is closed and nothing is in flight, and then
+ * sends nothing: no segment out, no touch, and the wheel never armed the
+ * probe. A connection whose peer closed its window with the ACK of the
+ * last data in flight, and whose application wrote more afterwards,
+ * waited until the peer happened to send something (forever, if the peer
+ * waited too). */
+err_t __real_tcp_output(struct tcp_pcb *pcb);
+err_t __wrap_tcp_output(struct tcp_pcb *pcb);
+err_t __wrap_tcp_output(struct tcp_pcb *pcb)
+{
+	err_t err = __real_tcp_output(pcb);
+
+	if (pcb->persist_backoff != 0 && pcb->persist_cnt == 0)
+		mlw__tcp_touch(pcb);
+	return err;
 }
 
 /* TCP_EVENT_ACCEPT (mlw_lwip_hooks.h): a connection goes to its listener. */

@@ -60,6 +60,11 @@ for v in $variants; do
 	# hostile-input run, the benchmark smoke run: about 2.5 min); the
 	# 2.2.1 variants run them. nodpdk runs what its build registers.
 	skip=""
+	if [ "$v" = plain ]; then
+		# The hostile-input run is the ASan+UBSan run: address has it.
+		skip='^it_hostile$'
+		echo "test.sh: $v leaves out it_hostile (run by address, under ASan+UBSan)"
+	fi
 	if [ "$v" = plain-2.1.3 ]; then
 		skip='^(test_soak|it_hostile|bench_smoke)$'
 		echo "test.sh: $v leaves out test_soak, it_hostile, bench_smoke (run by plain and address)"

@@ -81,9 +81,27 @@ void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u3
 	 TCP_SEQ_LT((hdr)->seqno, (pcb)->rcv_nxt + (pcb)->rcv_wnd) &&                           \
 	 TCP_SEQ_GT((hdr)->seqno + (p)->tot_len + (((const u8_t *)(hdr))[13] & 0x01u),           \
 		    (pcb)->rcv_nxt + (pcb)->rcv_wnd))
+/* The peer's window from an ACK that acknowledges new data, whatever its
+ * sequence number (Linux's rule, tcp_may_update_window()). lwIP takes a
+ * window only from a segment not older than the last one that gave it
+ * (snd_wl1, RFC 9293) yet measures the window it holds from the newest
+ * ACK: a data segment the peer sends again (below snd_wl1) that
+ * acknowledges new data moved the right edge on by what it acknowledged,
+ * and lwIP sent past the peer's window. Linux drops such segments without
+ * reading their ACK, so an echo under loss stalled for good. Setting
+ * snd_wl1 to the segment's sequence number makes lwIP take its window
+ * (snd_wl2 is below the new ACK). Listening and TIME-WAIT PCBs fail the
+ * state test before any field they lack is read. */
+#define MLW__TCP_SND_WND_FRESH(pcb, hdr)                                                          \
+	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK &&                               \
+	 (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ &&                 \
+	 TCP_SEQ_LT((hdr)->seqno, (pcb)->snd_wl1) && TCP_SEQ_GT((hdr)->ackno, (pcb)->lastack) &&  \
+	 TCP_SEQ_LEQ((hdr)->ackno, (pcb)->snd_nxt) && TCP_SEQ_LT((pcb)->snd_wl2, (hdr)->ackno)    \
+	 ? (void)((pcb)->snd_wl1 = (hdr)->seqno) : (void)0)
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(MLW__TCP_TABLE_ATTACH(),                                            \
 	 mlw__tcp_touch_in(pcb, hdr, p),                                     \
+	 MLW__TCP_SND_WND_FRESH(pcb, hdr),                                   \
 	 MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2),                   \
 	 MLW__TCP_DSACK_IN(pcb, hdr, p),                                     \
 	 MLW__TCP_PAST_WINDOW(pcb, hdr, p) ? ERR_ABRT                        \

@@ -12,6 +12,13 @@
  *
  * The receiver's half: a duplicate data segment is reported in a D-SACK
  * block (RFC 2883) first in the ACK it gets, once (dsack_case).
+ *
+ * The peer's window: a data segment it sends again (older than the last
+ * window taken) that acknowledges new data moves the right edge to where
+ * its window says, not by what it acknowledged (stale_window_case). A
+ * zero-window probe leaves our sequence number where a receiver with a
+ * closed window accepts the ACKs that follow it, and carries timestamps
+ * (closed_window_case).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -87,6 +94,22 @@ static struct {
 		bool later_sacked[AGAIN_ROUNDS];	/* data sent after the hole's last retransmission was SACKed */
 		unsigned hole_rexmits;		/* of segment 0, over the case */
 	} again_t;
+	struct {
+		bool ran;
+		uint32_t first_end;	/* end of the first flight, relative to our ISN */
+		uint32_t edge;		/* the right edge the old segment announced */
+		uint32_t high_after_old;	/* highest end sent after it */
+		uint32_t high_after_fresh;	/* after the peer opened the window again */
+	} stale;
+	struct {
+		bool ran;
+		unsigned probes;		/* segments sent into the closed window */
+		unsigned probes_without_ts;	/* of them, without timestamps */
+		unsigned probes_with_data;	/* of them, with data at or past the edge */
+		bool acked;			/* the peer's data was acknowledged */
+		uint32_t ack_seq;		/* that ACK's sequence number, relative to the window's edge */
+		uint32_t sent_after_open;	/* data sent once the window opened (bytes from the edge) */
+	} closed;
 	struct {
 		bool ran;
 		struct seen_ack dup, ooseq, dup_ooseq, filled;
@@ -223,6 +246,14 @@ static int64_t count_rexmits(struct seen_case *c, uint16_t pport, unsigned from)
 			}
 	}
 	return last;
+}
+
+/* Passes for @p ms milliseconds: the shard runs and what it sends is
+ * logged (test_pump_ms() does not read the ring). */
+static void passes_ms(int ms)
+{
+	for (int64_t t0 = test_now_ms(); test_now_ms() - t0 < ms;)
+		test_wire_pass();
 }
 
 static struct mlw_tcp_timer_stats tst0;
@@ -772,8 +803,7 @@ static void rexmit_again_case(int lfd)
 		/* The peer reads what arrives meanwhile (a frame left on the
 		 * ring keeps its pbuf referenced, and a referenced segment is
 		 * not sent again). */
-		for (int64_t t0 = test_now_ms(); test_now_ms() - t0 < pause_ms[r];)
-			test_wire_pass();
+		passes_ms(pause_ms[r]);
 	}
 	sent_scan(pport, from, c->seq[0], 0, 0, NULL, NULL, &res.again_t.hole_rexmits);
 	/* The hole arrives at last: everything sent is acknowledged. */
@@ -781,6 +811,150 @@ static void rexmit_again_case(int lfd)
 	sent_scan(pport, 0, c->seq[0], 0, 0, &high, NULL, &n);
 	c->seq[NSEG] = high;
 	case_end(c, pport, fd);
+}
+
+/* The highest end of our data segments to @p pport logged from @p from on,
+ * relative to @p base; 0 if none. */
+static uint32_t sent_high(uint16_t pport, unsigned from, uint32_t base)
+{
+	uint32_t high = 0;
+
+	for (unsigned i = from; i < test_peer_log.n; i++) {
+		const struct test_seg *g = &test_peer_log.seg[i];
+
+		if (g->sport == lport && g->dport == pport && g->plen > 0 && g->seq + g->plen - base > high)
+			high = g->seq + g->plen - base;
+	}
+	return high;
+}
+
+/* The peer's window after a data segment it sent again. The peer sends
+ * 500 bytes, then a pure ACK (its sequence number past them) with a window
+ * of 4000; we send 4000. The peer then sends its 500 bytes again, as
+ * Linux's recovery does, acknowledging 2000 with a window of 2000: the
+ * right edge stays at 4000 and nothing new may go. lwIP took no window
+ * from a segment older than the last one that gave it (snd_wl1) but
+ * measures the window it has from the newest ACK, so it moved the edge to
+ * 6000 and sent past the peer's window; Linux drops such segments without
+ * reading their ACK, and the echo of the fault matrix (mlw_cli, 5% loss)
+ * stalled until its timeout. Last, a pure ACK of 4000 with a window of
+ * 4000 lets 4000 more go (the case can fail both ways). */
+static void stale_window_case(int lfd)
+{
+	const uint16_t pport = 6010;
+	static char buf[12000];
+	uint32_t isn, base;
+	uint8_t o[40];
+	unsigned from, n;
+	int one = 1, fd = peer_open(lfd, pport, true, 90000, &isn);
+
+	if (fd < 0)
+		return;
+	base = peer_seq;
+	n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0);
+	test_peer_send(pport, LPORT, 0x18, base, isn + 1, 0xffff, o, n, 500);
+	test_peer_passes(2);
+	peer_seq = base + 500;
+	peer_ack(pport, isn + 1, 4000, NULL, 0);
+	test_peer_passes(2);
+	if (mlw_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		test_peer_fail("TCP_NODELAY: %s", strerror(errno));
+	memset(buf, 'w', sizeof(buf));
+	from = test_peer_log.n;
+	if (mlw_write(fd, buf, sizeof(buf)) != (long)sizeof(buf)) {
+		test_peer_fail("write: %s", strerror(errno));
+		return;
+	}
+	test_peer_passes(3);
+	res.stale.first_end = sent_high(pport, from, isn + 1);
+	/* The old segment: sequence number below the pure ACK's. */
+	from = test_peer_log.n;
+	n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0);
+	test_peer_send(pport, LPORT, 0x18, base, isn + 1 + 2000, 2000, o, n, 500);
+	test_peer_passes(3);
+	res.stale.edge = 4000;
+	res.stale.high_after_old = sent_high(pport, from, isn + 1);
+	from = test_peer_log.n;
+	peer_ack(pport, isn + 1 + 4000, 4000, NULL, 0);
+	test_peer_passes(3);
+	res.stale.high_after_fresh = sent_high(pport, from, isn + 1);
+	mlw_close(fd);
+	test_peer_passes(2);
+	test_peer_send(pport, lport, 0x04, peer_seq, 0, 0, NULL, 0, 0);
+	test_peer_passes(1);
+	res.stale.ran = true;
+}
+
+/* Zero-window probes. We send 1000 bytes; the peer acknowledges them
+ * with its window closed (as Linux does when its buffer is full); the
+ * application writes 2000 more; the first probe is due after one RTO. The
+ * peer then
+ * sends 500 bytes with its window still closed, and our ACK of them must
+ * carry the sequence number the peer expects (ISN + 1001): Linux accepts
+ * nothing else into a closed window (RFC 9293 3.10.7.4) and drops the
+ * segment without reading its ACK. lwIP's probe was a byte of data without
+ * timestamps that moved snd_nxt past the window: every ACK after it was
+ * dropped, and an echo whose peer waited for them to free its send buffer
+ * (mlw_cli, 5% loss) stalled for good. Last the peer opens the window and
+ * the 2000 bytes go. */
+static void closed_window_case(int lfd)
+{
+	const uint16_t pport = 6011;
+	static char buf[2000];
+	uint32_t isn, base;
+	uint8_t o[40];
+	unsigned from, n;
+	int one = 1, fd = peer_open(lfd, pport, true, 110000, &isn);
+	const struct test_seg *a;
+
+	if (fd < 0)
+		return;
+	base = peer_seq;
+	if (mlw_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		test_peer_fail("TCP_NODELAY: %s", strerror(errno));
+	memset(buf, 'z', sizeof(buf));
+	if (mlw_write(fd, buf, 1000) != 1000)
+		test_peer_fail("write: %s", strerror(errno));
+	test_peer_passes(2);
+	peer_ack(pport, isn + 1 + 1000, 0, NULL, 0);
+	test_peer_passes(2);
+	from = test_peer_log.n;
+	if (mlw_write(fd, buf, sizeof(buf)) != (long)sizeof(buf)) {
+		test_peer_fail("write: %s", strerror(errno));
+		return;
+	}
+	/* Until the first probe (one RTO, 200 ms at least; about 560 ms on
+	 * this connection's few RTT samples), at most 3 s. */
+	for (int64_t t0 = test_now_ms(); test_now_ms() - t0 < 3000 && test_peer_last(from, lport, pport, 0, 0) == NULL;)
+		test_wire_pass();
+	for (unsigned i = from; i < test_peer_log.n; i++) {
+		const struct test_seg *g = &test_peer_log.seg[i];
+
+		if (g->sport != lport || g->dport != pport)
+			continue;
+		res.closed.probes++;
+		res.closed.probes_without_ts += !g->ts;
+		res.closed.probes_with_data += g->plen > 0;
+	}
+	from = test_peer_log.n;
+	n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0);
+	test_peer_send(pport, LPORT, 0x18, base, isn + 1 + 1000, 0, o, n, 500);
+	peer_seq = base + 500;
+	passes_ms(50);	/* past the delayed ACK */
+	a = test_peer_last(from, lport, pport, 0x10, 0x10);
+	if (a != NULL && a->ack == base + 500) {
+		res.closed.acked = true;
+		res.closed.ack_seq = a->seq - (isn + 1 + 1000);
+	}
+	from = test_peer_log.n;
+	peer_ack(pport, isn + 1 + 1000, 4000, NULL, 0);
+	test_peer_passes(3);
+	res.closed.sent_after_open = sent_high(pport, from, isn + 1 + 1000);
+	mlw_close(fd);
+	test_peer_passes(2);
+	test_peer_send(pport, lport, 0x04, peer_seq, 0, 0, NULL, 0, 0);
+	test_peer_passes(1);
+	res.closed.ran = true;
 }
 
 static void run(void)
@@ -803,6 +977,8 @@ static void run(void)
 	tail_case(lfd);
 	dsack_case(lfd);
 	rexmit_again_case(lfd);
+	stale_window_case(lfd);
+	closed_window_case(lfd);
 	mlw_close(lfd);
 	test_pump_ms(50);
 }
@@ -1031,6 +1207,36 @@ static void test_rexmit_lost_again(void **state)
 	assert_true(c->all_acked);
 }
 
+static void test_stale_window(void **state)
+{
+	(void)state;
+	if (test_peer_failure()[0] != '\0')
+		fail_msg("%s", test_peer_failure());
+	assert_true(res.stale.ran);
+	printf("stale window: first flight to %u, edge %u; after the old segment sent to %u, after the fresh ACK to %u\n",
+	       res.stale.first_end, res.stale.edge, res.stale.high_after_old, res.stale.high_after_fresh);
+	assert_int_equal(res.stale.first_end, 4000);	/* the peer's first window, all of it */
+	assert_true(res.stale.high_after_old <= res.stale.edge);
+	assert_int_equal(res.stale.high_after_fresh, 8000);
+}
+
+static void test_closed_window(void **state)
+{
+	(void)state;
+	if (test_peer_failure()[0] != '\0')
+		fail_msg("%s", test_peer_failure());
+	assert_true(res.closed.ran);
+	printf("closed window: %u probes (%u without timestamps, %u with data); the ACK after them "
+	       "%s at the edge + %u; %u bytes sent once the window opened\n",
+	       res.closed.probes, res.closed.probes_without_ts, res.closed.probes_with_data,
+	       res.closed.acked ? "seq" : "(none)", res.closed.ack_seq, res.closed.sent_after_open);
+	assert_true(res.closed.probes >= 1);
+	assert_int_equal(res.closed.probes_without_ts, 0);
+	assert_true(res.closed.acked);
+	assert_int_equal(res.closed.ack_seq, 0);
+	assert_int_equal(res.closed.sent_after_open, 2000);
+}
+
 static void test_no_leak(void **state)
 {
 	(void)state;
@@ -1049,6 +1255,8 @@ int main(void)
 		cmocka_unit_test(test_tail_probe),
 		cmocka_unit_test(test_dsack),
 		cmocka_unit_test(test_rexmit_lost_again),
+		cmocka_unit_test(test_stale_window),
+		cmocka_unit_test(test_closed_window),
 		cmocka_unit_test(test_no_leak),
 	};
 	int rc = test_stack_run("mlwrecovery", "[stack]\nshards = 1\n[port0]\nipv4 = 10.0.0.2/24\n", run,
