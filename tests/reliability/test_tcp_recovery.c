@@ -157,6 +157,16 @@ static void peer_ack(uint16_t pport, uint32_t ack, uint16_t wnd, const uint32_t 
 	test_peer_send(pport, lport, 0x10, peer_seq, ack, wnd, o, n, 0);
 }
 
+/* The peer's data: @p len bytes at @p seq, acknowledging @p ack with
+ * window @p wnd, timestamps on. */
+static void peer_data(uint16_t pport, uint32_t seq, uint32_t ack, uint16_t wnd, unsigned len)
+{
+	uint8_t o[40];
+	unsigned n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0);
+
+	test_peer_send(pport, LPORT, 0x18, seq, ack, wnd, o, n, len);
+}
+
 static int send_flight(int fd, uint16_t pport, struct seen_case *c);
 
 /* The peer connects from @p pport to the listener (its ISN @p seq, SACK
@@ -177,6 +187,28 @@ static int peer_open(int lfd, uint16_t pport, bool sack, uint32_t seq, uint32_t 
 	if (fd >= 0)
 		peer_seq++;
 	return fd;
+}
+
+/* Connects from @p pport with SACK (ISN @p seq) and sets TCP_NODELAY on the
+ * accepted descriptor; as peer_open(). */
+static int open_nodelay(int lfd, uint16_t pport, uint32_t seq, uint32_t *isn)
+{
+	int one = 1, fd = peer_open(lfd, pport, true, seq, isn);
+
+	if (fd >= 0 && mlw_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		test_peer_fail("TCP_NODELAY: %s", strerror(errno));
+	return fd;
+}
+
+/* We close @p fd; the peer resets the connection from peer_seq rather than
+ * leave our FIN to its retransmissions, which would count in the next
+ * case's figures. */
+static void close_reset(int fd, uint16_t pport)
+{
+	mlw_close(fd);
+	test_peer_passes(2);
+	test_peer_send(pport, lport, 0x04, peer_seq, 0, 0, NULL, 0, 0);
+	test_peer_passes(1);
 }
 
 /* Connects from @p pport, writes NSEG segments; fills c->seq. Returns the
@@ -287,13 +319,7 @@ static void case_end(struct seen_case *c, uint16_t pport, int fd)
 	test_peer_passes(2);
 	p = pcb_of(pport);
 	c->all_acked = p != NULL && p->unacked == NULL && p->unsent == NULL;
-	mlw_close(fd);
-	test_peer_passes(2);
-	/* The peer resets the connection rather than leave our FIN to its
-	 * probe and retransmissions, which would count in the next case's
-	 * figures (lwIP's MIB is the shard's). */
-	test_peer_send(pport, lport, 0x04, peer_seq, 0, 0, NULL, 0, 0);
-	test_peer_passes(1);
+	close_reset(fd, pport);	/* lwIP's MIB is the shard's */
 	c->ran = true;
 }
 
@@ -687,17 +713,14 @@ static void dsack_case(int lfd)
 	const uint16_t pport = 6008;
 	uint32_t isn, base;
 	struct mlw_tcp_recovery_stats r0, r1;
-	uint8_t o[40];
-	unsigned from, n;
+	unsigned from;
 	int fd = peer_open(lfd, pport, true, 70000, &isn);
 
 	if (fd < 0)
 		return;
 	base = peer_seq;
 	mlw__tcp_recovery_stats(&r0);
-#define DATA(off)                                                                                   \
-	(n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0),                                    \
-	 test_peer_send(pport, LPORT, 0x18, base + (off), isn + 1, 0xffff, o, n, 1000), test_peer_passes(2))
+#define DATA(off) (peer_data(pport, base + (off), isn + 1, 0xffff, 1000), test_peer_passes(2))
 	DATA(0);
 	from = test_peer_log.n;
 	DATA(0);
@@ -716,10 +739,8 @@ static void dsack_case(int lfd)
 	mlw__tcp_recovery_stats(&r1);
 	res.dsack.marked = r1.dsack_marked - r0.dsack_marked;
 	res.dsack.sent = r1.dsack_sent - r0.dsack_sent;
-	mlw_close(fd);
-	test_peer_passes(2);
-	test_peer_send(pport, lport, 0x04, base + 3000, 0, 0, NULL, 0, 0);
-	test_peer_passes(1);
+	peer_seq = base + 3000;
+	close_reset(fd, pport);
 	res.dsack.ran = true;
 }
 
@@ -844,21 +865,17 @@ static void stale_window_case(int lfd)
 	const uint16_t pport = 6010;
 	static char buf[12000];
 	uint32_t isn, base;
-	uint8_t o[40];
-	unsigned from, n;
-	int one = 1, fd = peer_open(lfd, pport, true, 90000, &isn);
+	unsigned from;
+	int fd = open_nodelay(lfd, pport, 90000, &isn);
 
 	if (fd < 0)
 		return;
 	base = peer_seq;
-	n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0);
-	test_peer_send(pport, LPORT, 0x18, base, isn + 1, 0xffff, o, n, 500);
+	peer_data(pport, base, isn + 1, 0xffff, 500);
 	test_peer_passes(2);
 	peer_seq = base + 500;
 	peer_ack(pport, isn + 1, 4000, NULL, 0);
 	test_peer_passes(2);
-	if (mlw_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
-		test_peer_fail("TCP_NODELAY: %s", strerror(errno));
 	memset(buf, 'w', sizeof(buf));
 	from = test_peer_log.n;
 	if (mlw_write(fd, buf, sizeof(buf)) != (long)sizeof(buf)) {
@@ -869,8 +886,7 @@ static void stale_window_case(int lfd)
 	res.stale.first_end = sent_high(pport, from, isn + 1);
 	/* The old segment: sequence number below the pure ACK's. */
 	from = test_peer_log.n;
-	n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0);
-	test_peer_send(pport, LPORT, 0x18, base, isn + 1 + 2000, 2000, o, n, 500);
+	peer_data(pport, base, isn + 1 + 2000, 2000, 500);
 	test_peer_passes(3);
 	res.stale.edge = 4000;
 	res.stale.high_after_old = sent_high(pport, from, isn + 1);
@@ -878,10 +894,7 @@ static void stale_window_case(int lfd)
 	peer_ack(pport, isn + 1 + 4000, 4000, NULL, 0);
 	test_peer_passes(3);
 	res.stale.high_after_fresh = sent_high(pport, from, isn + 1);
-	mlw_close(fd);
-	test_peer_passes(2);
-	test_peer_send(pport, lport, 0x04, peer_seq, 0, 0, NULL, 0, 0);
-	test_peer_passes(1);
+	close_reset(fd, pport);
 	res.stale.ran = true;
 }
 
@@ -902,16 +915,13 @@ static void closed_window_case(int lfd)
 	const uint16_t pport = 6011;
 	static char buf[2000];
 	uint32_t isn, base;
-	uint8_t o[40];
-	unsigned from, n;
-	int one = 1, fd = peer_open(lfd, pport, true, 110000, &isn);
+	unsigned from;
+	int fd = open_nodelay(lfd, pport, 110000, &isn);
 	const struct test_seg *a;
 
 	if (fd < 0)
 		return;
 	base = peer_seq;
-	if (mlw_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
-		test_peer_fail("TCP_NODELAY: %s", strerror(errno));
 	memset(buf, 'z', sizeof(buf));
 	if (mlw_write(fd, buf, 1000) != 1000)
 		test_peer_fail("write: %s", strerror(errno));
@@ -937,8 +947,7 @@ static void closed_window_case(int lfd)
 		res.closed.probes_with_data += g->plen > 0;
 	}
 	from = test_peer_log.n;
-	n = test_tcp_ack_opts(o, true, ++peer_ts, 0, NULL, 0);
-	test_peer_send(pport, LPORT, 0x18, base, isn + 1 + 1000, 0, o, n, 500);
+	peer_data(pport, base, isn + 1 + 1000, 0, 500);
 	peer_seq = base + 500;
 	passes_ms(50);	/* past the delayed ACK */
 	a = test_peer_last(from, lport, pport, 0x10, 0x10);
@@ -950,10 +959,7 @@ static void closed_window_case(int lfd)
 	peer_ack(pport, isn + 1 + 1000, 4000, NULL, 0);
 	test_peer_passes(3);
 	res.closed.sent_after_open = sent_high(pport, from, isn + 1 + 1000);
-	mlw_close(fd);
-	test_peer_passes(2);
-	test_peer_send(pport, lport, 0x04, peer_seq, 0, 0, NULL, 0, 0);
-	test_peer_passes(1);
+	close_reset(fd, pport);
 	res.closed.ran = true;
 }
 
