@@ -35,7 +35,7 @@ include(GNUInstallDirs)
 # Link-time wraps every program linked with mlwip needs (lwip-port and
 # sharding add them to the in-tree targets): lwIP code calls these names,
 # and so may the application's own raw-API code.
-set(MLW_INSTALL_WRAPS tcp_connect tcp_bind tcp_input tcp_tmr memp_malloc memp_free ip6_reass tcp_write)
+set(MLW_INSTALL_WRAPS tcp_connect tcp_bind tcp_input tcp_tmr tcp_output memp_malloc memp_free ip6_reass tcp_write)
 set(MLW_INSTALL_WRAP_FLAGS "")
 foreach(w ${MLW_INSTALL_WRAPS})
   string(APPEND MLW_INSTALL_WRAP_FLAGS " -Wl,--wrap=${w}")
