@@ -331,9 +331,16 @@ while IFS='|' read -r c spec bytes tmo; do
 	echo
 	for col in $COLS; do
 		r=${RES[$c.$col]:-FAIL:missing}
-		case "$r" in
-		FAIL*) echo "  $c $col: $r"; bad=$((bad + 1)); continue ;;
-		skip) continue ;;
+		case "$col:$r" in
+		linux_*:FAIL:FAIL_after_*TimeoutError*)
+			# Linux's own TCP against itself did not finish in time (its
+			# RTO backoff at 20% loss: seed 2014 once, 234 of 256 KiB in
+			# 120 s). A reference, not mlwip: reported, not counted; a
+			# floor it would set is not asserted (mlwip must still finish).
+			echo "  $c $col: the Linux reference did not finish in its timeout: $r"
+			continue ;;
+		*:FAIL*) echo "  $c $col: $r"; bad=$((bad + 1)); continue ;;
+		*:skip) continue ;;
 		esac
 		case $col in mlw_srv | mlw_cli) ;; *) continue ;; esac
 		case " $MUST " in *" $c "*) ;; *) continue ;; esac
