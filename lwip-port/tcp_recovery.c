@@ -758,7 +758,7 @@ bool mlw__tcp_rec_deadline(struct tcp_pcb *pcb, u32_t *due)
 	 * the RTO covers the tail, as in lwIP. Without this a lost last
 	 * segment (an echo's data and FIN) waited for the RTO, 200 ms at
 	 * least, in the fault matrix. */
-	if (!n->probe_armed && pcb->unacked != NULL && pcb->state >= ESTABLISHED && pcb->state <= LAST_ACK)
+	if (!n->probe_armed && pcb->unacked != NULL && MLW__TCP_SYNCED(pcb))
 		arm_probe(n, pcb, sys_now());
 	if (!n->probe_armed)
 		return false;

@@ -48,13 +48,18 @@ void mlw__tcp_table_attach(void);
 #define MLW__TCP_TABLE_ATTACH() ((void)(mlw__tcp_table_detached ? mlw__tcp_table_attach() : (void)0))
 err_t mlw__tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 		     u8_t *opt2, struct pbuf *p);
+/* The two tests the segment hooks below share: a connection in a state
+ * that sends and receives ACKs (ESTABLISHED .. LAST_ACK; a listening or
+ * TIME-WAIT PCB fails it before any field it lacks is read), and a segment
+ * with ACK set and SYN and RST clear. */
+#define MLW__TCP_SYNCED(pcb) ((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK)
+#define MLW__TCP_PLAIN_ACK(hdr) ((((const u8_t *)(hdr))[13] & 0x16) == 0x10)
 /* Loss recovery (tcp_recovery.c): an ACK for a synchronized connection
  * with data in flight hands its SACK blocks over before lwIP reads it. */
 void mlw__tcp_rec_in(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 		     u8_t *opt2);
 #define MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2)                                 \
-	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK && (pcb)->unacked != NULL && \
-	 (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */                \
+	(MLW__TCP_SYNCED(pcb) && (pcb)->unacked != NULL && MLW__TCP_PLAIN_ACK(hdr)              \
 	 ? mlw__tcp_rec_in(pcb, hdr, optlen, opt1len, opt2) : (void)0)
 /* A data segment (no SYN or RST) entirely below rcv_nxt, on a connection
  * with SACK: reported as a D-SACK block (RFC 2883) in the ACK lwIP sends for
@@ -67,7 +72,7 @@ void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u3
 #define MLW__TCP_DSACK_PENDING(pcb) \
 	((pcb)->rcv_sacks[0].left != (pcb)->rcv_sacks[0].right && TCP_SEQ_LEQ((pcb)->rcv_sacks[0].right, (pcb)->rcv_nxt))
 #define MLW__TCP_DSACK_IN(pcb, hdr, p)                                                          \
-	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK && ((pcb)->flags & TF_SACK) &&  \
+	(MLW__TCP_SYNCED(pcb) && ((pcb)->flags & TF_SACK) &&                                    \
 	 (p)->tot_len != 0 && (((const u8_t *)(hdr))[13] & 0x06) == 0 &&                        \
 	 TCP_SEQ_LEQ((hdr)->seqno + (p)->tot_len, (pcb)->rcv_nxt)                                \
 	 ? mlw__tcp_dsack_in(pcb, (hdr)->seqno, (p)->tot_len) : (void)0)
@@ -90,11 +95,9 @@ void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u3
  * and lwIP sent past the peer's window. Linux drops such segments without
  * reading their ACK, so an echo under loss stalled for good. Setting
  * snd_wl1 to the segment's sequence number makes lwIP take its window
- * (snd_wl2 is below the new ACK). Listening and TIME-WAIT PCBs fail the
- * state test before any field they lack is read. */
+ * (snd_wl2 is below the new ACK). */
 #define MLW__TCP_SND_WND_FRESH(pcb, hdr)                                                          \
-	((pcb)->state >= ESTABLISHED && (pcb)->state <= LAST_ACK &&                               \
-	 (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ &&                 \
+	(MLW__TCP_SYNCED(pcb) && MLW__TCP_PLAIN_ACK(hdr) &&                                       \
 	 TCP_SEQ_LT((hdr)->seqno, (pcb)->snd_wl1) && TCP_SEQ_GT((hdr)->ackno, (pcb)->lastack) &&  \
 	 TCP_SEQ_LEQ((hdr)->ackno, (pcb)->snd_nxt) && TCP_SEQ_LT((pcb)->snd_wl2, (hdr)->ackno)    \
 	 ? (void)((pcb)->snd_wl1 = (hdr)->seqno) : (void)0)
@@ -105,7 +108,7 @@ void mlw__tcp_dsack_out(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const u3
 	 MLW__TCP_REC_IN(pcb, hdr, optlen, opt1len, opt2),                   \
 	 MLW__TCP_DSACK_IN(pcb, hdr, p),                                     \
 	 MLW__TCP_PAST_WINDOW(pcb, hdr, p) ? ERR_ABRT                        \
-	 : (optlen) == 0 && (((const u8_t *)(hdr))[13] & 0x16) == 0x10 /* ACK, no SYN, no RST */ \
+	 : (optlen) == 0 && MLW__TCP_PLAIN_ACK(hdr)                          \
 	   && (pcb)->state != LISTEN ? ERR_OK                                \
 	 : mlw__tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p))
 
